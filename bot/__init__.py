@@ -1,0 +1,1 @@
+"""Rapport: keeps the informal client–provider relationship alive, in Slack."""

@@ -1,0 +1,83 @@
+"""The app factory: reading ``create_app`` tells you every way Slack reaches Rapport."""
+
+from __future__ import annotations
+
+import json
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+import handlers.actions
+import handlers.commands
+import handlers.home
+import handlers.views
+from bot.clock import Clock, SystemClock
+from bot.db import Database
+from bot.services import Services
+from bot.settings import Settings
+from bot.slack_client import create_web_client
+
+logger = logging.getLogger(__name__)
+
+LISTENER_THREADS = 16  # Bolt runs listeners (parse, database, ack) here
+BACKGROUND_THREADS = 16  # Slack calls after ack() run here (Services.defer)
+
+SORRY = "Sorry, something went wrong on our side and nothing was changed. Please try again."
+DATABASE_DOWN = "Rapport can't reach its database right now. Please try again in a moment."
+
+
+def create_app(settings: Settings, db: Database, clock: Clock | None = None) -> App:
+    services = Services(
+        db=db,
+        clock=clock or SystemClock(),
+        background=ThreadPoolExecutor(
+            max_workers=BACKGROUND_THREADS, thread_name_prefix="rapport-slack"
+        ),
+    )
+    app = App(
+        signing_secret=settings.slack_signing_secret,
+        client=create_web_client(settings),
+        listener_executor=ThreadPoolExecutor(
+            max_workers=LISTENER_THREADS, thread_name_prefix="rapport-listener"
+        ),
+    )
+    handlers.commands.register(app, services)
+    handlers.actions.register(app, services)
+    handlers.views.register(app, services)
+    handlers.home.register(app, services)
+    app.error(_friendly_error)
+    return app
+
+
+def _friendly_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+    """Log the failure and answer Slack with 200 and a polite message, never a 500."""
+    is_database = isinstance(error, OperationalError | DBAPIError)
+    logger.error(
+        "listener failed (%s): %s",
+        body.get("command") or body.get("type"),
+        type(error).__name__,
+        exc_info=not is_database,
+    )
+    message = DATABASE_DOWN if is_database else SORRY
+    if body.get("command"):  # slash command: the reply is the HTTP body, shown only to them
+        payload = {"response_type": "ephemeral", "text": message}
+        return BoltResponse(
+            status=200, body=json.dumps(payload), headers={"content-type": "application/json"}
+        )
+    if body.get("type") == "view_submission":
+        # push a small modal on top, so the person's filled-in form is still there behind it
+        notice = {
+            "type": "modal",
+            "title": {"type": "plain_text", "text": "Not saved"},
+            "close": {"type": "plain_text", "text": "Back"},
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": message}}],
+        }
+        return BoltResponse(
+            status=200,
+            body=json.dumps({"response_action": "push", "view": notice}),
+            headers={"content-type": "application/json"},
+        )
+    return BoltResponse(status=200, body="")

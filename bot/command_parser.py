@@ -1,0 +1,128 @@
+"""Parsing the text after ``/rapport`` into a ``RapportCommand``.
+
+The slash commands are registered with ``should_escape``, so people and channels picked
+from Slack's autocomplete arrive as ``<@U123|name>`` and ``<#C123|name>``. Anything that
+doesn't parse raises ``UsageError`` with a message written for the person who typed it.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+
+from bot import mrkdwn
+from bot.models import Role, Side
+
+_USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
+_SIDES = {side.value: side for side in Side}
+_ROLES = {role.value: role for role in Role} | {"front-line": Role.FRONTLINE}
+
+
+class UsageError(ValueError):
+    """Input that can't be understood; the message (safe mrkdwn) says how to fix it."""
+
+
+@dataclass(frozen=True)
+class RapportCommand:
+    action: str
+    users: tuple[str, ...] = ()
+    channel: str | None = None
+    side: Side | None = None
+    role: Role | None = None
+    name: str | None = None  # relationship name typed by the person, if any
+
+
+USAGE = {
+    "help": "`/rapport help`",
+    "setup": "`/rapport setup`",
+    "list": "`/rapport list`",
+    "show": "`/rapport show [relationship]`",
+    "use": "`/rapport use <relationship>`",
+    "add": "`/rapport add @person client|provider [frontline|manager|owner] [relationship]`",
+    "remove": "`/rapport remove @person [relationship]`",
+    "watch": "`/rapport watch #channel [relationship]`",
+    "unwatch": "`/rapport unwatch #channel [relationship]`",
+    "alerts": "`/rapport alerts #channel [relationship]`",
+}
+
+
+def _tokens(text: str) -> list[str]:
+    try:
+        return shlex.split(text)
+    except ValueError:  # an unmatched quote: fall back to plain words
+        return text.split()
+
+
+def _usage(action: str, problem: str) -> UsageError:
+    return UsageError(f"{problem}\nUsage: {USAGE[action]}")
+
+
+def _take_users(action: str, words: list[str]) -> tuple[str, ...]:
+    users: list[str] = []
+    while words and (match := _USER.match(words[0])):
+        users.append(match.group(1))
+        words.pop(0)
+    if users:
+        return tuple(users)
+    if words and words[0].startswith("@"):
+        raise _usage(
+            action,
+            f"I couldn't find a person called {mrkdwn.escape(words[0])}. Pick them from "
+            "Slack's autocomplete so the name turns into a mention.",
+        )
+    raise _usage(action, "Who do you mean? Mention the person with @.")
+
+
+def _take_channel(action: str, words: list[str]) -> str:
+    if words and (match := _CHANNEL.match(words[0])):
+        words.pop(0)
+        return match.group(1)
+    if words and words[0].startswith("#"):
+        raise _usage(
+            action,
+            f"I couldn't find the channel {mrkdwn.escape(words[0])}. Pick it from Slack's "
+            "autocomplete so it turns into a link (for a private channel, invite me first).",
+        )
+    raise _usage(action, "Which channel? Mention it with #.")
+
+
+def _rest_as_name(words: list[str]) -> str | None:
+    name = " ".join(words).strip()
+    return name or None
+
+
+def parse_rapport_command(text: str) -> RapportCommand:
+    words = _tokens(text.strip())
+    if not words:
+        return RapportCommand("help")
+    action, words = words[0].lower(), words[1:]
+    if action in ("help", "setup", "list"):
+        return RapportCommand(action)
+    if action == "show":
+        return RapportCommand(action, name=_rest_as_name(words))
+    if action == "use":
+        name = _rest_as_name(words)
+        if name is None:
+            raise _usage(action, "Which relationship? Give its name.")
+        return RapportCommand(action, name=name)
+    if action == "add":
+        users = _take_users(action, words)
+        if not words or words[0].lower() not in _SIDES:
+            raise _usage(action, "Say which side they're on: `client` or `provider`.")
+        side = _SIDES[words.pop(0).lower()]
+        role = Role.FRONTLINE
+        if words and words[0].lower() in _ROLES:
+            role = _ROLES[words.pop(0).lower()]
+        return RapportCommand(action, users=users, side=side, role=role, name=_rest_as_name(words))
+    if action == "remove":
+        users = _take_users(action, words)
+        return RapportCommand(action, users=users, name=_rest_as_name(words))
+    if action in ("watch", "unwatch", "alerts"):
+        channel = _take_channel(action, words)
+        return RapportCommand(action, channel=channel, name=_rest_as_name(words))
+    raise UsageError(
+        f"I don't know the command `{mrkdwn.escape(action)}`. Try `/rapport help` "
+        "to see everything I can do."
+    )

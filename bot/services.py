@@ -1,0 +1,36 @@
+"""What listeners and jobs need besides Slack itself: the database, the clock, and a place
+to run Slack calls after the acknowledgement."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass
+from typing import Any
+
+from bot.clock import Clock
+from bot.db import Database
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Services:
+    db: Database
+    clock: Clock
+    background: Executor  # Slack calls made after ack(); see defer()
+
+    def defer(self, work: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Run ``work`` after the listener returns.
+
+        Bolt acknowledges from its listener threads, so a listener that waited on Slack there
+        would make the next requests' acknowledgements queue behind it. Failures are logged.
+        """
+        self.background.submit(work, *args, **kwargs).add_done_callback(_log_failure)
+
+
+def _log_failure(future: Future) -> None:
+    error = future.exception()
+    if error is not None:
+        logger.error("background Slack work failed: %s", type(error).__name__, exc_info=error)

@@ -1,0 +1,154 @@
+"""Configuration, read once from the environment (``.env`` is loaded first).
+
+``load_settings()`` collects *every* problem before failing, so a newcomer fixes
+their ``.env`` in one go instead of one restart per mistake.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from dotenv import find_dotenv, load_dotenv
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_DATABASE_URL = "sqlite:///rapport.db"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+SUPPORTED_DATABASES = ("sqlite", "postgresql")
+
+APP_SETTINGS_PAGE = "https://api.slack.com/apps"
+
+
+class SettingsError(Exception):
+    """Raised with one human-readable line per problem found in the environment."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+    def __str__(self) -> str:
+        lines = "\n".join(f"  - {problem}" for problem in self.problems)
+        return (
+            "Rapport can't start because its configuration needs attention:\n"
+            f"{lines}\n"
+            "Set these in your environment or in a .env file (see .env.example)."
+        )
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: str
+    slack_signing_secret: str | None
+    slack_app_token: str | None = None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    database_url: str = DEFAULT_DATABASE_URL
+    port: int = 3000
+    log_level: str = "INFO"
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+    def __repr__(self) -> str:  # never print secrets, even by accident
+        database = make_url(self.database_url).render_as_string(hide_password=True)
+        return (
+            f"Settings(database={database}, port={self.port}, "
+            f"socket_mode={self.socket_mode}, slack_api_url={self.slack_api_url})"
+        )
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, *, dotenv: bool = True, require_slack: bool = True
+) -> Settings:
+    """Read and validate settings; raise ``SettingsError`` naming every problem.
+
+    ``require_slack=False`` is for commands that only touch the database (``rapport migrate``).
+    """
+    if environ is None:
+        if dotenv:
+            load_dotenv(find_dotenv(usecwd=True), override=False)
+        environ = os.environ
+    env = {key: value.strip() for key, value in environ.items() if value and value.strip()}
+    problems: list[str] = []
+
+    bot_token = env.get("SLACK_BOT_TOKEN", "")
+    if not bot_token and not require_slack:
+        pass
+    elif not bot_token:
+        problems.append(
+            "SLACK_BOT_TOKEN is not set. Copy the Bot User OAuth Token (xoxb-…) from "
+            f"OAuth & Permissions on your app's page at {APP_SETTINGS_PAGE}."
+        )
+    elif not bot_token.startswith("xoxb-"):
+        problems.append(
+            "SLACK_BOT_TOKEN should start with 'xoxb-' (the Bot User OAuth Token, "
+            "not a user token or app token)."
+        )
+
+    app_token = env.get("SLACK_APP_TOKEN")
+    if app_token is not None and not app_token.startswith("xapp-"):
+        problems.append(
+            "SLACK_APP_TOKEN should start with 'xapp-'. Create an app-level token with the "
+            "connections:write scope under Basic Information, or leave it unset to serve HTTP."
+        )
+
+    signing_secret = env.get("SLACK_SIGNING_SECRET")
+    if signing_secret is None and app_token is None and require_slack:
+        problems.append(
+            "SLACK_SIGNING_SECRET is not set. Copy the Signing Secret from Basic Information "
+            f"on your app's page at {APP_SETTINGS_PAGE}."
+        )
+
+    api_url = env.get("SLACK_API_URL", DEFAULT_SLACK_API_URL)
+    parsed_api = urlparse(api_url)
+    if parsed_api.scheme not in ("http", "https") or not parsed_api.netloc:
+        problems.append(
+            f"SLACK_API_URL must be an http(s) URL such as {DEFAULT_SLACK_API_URL} "
+            "(leave it unset to use Slack's own)."
+        )
+    elif not api_url.endswith("/"):
+        api_url += "/"
+
+    database_url = env.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+    try:
+        backend = make_url(database_url).get_backend_name()
+    except ArgumentError:
+        backend = None
+    if backend not in SUPPORTED_DATABASES:
+        problems.append(
+            "DATABASE_URL must be a SQLite or PostgreSQL URL, e.g. sqlite:///rapport.db or "
+            "postgresql+psycopg://user:password@host:5432/rapport."
+        )
+
+    port_text = env.get("PORT", "3000")
+    port = int(port_text) if port_text.isdigit() else 0
+    if not 1 <= port <= 65535:
+        problems.append("PORT must be a whole number between 1 and 65535, e.g. 3000.")
+
+    log_level = env.get("LOG_LEVEL", "INFO").upper()
+    if log_level not in LOG_LEVELS:
+        problems.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}.")
+
+    if problems:
+        raise SettingsError(problems)
+    return Settings(
+        slack_bot_token=bot_token,
+        slack_signing_secret=signing_secret,
+        slack_app_token=app_token,
+        slack_api_url=api_url,
+        database_url=database_url,
+        port=port,
+        log_level=log_level,
+    )
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=getattr(logging, settings.log_level),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )

@@ -1,0 +1,42 @@
+"""What Rapport needs to know about a channel before watching it, asked of Slack."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+
+@dataclass(frozen=True)
+class ChannelFacts:
+    needs_invite: bool  # private channel the bot isn't in: a person must /invite it
+    organisations: list[tuple[str, str]]  # (team id, name) when shared by several orgs
+
+
+def prepare_watched_channel(client: WebClient, channel_id: str) -> ChannelFacts:
+    """Join a public channel if needed and find the organisations sharing it.
+
+    Raises ``SlackApiError`` (e.g. ``channel_not_found`` for a private channel we can't see).
+    """
+    info = client.conversations_info(channel=channel_id)["channel"]
+    needs_invite = False
+    if not info.get("is_member"):
+        if info.get("is_private"):
+            needs_invite = True
+        else:
+            client.conversations_join(channel=channel_id)
+    team_ids = list(
+        dict.fromkeys(info.get("shared_team_ids") or info.get("connected_team_ids") or [])
+    )
+    organisations = []
+    if info.get("is_ext_shared") and len(team_ids) >= 2:
+        organisations = [(team_id, _team_name(client, team_id)) for team_id in team_ids]
+    return ChannelFacts(needs_invite=needs_invite, organisations=organisations)
+
+
+def _team_name(client: WebClient, team_id: str) -> str:
+    try:
+        return client.team_info(team=team_id)["team"]["name"]
+    except SlackApiError:
+        return team_id

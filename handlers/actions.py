@@ -1,0 +1,81 @@
+"""Buttons and menus. Every action re-checks who clicked: buttons can be replayed."""
+
+from __future__ import annotations
+
+import re
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot import blocks, mrkdwn
+from bot import relationships as rel
+from bot.models import Side
+from bot.services import Services
+from bot.setup_modal import setup_modal
+
+STALE_BUTTON = "That button is out of date. Run the command again for a fresh one."
+
+
+def register(app: App, services: Services) -> None:
+    @app.action("open_setup")
+    def open_setup(ack: Ack, body: dict, client: WebClient) -> None:
+        ack()
+        services.defer(client.views_open, trigger_id=body["trigger_id"], view=setup_modal())
+
+    @app.action("show_help")
+    def show_help(ack: Ack, body: dict, client: WebClient) -> None:
+        ack()
+        services.defer(client.views_open, trigger_id=body["trigger_id"], view=blocks.help_modal())
+
+    @app.action(re.compile(r"^use_relationship_\d+$"))
+    def use_relationship(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
+        ack()
+        services.defer(_use_relationship, services, body, action, respond)
+
+    @app.action(re.compile(r"^map_organisation_[A-Z0-9]+$"))
+    def map_organisation(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
+        ack()
+        services.defer(_map_organisation, services, body, action, respond)
+
+
+def _use_relationship(services: Services, body: dict, action: dict, respond: Respond) -> None:
+    if not action.get("value", "").isdigit():
+        respond(text=STALE_BUTTON, replace_original=False)
+        return
+    try:
+        with services.db.transaction() as session:
+            chosen = rel.use_relationship(
+                session, body["team"]["id"], body["user"]["id"], int(action["value"])
+            )
+    except rel.RapportError as error:
+        respond(text=str(error), replace_original=False)
+        return
+    respond(
+        text=f"Got it: your commands now act on *{mrkdwn.escape(chosen.name)}*. "
+        "Run your command again.",
+        replace_original=True,
+    )
+
+
+def _map_organisation(services: Services, body: dict, action: dict, respond: Respond) -> None:
+    try:
+        relationship_id, org_id, side_value, org_name = action["selected_option"]["value"].split(
+            "|", 3
+        )
+        side = Side(side_value)
+    except ValueError:
+        respond(text=STALE_BUTTON, replace_original=False)
+        return
+    try:
+        with services.db.transaction() as session:
+            relationship = rel.get_relationship(session, body["team"]["id"], int(relationship_id))
+            rel.map_organisation(session, relationship, body["user"]["id"], org_id, org_name, side)
+            name = relationship.name
+    except rel.RapportError as error:
+        respond(text=str(error), replace_original=False)
+        return
+    respond(
+        text=f"Everyone from *{mrkdwn.escape(org_name)}* now counts as the {side.value} "
+        f"side of *{mrkdwn.escape(name)}*.",
+        replace_original=False,
+    )

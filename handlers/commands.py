@@ -1,0 +1,201 @@
+"""Slash commands: ``/rapport`` (relationships), ``/pulse`` and ``/checkin``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
+
+from bot import blocks, mrkdwn
+from bot import relationships as rel
+from bot.command_parser import RapportCommand, UsageError, parse_rapport_command
+from bot.services import Services
+from bot.setup_modal import setup_modal
+from bot.slack_channels import prepare_watched_channel
+
+FollowUp = Callable[[WebClient, Respond], None]
+
+
+@dataclass
+class Reply:
+    text: str
+    blocks: list[dict[str, Any]] | None = None
+    follow_up: FollowUp | None = None  # Slack calls to make after the ack
+
+
+@dataclass(frozen=True)
+class Invocation:
+    team_id: str
+    user_id: str
+    channel_id: str | None
+    command: RapportCommand
+    now: datetime
+
+    def relationship(self, session: Session) -> rel.Relationship:
+        return rel.resolve(session, self.team_id, self.user_id, self.channel_id, self.command.name)
+
+
+def register(app: App, services: Services) -> None:
+    def rapport(ack: Ack, command: dict, client: WebClient, respond: Respond) -> None:
+        try:
+            parsed = parse_rapport_command(command.get("text") or "")
+        except UsageError as error:
+            ack(text=str(error))
+            return
+        if parsed.action == "setup":
+            ack()
+            services.defer(client.views_open, trigger_id=command["trigger_id"], view=setup_modal())
+            return
+        invocation = Invocation(
+            team_id=command["team_id"],
+            user_id=command["user_id"],
+            channel_id=command.get("channel_id"),
+            command=parsed,
+            now=services.clock.now(),
+        )
+        try:
+            with services.db.transaction() as session:
+                reply = SUBCOMMANDS[parsed.action](session, invocation)
+        except rel.ChoiceNeeded as choice:
+            ack(text=str(choice), blocks=blocks.choice_blocks(str(choice), choice.choices))
+            return
+        except rel.RapportError as error:
+            ack(text=str(error))
+            return
+        ack(text=reply.text, blocks=reply.blocks)
+        if reply.follow_up is not None:
+            services.defer(reply.follow_up, client, respond)
+
+    app.command("/rapport")(rapport)
+    app.command("/pulse")(_not_yet("Pulse surveys"))
+    app.command("/checkin")(_not_yet("Check-ins"))
+
+
+def _not_yet(feature: str) -> Callable[[Ack], None]:
+    def answer(ack: Ack) -> None:
+        ack(
+            text=f"{feature} aren't switched on in this version of Rapport yet. "
+            "`/rapport help` lists what you can do today."
+        )
+
+    return answer
+
+
+def _help(session: Session, call: Invocation) -> Reply:
+    return Reply(text=blocks.HELP_TEXT, blocks=blocks.help_blocks())
+
+
+def _list(session: Session, call: Invocation) -> Reply:
+    mine = rel.memberships(session, call.team_id, call.user_id)
+    return Reply(text="Your relationships", blocks=blocks.memberships_blocks(mine))
+
+
+def _show(session: Session, call: Invocation) -> Reply:
+    summary = rel.summarise(session, call.relationship(session))
+    return Reply(text=summary.name, blocks=blocks.summary_blocks(summary))
+
+
+def _use(session: Session, call: Invocation) -> Reply:
+    chosen = call.relationship(session)
+    rel.use_relationship(session, call.team_id, call.user_id, chosen.id)
+    return Reply(text=f"Got it: your commands now act on *{mrkdwn.escape(chosen.name)}*.")
+
+
+def _add(session: Session, call: Invocation) -> Reply:
+    relationship = call.relationship(session)
+    side, role = call.command.side, call.command.role
+    assert side is not None and role is not None  # the parser always sets both for "add"
+    changes = rel.add_members(
+        session,
+        relationship,
+        call.user_id,
+        call.command.users,
+        side,
+        role,
+        call.now,
+    )
+    return Reply(
+        text=blocks.member_changes_text(relationship.name, changes, f"{side.value} {role.value}")
+    )
+
+
+def _remove(session: Session, call: Invocation) -> Reply:
+    relationship = call.relationship(session)
+    changes = rel.remove_members(session, relationship, call.user_id, call.command.users)
+    return Reply(text=blocks.member_changes_text(relationship.name, changes))
+
+
+def _watch(session: Session, call: Invocation) -> Reply:
+    relationship = call.relationship(session)
+    channel_id = call.command.channel
+    assert channel_id is not None
+    added = rel.watch_channel(session, relationship, call.user_id, channel_id, call.now)
+    name = mrkdwn.escape(relationship.name)
+    if not added:
+        return Reply(text=f"I'm already watching {mrkdwn.channel(channel_id)} for *{name}*.")
+
+    def check_channel(client: WebClient, respond: Respond) -> None:
+        try:
+            facts = prepare_watched_channel(client, channel_id)
+        except SlackApiError:
+            respond(
+                text=f"I can't see {mrkdwn.channel(channel_id)} yet. If it's private, type "
+                "`/invite @Rapport` in it so I can listen."
+            )
+            return
+        if facts.needs_invite:
+            respond(
+                text=f"One more step: type `/invite @Rapport` in {mrkdwn.channel(channel_id)} "
+                "so I can listen there."
+            )
+        if facts.organisations:
+            respond(
+                text="Which side is each organisation on?",
+                blocks=blocks.organisation_mapping_blocks(
+                    relationship.id, relationship.name, channel_id, facts.organisations
+                ),
+            )
+
+    return Reply(
+        text=f"Watching {mrkdwn.channel(channel_id)} for *{name}*.", follow_up=check_channel
+    )
+
+
+def _unwatch(session: Session, call: Invocation) -> Reply:
+    relationship = call.relationship(session)
+    channel_id = call.command.channel
+    assert channel_id is not None
+    name = mrkdwn.escape(relationship.name)
+    if rel.unwatch_channel(session, relationship, call.user_id, channel_id):
+        return Reply(text=f"Stopped watching {mrkdwn.channel(channel_id)} for *{name}*.")
+    return Reply(text=f"{mrkdwn.channel(channel_id)} wasn't being watched for *{name}*.")
+
+
+def _alerts(session: Session, call: Invocation) -> Reply:
+    relationship = call.relationship(session)
+    channel_id = call.command.channel
+    assert channel_id is not None
+    rel.set_alerts_channel(session, relationship, call.user_id, channel_id)
+    return Reply(
+        text=f"Alerts for *{mrkdwn.escape(relationship.name)}* will go to "
+        f"{mrkdwn.channel(channel_id)}. Invite me there if it's private."
+    )
+
+
+SUBCOMMANDS: dict[str, Callable[[Session, Invocation], Reply]] = {
+    "help": _help,
+    "list": _list,
+    "show": _show,
+    "use": _use,
+    "add": _add,
+    "remove": _remove,
+    "watch": _watch,
+    "unwatch": _unwatch,
+    "alerts": _alerts,
+}

@@ -1,0 +1,20 @@
+"""The App Home tab."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot import relationships as rel
+from bot.home_view import home_view
+from bot.services import Services
+
+
+def register(app: App, services: Services) -> None:
+    @app.event("app_home_opened")
+    def show_home(event: dict, context: dict, client: WebClient) -> None:
+        if event.get("tab") != "home":
+            return
+        with services.db.transaction() as session:
+            mine = rel.memberships(session, context["team_id"], event["user"])
+        services.defer(client.views_publish, user_id=event["user"], view=home_view(mine))

@@ -1,0 +1,128 @@
+"""Fixtures: a fake Slack, a migrated database (SQLite, or PostgreSQL when
+``RAPPORT_TEST_DATABASE_URL`` points at one), and the real app served over HTTP."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from slack_bolt import App
+from sqlalchemy import text
+
+from bot.app import create_app
+from bot.db import Database, create_db_engine, migrate
+from bot.models import Base
+from bot.settings import Settings
+from bot.web import RapportWsgi, create_http_server, stop_http_server
+from tests.fake_slack import FakeSlack
+from tests.slack_requests import SIGNING_SECRET, SlackRequests
+
+POSTGRES_URL = os.environ.get("RAPPORT_TEST_DATABASE_URL")
+
+
+class FakeClock:
+    def __init__(self, start: datetime = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)):
+        self.current = start
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database at the latest migration: a SQLite template file, or the PostgreSQL one."""
+    if POSTGRES_URL:
+        engine = create_db_engine(POSTGRES_URL)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        migrate(engine)
+        engine.dispose()
+        return POSTGRES_URL
+    template = tmp_path_factory.mktemp("db") / "template.db"
+    engine = create_db_engine(f"sqlite:///{template}")
+    migrate(engine)
+    engine.dispose()
+    return str(template)
+
+
+@pytest.fixture
+def database_url(migrated_database: str, tmp_path: Path) -> Iterator[str]:
+    if POSTGRES_URL:
+        yield POSTGRES_URL
+        engine = create_db_engine(POSTGRES_URL)
+        tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+        with engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        return
+    path = tmp_path / "rapport.db"
+    shutil.copy(migrated_database, path)
+    yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    engine = create_db_engine(database_url)
+    yield Database(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    fake = FakeSlack().start()
+    yield fake
+    fake.stop()
+
+
+@dataclass
+class RunningApp:
+    url: str
+    app: App
+    slack: SlackRequests
+    fake: FakeSlack
+    db: Database
+    clock: FakeClock
+
+
+@pytest.fixture
+def rapport(fake_slack: FakeSlack, db: Database, database_url: str, clock: FakeClock):
+    """The real app behind the real WSGI server on loopback, talking to the fake Slack."""
+    settings = Settings(
+        slack_bot_token="xoxb-test-token",
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=fake_slack.api_url,
+        database_url=database_url,
+    )
+    app = create_app(settings, db, clock)
+    with serving(RapportWsgi(app, db)) as url:
+        yield RunningApp(url, app, SlackRequests(url, fake_slack), fake_slack, db, clock)
+
+
+@contextmanager
+def serving(wsgi_app: RapportWsgi) -> Iterator[str]:
+    """Serve ``wsgi_app`` with the production server on a free loopback port."""
+    server = create_http_server(wsgi_app, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        stop_http_server(server)
+        thread.join(timeout=5)
+    assert not thread.is_alive(), "the HTTP server didn't stop"

@@ -1,0 +1,289 @@
+"""A fake Slack Web API on loopback, in the spirit of bolt-python's ``mock_web_api_server``.
+
+It answers ``/api/<method>`` like Slack (``ok``, ``error``, realistic ids and ``ts``), takes
+``response_url`` posts at ``/response/<id>``, records every call with its arguments, and can
+be told to fail: a Slack error, HTTP 429 with ``Retry-After``, a 5xx, or a slow answer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+BOT_USER_ID = "UBOTRAPPORT"
+BOT_ID = "BRAPPORT"
+TEAM_ID = "T0ACME"
+
+
+@dataclass
+class Call:
+    method: str  # Web API method, or "response_url" for posts to a response URL
+    args: dict[str, Any]
+    token: str | None
+    path: str
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class Fault:
+    error: str | None = None  # Slack error code, answered with HTTP 200 and ok: false
+    status: int = 200
+    retry_after: int | None = None
+    delay: float = 0.0
+    times: int | None = 1  # None = until cleared
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # many concurrent clients, like Slack's edge
+
+
+class FakeSlack:
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.users: dict[str, dict[str, Any]] = {}
+        self.channels: dict[str, dict[str, Any]] = {}
+        self.teams: dict[str, str] = {TEAM_ID: "Acme"}
+        self.delay = 0.0  # seconds every answer waits (a slow Slack)
+        self._faults: dict[str, list[Fault]] = {}
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._ts = itertools.count(1)
+        self._ids = itertools.count(1)
+        self._server = _Server(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    # -- lifecycle -----------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/"
+
+    def response_url(self, name: str = "cmd") -> str:
+        return f"{self.url}/response/{name}-{next(self._ids)}"
+
+    def start(self) -> FakeSlack:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    # -- directory -----------------------------------------------------------------------
+    def add_user(self, user_id: str, tz: str = "Europe/London", team: str = TEAM_ID, **extra: Any):
+        self.users[user_id] = {
+            "id": user_id,
+            "team_id": team,
+            "name": user_id.lower(),
+            "real_name": f"Person {user_id}",
+            "tz": tz,
+            "deleted": False,
+            "is_bot": False,
+            **extra,
+        }
+
+    def add_channel(self, channel_id: str, name: str, **extra: Any) -> None:
+        self.channels[channel_id] = {
+            "id": channel_id,
+            "name": name,
+            "is_channel": True,
+            "is_private": False,
+            "is_member": False,
+            "is_ext_shared": False,
+            "is_archived": False,
+            **extra,
+        }
+
+    # -- faults --------------------------------------------------------------------------
+    def fail(self, method: str, error: str, times: int | None = 1) -> None:
+        self._add_fault(method, Fault(error=error, times=times))
+
+    def rate_limit(self, method: str, retry_after: int = 1, times: int | None = 1) -> None:
+        self._add_fault(
+            method, Fault(error="ratelimited", status=429, retry_after=retry_after, times=times)
+        )
+
+    def server_error(self, method: str, status: int = 500, times: int | None = 1) -> None:
+        self._add_fault(method, Fault(error="internal_error", status=status, times=times))
+
+    def slow(self, method: str, seconds: float, times: int | None = 1) -> None:
+        self._add_fault(method, Fault(delay=seconds, times=times))
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def _add_fault(self, method: str, fault: Fault) -> None:
+        with self._lock:
+            self._faults.setdefault(method, []).append(fault)
+
+    def _take_fault(self, method: str) -> Fault | None:
+        with self._lock:
+            queue = self._faults.get(method)
+            if not queue:
+                return None
+            fault = queue[0]
+            if fault.times is not None:
+                fault.times -= 1
+                if fault.times <= 0:
+                    queue.pop(0)
+            return fault
+
+    # -- assertions ----------------------------------------------------------------------
+    def calls_to(self, method: str) -> list[Call]:
+        with self._lock:
+            return [call for call in self.calls if call.method == method]
+
+    def wait_for(
+        self,
+        method: str,
+        where: Callable[[Call], bool] = lambda call: True,
+        count: int = 1,
+        timeout: float = 5.0,
+    ) -> list[Call]:
+        """Wait until ``count`` matching calls arrived (listeners run after the ack)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                matches = [c for c in self.calls if c.method == method and where(c)]
+                if len(matches) >= count:
+                    return matches
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    seen = sorted({c.method for c in self.calls})
+                    raise AssertionError(
+                        f"expected {count} call(s) to {method}, got {len(matches)}; "
+                        f"methods seen: {seen}"
+                    )
+                self._changed.wait(remaining)
+
+    def _record(self, call: Call) -> None:
+        with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+
+    # -- answers ---------------------------------------------------------------------------
+    def _next_ts(self) -> str:
+        return f"{1_700_000_000 + next(self._ts)}.{next(self._ids):06d}"
+
+    def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        """Slack's answer to a successful call (shapes from Slack's published examples)."""
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://acme.slack.com/",
+                "team": "Acme",
+                "user": "rapport",
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER_ID,
+                "bot_id": BOT_ID,
+                "is_enterprise_install": False,
+            }
+        if method == "chat.postMessage":
+            ts = self._next_ts()
+            channel = args.get("channel", "")
+            if channel.startswith(("U", "W")):
+                channel = "D" + channel[1:]
+            message = {"type": "message", "text": args.get("text", ""), "ts": ts, "bot_id": BOT_ID}
+            return {"ok": True, "channel": channel, "ts": ts, "message": message}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": self._next_ts()}
+        if method == "chat.update":
+            return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
+        if method in ("views.open", "views.publish", "views.push", "views.update"):
+            view = args.get("view")
+            view = json.loads(view) if isinstance(view, str) else view or {}
+            return {"ok": True, "view": {**view, "id": f"V{next(self._ids):08d}"}}
+        if method == "users.info":
+            user = self.users.get(args.get("user", ""))
+            return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        if method == "conversations.info":
+            channel = self.channels.get(args.get("channel", ""))
+            if channel is None or (channel["is_private"] and not channel["is_member"]):
+                return {"ok": False, "error": "channel_not_found"}
+            return {"ok": True, "channel": channel}
+        if method == "conversations.join":
+            channel = self.channels.get(args.get("channel", ""))
+            if channel is None:
+                return {"ok": False, "error": "channel_not_found"}
+            if channel["is_private"]:
+                return {"ok": False, "error": "method_not_supported_for_channel_type"}
+            channel["is_member"] = True
+            return {"ok": True, "channel": channel}
+        if method == "conversations.open":
+            users = args.get("users", "")
+            return {"ok": True, "channel": {"id": "D" + users.split(",")[0][1:]}}
+        if method == "team.info":
+            team_id = args.get("team") or TEAM_ID
+            if team_id not in self.teams:
+                return {"ok": False, "error": "team_not_found"}
+            return {"ok": True, "team": {"id": team_id, "name": self.teams[team_id]}}
+        return {"ok": True}
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # keep test output quiet
+                pass
+
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+                if self.headers.get("Content-Type", "").startswith("application/json"):
+                    args = json.loads(raw or "{}")
+                else:
+                    args = dict(parse_qsl(raw))
+                for key in ("blocks", "view", "attachments"):
+                    if isinstance(args.get(key), str):
+                        with contextlib.suppress(ValueError):
+                            args[key] = json.loads(args[key])
+                auth = self.headers.get("Authorization", "")
+                token = auth.removeprefix("Bearer ") or args.pop("token", None)
+                if self.path.startswith("/response/"):
+                    fake._record(Call("response_url", args, token, self.path))
+                    self._send(200, {"ok": True})
+                    return
+                method = self.path.removeprefix("/api/")
+                if fake.delay:
+                    time.sleep(fake.delay)
+                fault = fake._take_fault(method)
+                fake._record(Call(method, args, token, self.path))
+                if fault is not None:
+                    time.sleep(fault.delay)
+                    if fault.error is not None:
+                        headers = (
+                            {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
+                        )
+                        self._send(fault.status, {"ok": False, "error": fault.error}, headers)
+                        return
+                if not token:
+                    self._send(200, {"ok": False, "error": "not_authed"})
+                    return
+                self._send(200, fake.answer(method, args))
+
+            def _send(self, status: int, body: dict, headers: dict[str, str] | None = None):
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+        return Handler

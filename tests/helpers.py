@@ -1,0 +1,37 @@
+"""Shared set-up for end-to-end tests: relationships created through the real domain."""
+
+from __future__ import annotations
+
+from bot import relationships as rel
+from bot.db import Database
+from bot.models import Side
+from tests.conftest import FakeClock
+from tests.fake_slack import TEAM_ID
+
+
+def make_relationship(
+    db: Database,
+    clock: FakeClock,
+    name: str = "Acme ⇄ Stellar",
+    *,
+    creator: str = "UALICE",
+    client_members: tuple[str, ...] = ("UCARL",),
+    provider_owners: tuple[str, ...] = ("UPAT",),
+    provider_members: tuple[str, ...] = ("UPRIYA",),
+    channels: tuple[str, ...] = (),
+    alerts: str | None = None,
+    team: str = TEAM_ID,
+) -> int:
+    draft = rel.RelationshipDraft(
+        name=name,
+        client_org="Acme",
+        provider_org="Stellar",
+        creator_side=Side.CLIENT,
+        client_members=client_members,
+        provider_owners=provider_owners,
+        provider_members=provider_members,
+        watched_channels=channels,
+        alerts_channel=alerts,
+    )
+    with db.transaction() as session:
+        return rel.create_relationship(session, team, creator, draft, clock.now()).id

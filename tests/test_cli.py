@@ -1,0 +1,122 @@
+"""The ``rapport`` command as a person runs it: real processes, real signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from sqlalchemy import inspect
+
+from bot.db import create_db_engine
+from tests.slack_requests import SIGNING_SECRET, SlackRequests
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def rapport_env(**values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_"))}
+    env["PYTHONPATH"] = str(REPO)
+    env.update(values)
+    return env
+
+
+def run_rapport(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env=rapport_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_run_with_nothing_set_explains_and_exits_non_zero(tmp_path):
+    result = run_rapport("run", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "SLACK_BOT_TOKEN is not set" in result.stderr
+    assert "SLACK_SIGNING_SECRET is not set" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_run_reads_tokens_from_dotenv_and_rejects_a_bad_one(tmp_path, fake_slack, database_url):
+    (tmp_path / ".env").write_text(
+        "SLACK_BOT_TOKEN=xoxb-revoked\nSLACK_SIGNING_SECRET=abc\n"
+        f"SLACK_API_URL={fake_slack.api_url}\nDATABASE_URL={database_url}\n"
+    )
+    fake_slack.fail("auth.test", "invalid_auth", times=None)
+    result = run_rapport("run", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "didn't accept SLACK_BOT_TOKEN" in result.stderr and "invalid_auth" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert fake_slack.calls_to("auth.test")[0].token == "xoxb-revoked"
+
+
+def test_migrate_creates_the_schema(tmp_path):
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    result = run_rapport("migrate", cwd=tmp_path, DATABASE_URL=url)
+    assert result.returncode == 0, result.stderr
+    tables = set(inspect(create_db_engine(url)).get_table_names())
+    assert {"relationships", "members", "watched_channels", "alembic_version"} <= tables
+
+
+def test_migrate_with_unreachable_database_says_so(tmp_path):
+    result = run_rapport("migrate", cwd=tmp_path, DATABASE_URL="sqlite:////no/such/dir/x.db")
+    assert result.returncode == 1
+    assert "couldn't prepare its database" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_run_serves_slack_and_health_then_stops_cleanly_on_sigterm(tmp_path, fake_slack):
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,
+        env=rapport_env(
+            SLACK_BOT_TOKEN="xoxb-test",
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            SLACK_API_URL=fake_slack.api_url,
+            PORT=str(port),
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        health = wait_for_health(f"http://127.0.0.1:{port}/healthz", process)
+        assert health == {"status": "ok", "database": "ok"}
+        reply = SlackRequests(f"http://127.0.0.1:{port}", fake_slack).command("help")
+        assert reply.status == 200 and "/rapport setup" in reply.text
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=15)
+    finally:
+        process.kill()
+    assert process.returncode == 0, stderr
+    assert "Rapport stopped" in stderr
+    assert (tmp_path / "rapport.db").exists()  # the SQLite default, next to where it runs
+
+
+def wait_for_health(url: str, process: subprocess.Popen) -> dict:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"rapport exited early: {process.communicate()[1]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                return json.loads(answer.read())
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("rapport never became healthy")

@@ -1,0 +1,75 @@
+"""Settings: every problem named at once, with how to fix it."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.settings import SettingsError, load_settings
+
+VALID = {"SLACK_BOT_TOKEN": "xoxb-1-2-abc", "SLACK_SIGNING_SECRET": "s3cret"}
+
+
+def problems(environ: dict[str, str]) -> str:
+    with pytest.raises(SettingsError) as raised:
+        load_settings(environ)
+    return str(raised.value)
+
+
+def test_defaults_with_only_the_two_slack_variables():
+    settings = load_settings(VALID)
+    assert settings.database_url == "sqlite:///rapport.db"
+    assert settings.port == 3000
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert settings.log_level == "INFO"
+    assert not settings.socket_mode
+
+
+def test_nothing_set_names_both_missing_variables_and_where_to_find_them():
+    message = problems({})
+    assert "SLACK_BOT_TOKEN is not set" in message and "OAuth & Permissions" in message
+    assert "SLACK_SIGNING_SECRET is not set" in message and "Basic Information" in message
+
+
+def test_every_malformed_value_is_reported_together():
+    message = problems(
+        {
+            "SLACK_BOT_TOKEN": "xoxp-user-token",
+            "SLACK_SIGNING_SECRET": "s",
+            "SLACK_APP_TOKEN": "nope",
+            "SLACK_API_URL": "slack.example",
+            "DATABASE_URL": "mysql://localhost/rapport",
+            "PORT": "eighty",
+            "LOG_LEVEL": "LOUD",
+        }
+    )
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_APP_TOKEN",
+        "SLACK_API_URL",
+        "DATABASE_URL",
+        "PORT",
+        "LOG_LEVEL",
+    ):
+        assert name in message
+
+
+def test_socket_mode_does_not_need_a_signing_secret():
+    settings = load_settings({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"})
+    assert settings.socket_mode
+
+
+def test_api_url_gets_a_trailing_slash_and_repr_hides_secrets():
+    settings = load_settings(
+        VALID
+        | {
+            "SLACK_API_URL": "http://127.0.0.1:9999/api",
+            "DATABASE_URL": "postgresql://rapport:hunter2@db/rapport",
+        }
+    )
+    assert settings.slack_api_url == "http://127.0.0.1:9999/api/"
+    shown = repr(settings)
+    assert "hunter2" not in shown and "xoxb" not in shown and "s3cret" not in shown
+
+
+def test_migrate_needs_no_slack_tokens():
+    assert load_settings({}, require_slack=False).database_url == "sqlite:///rapport.db"
