@@ -1,37 +1,41 @@
 """Acknowledgement latency under load while Slack itself is slow.
 
-50 concurrent clients send signed slash commands (``/rapport show``, ``/rapport setup``) and
-button clicks (``open_setup``) to the real app behind waitress; the fake Slack Web API answers
-every call after 300 ms. Prints p50/p99 acknowledgement latency and requests per second.
-Target: p99 < 100 ms — Slack calls happen after ``ack()``.
+50 concurrent clients (in two load-generator processes) send signed slash commands
+(``/rapport show``, ``/rapport setup``) and button clicks (``open_setup``) to a real
+``rapport run`` process; the fake Slack Web API answers every call after 300 ms.
+Two phases: *paced* (each client sends every 250 ms, ~200 req/s in all) and *saturation* (no
+pause, so it measures the server's capacity; there latency is queueing, 50 ÷ throughput).
+Prints p50/p99 acknowledgement latency and requests per second for each.
+Target: p99 < 100 ms in the paced phase — Slack calls happen after ``ack()``.
 
-    python bench/ack_latency.py [--clients 50] [--seconds 20] [--slack-delay 0.3]
+    python bench/ack_latency.py [--clients 50] [--seconds 15] [--interval 0.25]
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import json
-import logging
 import os
-import statistics
+import socket
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.request
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
 
 from bot import relationships as rel
-from bot.app import create_app
 from bot.clock import SystemClock
 from bot.db import Database, create_db_engine, migrate
 from bot.models import Side
-from bot.settings import Settings
-from bot.web import RapportWsgi, create_http_server, stop_http_server
 from tests.fake_slack import TEAM_ID, FakeSlack
 from tests.slack_requests import SIGNING_SECRET, sign
 
@@ -45,7 +49,7 @@ def signed_headers(body: str, content_type: str) -> dict[str, str]:
     }
 
 
-def request_bodies(fake: FakeSlack, client_no: int, n: int) -> tuple[str, str]:
+def request_bodies(fake: ResponseUrls, client_no: int, n: int) -> tuple[str, str]:
     user = "UALICE" if client_no % 2 else "UPAT"
     kind = n % 3
     if kind == 2:
@@ -75,12 +79,23 @@ def request_bodies(fake: FakeSlack, client_no: int, n: int) -> tuple[str, str]:
 
 
 def client_loop(
-    url: str, fake: FakeSlack, client_no: int, stop_at: float, latencies: list[float], errors: list
+    url: str,
+    fake: ResponseUrls,
+    client_no: int,
+    stop_at: float,
+    interval: float,
+    latencies: list[float],
+    errors: list,
 ) -> None:
+    """Send requests until ``stop_at``; with ``interval`` > 0, one every ``interval`` seconds."""
     parts = urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     n = 0
+    next_send = time.monotonic() + interval * (client_no % 10) / 10  # spread the starts
     while time.monotonic() < stop_at:
+        if interval:
+            time.sleep(max(0.0, next_send - time.monotonic()))
+            next_send += interval
         body, content_type = request_bodies(fake, client_no, n)
         started = time.perf_counter()
         try:
@@ -105,17 +120,26 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--slack-delay", type=float, default=0.3)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.ERROR)
+def run_clients(url: str, api_url: str, first: int, count: int, seconds: float, interval: float):
+    """One load-generator process: ``count`` client threads for ``seconds``."""
+    latencies: list[float] = []
+    errors: list = []
+    stop_at = time.monotonic() + seconds
+    threads = [
+        threading.Thread(
+            target=client_loop,
+            args=(url, ResponseUrls(api_url), first + i, stop_at, interval, latencies, errors),
+        )
+        for i in range(count)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, errors
 
-    fake = FakeSlack().start()
-    workdir = tempfile.mkdtemp(prefix="rapport-bench-")
-    database_url = f"sqlite:///{workdir}/bench.db"
+
+def prepare_database(database_url: str) -> None:
     engine = create_db_engine(database_url)
     migrate(engine)
     db = Database(engine)
@@ -131,44 +155,115 @@ def main() -> None:
             watched_channels=("CSHARED",),
         )
         rel.create_relationship(session, TEAM_ID, "UALICE", draft, SystemClock().now())
-    settings = Settings(
-        slack_bot_token="xoxb-bench",
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=fake.api_url,
-        database_url=database_url,
+    engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--processes", type=int, default=2, help="load-generator processes")
+    parser.add_argument("--seconds", type=float, default=15.0, help="per phase")
+    parser.add_argument("--interval", type=float, default=0.25, help="paced phase: s between sends")
+    parser.add_argument("--slack-delay", type=float, default=0.3)
+    args = parser.parse_args()
+
+    fake = FakeSlack().start()
+    fake.delay = args.slack_delay
+    workdir = tempfile.mkdtemp(prefix="rapport-bench-")
+    database_url = f"sqlite:///{workdir}/bench.db"
+    prepare_database(database_url)
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=workdir,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(REPO),
+            "SLACK_BOT_TOKEN": "xoxb-bench",
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": fake.api_url,
+            "DATABASE_URL": database_url,
+            "PORT": str(port),
+            "LOG_LEVEL": "ERROR",
+        },
+        stderr=subprocess.DEVNULL,
     )
-    app = create_app(settings, db)
-    fake.delay = args.slack_delay  # from here on, every Web API answer is slow
-    server = create_http_server(RapportWsgi(app, db), "127.0.0.1", 0)
-    threading.Thread(target=server.run, daemon=True).start()
-    url = f"http://127.0.0.1:{server.effective_port}"
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(url)
+        print(
+            f"{args.clients} concurrent clients; the fake Slack answers every call in "
+            f"{args.slack_delay * 1000:.0f} ms"
+        )
+        paced = load(url, fake, args, interval=args.interval)
+        report(f"paced: each client sends every {args.interval * 1000:.0f} ms", paced, target=True)
+        saturated = load(url, fake, args, interval=0.0)
+        report("saturation: no pause between requests (server capacity)", saturated)
+        slack_calls = len([c for c in fake.calls if c.method != "auth.test"])
+        print(f"Slack Web API calls made after the acks: {slack_calls}")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        fake.stop()
 
-    latencies: list[float] = []
-    errors: list = []
-    stop_at = time.monotonic() + args.seconds
-    clients = [
-        threading.Thread(target=client_loop, args=(url, fake, i, stop_at, latencies, errors))
-        for i in range(args.clients)
-    ]
+
+def load(url: str, fake: FakeSlack, args: argparse.Namespace, interval: float):
+    per_process = [args.clients // args.processes] * args.processes
+    per_process[0] += args.clients - sum(per_process)
     started = time.monotonic()
-    for thread in clients:
-        thread.start()
-    for thread in clients:
-        thread.join()
+    with ProcessPoolExecutor(max_workers=args.processes) as pool:
+        futures = [
+            pool.submit(
+                run_clients, url, fake.api_url, sum(per_process[:i]), n, args.seconds, interval
+            )
+            for i, n in enumerate(per_process)
+        ]
+        results = [future.result() for future in futures]
     elapsed = time.monotonic() - started
-    slack_calls = len([c for c in fake.calls if c.method != "auth.test"])
+    latencies = [value for result in results for value in result[0]]
+    errors = [value for result in results for value in result[1]]
+    return latencies, errors, elapsed
 
+
+def report(title: str, outcome, target: bool = False) -> None:
+    latencies, errors, elapsed = outcome
     p50, p99 = percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000
-    rate = len(latencies) / elapsed
-    mean = statistics.mean(latencies) * 1000
-    print(f"clients: {args.clients}, {elapsed:.1f} s, Slack answers in {args.slack_delay:.2f} s")
-    print(f"requests acknowledged: {len(latencies)} ({rate:.0f} req/s), errors: {len(errors)}")
-    print(f"ack latency p50: {p50:.1f} ms, p99: {p99:.1f} ms, mean: {mean:.1f} ms")
-    print(f"p99 / 100 ms target: {p99 / 100:.2f} ({'met' if p99 < 100 else 'NOT met'})")
-    print(f"Slack Web API calls made after the acks during the run: {slack_calls}")
-    sys.stdout.flush()
-    stop_http_server(server)
-    os._exit(0)  # don't wait for the deferred Slack calls still queued behind the slow fake
+    print(f"- {title}")
+    print(
+        f"  acknowledged {len(latencies)} requests, {len(latencies) / elapsed:.0f} req/s, "
+        f"errors: {len(errors)}"
+    )
+    print(f"  ack latency p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {max(latencies) * 1000:.1f} ms")
+    if target:
+        print(f"  p99 / 100 ms target = {p99 / 100:.2f} ({'met' if p99 < 100 else 'NOT met'})")
+
+
+class ResponseUrls:
+    """Response URLs pointing at the fake Slack, as Slack puts them in every payload."""
+
+    def __init__(self, api_url: str):
+        self._base = api_url.removesuffix("/api/")
+        self._ids = itertools.count(1)
+
+    def response_url(self, name: str) -> str:
+        return f"{self._base}/response/{name}-{next(self._ids)}"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_healthy(url: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("rapport run never became healthy")
 
 
 if __name__ == "__main__":

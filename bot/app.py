@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltResponse
@@ -14,35 +13,25 @@ import handlers.actions
 import handlers.commands
 import handlers.home
 import handlers.views
-from bot.clock import Clock, SystemClock
-from bot.db import Database
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack_client import create_web_client
 
 logger = logging.getLogger(__name__)
 
-LISTENER_THREADS = 16  # Bolt runs listeners (parse, database, ack) here
-BACKGROUND_THREADS = 16  # Slack calls after ack() run here (Services.defer)
 
 SORRY = "Sorry, something went wrong on our side and nothing was changed. Please try again."
 DATABASE_DOWN = "Rapport can't reach its database right now. Please try again in a moment."
 
 
-def create_app(settings: Settings, db: Database, clock: Clock | None = None) -> App:
-    services = Services(
-        db=db,
-        clock=clock or SystemClock(),
-        background=ThreadPoolExecutor(
-            max_workers=BACKGROUND_THREADS, thread_name_prefix="rapport-slack"
-        ),
-    )
+def create_app(settings: Settings, services: Services) -> App:
     app = App(
         signing_secret=settings.slack_signing_secret,
         client=create_web_client(settings),
-        listener_executor=ThreadPoolExecutor(
-            max_workers=LISTENER_THREADS, thread_name_prefix="rapport-listener"
-        ),
+        # Listeners only parse, touch the database and ack; they hand Slack calls to
+        # services.defer(). So they run in the request thread and the response leaves as soon
+        # as they return, instead of Bolt polling every 10 ms for an ack from another thread.
+        process_before_response=True,
     )
     handlers.commands.register(app, services)
     handlers.actions.register(app, services)

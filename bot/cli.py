@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import create_app
 from bot.db import Database, create_db_engine, migrate
+from bot.services import create_services
 from bot.settings import Settings, SettingsError, configure_logging, load_settings
 from bot.slack_client import create_web_client
 from bot.web import RapportWsgi, create_http_server
@@ -78,7 +79,8 @@ def _run(settings: Settings) -> int:
         return 1
     engine = create_db_engine(settings.database_url)
     db = Database(engine)
-    app = create_app(settings, db)
+    services = create_services(db)
+    app = create_app(settings, services)
     scheduler = create_scheduler()
     _stop_on_sigterm()
     scheduler.start()
@@ -96,6 +98,7 @@ def _run(settings: Settings) -> int:
         pass
     finally:
         scheduler.shutdown(wait=False)
+        services.close()
         engine.dispose()
         logger.info("Rapport stopped")
     return 0

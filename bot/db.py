@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from alembic import command
@@ -58,11 +59,14 @@ class Database:
     def __init__(self, engine: Engine):
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # SQLite has a single writer. Queueing this process's transactions on a lock hands
+        # over in microseconds, where SQLite's busy handler would sleep with back-off.
+        self._sqlite_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session inside one transaction: committed on success, rolled back on error."""
-        with self._sessions.begin() as session:
+        with self._sqlite_lock or nullcontext(), self._sessions.begin() as session:
             yield session
 
     def is_available(self) -> bool:

@@ -474,13 +474,13 @@ def summarise(session: Session, relationship: Relationship) -> RelationshipSumma
     people: dict[Side, dict[Role, list[str]]] = {
         side: {role: [] for role in (Role.OWNER, Role.MANAGER, Role.FRONTLINE)} for side in Side
     }
-    members = session.scalars(
-        select(Member)
+    rows = session.execute(
+        select(Member.user_id, Member.side, Member.role)
         .where(Member.relationship_id == relationship.id)
         .order_by(Member.added_at, Member.id)
     )
-    for member in members:
-        people[member.side][member.role].append(member.user_id)
+    for user_id, side, role in rows:
+        people[side][role].append(user_id)
     channels = session.scalars(
         select(WatchedChannel.channel_id)
         .where(WatchedChannel.relationship_id == relationship.id)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from bot.clock import Clock
+from bot.clock import Clock, SystemClock
 from bot.db import Database
 
 logger = logging.getLogger(__name__)
@@ -28,6 +28,23 @@ class Services:
         would make the next requests' acknowledgements queue behind it. Failures are logged.
         """
         self.background.submit(work, *args, **kwargs).add_done_callback(_log_failure)
+
+    def close(self) -> None:
+        """Finish the Slack calls in flight; drop queued ones so shutdown is prompt."""
+        self.background.shutdown(wait=True, cancel_futures=True)
+
+
+BACKGROUND_THREADS = 16
+
+
+def create_services(db: Database, clock: Clock | None = None) -> Services:
+    return Services(
+        db=db,
+        clock=clock or SystemClock(),
+        background=ThreadPoolExecutor(
+            max_workers=BACKGROUND_THREADS, thread_name_prefix="rapport-slack"
+        ),
+    )
 
 
 def _log_failure(future: Future) -> None:

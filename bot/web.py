@@ -24,7 +24,7 @@ SLACK_PATH = "/slack/events"
 MAX_BODY_BYTES = 512 * 1024  # Slack's largest payloads (views with many blocks) are far smaller
 # waitress drops the connection above this; between the two the app answers a clean 413
 SERVER_BODY_CAP_BYTES = 4 * MAX_BODY_BYTES
-SERVER_THREADS = 16
+SERVER_THREADS = 8
 
 StartResponse = Callable[..., Any]
 

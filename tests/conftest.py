@@ -19,6 +19,7 @@ from sqlalchemy import text
 from bot.app import create_app
 from bot.db import Database, create_db_engine, migrate
 from bot.models import Base
+from bot.services import create_services
 from bot.settings import Settings
 from bot.web import RapportWsgi, create_http_server, stop_http_server
 from tests.fake_slack import FakeSlack
@@ -109,9 +110,11 @@ def rapport(fake_slack: FakeSlack, db: Database, database_url: str, clock: FakeC
         slack_api_url=fake_slack.api_url,
         database_url=database_url,
     )
-    app = create_app(settings, db, clock)
+    services = create_services(db, clock)
+    app = create_app(settings, services)
     with serving(RapportWsgi(app, db)) as url:
         yield RunningApp(url, app, SlackRequests(url, fake_slack), fake_slack, db, clock)
+    services.close()
 
 
 @contextmanager
