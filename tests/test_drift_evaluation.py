@@ -1,0 +1,166 @@
+"""Drift scoring against the labelled evaluation set, and the `rapport classify` CLI."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from bot.classify import main
+from bot.drift import DEFAULT_THRESHOLD, assess
+
+EVAL_SET = Path(__file__).parent / "data" / "drift_eval.jsonl"
+
+# Floors a little under what the shipped cues achieve on the whole set
+# (precision 0.995, recall 0.881, ROC AUC 0.961 at the time of writing).
+# The held-out part of the set (note "held-out") scores much lower on recall; see
+# bench/drift_evaluation.py. Raise these when the scorer improves; never lower them
+# to make a change pass.
+PRECISION_FLOOR = 0.95
+RECALL_FLOOR = 0.85
+ROC_AUC_FLOOR = 0.93
+
+
+@pytest.fixture(scope="module")
+def rows() -> list[dict]:
+    with EVAL_SET.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def scored(rows) -> list[tuple[float, int]]:
+    return [(assess(row["text"]).score, int(row["label"])) for row in rows]
+
+
+def _roc_auc(scored: list[tuple[float, int]]) -> float:
+    positives = [s for s, y in scored if y]
+    negatives = [s for s, y in scored if not y]
+    wins = sum((p > n) + 0.5 * (p == n) for p in positives for n in negatives)
+    return wins / (len(positives) * len(negatives))
+
+
+# --------------------------------------------------------------------------- the set itself
+
+
+def test_evaluation_set_is_large_balanced_and_varied(rows):
+    assert len(rows) >= 320
+    share = sum(row["label"] for row in rows) / len(rows)
+    assert 0.3 <= share <= 0.5
+    assert {row["side"] for row in rows} == {"client", "provider"}
+    assert len({row["industry"] for row in rows}) >= 6
+    for side in ("client", "provider"):
+        assert Counter(row["label"] for row in rows if row["side"] == side)[1] >= 50
+
+
+def test_evaluation_rows_are_well_formed_and_unique(rows):
+    for row in rows:
+        assert set(row) <= {"text", "label", "side", "industry", "note"}
+        assert row["label"] in (0, 1)
+        assert isinstance(row["text"], str) and row["text"].strip()
+    texts = [row["text"] for row in rows]
+    assert len(texts) == len(set(texts))
+
+
+def test_evaluation_set_covers_slack_markup_and_tricky_negatives(rows):
+    texts = [row["text"] for row in rows]
+    for marker in ("<@", "<#", "<https://", "<!", "&gt;", "&amp;", "```", "`", ":joy:", "😂"):
+        assert any(marker in text for text in texts), marker
+    notes = Counter(row.get("note", "").split(" ")[0] for row in rows if row["label"] == 0)
+    for note in ("negation", "joke", "technical"):
+        assert notes[note] >= 10, note
+
+
+# --------------------------------------------------------------------------- quality floors
+
+
+def test_precision_stays_above_floor(scored):
+    flagged = [y for s, y in scored if s >= DEFAULT_THRESHOLD]
+    precision = sum(flagged) / len(flagged)
+    assert precision >= PRECISION_FLOOR, f"precision {precision:.3f}"
+
+
+def test_recall_stays_above_floor(scored):
+    positives = [s for s, y in scored if y]
+    recall = sum(s >= DEFAULT_THRESHOLD for s in positives) / len(positives)
+    assert recall >= RECALL_FLOOR, f"recall {recall:.3f}"
+
+
+def test_ranking_quality_stays_above_floor(scored):
+    auc = _roc_auc(scored)
+    assert auc >= ROC_AUC_FLOOR, f"ROC AUC {auc:.3f}"
+
+
+def test_scores_are_fractions(scored):
+    assert all(0.0 <= s <= 1.0 for s, _ in scored)
+
+
+# --------------------------------------------------------------------------- rapport classify
+
+
+def run(argv: list[str], stdin_text: str = "") -> tuple[int, str]:
+    stdout = io.StringIO()
+    code = main(argv, io.StringIO(stdin_text), stdout)
+    return code, stdout.getvalue()
+
+
+def test_classify_reads_one_message_per_line_and_skips_empty_lines():
+    code, out = run(["--json"], "Please raise a CR for this.\n\n   \nthanks, legend!\n")
+    assert code == 0
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [r["text"] for r in records] == ["Please raise a CR for this.", "thanks, legend!"]
+
+
+def test_classify_json_has_text_score_and_readable_cues():
+    code, out = run(["--json", "Per clause 7.2 of the MSA, raise CR-1042"])
+    assert code == 0
+    record = json.loads(out)
+    assert {"text", "score", "cues"} <= set(record)
+    assert record["score"] >= DEFAULT_THRESHOLD
+    assert 'change request ("CR-1042")' in record["cues"]
+    assert record["formal"] is True
+
+
+def test_classify_takes_messages_as_arguments_instead_of_stdin():
+    code, out = run(["--json", "hello there", "That's out of scope."], "ignored\n")
+    assert code == 0
+    assert [json.loads(line)["text"] for line in out.splitlines()] == [
+        "hello there",
+        "That's out of scope.",
+    ]
+
+
+def test_classify_text_output_shows_score_flag_and_cues():
+    code, out = run([], "Please be advised that all requests must be in writing.\nthanks!\n")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("0.") and "DRIFT" in lines[0]
+    assert 'formal register ("Please be advised"' in lines[1]
+    assert any(line.startswith("0.00  ok") for line in lines)
+    assert lines[-1] == "2 messages, 1 at or above 0.50"
+
+
+def test_classify_text_output_explains_negation_and_jokes():
+    _, out = run(["No need for a formal change request", "breach of contract lol"])
+    assert "negated, not counted" in out
+    assert "softened: joking or celebrating" in out
+
+
+def test_classify_threshold_changes_what_counts_as_drift():
+    message = "Can you put that in a CR please?"
+    score = json.loads(run(["--json", message])[1])["score"]
+    assert 0 < score < 1
+    assert json.loads(run(["--json", "--threshold", "1", message])[1])["formal"] is False
+    assert json.loads(run(["--json", "--threshold", "0.01", message])[1])["formal"] is True
+
+
+def test_classify_rejects_a_threshold_outside_zero_to_one(capsys):
+    code, _ = run(["--threshold", "2"])
+    assert code == 2
+    assert "between 0 and 1" in capsys.readouterr().err
+
+
+def test_classify_with_no_input_prints_nothing():
+    assert run([], "") == (0, "")
