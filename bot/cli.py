@@ -17,6 +17,7 @@ from bot.services import create_services
 from bot.settings import Settings, SettingsError, configure_logging, load_settings
 from bot.slack_client import create_web_client
 from bot.web import RapportWsgi, create_http_server
+from scheduler.jobs import JobContext, register_jobs
 from scheduler.runner import create_scheduler
 
 logger = logging.getLogger("rapport")
@@ -82,6 +83,7 @@ def _run(settings: Settings) -> int:
     services = create_services(db)
     app = create_app(settings, services)
     scheduler = create_scheduler()
+    register_jobs(scheduler, JobContext(services, app.client))
     _stop_on_sigterm()
     scheduler.start()
     try:

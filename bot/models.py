@@ -165,3 +165,45 @@ class CurrentRelationship(Base):
     team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     relationship_id: Mapped[int] = mapped_column(ForeignKey("relationships.id", ondelete="CASCADE"))
+
+
+class SendStatus(StrEnum):
+    PENDING = "pending"  # claimed; being sent (or the sender died: retried once stale)
+    SENT = "sent"
+    FAILED = "failed"  # Slack said no for good (user_not_found, channel_not_found, …)
+
+
+class SentMessage(Base):
+    """The ledger of scheduled messages: one row per idempotency key, claimed before sending.
+
+    The unique key is what makes restarts, retries and overlapping processes send once.
+    """
+
+    __tablename__ = "sent_messages"
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_sent_message_key"),
+        Index("ix_sent_messages_team_status", "team_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(32))
+    status: Mapped[SendStatus] = mapped_column(_enum(SendStatus, "send_status"))
+    ts: Mapped[str | None] = mapped_column(String(32))  # Slack's message ts, once sent
+    sent_channel: Mapped[str | None] = mapped_column(String(32))  # e.g. the DM channel id
+    error: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(default=0)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PersonProfile(Base):
+    """What Rapport remembers of a Slack user: their time zone, refreshed from users.info."""
+
+    __tablename__ = "person_profiles"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tz: Mapped[str] = mapped_column(String(64))
+    refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime())

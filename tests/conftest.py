@@ -18,7 +18,7 @@ from sqlalchemy import text
 
 from bot.app import create_app
 from bot.db import Database, create_db_engine, migrate
-from bot.models import Base
+from bot.schema import metadata
 from bot.services import create_services
 from bot.settings import Settings
 from bot.web import RapportWsgi, create_http_server, stop_http_server
@@ -62,7 +62,7 @@ def database_url(migrated_database: str, tmp_path: Path) -> Iterator[str]:
     if POSTGRES_URL:
         yield POSTGRES_URL
         engine = create_db_engine(POSTGRES_URL)
-        tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+        tables = ", ".join(table.name for table in metadata.sorted_tables)
         with engine.begin() as connection:
             connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         engine.dispose()

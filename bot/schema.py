@@ -1,0 +1,8 @@
+"""The whole schema in one place, for Alembic and the tests: every model module is imported.
+
+A feature that adds tables in its own module imports it here.
+"""
+
+from bot.models import Base
+
+metadata = Base.metadata
