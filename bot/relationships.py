@@ -470,17 +470,29 @@ def map_organisation(
     session.flush()
 
 
-def summarise(session: Session, relationship: Relationship) -> RelationshipSummary:
-    people: dict[Side, dict[Role, list[str]]] = {
-        side: {role: [] for role in (Role.OWNER, Role.MANAGER, Role.FRONTLINE)} for side in Side
-    }
+def people(session: Session, relationship: Relationship) -> list[tuple[str, Side, Role]]:
+    """Every member as (user id, side, role), in the order they joined."""
     rows = session.execute(
         select(Member.user_id, Member.side, Member.role)
         .where(Member.relationship_id == relationship.id)
         .order_by(Member.added_at, Member.id)
     )
-    for user_id, side, role in rows:
-        people[side][role].append(user_id)
+    return [(user_id, side, role) for user_id, side, role in rows]
+
+
+def alert_recipients(session: Session, relationship: Relationship) -> list[str]:
+    """Where alerts for owners go: the alerts channel, else each owner (both sides) by DM."""
+    if relationship.alerts_channel_id:
+        return [relationship.alerts_channel_id]
+    return [user_id for user_id, _, role in people(session, relationship) if role is Role.OWNER]
+
+
+def summarise(session: Session, relationship: Relationship) -> RelationshipSummary:
+    people_by_side: dict[Side, dict[Role, list[str]]] = {
+        side: {role: [] for role in (Role.OWNER, Role.MANAGER, Role.FRONTLINE)} for side in Side
+    }
+    for user_id, side, role in people(session, relationship):
+        people_by_side[side][role].append(user_id)
     channels = session.scalars(
         select(WatchedChannel.channel_id)
         .where(WatchedChannel.relationship_id == relationship.id)
@@ -492,7 +504,7 @@ def summarise(session: Session, relationship: Relationship) -> RelationshipSumma
         name=relationship.name,
         client_org=relationship.client_org,
         provider_org=relationship.provider_org,
-        people=people,
+        people=people_by_side,
         watched_channels=list(channels),
         alerts_channel=relationship.alerts_channel_id,
         organisations=organisations,

@@ -29,7 +29,9 @@ class Job:
     run: Callable[[JobContext], object]
 
 
-JOBS: list[Job] = []
+JOBS: list[Job] = [
+    # each feature adds its jobs here, one line each
+]
 
 
 def register_jobs(scheduler: BaseScheduler, context: JobContext, jobs: list[Job] = JOBS) -> None:
