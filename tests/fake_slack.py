@@ -226,6 +226,8 @@ class FakeSlack:
         if method == "conversations.open":
             users = args.get("users", "")
             return {"ok": True, "channel": {"id": "D" + users.split(",")[0][1:]}}
+        if method == "apps.connections.open":  # Socket Mode; nothing listens at this URL
+            return {"ok": True, "url": "ws://127.0.0.1:9/link/?ticket=fake"}
         if method == "team.info":
             team_id = args.get("team") or TEAM_ID
             if team_id not in self.teams:

@@ -12,6 +12,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
 from sqlalchemy import inspect
 
 from bot.db import create_db_engine
@@ -120,3 +121,43 @@ def wait_for_health(url: str, process: subprocess.Popen) -> dict:
         except OSError:
             time.sleep(0.2)
     raise AssertionError("rapport never became healthy")
+
+
+def test_socket_mode_connects_with_the_app_token_and_opens_no_port(tmp_path, fake_slack):
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,
+        env=rapport_env(
+            SLACK_BOT_TOKEN="xoxb-test",
+            SLACK_APP_TOKEN="xapp-1-test",
+            SLACK_API_URL=fake_slack.api_url,
+            PORT=str(port),
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        (opened, *_) = fake_slack.wait_for("apps.connections.open", timeout=30)
+        assert opened.token == "xapp-1-test"
+        with pytest.raises(OSError):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=15)
+    finally:
+        process.kill()
+    assert process.returncode == 0
+    assert "Socket Mode" in stderr and "Rapport stopped" in stderr
+
+
+def test_installed_console_script_migrates_from_the_packaged_revisions(tmp_path):
+    script = Path(sys.executable).parent / "rapport"
+    assert script.exists(), "install the project first: pip install '.[test]'"
+    url = f"sqlite:///{tmp_path / 'packaged.db'}"
+    env = {k: v for k, v in rapport_env(DATABASE_URL=url).items() if k != "PYTHONPATH"}
+    result = subprocess.run(
+        [str(script), "migrate"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert "relationships" in set(inspect(create_db_engine(url)).get_table_names())

@@ -116,3 +116,27 @@ def test_a_listener_crash_answers_politely_not_with_a_500(rapport, monkeypatch):
     assert response.status == 200
     assert "something went wrong" in response.text
     assert "boom" not in response.body and "Traceback" not in response.body
+
+
+def test_slack_rate_limit_on_a_follow_up_call_is_retried_after_retry_after(rapport):
+    rapport.fake.rate_limit("views.open", retry_after=1)
+    assert rapport.slack.command("setup").status == 200
+    first, second = rapport.fake.wait_for("views.open", count=2, timeout=10)
+    assert second.at - first.at >= 0.9
+    assert second.args["view"]["callback_id"] == "relationship_setup"
+
+
+def test_a_crash_while_saving_the_setup_modal_keeps_the_form_and_says_so(rapport, monkeypatch):
+    import bot.relationships
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(bot.relationships, "create_relationship", broken)
+    response = rapport.slack.view_submission("relationship_setup", setup_values())
+    body = response.json()
+    assert response.status == 200
+    assert body["response_action"] == "push"  # on top of the filled-in form, not replacing it
+    assert "nothing was changed" in json.dumps(body)
+    assert "disk on fire" not in response.body
+    assert relationships_stored(rapport) == 0
