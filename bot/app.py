@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 import handlers.actions
 import handlers.commands
+import handlers.events
 import handlers.home
 import handlers.views
 from bot.services import Services
@@ -37,6 +38,7 @@ def create_app(settings: Settings, services: Services) -> App:
     handlers.actions.register(app, services)
     handlers.views.register(app, services)
     handlers.home.register(app, services)
+    handlers.events.register(app, services)
     app.error(_friendly_error)
     return app
 

@@ -17,7 +17,7 @@ from bot.services import create_services
 from bot.settings import Settings, SettingsError, configure_logging, load_settings
 from bot.slack_client import create_web_client
 from bot.web import RapportWsgi, create_http_server
-from scheduler.jobs import JobContext, register_jobs
+from scheduler.jobs import JobContext
 from scheduler.runner import create_scheduler
 
 logger = logging.getLogger("rapport")
@@ -82,8 +82,7 @@ def _run(settings: Settings) -> int:
     db = Database(engine)
     services = create_services(db)
     app = create_app(settings, services)
-    scheduler = create_scheduler()
-    register_jobs(scheduler, JobContext(services, app.client))
+    scheduler = create_scheduler(JobContext(services, app.client))
     _stop_on_sigterm()
     scheduler.start()
     try:

@@ -7,7 +7,7 @@ import re
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot import blocks, mrkdwn
+from bot import blocks, drift_alerts, drift_blocks, mrkdwn
 from bot import relationships as rel
 from bot.models import Side
 from bot.services import Services
@@ -31,6 +31,16 @@ def register(app: App, services: Services) -> None:
     def use_relationship(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
         ack()
         services.defer(_use_relationship, services, body, action, respond)
+
+    @app.action("drift_acknowledge")
+    def acknowledge_drift(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
+        ack()
+        services.defer(_answer_drift_alert, services, body, action, respond, "acknowledge")
+
+    @app.action("drift_not_drift")
+    def not_drift(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
+        ack()
+        services.defer(_answer_drift_alert, services, body, action, respond, "not_drift")
 
     @app.action(re.compile(r"^map_organisation_[A-Z0-9]+$"))
     def map_organisation(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
@@ -79,3 +89,27 @@ def _map_organisation(services: Services, body: dict, action: dict, respond: Res
         f"side of *{mrkdwn.escape(name)}*.",
         replace_original=False,
     )
+
+
+def _answer_drift_alert(
+    services: Services, body: dict, action: dict, respond: Respond, answer: str
+) -> None:
+    if not action.get("value", "").isdigit():
+        respond(text=STALE_BUTTON, replace_original=False)
+        return
+    team_id, user_id, alert_id = body["team"]["id"], body["user"]["id"], int(action["value"])
+    try:
+        with services.db.transaction() as session:
+            if answer == "acknowledge":
+                drift_alerts.acknowledge(session, team_id, alert_id, user_id)
+                note = f"Acknowledged by {mrkdwn.user(user_id)}."
+            else:
+                calmed = drift_alerts.not_drift(session, team_id, alert_id, user_id)
+                note = f"{mrkdwn.user(user_id)} marked this as not drift" + (
+                    ": those cues will count for less in this relationship." if calmed else "."
+                )
+    except rel.RapportError as error:
+        respond(text=str(error), replace_original=False)
+        return
+    original = (body.get("message") or {}).get("blocks") or []
+    respond(text=note, blocks=drift_blocks.answered_blocks(original, note), replace_original=True)

@@ -1,8 +1,9 @@
-"""Every recurring job, and how often it looks for due work.
+"""What a recurring job is.
 
 Jobs decide *what is due* (from the database, with the injected clock); the domain decides
 *what to do*; ``bot.outbox`` sends. Each job is safe to run twice: sends are claimed in the
-ledger first, so an overlapping or repeated run finds nothing left to do.
+ledger first, so an overlapping or repeated run finds nothing left to do. Every feature's
+jobs are listed in ``scheduler.runner.ALL_JOBS``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from apscheduler.schedulers.base import BaseScheduler
 from slack_sdk import WebClient
 
 from bot.services import Services
@@ -27,15 +27,3 @@ class Job:
     name: str
     every_seconds: int
     run: Callable[[JobContext], object]
-
-
-JOBS: list[Job] = [
-    # each feature adds its jobs here, one line each
-]
-
-
-def register_jobs(scheduler: BaseScheduler, context: JobContext, jobs: list[Job] = JOBS) -> None:
-    for job in jobs:
-        scheduler.add_job(
-            job.run, "interval", seconds=job.every_seconds, args=[context], id=job.name
-        )

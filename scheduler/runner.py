@@ -1,4 +1,4 @@
-"""The APScheduler instance that runs inside ``rapport run``."""
+"""The APScheduler instance that runs inside ``rapport run``, and every job it runs."""
 
 from __future__ import annotations
 
@@ -6,16 +6,20 @@ from datetime import UTC
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from scheduler.drift_jobs import DRIFT_JOBS
+from scheduler.jobs import Job, JobContext
+
 MISFIRE_GRACE_SECONDS = 300
 
+ALL_JOBS: list[Job] = [
+    *DRIFT_JOBS,
+]
 
-def create_scheduler() -> BackgroundScheduler:
-    """A UTC scheduler whose jobs never overlap themselves and coalesce missed runs.
 
-    Jobs are registered by the features that need them; a missed run is run once on
-    start-up (coalesced), never as a burst.
-    """
-    return BackgroundScheduler(
+def create_scheduler(context: JobContext, jobs: list[Job] = ALL_JOBS) -> BackgroundScheduler:
+    """A UTC scheduler running ``jobs``; a job never overlaps itself and missed runs coalesce
+    into one run on start-up, never a burst."""
+    scheduler = BackgroundScheduler(
         timezone=UTC,
         job_defaults={
             "coalesce": True,
@@ -23,3 +27,8 @@ def create_scheduler() -> BackgroundScheduler:
             "misfire_grace_time": MISFIRE_GRACE_SECONDS,
         },
     )
+    for job in jobs:
+        scheduler.add_job(
+            job.run, "interval", seconds=job.every_seconds, args=[context], id=job.name
+        )
+    return scheduler

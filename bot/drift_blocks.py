@@ -1,0 +1,87 @@
+"""Drift alert messages: a headline, the figures, the cues, a link — never the message text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot import mrkdwn
+from bot.blocks import Blocks, button, context, section
+from bot.drift_alerts import AlertNotice
+from bot.models import Side
+
+NEXT_STEP = "A quick informal call usually does more than another formal reply."
+
+
+def message_link(channel_id: str, ts: str) -> str:
+    return f"https://slack.com/archives/{channel_id}/p{ts.replace('.', '')}"
+
+
+def headline(notice: AlertNotice) -> str:
+    channel = mrkdwn.channel(notice.channel_id)
+    return {
+        "formal_tone": f"Formal tone rising in {channel}",
+        "unanswered": f"Formal requests going unanswered in {channel}",
+        "one_way": f"One-way traffic in {channel}",
+    }[notice.kind]
+
+
+def figures_text(notice: AlertNotice) -> str:
+    figures, days = notice.figures, notice.window_days
+    if notice.kind == "formal_tone":
+        text = (
+            f"{figures.formal} of the last {figures.messages} messages "
+            f"({days} days) cite the contract, scope or formal process, "
+            f"up from {figures.formal_before} the {days} days before."
+        )
+        if figures.unanswered:
+            text += (
+                f" {figures.unanswered} formal requests have had no reply for over "
+                f"{notice.unanswered_hours} hours."
+            )
+        return text
+    if notice.kind == "unanswered":
+        return (
+            f"{figures.unanswered} formal messages have had no reply from the other side "
+            f"for over {notice.unanswered_hours} hours."
+        )
+    client = figures.by_side.get(Side.CLIENT.value, 0)
+    provider = figures.by_side.get(Side.PROVIDER.value, 0)
+    talking, silent = ("client", "provider") if client > provider else ("provider", "client")
+    return (
+        f"{max(client, provider)} messages from the {talking} side in the last {days} days, "
+        f"and none from the {silent} side."
+    )
+
+
+def alert_message(notice: AlertNotice) -> tuple[str, Blocks]:
+    title = headline(notice)
+    lines = [f":warning: *{title}* — *{mrkdwn.escape(notice.relationship_name)}*"]
+    lines.append(figures_text(notice))
+    if notice.cues:
+        lines.append("Cues: " + ", ".join(mrkdwn.escape(cue) for cue in notice.cues[:6]))
+    if notice.message_ts:
+        lines.append(f"<{message_link(notice.channel_id, notice.message_ts)}|See the message>")
+    blocks: Blocks = [
+        section("\n".join(lines)),
+        context(NEXT_STEP),
+        {
+            "type": "actions",
+            "elements": [
+                button(
+                    "Schedule an informal catch-up",
+                    "schedule_catch_up",
+                    str(notice.relationship_id),
+                    style="primary",
+                ),
+                button("Acknowledge", "drift_acknowledge", str(notice.alert_id)),
+                button("Not drift", "drift_not_drift", str(notice.alert_id)),
+            ],
+        },
+    ]
+    return f"{title} ({notice.relationship_name})", blocks
+
+
+def answered_blocks(original: list[dict[str, Any]], note: str) -> Blocks:
+    """The alert with its buttons replaced by who did what."""
+    kept = [block for block in original if block.get("type") != "actions"]
+    return [*kept, context(note)]

@@ -1,0 +1,97 @@
+"""One message in, everything drift decides about it out: stored signal, alerts, nudge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import relationships as rel
+from bot.drift import DEFAULT_THRESHOLD, HIGH_SCORE
+from bot.drift_alerts import AlertNotice, decide
+from bot.drift_models import UNKNOWN_SIDE, DriftSignal
+from bot.drift_signals import (
+    IncomingMessage,
+    channel_figures,
+    record_message,
+    settings_for,
+)
+from bot.models import Role, Side
+
+MAX_WINDOW = timedelta(days=31)  # owners can't set a longer rolling window
+
+
+@dataclass(frozen=True)
+class Nudge:
+    """A private word to the author of a very formal message."""
+
+    channel_id: str
+    author_id: str
+    owner_id: str  # an owner on the other side, to suggest a quick chat with
+
+
+@dataclass(frozen=True)
+class Observation:
+    notices: list[AlertNotice] = field(default_factory=list)
+    nudge: Nudge | None = None
+
+
+def observe(session: Session, message: IncomingMessage, now: datetime) -> Observation:
+    recorded = record_message(session, message)
+    if recorded is None:
+        return Observation()
+    relationship = rel.get_relationship(session, message.team_id, recorded.relationship_id)
+    settings = settings_for(session, relationship.id)
+    figures = channel_figures(session, relationship.id, message.channel_id, settings, now)
+    assessment = recorded.assessment
+    notices = decide(
+        session,
+        relationship,
+        message.channel_id,
+        figures,
+        settings,
+        now,
+        cues=tuple(cue.describe() for cue in assessment.cues),
+        cue_kinds=",".join(dict.fromkeys(cue.kind for cue in assessment.cues)),
+        message_ts=message.ts if assessment.is_formal else None,
+    )
+    nudge = None
+    wants_nudge = settings.nudge and not recorded.edited and assessment.score >= HIGH_SCORE
+    if wants_nudge and recorded.side != UNKNOWN_SIDE:
+        other = Side(recorded.side).other
+        owners = [
+            user_id
+            for user_id, side, role in rel.people(session, relationship)
+            if side is other and role is Role.OWNER
+        ]
+        if owners:
+            nudge = Nudge(message.channel_id, message.author_id, owners[0])
+    return Observation(notices, nudge)
+
+
+def review_unanswered(session: Session, now: datetime) -> list[AlertNotice]:
+    """The time-driven check: formal messages that have waited too long for an answer."""
+    notices: list[AlertNotice] = []
+    pairs = session.execute(
+        select(DriftSignal.relationship_id, DriftSignal.channel_id, DriftSignal.team_id)
+        .where(
+            DriftSignal.replied_at.is_(None),
+            DriftSignal.side != UNKNOWN_SIDE,
+            DriftSignal.score >= DEFAULT_THRESHOLD,
+            DriftSignal.posted_at > now - MAX_WINDOW,
+        )
+        .group_by(DriftSignal.relationship_id, DriftSignal.channel_id, DriftSignal.team_id)
+    ).all()
+    for relationship_id, channel_id, team_id in pairs:
+        relationship = rel.get_relationship(session, team_id, relationship_id)
+        settings = settings_for(session, relationship_id)
+        figures = channel_figures(session, relationship_id, channel_id, settings, now)
+        if figures.unanswered:
+            notices += [
+                notice
+                for notice in decide(session, relationship, channel_id, figures, settings, now)
+                if notice.kind == "unanswered"
+            ]
+    return notices

@@ -1,0 +1,51 @@
+"""Events API: messages in watched channels (drift alerts)."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.drift_delivery import send_alerts, send_nudge
+from bot.drift_signals import IncomingMessage, forget_message
+from bot.drift_watch import observe
+from bot.services import Services
+
+CONVERSATION_SUBTYPES = {None, "thread_broadcast", "file_share", "me_message"}
+
+
+def incoming(team_id: str, channel_id: str, message: dict) -> IncomingMessage | None:
+    """A person's message worth assessing; None for bots, joins, topic changes and the like."""
+    if message.get("subtype") not in CONVERSATION_SUBTYPES or message.get("bot_id"):
+        return None
+    if not message.get("user") or not message.get("ts"):
+        return None
+    return IncomingMessage(
+        team_id=team_id,
+        channel_id=channel_id,
+        ts=message["ts"],
+        thread_ts=message.get("thread_ts"),
+        author_id=message["user"],
+        author_team=message.get("user_team") or message.get("team"),
+        text=message.get("text") or "",
+    )
+
+
+def register(app: App, services: Services) -> None:
+    @app.event("message")
+    def on_message(event: dict, body: dict, client: WebClient) -> None:
+        team_id, channel_id = body["team_id"], event.get("channel", "")
+        if event.get("subtype") == "message_deleted":
+            with services.db.transaction() as session:
+                forget_message(session, team_id, channel_id, event.get("deleted_ts", ""))
+            return
+        edited = event.get("subtype") == "message_changed"
+        message = incoming(team_id, channel_id, event["message"] if edited else event)
+        if message is None:
+            return
+        now = services.clock.now()
+        with services.db.transaction() as session:
+            observation = observe(session, message, now)
+        if observation.notices:
+            services.defer(send_alerts, services, client, observation.notices, now)
+        if observation.nudge is not None:
+            services.defer(send_nudge, client, observation.nudge)

@@ -1,0 +1,33 @@
+"""Drift's time-driven work: unanswered formal messages, and retention of signals."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.drift_delivery import send_alerts
+from bot.drift_signals import purge_signals
+from bot.drift_watch import review_unanswered
+from scheduler.jobs import Job, JobContext
+
+RETENTION = timedelta(days=180)
+
+
+def alert_unanswered(context: JobContext) -> int:
+    """Alert owners about formal messages still unanswered past the limit; returns alerts."""
+    now = context.services.clock.now()
+    with context.services.db.transaction() as session:
+        notices = review_unanswered(session, now)
+    send_alerts(context.services, context.client, notices, now)
+    return len(notices)
+
+
+def purge_old_signals(context: JobContext) -> int:
+    """Signals older than the retention period are deleted; returns how many."""
+    with context.services.db.transaction() as session:
+        return purge_signals(session, context.services.clock.now() - RETENTION)
+
+
+DRIFT_JOBS = [
+    Job("drift-unanswered", every_seconds=300, run=alert_unanswered),
+    Job("drift-retention", every_seconds=6 * 3600, run=purge_old_signals),
+]

@@ -1,0 +1,290 @@
+"""Drift alerts end to end: signed message events in, alerts out through the fake Slack."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import pytest
+from sqlalchemy import select
+
+from bot import relationships as rel
+from bot.drift_models import DriftCalming, DriftSettings, DriftSignal
+from bot.models import Side
+from bot.services import create_services
+from bot.settings import Settings
+from bot.slack_client import create_web_client
+from scheduler.drift_jobs import alert_unanswered, purge_old_signals
+from scheduler.jobs import JobContext
+from tests.helpers import make_relationship
+
+FORMAL = [
+    "Please be advised that as per clause 7.2 of the MSA this request is out of scope.",
+    "Kindly note that CR-1042 must go through formal change control before any work starts.",
+    "We hereby notify you of an SLA breach; service credits will apply for March.",
+    "As per section 4.1 of the contract, this is a chargeable change request.",
+    "Please be advised we are escalating this to your director as per the SLA.",
+]
+FRIENDLY = [
+    "Morning all! Coffee's on me at the Thursday catch-up :coffee:",
+    "no need for a formal change request, just ping me and we'll sort it",
+    "the contract renewal party is Friday 🎉",
+    "can you change the request body in the API? thanks!",
+]
+
+_seconds = itertools.count(1)
+
+
+@pytest.fixture
+def watched(rapport):
+    """A relationship watching #acme-stellar, with alerts in #alerts."""
+    return make_relationship(rapport.db, rapport.clock, channels=("CSHARED",), alerts="CALERTS")
+
+
+def say(rapport, user, text, *, channel="CSHARED", thread_ts=None, event_id=None, **extra):
+    """Post a message event as Slack would, timestamped by the fake clock."""
+    ts = f"{rapport.clock.now().timestamp() + next(_seconds) / 1000:.6f}"
+    event = {
+        "type": "message",
+        "channel": channel,
+        "channel_type": "channel",
+        "user": user,
+        "text": text,
+        "ts": ts,
+        **extra,
+    }
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    response = rapport.slack.event(event, event_id=event_id)
+    assert response.status == 200
+    return ts
+
+
+def signals(rapport) -> list[DriftSignal]:
+    with rapport.db.transaction() as session:
+        return list(session.scalars(select(DriftSignal).order_by(DriftSignal.posted_at)))
+
+
+def alert_posts(rapport) -> list:
+    return [
+        call
+        for call in rapport.fake.calls_to("chat.postMessage")
+        if "drift_acknowledge" in json.dumps(call.args.get("blocks"))
+    ]
+
+
+def job_context(rapport) -> JobContext:
+    settings = Settings(
+        slack_bot_token="xoxb-test", slack_signing_secret="s", slack_api_url=rapport.fake.api_url
+    )
+    return JobContext(create_services(rapport.db, rapport.clock), create_web_client(settings))
+
+
+def test_message_is_scored_by_side_and_its_text_is_not_stored(rapport, watched):
+    say(rapport, "UALICE", FORMAL[0])
+    say(rapport, "UPRIYA", FRIENDLY[0])
+    formal, friendly = signals(rapport)
+    assert (formal.side, friendly.side) == ("client", "provider")
+    assert formal.score >= 0.5 > friendly.score
+    assert "contract_reference" in formal.cue_kinds.split(",")
+    stored = json.dumps([[str(v) for v in vars(s).values()] for s in (formal, friendly)])
+    for fragment in ("advised", "clause", "MSA", "Coffee"):
+        assert fragment not in stored
+
+
+def test_unwatched_channel_bots_and_joins_are_ignored(rapport, watched):
+    say(rapport, "UALICE", FORMAL[0], channel="CRANDOM")
+    say(rapport, "UALICE", FORMAL[0], bot_id="B0OTHER")
+    say(rapport, "UALICE", "Alice joined", subtype="channel_join")
+    say(rapport, "UBOTRAPPORT", FORMAL[1])  # Rapport itself (Bolt drops its own events)
+    assert signals(rapport) == []
+
+
+def test_duplicate_deliveries_and_retries_count_once(rapport, watched):
+    event = {
+        "type": "message",
+        "channel": "CSHARED",
+        "user": "UALICE",
+        "text": FORMAL[0],
+        "ts": f"{rapport.clock.now().timestamp():.6f}",
+    }
+    for retry in (None, 1, 2):
+        assert rapport.slack.event(event, event_id="Ev0SAME", retry_num=retry).status == 200
+    assert len(signals(rapport)) == 1
+
+
+def test_an_edit_is_reassessed_and_a_deletion_drops_the_signal(rapport, watched):
+    ts = say(rapport, "UALICE", FORMAL[1])
+    assert signals(rapport)[0].score >= 0.5
+    edited = {"type": "message", "user": "UALICE", "text": FRIENDLY[1], "ts": ts}
+    rapport.slack.event(
+        {"type": "message", "subtype": "message_changed", "channel": "CSHARED", "message": edited}
+    )
+    assert signals(rapport)[0].score < 0.5
+    rapport.slack.event(
+        {"type": "message", "subtype": "message_deleted", "channel": "CSHARED", "deleted_ts": ts}
+    )
+    assert signals(rapport) == []
+
+
+def test_slack_connect_author_counts_for_their_organisation_and_strangers_are_unknown(
+    rapport, watched
+):
+    with rapport.db.transaction() as session:
+        relationship = rel.get_relationship(session, "T0ACME", watched)
+        rel.map_organisation(session, relationship, "UALICE", "T0STELLAR", "Stellar", Side.PROVIDER)
+    say(rapport, "UEXTERNAL", FRIENDLY[0], user_team="T0STELLAR")
+    say(rapport, "USTRANGER", FRIENDLY[0], user_team="T0ELSEWHERE")
+    assert [s.side for s in signals(rapport)] == ["provider", "unknown"]
+
+
+def test_a_40000_character_message_is_acknowledged_and_scored(rapport, watched):
+    say(rapport, "UALICE", ("Kindly note the attached notes. " * 1300)[:40_000])
+    (signal,) = signals(rapport)
+    assert 0.0 <= signal.score <= 1.0
+
+
+def test_formal_tone_alert_reaches_the_alerts_channel_once_with_figures_not_text(rapport, watched):
+    for text in FRIENDLY[:2]:
+        say(rapport, "UPRIYA", text)
+    for text in FORMAL[:3]:
+        say(rapport, "UALICE", text)
+    (alert,) = rapport.fake.wait_for(
+        "chat.postMessage", lambda c: "drift_acknowledge" in json.dumps(c.args.get("blocks"))
+    )
+    assert alert.args["channel"] == "CALERTS"
+    body = json.dumps(alert.args["blocks"], ensure_ascii=False)
+    assert "Formal tone rising in <#CSHARED>" in body
+    assert "3 of the last 5 messages" in body and "up from 0" in body
+    assert 'SLA / penalty (\\"service credits\\")' in body  # the cues of the tipping message
+    assert "https://slack.com/archives/CSHARED/p" in body
+    for fragment in ("this request is out of scope.", "before any work starts", "March"):
+        assert fragment not in body
+    actions = [
+        e["action_id"]
+        for b in alert.args["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
+    assert actions == ["schedule_catch_up", "drift_acknowledge", "drift_not_drift"]
+    say(rapport, "UALICE", FORMAL[3])  # a little worse: still within the cooldown
+    say(rapport, "UPRIYA", FRIENDLY[2])
+    assert len(alert_posts(rapport)) == 1
+
+
+def test_much_worse_figures_alert_again_within_the_day(rapport, watched):
+    for text in FORMAL[:3]:
+        say(rapport, "UALICE", text)
+    rapport.fake.wait_for("chat.postMessage")
+    for text in FORMAL[3:]:
+        say(rapport, "UALICE", text + " (again)")
+    alerts = rapport.fake.wait_for(
+        "chat.postMessage",
+        lambda c: "drift_acknowledge" in json.dumps(c.args.get("blocks")),
+        count=2,
+    )
+    assert "5 of the last 5" in json.dumps(alerts[1].args["blocks"])
+
+
+def test_friendly_talk_with_trigger_words_never_alerts(rapport, watched):
+    for _ in range(3):
+        for text, user in zip(FRIENDLY, ("UALICE", "UPRIYA", "UCARL", "UPAT"), strict=True):
+            say(rapport, user, text)
+    assert all(s.score < 0.5 for s in signals(rapport))
+    assert alert_posts(rapport) == []
+
+
+def test_without_alerts_channel_owners_of_both_sides_get_a_dm(rapport):
+    make_relationship(rapport.db, rapport.clock, channels=("CSHARED",))
+    for text in FORMAL[:3]:
+        say(rapport, "UPRIYA", text)
+    posts = rapport.fake.wait_for(
+        "chat.postMessage", lambda c: "drift_acknowledge" in json.dumps(c.args.get("blocks")), 2
+    )
+    assert sorted(p.args["channel"] for p in posts) == ["UALICE", "UPAT"]
+
+
+def test_not_drift_from_an_owner_calms_those_cues_and_others_are_refused(rapport, watched):
+    for text in FORMAL[:3]:
+        say(rapport, "UALICE", text)
+    (alert,) = rapport.fake.wait_for("chat.postMessage")
+    alert_id = next(
+        e["value"]
+        for b in alert.args["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "drift_not_drift"
+    )
+    rapport.slack.block_action("drift_not_drift", value=alert_id, user="UCARL")
+    (refusal,) = rapport.fake.wait_for("response_url")
+    assert "Only owners" in refusal.args["text"]
+    before = signals(rapport)[2].score
+    rapport.slack.block_action("drift_not_drift", value=alert_id, user="UPAT")
+    answer = rapport.fake.wait_for("response_url", count=2)[-1]
+    assert answer.args["replace_original"] is True and "not drift" in answer.args["text"]
+    with rapport.db.transaction() as session:
+        kinds = {c.kind: c.presses for c in session.scalars(select(DriftCalming))}
+    assert kinds == {"formal_register": 1, "sla_penalty": 1}  # the tipping message's cues
+    say(rapport, "UALICE", FORMAL[2])
+    assert signals(rapport)[-1].score < before
+
+
+def test_acknowledge_replaces_the_buttons_with_who_acknowledged(rapport, watched):
+    for text in FORMAL[:3]:
+        say(rapport, "UALICE", text)
+    (alert,) = rapport.fake.wait_for("chat.postMessage")
+    alert_id = alert.args["blocks"][-1]["elements"][1]["value"]
+    rapport.slack.block_action("drift_acknowledge", value=alert_id, user="UALICE")
+    (answer,) = rapport.fake.wait_for("response_url")
+    assert answer.args["text"] == "Acknowledged by <@UALICE>."
+
+
+def test_unanswered_formal_requests_alert_once_after_the_limit(rapport, watched):
+    say(rapport, "UALICE", FORMAL[1])
+    say(rapport, "UALICE", FORMAL[2])
+    context = job_context(rapport)
+    rapport.clock.advance(hours=23)
+    assert alert_unanswered(context) == 0
+    rapport.clock.advance(hours=2)
+    assert alert_unanswered(context) == 1
+    assert alert_unanswered(context) == 0
+    post = rapport.fake.calls_to("chat.postMessage")[-1]
+    assert "2 formal messages have had no reply from the other side for over 24 hours" in (
+        json.dumps(post.args["blocks"])
+    )
+
+
+def test_a_reply_from_the_other_side_in_the_thread_answers_a_formal_request(rapport, watched):
+    first = say(rapport, "UALICE", FORMAL[1])
+    say(rapport, "UALICE", FORMAL[2])
+    say(rapport, "UPRIYA", "On it, I'll call you in 5", thread_ts=first)
+    say(rapport, "UCARL", "me too", thread_ts=first)  # same side: not an answer
+    rapport.clock.advance(hours=25)
+    assert alert_unanswered(job_context(rapport)) == 0  # only one still open; the floor is 2
+
+
+def test_one_way_traffic_alert(rapport, watched):
+    for n in range(10):
+        say(rapport, "UALICE", f"Update {n}: tickets moved to the new queue")
+    (post,) = rapport.fake.wait_for("chat.postMessage")
+    body = json.dumps(post.args["blocks"])
+    assert "One-way traffic in <#CSHARED>" in body
+    assert "10 messages from the client side" in body and "none from the provider side" in body
+
+
+def test_gentle_nudge_only_when_owners_turn_it_on(rapport, watched):
+    say(rapport, "UPRIYA", FORMAL[0])
+    with rapport.db.transaction() as session:
+        session.add(DriftSettings(relationship_id=watched, team_id="T0ACME", nudge=True))
+    say(rapport, "UPRIYA", FORMAL[1] + " Please be advised this is out of scope per clause 9.")
+    (nudge,) = rapport.fake.wait_for("chat.postEphemeral")
+    assert nudge.args["user"] == "UPRIYA" and nudge.args["channel"] == "CSHARED"
+    assert "<@UALICE>" in nudge.args["text"]
+
+
+def test_signals_past_retention_are_purged(rapport, watched):
+    say(rapport, "UALICE", FRIENDLY[0])
+    rapport.clock.advance(days=181)
+    say(rapport, "UALICE", FRIENDLY[1])
+    assert purge_old_signals(job_context(rapport)) == 1
+    assert len(signals(rapport)) == 1
