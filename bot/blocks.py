@@ -24,7 +24,13 @@ go-live, and warns owners when talk in shared channels turns formal.
 • `/rapport watch #channel` / `/rapport unwatch #channel` — shared channels to keep an eye on
 • `/rapport alerts #channel` — where owners get alerts
 Only owners change a relationship. In a watched or alerts channel, commands act on \
-that channel's relationship; you can also add a relationship's name at the end."""
+that channel's relationship; you can also add a relationship's name at the end.
+
+*Drift alerts* (owners) — when shared channels turn formal
+• `/rapport drift settings` — thresholds, nudge and cue words
+• `/rapport drift words add|remove <kind> <words>` — tune what counts as formal
+• `/rapport drift nudge on|off` — a private note to the author of a very formal message
+• `/rapport drift set <setting> <value>` — e.g. `formal-share 30%`, `unanswered-hours 48`"""
 
 
 def section(text: str) -> dict[str, Any]:

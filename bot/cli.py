@@ -1,4 +1,4 @@
-"""The ``rapport`` command: ``run`` the bot, ``migrate`` the database."""
+"""The ``rapport`` command: ``run`` the bot, ``migrate`` the database, ``classify`` messages."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from types import FrameType
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import classify
 from bot.app import create_app
 from bot.db import Database, create_db_engine, migrate
 from bot.services import create_services
@@ -28,7 +29,16 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("run", help="apply migrations and start the bot (HTTP or Socket Mode)")
     commands.add_parser("migrate", help="apply pending database migrations and exit")
-    args = parser.parse_args(argv)
+    commands.add_parser(
+        "classify",
+        help="score messages for drift: one per line on stdin, or as arguments (--json)",
+        add_help=False,
+    )
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "classify":  # needs no configuration at all
+        return classify.main(rest, sys.stdin, sys.stdout)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
 
     try:
         settings = load_settings(require_slack=args.command != "migrate")

@@ -32,6 +32,7 @@ class RapportCommand:
     side: Side | None = None
     role: Role | None = None
     name: str | None = None  # relationship name typed by the person, if any
+    args: tuple[str, ...] = ()  # drift: (operation, *operands), e.g. ("words-add", kind, phrase)
 
 
 USAGE = {
@@ -45,6 +46,11 @@ USAGE = {
     "watch": "`/rapport watch #channel [relationship]`",
     "unwatch": "`/rapport unwatch #channel [relationship]`",
     "alerts": "`/rapport alerts #channel [relationship]`",
+    "drift": (
+        "`/rapport drift settings`, `/rapport drift words list [kind]`, "
+        "`/rapport drift words add|remove <kind> <words>`, `/rapport drift nudge on|off`, "
+        "`/rapport drift set <setting> <value>`"
+    ),
 }
 
 
@@ -122,7 +128,31 @@ def parse_rapport_command(text: str) -> RapportCommand:
     if action in ("watch", "unwatch", "alerts"):
         channel = _take_channel(action, words)
         return RapportCommand(action, channel=channel, name=_rest_as_name(words))
+    if action == "drift":
+        return RapportCommand(action, args=_drift_args(words))
     raise UsageError(
         f"I don't know the command `{mrkdwn.escape(action)}`. Try `/rapport help` "
         "to see everything I can do."
     )
+
+
+def _drift_args(words: list[str]) -> tuple[str, ...]:
+    operation = [word.lower() for word in words[:2]]
+    if not words or operation[0] == "settings":
+        return ("settings",)
+    if operation[0] == "words":
+        verb = operation[1] if len(words) > 1 else "list"
+        if verb == "list":
+            return ("words-list", *words[2:3])
+        if verb in ("add", "remove") and len(words) >= 4:
+            return (f"words-{verb}", words[2], " ".join(words[3:]))
+        raise _usage(
+            "drift",
+            "Say which kind of cue and which words, e.g. "
+            "`/rapport drift words add scope_dispute not in the SOW`.",
+        )
+    if operation[0] == "nudge" and len(words) == 2 and operation[1] in ("on", "off"):
+        return ("nudge", operation[1])
+    if operation[0] == "set" and len(words) == 3:
+        return ("set", words[1], words[2])
+    raise _usage("drift", f"I don't know `drift {mrkdwn.escape(' '.join(words))}`.")

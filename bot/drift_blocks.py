@@ -7,6 +7,7 @@ from typing import Any
 from bot import mrkdwn
 from bot.blocks import Blocks, button, context, section
 from bot.drift_alerts import AlertNotice
+from bot.drift_settings import THRESHOLDS, WordsOverview
 from bot.models import Side
 
 NEXT_STEP = "A quick informal call usually does more than another formal reply."
@@ -85,3 +86,35 @@ def answered_blocks(original: list[dict[str, Any]], note: str) -> Blocks:
     """The alert with its buttons replaced by who did what."""
     kept = [block for block in original if block.get("type") != "actions"]
     return [*kept, context(note)]
+
+
+def settings_text(name: str, settings: dict[str, str], words: WordsOverview) -> str:
+    lines = [f"*Drift alerts for {mrkdwn.escape(name)}*"]
+    lines.append(
+        f"• nudge: {settings['nudge']} (a private note to the author of a very formal message)"
+    )
+    lines += [
+        f"• `{key}` {settings[key]} — {threshold.meaning}" for key, threshold in THRESHOLDS.items()
+    ]
+    lines.append(words_text(words))
+    return "\n".join(lines)
+
+
+def words_text(words: WordsOverview) -> str:
+    if words.kind:
+        shown = ", ".join(f"“{mrkdwn.escape(word)}”" for word in words.kind_words[:150])
+        return f"*{words.kind}* cues ({len(words.kind_words)}): {shown}"
+    counts = ", ".join(f"{name} {count}" for name, count in words.counts.items())
+    lines = [f"*Cue words in force:* {counts}"]
+    if words.added:
+        lines.append(
+            "*Added by owners:* "
+            + ", ".join(f"{kind}: “{mrkdwn.escape(phrase)}”" for kind, phrase in words.added)
+        )
+    if words.removed:
+        lines.append(
+            "*Switched off:* "
+            + ", ".join(f"{kind}: “{mrkdwn.escape(phrase)}”" for kind, phrase in words.removed)
+        )
+    lines.append("`/rapport drift words list <kind>` shows every word of a kind.")
+    return "\n".join(lines)

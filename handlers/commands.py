@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from bot import blocks, mrkdwn
+from bot import blocks, drift_blocks, drift_settings, mrkdwn
 from bot import relationships as rel
 from bot.command_parser import RapportCommand, UsageError, parse_rapport_command
 from bot.services import Services
@@ -188,6 +188,34 @@ def _alerts(session: Session, call: Invocation) -> Reply:
     )
 
 
+def _drift(session: Session, call: Invocation) -> Reply:
+    relationship = call.relationship(session)
+    operation, *operands = call.command.args
+    if operation == "words-list":
+        kind = operands[0] if operands else None
+        overview = drift_settings.words_overview(session, relationship, kind)
+        return Reply(text=drift_blocks.words_text(overview))
+    if operation in ("words-add", "words-remove"):
+        change = drift_settings.add_word if operation == "words-add" else drift_settings.remove_word
+        kind = change(session, relationship, call.user_id, operands[0], operands[1])
+        done = "now counts" if operation == "words-add" else "no longer counts"
+        return Reply(
+            text=f"“{mrkdwn.escape(operands[1])}” {done} as {kind} in "
+            f"*{mrkdwn.escape(relationship.name)}*."
+        )
+    if operation == "nudge":
+        drift_settings.set_nudge(session, relationship, call.user_id, operands[0] == "on")
+        return Reply(
+            text=f"Gentle nudges are {operands[0]} for *{mrkdwn.escape(relationship.name)}*."
+        )
+    if operation == "set":
+        shown = drift_settings.set_threshold(session, relationship, call.user_id, *operands)
+        return Reply(text=f"Drift alerts for *{mrkdwn.escape(relationship.name)}*: {shown}.")
+    settings = drift_settings.current_settings(session, relationship)
+    overview = drift_settings.words_overview(session, relationship, None)
+    return Reply(text=drift_blocks.settings_text(relationship.name, settings, overview))
+
+
 SUBCOMMANDS: dict[str, Callable[[Session, Invocation], Reply]] = {
     "help": _help,
     "list": _list,
@@ -198,4 +226,5 @@ SUBCOMMANDS: dict[str, Callable[[Session, Invocation], Reply]] = {
     "watch": _watch,
     "unwatch": _unwatch,
     "alerts": _alerts,
+    "drift": _drift,
 }

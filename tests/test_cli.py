@@ -161,3 +161,20 @@ def test_installed_console_script_migrates_from_the_packaged_revisions(tmp_path)
     )
     assert result.returncode == 0, result.stderr
     assert "relationships" in set(inspect(create_db_engine(url)).get_table_names())
+
+
+def test_classify_scores_stdin_lines_as_json_without_any_configuration(tmp_path):
+    process = subprocess.run(
+        [sys.executable, "-m", "bot", "classify", "--json"],
+        input="Please be advised this is out of scope as per clause 7.2\n\nlunch on Friday?\n",
+        cwd=tmp_path,
+        env=rapport_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert process.returncode == 0, process.stderr
+    formal, friendly = (json.loads(line) for line in process.stdout.splitlines())
+    assert formal["score"] >= 0.5 > friendly["score"]
+    assert any(cue.startswith("scope dispute") for cue in formal["cues"])
+    assert friendly == {"text": "lunch on Friday?", "score": 0.0, "cues": [], "formal": False}

@@ -1,0 +1,209 @@
+"""Owners tune drift alerts per relationship: cue words, thresholds, the gentle nudge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from bot import mrkdwn
+from bot import relationships as rel
+from bot.drift import default_cues
+from bot.drift_cues import word_key
+from bot.drift_models import DriftSettings, DriftWord
+from bot.drift_signals import cues_for, settings_for
+from bot.models import Relationship
+
+PHRASE_MAX = 100
+
+
+@dataclass(frozen=True)
+class Threshold:
+    field: str
+    low: float
+    high: float
+    percent: bool = False
+    meaning: str = ""
+
+
+THRESHOLDS = {
+    "formal-share": Threshold(
+        "formal_share", 5, 100, percent=True, meaning="share of formal messages that alerts"
+    ),
+    "min-formal": Threshold("min_formal", 1, 100, meaning="formal messages needed before alerting"),
+    "unanswered-hours": Threshold(
+        "unanswered_hours", 1, 168, meaning="hours before a formal request counts as unanswered"
+    ),
+    "min-unanswered": Threshold(
+        "min_unanswered", 1, 50, meaning="unanswered formal requests that alert"
+    ),
+    "one-way": Threshold(
+        "one_way_messages", 3, 500, meaning="messages from one side, none from the other"
+    ),
+    "window-days": Threshold("window_days", 1, 31, meaning="days in the rolling window"),
+}
+
+
+@dataclass(frozen=True)
+class WordsOverview:
+    counts: dict[str, int]  # kind -> words in force
+    added: list[tuple[str, str]]  # (kind, phrase) owners added
+    removed: list[tuple[str, str]]  # (kind, phrase) owners took out of the defaults
+    kind: str | None = None  # the kind asked for, if any
+    kind_words: tuple[str, ...] = ()  # ... and every word of it
+
+
+def _kind(kind: str) -> str:
+    try:
+        return default_cues().resolve_kind(kind.replace("-", "_").lower())
+    except ValueError as error:
+        raise rel.RapportError(mrkdwn.escape(str(error))) from error
+
+
+def _phrase(phrase: str) -> str:
+    cleaned = " ".join(phrase.split())
+    if not cleaned:
+        raise rel.RapportError(
+            "Which words? e.g. `/rapport drift words add scope_dispute not in the SOW`"
+        )
+    if len(cleaned) > PHRASE_MAX:
+        raise rel.RapportError(f"Keep cue words under {PHRASE_MAX} characters.")
+    return cleaned
+
+
+def _persisted_settings(session: Session, relationship: Relationship) -> DriftSettings:
+    settings = settings_for(session, relationship.id)
+    if settings not in session:
+        settings.team_id = relationship.team_id
+        session.add(settings)
+    return settings
+
+
+def add_word(
+    session: Session, relationship: Relationship, actor: str, kind: str, phrase: str
+) -> str:
+    rel.require_owner(session, relationship, actor)
+    kind, phrase = _kind(kind), _phrase(phrase)
+    session.execute(
+        delete(DriftWord).where(
+            DriftWord.relationship_id == relationship.id,
+            DriftWord.kind == kind,
+            DriftWord.phrase == phrase,
+        )
+    )
+    session.add(
+        DriftWord(
+            team_id=relationship.team_id,
+            relationship_id=relationship.id,
+            kind=kind,
+            phrase=phrase,
+            added=True,
+        )
+    )
+    return kind
+
+
+def remove_word(
+    session: Session, relationship: Relationship, actor: str, kind: str, phrase: str
+) -> str:
+    """Take out an owner's word, or switch off a default word for this relationship."""
+    rel.require_owner(session, relationship, actor)
+    kind, phrase = _kind(kind), _phrase(phrase)
+    owned = session.scalar(
+        select(DriftWord).where(
+            DriftWord.relationship_id == relationship.id,
+            DriftWord.kind == kind,
+            DriftWord.phrase == phrase,
+            DriftWord.added.is_(True),
+        )
+    )
+    if owned is not None:
+        session.delete(owned)
+        return kind
+    defaults = {word_key(word): word for word in default_cues().words().get(kind, [])}
+    key = word_key(phrase)
+    # a word matches its plural too, so switching off either form switches off both
+    forms = [defaults[form] for form in {key, key + "s", key.removesuffix("s")} if form in defaults]
+    if not forms:
+        raise rel.RapportError(
+            f"“{mrkdwn.escape(phrase)}” isn't a {kind} cue here. "
+            f"`/rapport drift words list {kind}` shows them."
+        )
+    already_off = set(
+        session.scalars(
+            select(DriftWord.phrase).where(
+                DriftWord.relationship_id == relationship.id,
+                DriftWord.kind == kind,
+                DriftWord.phrase.in_(forms),
+            )
+        )
+    )
+    for form in sorted(set(forms) - already_off):
+        session.add(
+            DriftWord(
+                team_id=relationship.team_id,
+                relationship_id=relationship.id,
+                kind=kind,
+                phrase=form,
+                added=False,
+            )
+        )
+    return kind
+
+
+def words_overview(session: Session, relationship: Relationship, kind: str | None) -> WordsOverview:
+    cues, _ = cues_for(session, relationship.id)
+    words = cues.words()
+    kind = _kind(kind) if kind else None
+    changes = session.scalars(
+        select(DriftWord)
+        .where(DriftWord.relationship_id == relationship.id)
+        .order_by(DriftWord.kind, DriftWord.phrase)
+    ).all()
+    return WordsOverview(
+        counts={name: len(phrases) for name, phrases in words.items()},
+        added=[(w.kind, w.phrase) for w in changes if w.added],
+        removed=[(w.kind, w.phrase) for w in changes if not w.added],
+        kind=kind,
+        kind_words=tuple(words.get(kind, [])) if kind else (),
+    )
+
+
+def set_nudge(session: Session, relationship: Relationship, actor: str, on: bool) -> None:
+    rel.require_owner(session, relationship, actor)
+    _persisted_settings(session, relationship).nudge = on
+
+
+def set_threshold(
+    session: Session, relationship: Relationship, actor: str, name: str, value: str
+) -> str:
+    """Change one threshold; returns how it now reads, e.g. "formal-share 30%"."""
+    rel.require_owner(session, relationship, actor)
+    threshold = THRESHOLDS.get(name.lower())
+    if threshold is None:
+        raise rel.RapportError(
+            f"I don't know the setting “{mrkdwn.escape(name)}”. Settings: "
+            + ", ".join(f"`{key}`" for key in THRESHOLDS)
+        )
+    try:
+        number = float(value.rstrip("%"))
+    except ValueError:
+        number = float("nan")
+    if not threshold.low <= number <= threshold.high:
+        unit = "%" if threshold.percent else ""
+        raise rel.RapportError(
+            f"`{name}` takes a number from {threshold.low:g}{unit} to {threshold.high:g}{unit}."
+        )
+    stored = number / 100 if threshold.percent else int(number)
+    setattr(_persisted_settings(session, relationship), threshold.field, stored)
+    return f"{name} {number:g}{'%' if threshold.percent else ''}"
+
+
+def current_settings(session: Session, relationship: Relationship) -> dict[str, str]:
+    settings = settings_for(session, relationship.id)
+    shown = {"nudge": "on" if settings.nudge else "off"}
+    for name, threshold in THRESHOLDS.items():
+        value = getattr(settings, threshold.field)
+        shown[name] = f"{value * 100:g}%" if threshold.percent else f"{value:g}"
+    return shown
