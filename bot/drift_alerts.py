@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import relationships as rel
-from bot.drift_models import DriftAlert, DriftCalming, DriftSettings
+from bot.drift_models import DriftAlert, DriftCalming, Thresholds
 from bot.drift_signals import ChannelFigures
 from bot.models import Relationship, Side
 
@@ -40,7 +40,7 @@ class AlertNotice:
     recipients: tuple[str, ...]
 
 
-def triggered(figures: ChannelFigures, settings: DriftSettings) -> dict[str, int]:
+def triggered(figures: ChannelFigures, settings: Thresholds) -> dict[str, int]:
     """Kinds of drift whose thresholds are crossed, each with its figure (higher = worse)."""
     kinds: dict[str, int] = {}
     if (
@@ -62,7 +62,7 @@ def decide(
     relationship: Relationship,
     channel_id: str,
     figures: ChannelFigures,
-    settings: DriftSettings,
+    settings: Thresholds,
     now: datetime,
     cues: tuple[str, ...] = (),
     cue_kinds: str = "",
@@ -130,6 +130,10 @@ def _owned_alert(session: Session, team_id: str, alert_id: int, user_id: str) ->
     relationship = rel.get_relationship(session, team_id, alert.relationship_id)
     rel.require_owner(session, relationship, user_id)
     return alert
+
+
+def relationship_of(session: Session, alert_id: int) -> int:
+    return session.get(DriftAlert, alert_id).relationship_id
 
 
 def acknowledge(session: Session, team_id: str, alert_id: int, user_id: str) -> DriftAlert:

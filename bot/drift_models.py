@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.models import Base, UTCDateTime
 
 UNKNOWN_SIDE = "unknown"
+FORMAL_SCORE = 0.5  # bot.drift.DEFAULT_THRESHOLD, fixed here because an index depends on it
+OPEN_FORMAL = f"replied_at IS NULL AND score >= {FORMAL_SCORE}"
 
 
 class DriftSignal(Base):
@@ -18,7 +21,24 @@ class DriftSignal(Base):
     __tablename__ = "drift_signals"
     __table_args__ = (
         UniqueConstraint("team_id", "channel_id", "message_ts", name="uq_drift_signal_message"),
-        Index("ix_drift_signals_channel_time", "relationship_id", "channel_id", "posted_at"),
+        # covering: the rolling-window figures are read from the index alone
+        Index(
+            "ix_drift_signals_channel_time",
+            "relationship_id",
+            "channel_id",
+            "posted_at",
+            "side",
+            "score",
+        ),
+        # formal messages still waiting for the other side (few, whatever the traffic)
+        Index(
+            "ix_drift_signals_open",
+            "relationship_id",
+            "channel_id",
+            "posted_at",
+            sqlite_where=text(OPEN_FORMAL),
+            postgresql_where=text(OPEN_FORMAL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -59,6 +79,22 @@ class DriftAlert(Base):
     not_drift_by: Mapped[str | None] = mapped_column(String(32))
 
 
+@dataclass(frozen=True)
+class Thresholds:
+    """A relationship's drift thresholds, as plain values (the defaults when never changed)."""
+
+    nudge: bool = False
+    formal_share: float = 0.25
+    min_formal: int = 3
+    unanswered_hours: int = 24
+    min_unanswered: int = 2
+    one_way_messages: int = 10
+    window_days: int = 7
+
+
+DEFAULTS = Thresholds()
+
+
 class DriftSettings(Base):
     """Per-relationship thresholds; a missing row means the defaults."""
 
@@ -68,13 +104,16 @@ class DriftSettings(Base):
         ForeignKey("relationships.id", ondelete="CASCADE"), primary_key=True
     )
     team_id: Mapped[str] = mapped_column(String(32))
-    nudge: Mapped[bool] = mapped_column(default=False)
-    formal_share: Mapped[float] = mapped_column(Float, default=0.25)
-    min_formal: Mapped[int] = mapped_column(default=3)
-    unanswered_hours: Mapped[int] = mapped_column(default=24)
-    min_unanswered: Mapped[int] = mapped_column(default=2)
-    one_way_messages: Mapped[int] = mapped_column(default=10)
-    window_days: Mapped[int] = mapped_column(default=7)
+    nudge: Mapped[bool] = mapped_column(default=DEFAULTS.nudge)
+    formal_share: Mapped[float] = mapped_column(Float, default=DEFAULTS.formal_share)
+    min_formal: Mapped[int] = mapped_column(default=DEFAULTS.min_formal)
+    unanswered_hours: Mapped[int] = mapped_column(default=DEFAULTS.unanswered_hours)
+    min_unanswered: Mapped[int] = mapped_column(default=DEFAULTS.min_unanswered)
+    one_way_messages: Mapped[int] = mapped_column(default=DEFAULTS.one_way_messages)
+    window_days: Mapped[int] = mapped_column(default=DEFAULTS.window_days)
+
+    def thresholds(self) -> Thresholds:
+        return Thresholds(**{name: getattr(self, name) for name in Thresholds.__dataclass_fields__})
 
 
 class DriftWord(Base):

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from bot import mrkdwn
 from bot import relationships as rel
 from bot.drift import default_cues
+from bot.drift_config import load_config
 from bot.drift_cues import word_key
 from bot.drift_models import DriftSettings, DriftWord
-from bot.drift_signals import cues_for, settings_for
 from bot.models import Relationship
 
 PHRASE_MAX = 100
@@ -73,9 +73,9 @@ def _phrase(phrase: str) -> str:
 
 
 def _persisted_settings(session: Session, relationship: Relationship) -> DriftSettings:
-    settings = settings_for(session, relationship.id)
-    if settings not in session:
-        settings.team_id = relationship.team_id
+    settings = session.get(DriftSettings, relationship.id)
+    if settings is None:
+        settings = DriftSettings(relationship_id=relationship.id, team_id=relationship.team_id)
         session.add(settings)
     return settings
 
@@ -153,8 +153,7 @@ def remove_word(
 
 
 def words_overview(session: Session, relationship: Relationship, kind: str | None) -> WordsOverview:
-    cues, _ = cues_for(session, relationship.id)
-    words = cues.words()
+    words = load_config(session, relationship.id).cues.words()
     kind = _kind(kind) if kind else None
     changes = session.scalars(
         select(DriftWord)
@@ -201,7 +200,7 @@ def set_threshold(
 
 
 def current_settings(session: Session, relationship: Relationship) -> dict[str, str]:
-    settings = settings_for(session, relationship.id)
+    settings = load_config(session, relationship.id).thresholds
     shown = {"nudge": "on" if settings.nudge else "off"}
     for name, threshold in THRESHOLDS.items():
         value = getattr(settings, threshold.field)

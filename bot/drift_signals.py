@@ -10,15 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
-from sqlalchemy import and_, case, delete, func, select, update
+from sqlalchemy import and_, case, delete, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from bot.drift import DEFAULT_THRESHOLD, Assessment, CueSet, assess, default_cues
-from bot.drift_models import UNKNOWN_SIDE, DriftCalming, DriftSettings, DriftSignal, DriftWord
+from bot.drift import DEFAULT_THRESHOLD, Assessment, assess
+from bot.drift_config import DriftConfig, DriftConfigCache
+from bot.drift_models import OPEN_FORMAL, UNKNOWN_SIDE, DriftSignal, Thresholds
 from bot.models import Member, OrganisationSide, Relationship, WatchedChannel
-
-CALMING_STEP = 0.6  # each "Not drift" press multiplies that cue kind's weight by this
 
 
 @dataclass(frozen=True)
@@ -34,10 +36,11 @@ class IncomingMessage:
 
 @dataclass(frozen=True)
 class Recorded:
-    relationship_id: int
+    relationship: Relationship
+    config: DriftConfig
     side: str
     assessment: Assessment
-    edited: bool
+    outcome: str  # "new", "edited" or "duplicate"
 
 
 @dataclass(frozen=True)
@@ -57,47 +60,26 @@ def posted_at(ts: str) -> datetime:
         raise ValueError(f"not a Slack timestamp: {ts!r}") from error
 
 
-def settings_for(session: Session, relationship_id: int) -> DriftSettings:
-    settings = session.get(DriftSettings, relationship_id)
-    if settings is None:  # the defaults, not persisted until an owner changes something
-        settings = DriftSettings(
-            relationship_id=relationship_id,
-            nudge=False,
-            formal_share=0.25,
-            min_formal=3,
-            unanswered_hours=24,
-            min_unanswered=2,
-            one_way_messages=10,
-            window_days=7,
+def _watched_with_author_side(
+    session: Session, message: IncomingMessage
+) -> tuple[Relationship, str] | None:
+    """The channel's relationship and the author's side, in one query: member mapping first,
+    then the author's organisation (Slack Connect); otherwise honestly "unknown"."""
+    row = session.execute(
+        select(Relationship, Member.side)
+        .join(WatchedChannel, WatchedChannel.relationship_id == Relationship.id)
+        .outerjoin(
+            Member,
+            and_(Member.relationship_id == Relationship.id, Member.user_id == message.author_id),
         )
-    return settings
-
-
-def cues_for(session: Session, relationship_id: int) -> tuple[CueSet, dict[str, float]]:
-    """The relationship's cue words (defaults plus owners' changes) and its calmed kinds."""
-    added: dict[str, list[str]] = {}
-    removed: dict[str, list[str]] = {}
-    for word in session.scalars(
-        select(DriftWord).where(DriftWord.relationship_id == relationship_id)
-    ):
-        (added if word.added else removed).setdefault(word.kind, []).append(word.phrase)
-    cues = default_cues().with_words(added, removed) if added or removed else default_cues()
-    calmed = {
-        calming.kind: CALMING_STEP**calming.presses
-        for calming in session.scalars(
-            select(DriftCalming).where(DriftCalming.relationship_id == relationship_id)
+        .where(
+            WatchedChannel.team_id == message.team_id,
+            WatchedChannel.channel_id == message.channel_id,
         )
-    }
-    return cues, calmed
-
-
-def _side_of(session: Session, relationship: Relationship, message: IncomingMessage) -> str:
-    """Member mapping first, then the author's organisation; otherwise honestly unknown."""
-    side = session.scalar(
-        select(Member.side).where(
-            Member.relationship_id == relationship.id, Member.user_id == message.author_id
-        )
-    )
+    ).first()
+    if row is None:
+        return None
+    relationship, side = row
     if side is None and message.author_team:
         side = session.scalar(
             select(OrganisationSide.side).where(
@@ -105,55 +87,65 @@ def _side_of(session: Session, relationship: Relationship, message: IncomingMess
                 OrganisationSide.org_team_id == message.author_team,
             )
         )
-    return side.value if side is not None else UNKNOWN_SIDE
+    return relationship, side.value if side is not None else UNKNOWN_SIDE
 
 
-def watched_relationship(session: Session, team_id: str, channel_id: str) -> Relationship | None:
-    return session.scalar(
-        select(Relationship)
-        .join(WatchedChannel, WatchedChannel.relationship_id == Relationship.id)
-        .where(WatchedChannel.team_id == team_id, WatchedChannel.channel_id == channel_id)
-    )
+def record_message(
+    session: Session, message: IncomingMessage, configs: DriftConfigCache, edited: bool = False
+) -> Recorded | None:
+    """Assess and store a message from a watched channel (None when it isn't watched).
 
-
-def record_message(session: Session, message: IncomingMessage) -> Recorded | None:
-    """Assess and store a message from a watched channel (None when it isn't watched)."""
-    relationship = watched_relationship(session, message.team_id, message.channel_id)
-    if relationship is None:
+    A new message is inserted once: Slack delivering it again comes back as "duplicate".
+    An edit re-assesses the stored row (or stores it, if we never saw the original).
+    """
+    watched = _watched_with_author_side(session, message)
+    if watched is None:
         return None
-    cues, calmed = cues_for(session, relationship.id)
-    assessment = assess(message.text, cues, calmed)
-    side = _side_of(session, relationship, message)
+    relationship, side = watched
+    config = configs.get(session, relationship.id)
+    assessment = assess(message.text, config.cues, config.calmed)
     kinds = ",".join(dict.fromkeys(cue.kind for cue in assessment.cues))[:200]
-    existing = session.scalar(
-        select(DriftSignal).where(
-            DriftSignal.team_id == message.team_id,
-            DriftSignal.channel_id == message.channel_id,
-            DriftSignal.message_ts == message.ts,
+    if edited:
+        existing = session.scalar(
+            select(DriftSignal).where(
+                DriftSignal.team_id == message.team_id,
+                DriftSignal.channel_id == message.channel_id,
+                DriftSignal.message_ts == message.ts,
+            )
         )
-    )
-    if existing is not None:  # an edit, or Slack delivering the same event again
-        existing.score, existing.cue_kinds = assessment.score, kinds
-        return Recorded(relationship.id, existing.side, assessment, edited=True)
+        if existing is not None:
+            existing.score, existing.cue_kinds = assessment.score, kinds
+            return Recorded(relationship, config, existing.side, assessment, "edited")
     when = posted_at(message.ts)
-    session.add(
-        DriftSignal(
-            team_id=message.team_id,
-            relationship_id=relationship.id,
-            channel_id=message.channel_id,
-            message_ts=message.ts,
-            thread_ts=message.thread_ts if message.thread_ts != message.ts else None,
-            author_id=message.author_id,
-            side=side,
-            score=assessment.score,
-            cue_kinds=kinds,
-            posted_at=when,
-        )
-    )
+    row = {
+        "team_id": message.team_id,
+        "relationship_id": relationship.id,
+        "channel_id": message.channel_id,
+        "message_ts": message.ts,
+        "thread_ts": message.thread_ts if message.thread_ts != message.ts else None,
+        "author_id": message.author_id,
+        "side": side,
+        "score": assessment.score,
+        "cue_kinds": kinds,
+        "posted_at": when,
+    }
+    if not _insert_once(session, row):
+        return Recorded(relationship, config, side, assessment, "duplicate")
     if side != UNKNOWN_SIDE:
         _mark_answered(session, relationship.id, message, side, when)
-    session.flush()
-    return Recorded(relationship.id, side, assessment, edited=False)
+    return Recorded(relationship, config, side, assessment, "new")
+
+
+def _insert_once(session: Session, row: dict[str, Any]) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING on the message's unique key; False if it was there."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(DriftSignal)
+        .values(**row)
+        .on_conflict_do_nothing(index_elements=["team_id", "channel_id", "message_ts"])
+    )
+    return session.execute(statement).rowcount == 1
 
 
 def _mark_answered(
@@ -162,16 +154,18 @@ def _mark_answered(
     """A message from one side answers the other side's open formal messages: in a thread,
     its parent; in the channel, every earlier open one."""
     thread = message.thread_ts if message.thread_ts and message.thread_ts != message.ts else None
-    where = [
+    where = [  # matches ix_drift_signals_open, so only open formal messages are visited
         DriftSignal.relationship_id == relationship_id,
         DriftSignal.channel_id == message.channel_id,
-        DriftSignal.side.notin_((side, UNKNOWN_SIDE)),
-        DriftSignal.score >= DEFAULT_THRESHOLD,
-        DriftSignal.replied_at.is_(None),
+        text(OPEN_FORMAL),  # literally, or SQLite can't prove the partial index applies
         DriftSignal.posted_at <= when,
+        DriftSignal.side.notin_((side, UNKNOWN_SIDE)),
     ]
     where.append(DriftSignal.message_ts == thread if thread else DriftSignal.thread_ts.is_(None))
-    session.execute(update(DriftSignal).where(*where).values(replied_at=when))
+    session.execute(
+        update(DriftSignal).where(*where).values(replied_at=when),
+        execution_options={"synchronize_session": False},  # no loaded rows to keep in step
+    )
 
 
 def forget_message(session: Session, team_id: str, channel_id: str, ts: str) -> bool:
@@ -187,7 +181,7 @@ def forget_message(session: Session, team_id: str, channel_id: str, ts: str) -> 
 
 
 def channel_figures(
-    session: Session, relationship_id: int, channel_id: str, settings: DriftSettings, now: datetime
+    session: Session, relationship_id: int, channel_id: str, settings: Thresholds, now: datetime
 ) -> ChannelFigures:
     """The rolling-window figures for one channel, aggregated in SQL."""
     window = timedelta(days=settings.window_days)
@@ -228,6 +222,27 @@ def channel_figures(
         formal_before=formal_before or 0,
         unanswered=unanswered or 0,
         by_side=by_side,
+    )
+
+
+def other_side_spoke(
+    session: Session, relationship_id: int, channel_id: str, side: str, since: datetime
+) -> bool:
+    """Has the other side posted in this channel since ``since``? (one-way traffic can't tip)"""
+    if side == UNKNOWN_SIDE:
+        return False
+    return (
+        session.scalar(
+            select(DriftSignal.id)
+            .where(
+                DriftSignal.relationship_id == relationship_id,
+                DriftSignal.channel_id == channel_id,
+                DriftSignal.posted_at > since,
+                DriftSignal.side.notin_((side, UNKNOWN_SIDE)),
+            )
+            .limit(1)
+        )
+        is not None
     )
 
 

@@ -11,12 +11,13 @@ from sqlalchemy.orm import Session
 from bot import relationships as rel
 from bot.drift import DEFAULT_THRESHOLD, HIGH_SCORE
 from bot.drift_alerts import AlertNotice, decide
+from bot.drift_config import DriftConfigCache
 from bot.drift_models import UNKNOWN_SIDE, DriftSignal
 from bot.drift_signals import (
     IncomingMessage,
     channel_figures,
+    other_side_spoke,
     record_message,
-    settings_for,
 )
 from bot.models import Role, Side
 
@@ -38,14 +39,26 @@ class Observation:
     nudge: Nudge | None = None
 
 
-def observe(session: Session, message: IncomingMessage, now: datetime) -> Observation:
-    recorded = record_message(session, message)
-    if recorded is None:
+def observe(
+    session: Session,
+    message: IncomingMessage,
+    now: datetime,
+    configs: DriftConfigCache,
+    edited: bool = False,
+) -> Observation:
+    recorded = record_message(session, message, configs, edited)
+    if recorded is None or recorded.outcome == "duplicate":
         return Observation()
-    relationship = rel.get_relationship(session, message.team_id, recorded.relationship_id)
-    settings = settings_for(session, relationship.id)
-    figures = channel_figures(session, relationship.id, message.channel_id, settings, now)
+    relationship = recorded.relationship
+    settings = recorded.config.thresholds
     assessment = recorded.assessment
+    window_start = now - timedelta(days=settings.window_days)
+    if not assessment.is_formal and other_side_spoke(
+        session, relationship.id, message.channel_id, recorded.side, window_start
+    ):
+        # an informal message can't raise the formal share, and both sides are talking
+        return Observation(nudge=None)
+    figures = channel_figures(session, relationship.id, message.channel_id, settings, now)
     notices = decide(
         session,
         relationship,
@@ -58,7 +71,7 @@ def observe(session: Session, message: IncomingMessage, now: datetime) -> Observ
         message_ts=message.ts if assessment.is_formal else None,
     )
     nudge = None
-    wants_nudge = settings.nudge and not recorded.edited and assessment.score >= HIGH_SCORE
+    wants_nudge = settings.nudge and recorded.outcome == "new" and assessment.score >= HIGH_SCORE
     if wants_nudge and recorded.side != UNKNOWN_SIDE:
         other = Side(recorded.side).other
         owners = [
@@ -71,7 +84,9 @@ def observe(session: Session, message: IncomingMessage, now: datetime) -> Observ
     return Observation(notices, nudge)
 
 
-def review_unanswered(session: Session, now: datetime) -> list[AlertNotice]:
+def review_unanswered(
+    session: Session, now: datetime, configs: DriftConfigCache
+) -> list[AlertNotice]:
     """The time-driven check: formal messages that have waited too long for an answer."""
     notices: list[AlertNotice] = []
     pairs = session.execute(
@@ -86,7 +101,7 @@ def review_unanswered(session: Session, now: datetime) -> list[AlertNotice]:
     ).all()
     for relationship_id, channel_id, team_id in pairs:
         relationship = rel.get_relationship(session, team_id, relationship_id)
-        settings = settings_for(session, relationship_id)
+        settings = configs.get(session, relationship_id).thresholds
         figures = channel_figures(session, relationship_id, channel_id, settings, now)
         if figures.unanswered:
             notices += [

@@ -6,11 +6,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.clock import Clock, SystemClock
 from bot.db import Database
+from bot.drift_config import DriftConfigCache
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +21,7 @@ class Services:
     db: Database
     clock: Clock
     background: Executor  # Slack calls made after ack(); see defer()
+    drift_configs: DriftConfigCache = field(default_factory=DriftConfigCache)
 
     def defer(self, work: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         """Run ``work`` after the listener returns.

@@ -36,6 +36,7 @@ class Invocation:
     channel_id: str | None
     command: RapportCommand
     now: datetime
+    forget_drift_config: Callable[[int], None]
 
     def relationship(self, session: Session) -> rel.Relationship:
         return rel.resolve(session, self.team_id, self.user_id, self.channel_id, self.command.name)
@@ -58,6 +59,7 @@ def register(app: App, services: Services) -> None:
             channel_id=command.get("channel_id"),
             command=parsed,
             now=services.clock.now(),
+            forget_drift_config=services.drift_configs.forget,
         )
         try:
             with services.db.transaction() as session:
@@ -191,6 +193,7 @@ def _alerts(session: Session, call: Invocation) -> Reply:
 def _drift(session: Session, call: Invocation) -> Reply:
     relationship = call.relationship(session)
     operation, *operands = call.command.args
+    call.forget_drift_config(relationship.id)  # this process sees owners' changes at once
     if operation == "words-list":
         kind = operands[0] if operands else None
         overview = drift_settings.words_overview(session, relationship, kind)

@@ -44,7 +44,7 @@ def register(app: App, services: Services) -> None:
             return
         now = services.clock.now()
         with services.db.transaction() as session:
-            observation = observe(session, message, now)
+            observation = observe(session, message, now, services.drift_configs, edited)
         if observation.notices:
             services.defer(send_alerts, services, client, observation.notices, now)
         if observation.nudge is not None:

@@ -16,7 +16,7 @@ def alert_unanswered(context: JobContext) -> int:
     """Alert owners about formal messages still unanswered past the limit; returns alerts."""
     now = context.services.clock.now()
     with context.services.db.transaction() as session:
-        notices = review_unanswered(session, now)
+        notices = review_unanswered(session, now, context.services.drift_configs)
     send_alerts(context.services, context.client, notices, now)
     return len(notices)
 

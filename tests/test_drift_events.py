@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import relationships as rel
-from bot.drift_models import DriftCalming, DriftSettings, DriftSignal
+from bot.drift_models import DriftCalming, DriftSignal
 from bot.models import Side
 from bot.services import create_services
 from bot.settings import Settings
@@ -274,8 +274,7 @@ def test_one_way_traffic_alert(rapport, watched):
 
 def test_gentle_nudge_only_when_owners_turn_it_on(rapport, watched):
     say(rapport, "UPRIYA", FORMAL[0])
-    with rapport.db.transaction() as session:
-        session.add(DriftSettings(relationship_id=watched, team_id="T0ACME", nudge=True))
+    assert "nudges are on" in rapport.slack.command("drift nudge on", user="UALICE").text
     say(rapport, "UPRIYA", FORMAL[1] + " Please be advised this is out of scope per clause 9.")
     (nudge,) = rapport.fake.wait_for("chat.postEphemeral")
     assert nudge.args["user"] == "UPRIYA" and nudge.args["channel"] == "CSHARED"

@@ -10,6 +10,9 @@ from alembic import op
 
 import bot.models
 
+# the partial index's condition, as it stood in this revision
+OPEN_FORMAL = "replied_at IS NULL AND score >= 0.5"
+
 revision = "0005"
 down_revision = "0002"
 branch_labels = None
@@ -89,8 +92,15 @@ def upgrade() -> None:
     with op.batch_alter_table("drift_signals", schema=None) as batch_op:
         batch_op.create_index(
             "ix_drift_signals_channel_time",
+            ["relationship_id", "channel_id", "posted_at", "side", "score"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_drift_signals_open",
             ["relationship_id", "channel_id", "posted_at"],
             unique=False,
+            sqlite_where=sa.text(OPEN_FORMAL),
+            postgresql_where=sa.text(OPEN_FORMAL),
         )
 
     op.create_table(
@@ -117,6 +127,7 @@ def downgrade() -> None:
 
     op.drop_table("drift_words")
     with op.batch_alter_table("drift_signals", schema=None) as batch_op:
+        batch_op.drop_index("ix_drift_signals_open")
         batch_op.drop_index("ix_drift_signals_channel_time")
 
     op.drop_table("drift_signals")

@@ -1,0 +1,98 @@
+"""Drift end to end: signed message events into a real ``rapport run``, scored and stored.
+
+Clients post Slack message events (both sides, friendly and formal talk) to a watched
+channel at a steady rate, then with no pause. Prints events/second, p50/p99 acknowledgement
+latency, and checks that every acknowledged event was stored exactly once.
+Target: at least 300 events/s with p99 acknowledgement under 100 ms.
+
+    python bench/drift_events.py [--rate 300] [--seconds 15] [--database-url postgresql://…]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+
+from harness import ResponseUrls, load, rapport_process, report
+
+from bench.ack_latency import prepare_database
+from bot.db import create_db_engine
+from sqlalchemy import func, select
+from bot.drift_models import DriftSignal
+from tests.fake_slack import TEAM_ID, FakeSlack
+
+MESSAGES = [
+    "Morning! The overnight batch finished early, nice one team",
+    "Please be advised that as per clause 7.2 of the MSA this request is out of scope.",
+    "Can you take a look at ticket 4411 when you get a sec?",
+    "Kindly note CR-1042 must go through formal change control.",
+    "Thanks, that fix worked a treat :tada:",
+    "We hereby notify you of an SLA breach; service credits will apply.",
+    "lunch on Thursday? the new place by the depot",
+    "no need for a formal change request, just ping me",
+]
+
+
+def message_event(urls: ResponseUrls, client_no: int, n: int) -> tuple[str, str]:
+    user = f"UC{client_no % 40}" if n % 2 else f"UP{client_no % 40}"
+    ts = f"{int(time.time())}.{client_no:02d}{n % 10_000:04d}"  # unique per message
+    envelope = {
+        "token": "x",
+        "team_id": TEAM_ID,
+        "api_app_id": "A1",
+        "type": "event_callback",
+        "event_id": f"Ev{client_no:04d}{n:08d}",
+        "event_time": int(time.time()),
+        "event": {
+            "type": "message",
+            "channel": "CSHARED",
+            "channel_type": "channel",
+            "user": user,
+            "text": MESSAGES[(client_no + n) % len(MESSAGES)],
+            "ts": ts,
+        },
+    }
+    return json.dumps(envelope), "application/json"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=300.0, help="paced phase: events/s")
+    parser.add_argument("--clients", type=int, default=30)
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=15.0, help="per phase")
+    parser.add_argument(
+        "--database-url", help="an empty PostgreSQL database to use instead of SQLite"
+    )
+    args = parser.parse_args()
+
+    fake = FakeSlack().start()
+    fake.delay = 0.1  # a realistic Slack for the alerts that fire along the way
+    workdir = tempfile.mkdtemp(prefix="rapport-bench-")
+    database_url = args.database_url or f"sqlite:///{workdir}/bench.db"
+    prepare_database(database_url)
+    print(f"database: {database_url.split(':')[0]}")
+    common = {"clients": args.clients, "processes": args.processes, "seconds": args.seconds}
+    try:
+        with rapport_process(fake, database_url, workdir) as url:
+            interval = args.clients / args.rate
+            paced = load(url, fake.api_url, message_event, interval=interval, **common)
+            report(f"paced at {args.rate:.0f} events/s", paced, 100, unit="events")
+            saturated = load(url, fake.api_url, message_event, interval=0.0, **common)
+            report("saturation: no pause (capacity)", saturated, unit="events")
+    finally:
+        fake.stop()
+    engine = create_db_engine(database_url)
+    with engine.connect() as connection:
+        stored = connection.scalar(select(func.count()).select_from(DriftSignal))
+    acknowledged = len(paced.latencies) + len(saturated.latencies)
+    print(
+        f"signals stored: {stored} of {acknowledged} acknowledged events "
+        f"({'all, once each' if stored == acknowledged else 'MISMATCH'})"
+    )
+
+
+if __name__ == "__main__":
+    main()

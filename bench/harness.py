@@ -1,0 +1,230 @@
+"""Shared machinery for the HTTP benchmarks: a real ``rapport run`` process talking to the
+fake Slack, and load-generator processes sending signed requests to it."""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.fake_slack import FakeSlack
+from tests.slack_requests import SIGNING_SECRET, sign
+
+
+class ResponseUrls:
+    """Response URLs pointing at the fake Slack, as Slack puts them in every payload."""
+
+    def __init__(self, api_url: str):
+        self._base = api_url.removesuffix("/api/")
+        self._ids = itertools.count(1)
+
+    def response_url(self, name: str) -> str:
+        return f"{self._base}/response/{name}-{next(self._ids)}"
+
+
+# (response urls, client number, request number) -> (body, content type); must be a
+# module-level function so load-generator processes can receive it
+RequestMaker = Callable[[ResponseUrls, int, int], tuple[str, str]]
+
+
+@dataclass
+class LoadResult:
+    latencies: list[float]
+    errors: list
+    elapsed: float
+
+
+def signed_headers(body: str, content_type: str) -> dict[str, str]:
+    timestamp = str(int(time.time()))
+    return {
+        "Content-Type": content_type,
+        "X-Slack-Request-Timestamp": timestamp,
+        "X-Slack-Signature": sign(body, timestamp),
+    }
+
+
+def client_loop(
+    url: str,
+    make_request: RequestMaker,
+    urls: ResponseUrls,
+    client_no: int,
+    stop_at: float,
+    interval: float,
+    latencies: list[float],
+    errors: list,
+) -> None:
+    """Send requests until ``stop_at``; with ``interval`` > 0, one every ``interval`` seconds."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    n = 0
+    next_send = time.monotonic() + interval * (client_no % 10) / 10  # spread the starts
+    while time.monotonic() < stop_at:
+        if interval:
+            time.sleep(max(0.0, next_send - time.monotonic()))
+            next_send += interval
+        body, content_type = make_request(urls, client_no, n)
+        started = time.perf_counter()
+        try:
+            connection.request("POST", "/slack/events", body, signed_headers(body, content_type))
+            response = connection.getresponse()
+            response.read()
+            status = response.status
+        except (OSError, http.client.HTTPException) as error:
+            errors.append(repr(error))
+            connection.close()
+            connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+            continue
+        latencies.append(time.perf_counter() - started)
+        if status != 200:
+            errors.append(status)
+        n += 1
+    connection.close()
+
+
+def _client_process(
+    url: str,
+    api_url: str,
+    make_request: RequestMaker,
+    first: int,
+    count: int,
+    seconds: float,
+    interval: float,
+) -> tuple[list[float], list]:
+    latencies: list[float] = []
+    errors: list = []
+    stop_at = time.monotonic() + seconds
+    threads = [
+        threading.Thread(
+            target=client_loop,
+            args=(
+                url,
+                make_request,
+                ResponseUrls(api_url),
+                first + i,
+                stop_at,
+                interval,
+                latencies,
+                errors,
+            ),
+        )
+        for i in range(count)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, errors
+
+
+def load(
+    url: str,
+    api_url: str,
+    make_request: RequestMaker,
+    *,
+    clients: int,
+    processes: int,
+    seconds: float,
+    interval: float,
+) -> LoadResult:
+    """``clients`` concurrent clients spread over ``processes`` load-generator processes."""
+    per_process = [clients // processes] * processes
+    per_process[0] += clients - sum(per_process)
+    started = time.monotonic()
+    with ProcessPoolExecutor(max_workers=processes) as pool:
+        futures = [
+            pool.submit(
+                _client_process,
+                url,
+                api_url,
+                make_request,
+                sum(per_process[:i]),
+                n,
+                seconds,
+                interval,
+            )
+            for i, n in enumerate(per_process)
+        ]
+        results = [future.result() for future in futures]
+    return LoadResult(
+        latencies=[value for latencies, _ in results for value in latencies],
+        errors=[value for _, errors in results for value in errors],
+        elapsed=time.monotonic() - started,
+    )
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def report(
+    title: str, result: LoadResult, target_ms: float | None = None, unit: str = "req"
+) -> None:
+    latencies = result.latencies
+    p50, p99 = percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000
+    print(f"- {title}")
+    print(
+        f"  acknowledged {len(latencies)}, {len(latencies) / result.elapsed:.0f} {unit}/s, "
+        f"errors: {len(result.errors)}"
+    )
+    print(f"  ack latency p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {max(latencies) * 1000:.1f} ms")
+    if target_ms is not None:
+        verdict = "met" if p99 < target_ms else "NOT met"
+        print(f"  p99 / {target_ms:.0f} ms target = {p99 / target_ms:.2f} ({verdict})")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def rapport_process(fake: FakeSlack, database_url: str, workdir: str) -> Iterator[str]:
+    """A real ``rapport run`` on a free port; yields its base URL, stops it on exit."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=workdir,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(REPO),
+            "SLACK_BOT_TOKEN": "xoxb-bench",
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": fake.api_url,
+            "DATABASE_URL": database_url,
+            "PORT": str(port),
+            "LOG_LEVEL": "ERROR",
+        },
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit("rapport run never became healthy") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
