@@ -1,4 +1,5 @@
-"""The ``rapport`` command: ``run`` the bot, ``migrate`` the database, ``classify`` messages."""
+"""The ``rapport`` command: ``run`` the bot (or its ``web`` and ``scheduler`` roles apart),
+``migrate`` the database, ``classify`` messages."""
 
 from __future__ import annotations
 
@@ -6,19 +7,22 @@ import argparse
 import logging
 import signal
 import sys
+import threading
 from types import FrameType
 
+from slack_bolt import App
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import classify
 from bot.app import create_app
-from bot.db import Database, create_db_engine, migrate
+from bot.db import Database, create_db_engine, migrate, pending_migrations
 from bot.services import create_services
 from bot.settings import Settings, SettingsError, configure_logging, load_settings
 from bot.slack_client import create_web_client
 from bot.web import RapportWsgi, create_http_server
 from scheduler.jobs import JobContext
+from scheduler.leader import LeaderElection, lock_for
 from scheduler.runner import create_scheduler
 
 logger = logging.getLogger("rapport")
@@ -27,7 +31,11 @@ logger = logging.getLogger("rapport")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="rapport", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("run", help="apply migrations and start the bot (HTTP or Socket Mode)")
+    commands.add_parser(
+        "run", help="apply migrations, serve Slack and run the scheduler (single machine)"
+    )
+    commands.add_parser("web", help="serve Slack only; run as many as you like")
+    commands.add_parser("scheduler", help="run the scheduled jobs only (one active at a time)")
     commands.add_parser("migrate", help="apply pending database migrations and exit")
     commands.add_parser(
         "classify",
@@ -48,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings)
     if args.command == "migrate":
         return _migrate(settings)
-    return _run(settings)
+    return _run(settings, args.command)
 
 
 def _migrate(settings: Settings) -> int:
@@ -56,11 +64,7 @@ def _migrate(settings: Settings) -> int:
     try:
         migrate(engine)
     except SQLAlchemyError as error:
-        print(
-            f"Rapport couldn't prepare its database ({type(error).__name__}). "
-            "Check DATABASE_URL and that the database server is running.",
-            file=sys.stderr,
-        )
+        print(_database_problem(error), file=sys.stderr)
         return 1
     finally:
         engine.dispose()
@@ -75,11 +79,25 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, stop)
 
 
-def _run(settings: Settings) -> int:
-    if _migrate(settings) != 0:
+def _run(settings: Settings, role: str) -> int:
+    """``run``: web and scheduler in one process; ``web`` or ``scheduler`` alone."""
+    engine = create_db_engine(settings.database_url)
+    try:
+        if role == "run":
+            migrate(engine)
+        elif pending_migrations(engine):
+            print(
+                "The database needs migrating first: run `rapport migrate` once, then start "
+                f"`rapport {role}` processes.",
+                file=sys.stderr,
+            )
+            return 1
+    except SQLAlchemyError as error:
+        print(_database_problem(error), file=sys.stderr)
         return 1
     try:
-        create_web_client(settings).auth_test()
+        client = create_web_client(settings)
+        client.auth_test()
     except (SlackApiError, SlackClientError, OSError) as error:
         print(
             "Slack didn't accept SLACK_BOT_TOKEN, or couldn't be reached "
@@ -88,31 +106,58 @@ def _run(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 1
-    engine = create_db_engine(settings.database_url)
     db = Database(engine)
     services = create_services(db)
-    app = create_app(settings, services)
-    scheduler = create_scheduler(JobContext(services, app.client))
+    election = None
+    if role in ("run", "scheduler"):
+        election = LeaderElection(
+            lock_for(engine), lambda: create_scheduler(JobContext(services, client))
+        )
+        election.step()
+        if not election.leading and engine.dialect.name == "sqlite":
+            print(
+                "Another Rapport scheduler is already running on this SQLite database, and "
+                "only one may. Stop it first, or use PostgreSQL to run standby schedulers.",
+                file=sys.stderr,
+            )
+            return 1
     _stop_on_sigterm()
-    scheduler.start()
     try:
-        if settings.socket_mode:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            logger.info("Rapport is running in Socket Mode")
-            SocketModeHandler(app, settings.slack_app_token).start()
+        if role == "scheduler":
+            logger.info("Rapport scheduler started")
+            election.run()  # returns on Ctrl-C or SIGTERM
         else:
-            server = create_http_server(RapportWsgi(app, db), "0.0.0.0", settings.port)
-            logger.info("Rapport is listening on port %s (POST /slack/events)", settings.port)
-            server.run()  # returns on Ctrl-C or SIGTERM
+            if election is not None:
+                threading.Thread(target=election.run, name="scheduler", daemon=True).start()
+            _serve(settings, create_app(settings, services), db)
     except KeyboardInterrupt:
         pass
     finally:
-        scheduler.shutdown(wait=False)
+        if election is not None:
+            election.stop()
         services.close()
         engine.dispose()
         logger.info("Rapport stopped")
     return 0
+
+
+def _serve(settings: Settings, app: App, db: Database) -> None:
+    if settings.socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        logger.info("Rapport is running in Socket Mode")
+        SocketModeHandler(app, settings.slack_app_token).start()
+    else:
+        server = create_http_server(RapportWsgi(app, db), "0.0.0.0", settings.port)
+        logger.info("Rapport is listening on port %s (POST /slack/events)", settings.port)
+        server.run()  # returns on Ctrl-C or SIGTERM
+
+
+def _database_problem(error: SQLAlchemyError) -> str:
+    return (
+        f"Rapport couldn't prepare its database ({type(error).__name__}). "
+        "Check DATABASE_URL and that the database server is running."
+    )
 
 
 def _slack_reason(error: Exception) -> str:

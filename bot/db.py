@@ -88,3 +88,14 @@ def alembic_config(engine: Engine) -> Config:
 def migrate(engine: Engine) -> None:
     """Apply every pending Alembic revision (idempotent)."""
     command.upgrade(alembic_config(engine), "heads")
+
+
+def pending_migrations(engine: Engine) -> bool:
+    """True when the database is behind the code (``rapport migrate`` hasn't been run)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
+    with engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    return current != heads
