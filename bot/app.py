@@ -13,6 +13,7 @@ import handlers.actions
 import handlers.commands
 import handlers.events
 import handlers.home
+import handlers.pulse
 import handlers.views
 from bot.services import Services
 from bot.settings import Settings
@@ -39,6 +40,7 @@ def create_app(settings: Settings, services: Services) -> App:
     handlers.views.register(app, services)
     handlers.home.register(app, services)
     handlers.events.register(app, services)
+    handlers.pulse.register(app, services)
     app.error(_friendly_error)
     return app
 

@@ -306,6 +306,19 @@ def _member(session: Session, relationship: Relationship, user_id: str) -> Membe
     )
 
 
+def is_owner(session: Session, relationship: Relationship, user_id: str) -> bool:
+    member = _member(session, relationship, user_id)
+    return member is not None and member.role is Role.OWNER
+
+
+def require_member(session: Session, relationship: Relationship, user_id: str) -> None:
+    if _member(session, relationship, user_id) is None:
+        raise NotAllowed(
+            f"You're not a member of *{mrkdwn.escape(relationship.name)}*. "
+            "Ask one of its owners to add you."
+        )
+
+
 def require_owner(session: Session, relationship: Relationship, user_id: str) -> None:
     member = _member(session, relationship, user_id)
     if member is None or member.role is not Role.OWNER:

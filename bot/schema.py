@@ -3,7 +3,8 @@
 A feature that adds tables in its own module imports it here.
 """
 
-import bot.drift_models  # noqa: F401
+import bot.drift_models
+import bot.pulse_models  # noqa: F401
 from bot.models import Base
 
 metadata = Base.metadata

@@ -75,7 +75,6 @@ def register(app: App, services: Services) -> None:
             services.defer(reply.follow_up, client, respond)
 
     app.command("/rapport")(rapport)
-    app.command("/pulse")(_not_yet("Pulse surveys"))
     app.command("/checkin")(_not_yet("Check-ins"))
 
 

@@ -8,11 +8,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from scheduler.drift_jobs import DRIFT_JOBS
 from scheduler.jobs import Job, JobContext
+from scheduler.pulse_jobs import PULSE_JOBS
 
 MISFIRE_GRACE_SECONDS = 300
 
 ALL_JOBS: list[Job] = [
     *DRIFT_JOBS,
+    *PULSE_JOBS,
 ]
 
 

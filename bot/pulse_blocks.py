@@ -1,0 +1,384 @@
+"""Block Kit and words for pulse surveys: the prompt, modals, results and alerts."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from bot import mrkdwn
+from bot.blocks import Blocks, button, context, section
+from bot.models import Side
+from bot.pulse import RoundToSend, Schedule
+from bot.pulse_results import PulseAlert, PulseResults, RoundResult, SideFigures
+
+SCORE_LABELS = {1: "very poorly", 2: "poorly", 3: "okay", 4: "well", 5: "very well"}
+COMMENT_PROMPT = "What's one thing that would help?"
+FEEDBACK_CALLBACK = "pulse_feedback"
+COMMENT_CALLBACK = "pulse_comment"
+CATCH_UP_ACTION = "schedule_catch_up"  # handled by check-ins
+SPARKS = "▁▂▃▄▅▆▇█"
+
+USAGE = """*Pulse: quick, anonymous feedback from both sides*
+• `/pulse` — give feedback now (counts in the current or next round)
+• `/pulse results` — how each side feels, the gaps, and the trend
+• `/pulse schedule` — when the pulse goes out
+• `/pulse help` — this list
+*Owners*
+• `/pulse schedule every 2 weeks on Tuesday at 10:00` — each person gets it at 10:00 \
+in their own time zone (also `weekly on Monday at 9:30`, `monthly on the first Monday at 9:30`)
+• `/pulse pause` / `/pulse resume` — for holidays and transitions
+• `/pulse send` — open a round now
+• `/pulse questions` — list; `/pulse questions add How is communication?`; \
+`/pulse questions remove 2` (up to 5)
+• `/pulse settings` — list; `/pulse settings min-group 4` (also `window 3`, `reminder 24`, \
+`drop 0.5`, `gap 1.0`, `response 40`)
+Add a relationship's name at the end if you're in several, e.g. `/pulse results Acme`."""
+
+
+def usage_text(problem: str | None = None) -> str:
+    return f"{problem}\n\n{USAGE}" if problem else USAGE
+
+
+def when(instant: datetime) -> str:
+    """A date Slack shows in the reader's own time zone."""
+    fallback = instant.strftime("%a %d %b %H:%M UTC")
+    return f"<!date^{int(instant.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+# ------------------------------------------------------------------------------- prompt
+
+
+def prompt_text(pulse_round: RoundToSend) -> str:
+    return (
+        f"Quick pulse for {mrkdwn.escape(pulse_round.relationship_name)}: "
+        f"{mrkdwn.escape(pulse_round.questions[0][1])} (1 = very poorly … 5 = very well)"
+    )
+
+
+def prompt_blocks(
+    pulse_round: RoundToSend, scores: dict[int, int] | None = None, commented: bool = False
+) -> Blocks:
+    """The DM: each question with buttons 1–5, or the answer given with a thank-you."""
+    scores = scores or {}
+    blocks: Blocks = [
+        section(
+            f"*Quick pulse for {mrkdwn.escape(pulse_round.relationship_name)}* · "
+            f"anonymous, open until {when(pulse_round.closes_at)}"
+        )
+    ]
+    for key, question in pulse_round.questions:
+        value = f"{pulse_round.round_id}:{key}"
+        if key in scores:
+            score = scores[key]
+            blocks.append(section(f"{mrkdwn.escape(question)}"))
+            blocks.append(
+                context(
+                    f"✅ Thanks! You answered *{score} — {SCORE_LABELS[score]}*. "
+                    "Click again below to change it while the round is open."
+                )
+            )
+            blocks.append(_score_buttons(value, chosen=score))
+        else:
+            blocks.append(section(f"*{mrkdwn.escape(question)}*"))
+            blocks.append(_score_buttons(value))
+    blocks.append(context("1 = very poorly · 2 = poorly · 3 = okay · 4 = well · 5 = very well"))
+    comment = "Change your comment" if commented else "Add a comment"
+    blocks.append(
+        {
+            "type": "actions",
+            "elements": [button(comment, "pulse_comment", str(pulse_round.round_id))],
+        }
+    )
+    return blocks
+
+
+def _score_buttons(value: str, chosen: int | None = None) -> dict[str, Any]:
+    return {
+        "type": "actions",
+        "elements": [
+            button(str(n), f"pulse_answer_{n}", value, style="primary" if n == chosen else None)
+            for n in range(1, 6)
+        ],
+    }
+
+
+def answered_text(scores: dict[int, int]) -> str:
+    given = ", ".join(f"{s} — {SCORE_LABELS[s]}" for s in scores.values())
+    return f"Thanks! Your answer: {given}."
+
+
+def reminder_text(pulse_round: RoundToSend) -> str:
+    return (
+        f"A gentle nudge: the pulse for {mrkdwn.escape(pulse_round.relationship_name)} closes "
+        f"{when(pulse_round.closes_at)}. One click above is enough, and it stays anonymous."
+    )
+
+
+CLOSED_TEXT = "This round has closed"
+
+
+# ------------------------------------------------------------------------------- modals
+
+
+def _score_select() -> dict[str, Any]:
+    return {
+        "type": "input",
+        "block_id": "score",
+        "label": {"type": "plain_text", "text": "Your score"},
+        "element": {
+            "type": "radio_buttons",
+            "action_id": "value",
+            "options": [
+                {"text": {"type": "plain_text", "text": f"{n} — {label}"}, "value": str(n)}
+                for n, label in SCORE_LABELS.items()
+            ],
+        },
+    }
+
+
+def _comment_input(optional: bool) -> dict[str, Any]:
+    return {
+        "type": "input",
+        "block_id": "comment",
+        "optional": optional,
+        "label": {"type": "plain_text", "text": COMMENT_PROMPT},
+        "element": {
+            "type": "plain_text_input",
+            "action_id": "value",
+            "multiline": True,
+            "max_length": 2000,
+        },
+    }
+
+
+def feedback_modal(relationship_id: int, relationship_name: str, question: str) -> dict:
+    return {
+        "type": "modal",
+        "callback_id": FEEDBACK_CALLBACK,
+        "private_metadata": str(relationship_id),
+        "title": {"type": "plain_text", "text": "Pulse"},
+        "submit": {"type": "plain_text", "text": "Send"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            section(f"*{mrkdwn.escape(relationship_name)}*\n{mrkdwn.escape(question)}"),
+            _score_select(),
+            _comment_input(optional=True),
+            context("Anonymous: results only show groups of several people, never names."),
+        ],
+    }
+
+
+def comment_modal(round_id: int, channel: str, ts: str) -> dict:
+    return {
+        "type": "modal",
+        "callback_id": COMMENT_CALLBACK,
+        "private_metadata": json.dumps({"round": round_id, "channel": channel, "ts": ts}),
+        "title": {"type": "plain_text", "text": "Add a comment"},
+        "submit": {"type": "plain_text", "text": "Send"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            _comment_input(optional=False),
+            context("Shown to owners without your name, and only once enough people answered."),
+        ],
+    }
+
+
+def thanks_modal(relationship_name: str) -> dict:
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Pulse"},
+        "close": {"type": "plain_text", "text": "Done"},
+        "blocks": [
+            section(
+                f"Thanks! Your feedback on *{mrkdwn.escape(relationship_name)}* is in, anonymously."
+            )
+        ],
+    }
+
+
+# ----------------------------------------------------------------------------- schedule
+
+
+def schedule_text(name: str, schedule: Schedule) -> str:
+    title = f"*Pulse for {mrkdwn.escape(name)}*"
+    if schedule.paused:
+        state = "⏸ Paused. `/pulse resume` starts it again."
+    else:
+        next_day = (
+            schedule.next_round_day.strftime("%a %d %b %Y") if schedule.next_round_day else "—"
+        )
+        state = f"Next round: {next_day}."
+    return (
+        f"{title}: {schedule.cadence.describe()}, in each person's own time zone. {state}\n"
+        f"Open for {schedule.window_days} days; a reminder {schedule.reminder_hours} hours "
+        f"before it closes to those who haven't answered. Results show groups of at least "
+        f"{schedule.min_group}."
+    )
+
+
+def settings_text(name: str, schedule: Schedule) -> str:
+    return (
+        f"*Pulse settings for {mrkdwn.escape(name)}*\n"
+        f"• `min-group` {schedule.min_group} answers\n"
+        f"• `window` {schedule.window_days} days\n"
+        f"• `reminder` {schedule.reminder_hours} hours before the close\n"
+        f"• `drop` alert when a side's average drops by {schedule.drop_alert:g}\n"
+        f"• `gap` alert when the client–provider gap reaches {schedule.gap_alert:g}\n"
+        f"• `response` alert when a side's response rate is under "
+        f"{schedule.response_alert * 100:g}%\n"
+        "Change one with e.g. `/pulse settings min-group 4`."
+    )
+
+
+def questions_text(name: str, questions: list[tuple[int, str]]) -> str:
+    lines = [f"{n}. {mrkdwn.escape(text)}" for n, (_, text) in enumerate(questions, start=1)]
+    return (
+        f"*Pulse questions for {mrkdwn.escape(name)}*\n"
+        + "\n".join(lines)
+        + "\nOwners: `/pulse questions add <question>`, `/pulse questions remove <number>`."
+    )
+
+
+# ------------------------------------------------------------------------------ results
+
+
+def sparkline(values: list[float | None]) -> str:
+    """One character per round on a 1–5 scale; a gap where a figure isn't shown."""
+    chars = []
+    for value in values:
+        if value is None:
+            chars.append("·")
+        else:
+            index = round((min(max(value, 1.0), 5.0) - 1.0) / 4.0 * (len(SPARKS) - 1))
+            chars.append(SPARKS[index])
+    return "".join(chars)
+
+
+def _change(values: list[float | None]) -> str:
+    shown = [v for v in values if v is not None]
+    if len(values) < 2 or values[-1] is None or values[-2] is None:
+        return ""
+    delta = values[-1] - values[-2]
+    if abs(delta) < 0.05:
+        return " → steady"
+    return f" {'↑' if delta > 0 else '↓'} {abs(delta):.1f}" if shown else ""
+
+
+NOT_ENOUGH = "_not enough answers yet_"
+
+
+def _figure(value: float | None) -> str:
+    return NOT_ENOUGH if value is None else f"*{value:.1f}*"
+
+
+def _rate(figures: SideFigures) -> str:
+    if not figures.recipients:
+        return f"{figures.respondents} answered"
+    return (
+        f"{figures.respondents} of {figures.recipients} answered "
+        f"({figures.respondents / figures.recipients:.0%})"
+    )
+
+
+def results_blocks(found: PulseResults, is_owner: bool) -> Blocks:
+    name = mrkdwn.escape(found.relationship_name)
+    blocks: Blocks = []
+    if found.latest is None:
+        blocks.append(section(f"*Pulse for {name}*: no round has closed yet."))
+    else:
+        blocks.extend(_latest_blocks(name, found.latest, found.trend, is_owner))
+    if is_owner and found.open_round is not None:
+        progress = found.open_round
+        blocks.append(
+            context(
+                f"Round open until {when(progress.closes_at)}: {progress.respondents} of "
+                f"{progress.recipients} people answered so far (totals only while it's open)."
+            )
+        )
+    blocks.append(
+        context(
+            f"Anonymous: figures only for groups of {found.min_group} or more answers. "
+            "Scores 1 (very poorly) to 5 (very well)."
+        )
+    )
+    return blocks
+
+
+def _latest_blocks(
+    name: str, latest: RoundResult, trend: list[RoundResult], is_owner: bool
+) -> Blocks:
+    lines = [f"*Pulse for {name}* · round closed {when(latest.closes_at)}"]
+    for side in Side:
+        figures = latest.sides[side]
+        history = [r.sides[side].average for r in trend]
+        spark = f"  `{sparkline(history)}`{_change(history)}" if len(trend) > 1 else ""
+        lines.append(
+            f"*{side.value.capitalize()}*: {_figure(figures.average)}{spark} · {_rate(figures)}"
+        )
+        if is_owner:
+            if figures.frontline is None:
+                lines.append("    front-line / managers: " + NOT_ENOUGH)
+            else:
+                gap = figures.role_gap or 0.0
+                lines.append(
+                    f"    front-line *{figures.frontline:.1f}* / managers "
+                    f"*{figures.managers:.1f}* (gap {gap:+.1f})"
+                )
+    gaps = [r.gap for r in trend]
+    if latest.gap is None:
+        lines.append("*Client–provider gap*: " + NOT_ENOUGH)
+    else:
+        higher = "client" if latest.gap > 0 else "provider"
+        spark = f"  `{sparkline([abs(g) + 1 if g is not None else None for g in gaps])}`"
+        lines.append(
+            f"*Client–provider gap*: *{abs(latest.gap):.1f}* "
+            f"({'even' if abs(latest.gap) < 0.05 else f'{higher} side happier'})"
+            + (spark if len(trend) > 1 else "")
+        )
+    blocks = [section("\n".join(lines))]
+    if is_owner and latest.comments:
+        quoted = "\n".join(f"> {mrkdwn.escape(text)}" for _, text in latest.comments)
+        blocks.append(section(f"*Comments* (anonymous, in random order)\n{quoted}"[:2900]))
+    return blocks
+
+
+# ------------------------------------------------------------------------------- alerts
+
+
+def alert_text(name: str, alert: PulseAlert) -> str:
+    name = mrkdwn.escape(name)
+    if alert.kind == "drop":
+        return (
+            f"📉 *{name}*: the {alert.side} side's pulse dropped from "
+            f"*{alert.previous:.1f}* to *{alert.current:.1f}* "
+            f"({alert.current - (alert.previous or 0):+.1f}) since the previous round."
+        )
+    if alert.kind == "gap":
+        happier = "client" if alert.current > 0 else "provider"
+        return (
+            f"↔️ *{name}*: the two sides see things differently: the {happier} side scores "
+            f"*{abs(alert.current):.1f}* points higher than the other."
+        )
+    return (
+        f"📭 *{name}*: only *{alert.current:.0%}* of the {alert.side} side answered the pulse. "
+        "Quiet often means disengaged."
+    )
+
+
+NEXT_STEP = "An informal catch-up between the owners often helps before it becomes formal."
+
+
+def alert_blocks(relationship_id: int, name: str, alert: PulseAlert) -> Blocks:
+    return [
+        section(alert_text(name, alert)),
+        context(NEXT_STEP + " `/pulse results` has the details."),
+        {
+            "type": "actions",
+            "elements": [
+                button(
+                    "Schedule a catch-up", CATCH_UP_ACTION, str(relationship_id), style="primary"
+                )
+            ],
+        },
+    ]

@@ -1,0 +1,351 @@
+"""``/pulse``, its buttons and its modals. Thin: parse, one domain call, render.
+
+Every button re-checks, in the clicker's workspace, that they belong to the round's
+relationship: buttons can be replayed. Slack calls go through ``services.defer``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from bot import blocks, mrkdwn, pulse, pulse_blocks, pulse_results
+from bot import relationships as rel
+from bot.cadence import CadenceError
+from bot.command_parser import UsageError
+from bot.pulse_commands import PulseCommand, parse_pulse_command
+from bot.services import Services
+
+logger = logging.getLogger(__name__)
+
+STALE_BUTTON = "That button is out of date. `/pulse` lets you give feedback any time."
+
+
+@dataclass(frozen=True)
+class PulseCall:
+    team_id: str
+    user_id: str
+    channel_id: str | None
+    command: PulseCommand
+    now: datetime
+
+    def relationship(self, session: Session) -> rel.Relationship:
+        return rel.resolve(session, self.team_id, self.user_id, self.channel_id, self.command.name)
+
+
+@dataclass
+class PulseReply:
+    text: str
+    blocks: list[dict[str, Any]] | None = None
+    modal: dict[str, Any] | None = None  # opened after the ack
+
+
+def register(app: App, services: Services) -> None:
+    def pulse_command(ack: Ack, command: dict, client: WebClient) -> None:
+        try:
+            parsed = parse_pulse_command(command.get("text") or "")
+        except UsageError as error:
+            ack(text=pulse_blocks.usage_text(str(error)))
+            return
+        call = PulseCall(
+            team_id=command["team_id"],
+            user_id=command["user_id"],
+            channel_id=command.get("channel_id"),
+            command=parsed,
+            now=services.clock.now(),
+        )
+        try:
+            with services.db.transaction() as session:
+                reply = SUBCOMMANDS[parsed.action](session, call)
+        except rel.ChoiceNeeded as choice:
+            ack(text=str(choice), blocks=blocks.choice_blocks(str(choice), choice.choices))
+            return
+        except (rel.RapportError, CadenceError) as error:
+            ack(text=str(error))
+            return
+        if reply.modal is not None:
+            ack()
+            services.defer(client.views_open, trigger_id=command["trigger_id"], view=reply.modal)
+            return
+        ack(text=reply.text, blocks=reply.blocks)
+
+    app.command("/pulse")(pulse_command)
+
+    @app.action(re.compile(r"^pulse_answer_[1-5]$"))
+    def answer(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
+        score = int(action["action_id"].rsplit("_", 1)[1])
+        try:
+            round_id, question_key = (int(part) for part in action.get("value", "").split(":"))
+        except ValueError:
+            ack()
+            services.defer(respond, text=STALE_BUTTON, replace_original=False)
+            return
+        try:
+            with services.db.transaction() as session:
+                mine = pulse.record_answer(
+                    session,
+                    body["team"]["id"],
+                    body["user"]["id"],
+                    round_id,
+                    question_key,
+                    score,
+                    services.clock.now(),
+                )
+        except rel.RapportError as error:
+            ack()
+            services.defer(respond, text=str(error), replace_original=False)
+            return
+        ack()
+        channel, ts = _message_location(body)
+        if channel and ts:
+            services.defer(
+                client.chat_update,
+                channel=channel,
+                ts=ts,
+                text=pulse_blocks.answered_text(mine.scores),
+                blocks=pulse_blocks.prompt_blocks(mine.round, mine.scores, mine.commented),
+            )
+
+    @app.action("pulse_comment")
+    def add_comment(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond):
+        value = action.get("value", "")
+        if not value.isdigit():
+            ack()
+            services.defer(respond, text=STALE_BUTTON, replace_original=False)
+            return
+        try:
+            with services.db.transaction() as session:
+                pulse.my_answers_if_open(
+                    session,
+                    body["team"]["id"],
+                    body["user"]["id"],
+                    int(value),
+                    services.clock.now(),
+                )
+        except rel.RapportError as error:
+            ack()
+            services.defer(respond, text=str(error), replace_original=False)
+            return
+        ack()
+        channel, ts = _message_location(body)
+        services.defer(
+            client.views_open,
+            trigger_id=body["trigger_id"],
+            view=pulse_blocks.comment_modal(int(value), channel or "", ts or ""),
+        )
+
+    @app.view(pulse_blocks.COMMENT_CALLBACK)
+    def submit_comment(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
+        meta = json.loads(view.get("private_metadata") or "{}")
+        text = _value(view, "comment") or ""
+        try:
+            with services.db.transaction() as session:
+                mine = pulse.record_comment(
+                    session,
+                    body["team"]["id"],
+                    body["user"]["id"],
+                    int(meta.get("round", 0)),
+                    text,
+                    services.clock.now(),
+                )
+        except rel.RapportError as error:
+            ack(response_action="errors", errors={"comment": _plain(str(error))})
+            return
+        ack()
+        if meta.get("channel") and meta.get("ts"):
+            services.defer(
+                client.chat_update,
+                channel=meta["channel"],
+                ts=meta["ts"],
+                text="Thanks for your comment.",
+                blocks=pulse_blocks.prompt_blocks(mine.round, mine.scores, mine.commented),
+            )
+
+    @app.view(pulse_blocks.FEEDBACK_CALLBACK)
+    def submit_feedback(ack: Ack, body: dict, view: dict) -> None:
+        team_id, user_id = body["team"]["id"], body["user"]["id"]
+        score_text = _value(view, "score") or ""
+        if not score_text.isdigit():
+            ack(response_action="errors", errors={"score": "Pick a score from 1 to 5."})
+            return
+        try:
+            with services.db.transaction() as session:
+                relationship = rel.get_relationship(
+                    session, team_id, int(view.get("private_metadata") or 0)
+                )
+                pulse.give_feedback(
+                    session,
+                    team_id,
+                    user_id,
+                    relationship,
+                    int(score_text),
+                    _value(view, "comment") or "",
+                    services.clock.now(),
+                )
+                name = relationship.name
+        except (rel.RapportError, ValueError) as error:
+            ack(response_action="errors", errors={"score": _plain(str(error))})
+            return
+        ack(response_action="update", view=pulse_blocks.thanks_modal(name))
+
+
+def _message_location(body: dict) -> tuple[str | None, str | None]:
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
+    return channel, ts
+
+
+def _value(view: dict, block_id: str) -> str | None:
+    state = view.get("state", {}).get("values", {}).get(block_id, {}).get("value", {})
+    if state.get("selected_option"):
+        return state["selected_option"].get("value")
+    return state.get("value")
+
+
+def _plain(message: str) -> str:
+    """Modal field errors are plain text: drop mrkdwn emphasis and entity escapes."""
+    return message.replace("*", "").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+# -------------------------------------------------------------------------- subcommands
+
+
+def _help(session: Session, call: PulseCall) -> PulseReply:
+    return PulseReply(text=pulse_blocks.USAGE)
+
+
+def _feedback(session: Session, call: PulseCall) -> PulseReply:
+    relationship = call.relationship(session)
+    rel.require_member(session, relationship, call.user_id)
+    question = pulse.questions(session, relationship)[0][1]
+    return PulseReply(
+        text="", modal=pulse_blocks.feedback_modal(relationship.id, relationship.name, question)
+    )
+
+
+def _schedule(session: Session, call: PulseCall) -> PulseReply:
+    relationship = call.relationship(session)
+    found = pulse.schedule(session, relationship)
+    return PulseReply(text=pulse_blocks.schedule_text(relationship.name, found))
+
+
+def _set_schedule(session: Session, call: PulseCall) -> PulseReply:
+    relationship = call.relationship(session)
+    assert call.command.cadence is not None
+    found = pulse.set_schedule(session, relationship, call.user_id, call.command.cadence, call.now)
+    return PulseReply(text="Done. " + pulse_blocks.schedule_text(relationship.name, found))
+
+
+def _pause(session: Session, call: PulseCall) -> PulseReply:
+    relationship = call.relationship(session)
+    name = mrkdwn.escape(relationship.name)
+    if pulse.set_paused(session, relationship, call.user_id, True, call.now):
+        return PulseReply(text=f"⏸ Pulse for *{name}* is paused. `/pulse resume` starts it again.")
+    return PulseReply(text=f"Pulse for *{name}* was already paused.")
+
+
+def _resume(session: Session, call: PulseCall) -> PulseReply:
+    relationship = call.relationship(session)
+    name = mrkdwn.escape(relationship.name)
+    if pulse.set_paused(session, relationship, call.user_id, False, call.now):
+        found = pulse.schedule(session, relationship)
+        return PulseReply(
+            text="▶️ Pulse is back on. " + pulse_blocks.schedule_text(relationship.name, found)
+        )
+    return PulseReply(text=f"Pulse for *{name}* isn't paused.")
+
+
+def _send(session: Session, call: PulseCall) -> PulseReply:
+    relationship = call.relationship(session)
+    opened = pulse.open_round_now(session, relationship, call.user_id, call.now)
+    people = len(rel.people(session, relationship))
+    return PulseReply(
+        text=f"A pulse round for *{mrkdwn.escape(relationship.name)}* is open: I'm sending it "
+        f"to {people} people within a minute. It closes "
+        f"{pulse_blocks.when(opened.closes_at)}."
+    )
+
+
+def _results(session: Session, call: PulseCall) -> PulseReply:
+    relationship = call.relationship(session)
+    rel.require_member(session, relationship, call.user_id)
+    is_owner = rel.is_owner(session, relationship, call.user_id)
+    found = pulse_results.results(session, relationship, is_owner, call.now)
+    return PulseReply(
+        text=f"Pulse results for {mrkdwn.escape(relationship.name)}",
+        blocks=pulse_blocks.results_blocks(found, is_owner),
+    )
+
+
+def _questions(session: Session, call: PulseCall) -> PulseReply:
+    relationship = call.relationship(session)
+    return PulseReply(
+        text=pulse_blocks.questions_text(relationship.name, pulse.questions(session, relationship))
+    )
+
+
+def _add_question(session: Session, call: PulseCall) -> PulseReply:
+    relationship = call.relationship(session)
+    found = pulse.add_question(
+        session, relationship, call.user_id, call.command.text or "", call.now
+    )
+    return PulseReply(
+        text="Added. New rounds ask these:\n"
+        + pulse_blocks.questions_text(relationship.name, found)
+    )
+
+
+def _remove_question(session: Session, call: PulseCall) -> PulseReply:
+    relationship = call.relationship(session)
+    removed, found = pulse.remove_question(
+        session, relationship, call.user_id, call.command.number or 0
+    )
+    return PulseReply(
+        text=f"Removed “{mrkdwn.escape(removed)}”.\n"
+        + pulse_blocks.questions_text(relationship.name, found)
+    )
+
+
+def _settings(session: Session, call: PulseCall) -> PulseReply:
+    relationship = call.relationship(session)
+    return PulseReply(
+        text=pulse_blocks.settings_text(relationship.name, pulse.schedule(session, relationship))
+    )
+
+
+def _set_setting(session: Session, call: PulseCall) -> PulseReply:
+    relationship = call.relationship(session)
+    value = pulse.change_setting(
+        session, relationship, call.user_id, call.command.setting or "", call.command.text or ""
+    )
+    return PulseReply(
+        text=f"Done: `{mrkdwn.escape(call.command.setting or '')}` is now {value} for "
+        f"*{mrkdwn.escape(relationship.name)}*."
+    )
+
+
+SUBCOMMANDS: dict[str, Callable[[Session, PulseCall], PulseReply]] = {
+    "feedback": _feedback,
+    "help": _help,
+    "schedule": _schedule,
+    "set-schedule": _set_schedule,
+    "pause": _pause,
+    "resume": _resume,
+    "send": _send,
+    "results": _results,
+    "questions": _questions,
+    "add-question": _add_question,
+    "remove-question": _remove_question,
+    "settings": _settings,
+    "set-setting": _set_setting,
+}

@@ -1,0 +1,218 @@
+"""The pulse tick: open due rounds, alert on closed ones, prompt members at their local
+time, remind once. Safe to run twice, concurrently or after a crash: every message is
+claimed in the send ledger (``bot.outbox``) under a key naming round, person and kind.
+"""
+
+from __future__ import annotations
+
+import logging
+import time as time_module
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from slack_sdk import WebClient
+
+from bot import outbox, pulse, pulse_blocks
+from bot import relationships as rel
+from bot.db import Database
+from bot.models import SendStatus
+from bot.outbox import Outgoing, send_once
+from bot.pulse import LATEST_ZONE, RoundToSend
+from bot.pulse_models import RecipientStatus
+from bot.pulse_results import round_alerts
+from bot.user_timezones import user_timezone
+from scheduler.jobs import Job, JobContext
+
+logger = logging.getLogger(__name__)
+
+PULSE_EVERY_SECONDS = 60
+# Slack allows chat.postMessage about once per second per channel and in bursts beyond
+# that; pacing a big fan-out below the workspace limit avoids most 429s (which are still
+# honoured: the client waits Retry-After, and a prompt that keeps failing is retried on
+# the next tick). bench/pulse_fanout.py measures both ways.
+PROMPTS_PER_SECOND = 20
+
+
+@dataclass
+class PulseTick:
+    """What one tick did, for logs, tests and the benchmark."""
+
+    opened: list[int] = field(default_factory=list)
+    prompts: dict[str, int] = field(default_factory=dict)  # delivery status -> count
+    reminders: dict[str, int] = field(default_factory=dict)
+    alerts: dict[str, int] = field(default_factory=dict)
+
+    @staticmethod
+    def count(tally: dict[str, int], status: str) -> None:
+        tally[status] = tally.get(status, 0) + 1
+
+
+class Pacer:
+    """Spaces calls to at most ``per_second`` (0 = unpaced) so a big fan-out stays under
+    Slack's rate limit instead of bouncing off 429s."""
+
+    def __init__(self, per_second: float, sleep: Callable[[float], None] = time_module.sleep):
+        self.interval = 1.0 / per_second if per_second else 0.0
+        self.sleep = sleep
+        self.next_at = 0.0
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        now = time_module.monotonic()
+        if self.next_at > now:
+            self.sleep(self.next_at - now)
+            now = self.next_at
+        self.next_at = now + self.interval
+
+
+def prompt_key(round_id: int, user_id: str) -> str:
+    return f"pulse-prompt:{round_id}:{user_id}"
+
+
+def reminder_key(round_id: int, user_id: str) -> str:
+    return f"pulse-reminder:{round_id}:{user_id}"
+
+
+def alert_key(round_id: int, kind: str, side: str, recipient: str) -> str:
+    return f"pulse-alert:{round_id}:{kind}:{side}:{recipient}"
+
+
+def run_pulse(context: JobContext, pacer: Pacer | None = None) -> PulseTick:
+    services, client = context.services, context.client
+    db, now = services.db, services.clock.now()
+    pacer = pacer or Pacer(PROMPTS_PER_SECOND)
+    tick = PulseTick()
+    with db.transaction() as session:
+        tick.opened = pulse.open_due_rounds(session, now)
+    send_alerts(db, client, now, tick)
+    with db.transaction() as session:
+        rounds = pulse.rounds_taking_answers(session, now)
+    for pulse_round in rounds:
+        send_prompts(db, client, pulse_round, now, tick, pacer)
+    send_reminders(db, client, now, tick, pacer)
+    if tick.opened or tick.prompts or tick.reminders or tick.alerts:
+        logger.info(
+            "pulse tick: opened %s, prompts %s, reminders %s, alerts %s",
+            tick.opened,
+            tick.prompts,
+            tick.reminders,
+            tick.alerts,
+        )
+    return tick
+
+
+def send_prompts(
+    db: Database,
+    client: WebClient,
+    pulse_round: RoundToSend,
+    now: datetime,
+    tick: PulseTick,
+    pacer: Pacer,
+) -> None:
+    """Prompt every member whose local prompt time has come; record each outcome."""
+    with db.transaction() as session:
+        people = pulse.unprompted_members(
+            session, pulse_round.round_id, pulse_round.relationship_id
+        )
+    everyone_due = pulse_round.day is None or now >= pulse_round.due_at(LATEST_ZONE)
+    text, blocks = pulse_blocks.prompt_text(pulse_round), pulse_blocks.prompt_blocks(pulse_round)
+    for person in people:
+        if not everyone_due:
+            tz = user_timezone(db, client, pulse_round.team_id, person.user_id, now)
+            if pulse_round.due_at(tz) > now:
+                continue
+        key = prompt_key(pulse_round.round_id, person.user_id)
+        pacer.wait()
+        delivery = send_once(
+            db, client, Outgoing(pulse_round.team_id, key, person.user_id, text, blocks), now
+        )
+        status, error = _recipient_status(db, delivery)
+        with db.transaction() as session:
+            pulse.mark_prompt(
+                session, pulse_round.team_id, pulse_round.round_id, person, status, error
+            )
+        PulseTick.count(tick.prompts, delivery.status)
+        if delivery.status == "failed":
+            logger.warning(
+                "pulse prompt for round %s not delivered: %s", pulse_round.round_id, delivery.error
+            )
+
+
+def _recipient_status(db: Database, delivery: outbox.Delivery) -> tuple[str, str | None]:
+    if delivery.status == "sent":
+        return RecipientStatus.SENT, None
+    if delivery.status == "failed":
+        return RecipientStatus.FAILED, delivery.error
+    if delivery.status == "duplicate":  # sent before a crash, or being sent elsewhere
+        row = outbox.sent(db, delivery.key)
+        if row is not None and row.status is SendStatus.SENT:
+            return RecipientStatus.SENT, None
+        if row is not None and row.status is SendStatus.FAILED:
+            return RecipientStatus.FAILED, row.error
+    return RecipientStatus.PENDING, delivery.error
+
+
+def send_reminders(
+    db: Database, client: WebClient, now: datetime, tick: PulseTick, pacer: Pacer
+) -> None:
+    """One reminder, in the prompt's thread, to each recipient who hasn't answered."""
+    with db.transaction() as session:
+        rounds = pulse.rounds_due_for_reminders(session, now)
+    for pulse_round in rounds:
+        with db.transaction() as session:
+            people = pulse.members_to_remind(session, pulse_round.round_id)
+        text = pulse_blocks.reminder_text(pulse_round)
+        for user_id in people:
+            prompt = outbox.sent(db, prompt_key(pulse_round.round_id, user_id))
+            if prompt is None or prompt.status is not SendStatus.SENT:
+                continue
+            pacer.wait()
+            delivery = send_once(
+                db,
+                client,
+                Outgoing(
+                    pulse_round.team_id,
+                    reminder_key(pulse_round.round_id, user_id),
+                    prompt.sent_channel or user_id,
+                    text,
+                    thread_ts=prompt.ts,
+                ),
+                now,
+            )
+            if delivery.status != "retry":
+                with db.transaction() as session:
+                    pulse.mark_reminded(session, pulse_round.round_id, user_id)
+            PulseTick.count(tick.reminders, delivery.status)
+
+
+def send_alerts(db: Database, client: WebClient, now: datetime, tick: PulseTick) -> None:
+    """Owners hear about drops, gaps and low response once per round and condition."""
+    with db.transaction() as session:
+        closed = pulse.closed_rounds_awaiting_alerts(session, now)
+    for round_id in closed:
+        with db.transaction() as session:
+            found = pulse.get_round_by_id(session, round_id)
+            relationship = session.get(rel.Relationship, found.relationship_id)
+            assert relationship is not None
+            alerts = round_alerts(session, relationship, round_id)
+            recipients = rel.alert_recipients(session, relationship)
+            name = relationship.name
+        done = True
+        for alert in alerts:
+            text = pulse_blocks.alert_text(name, alert)
+            blocks = pulse_blocks.alert_blocks(found.relationship_id, name, alert)
+            for recipient in recipients:
+                key = alert_key(round_id, alert.kind, alert.side, recipient)
+                delivery = send_once(
+                    db, client, Outgoing(found.team_id, key, recipient, text, blocks), now
+                )
+                done = done and delivery.status != "retry"
+                PulseTick.count(tick.alerts, delivery.status)
+        if done:
+            with db.transaction() as session:
+                pulse.mark_alerts_done(session, round_id)
+
+
+PULSE_JOBS = [Job("pulse", PULSE_EVERY_SECONDS, run_pulse)]
