@@ -144,8 +144,9 @@ def _insert_once(session: Session, row: dict[str, Any]) -> bool:
         insert(DriftSignal)
         .values(**row)
         .on_conflict_do_nothing(index_elements=["team_id", "channel_id", "message_ts"])
+        .returning(DriftSignal.id)  # a row only when inserted: rowcount isn't portable here
     )
-    return session.execute(statement).rowcount == 1
+    return session.execute(statement).scalar() is not None
 
 
 def _mark_answered(

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import IntegrityError
 
 from bot.db import Database
 from bot.models import PersonProfile
@@ -28,14 +29,17 @@ def user_timezone(
         tz_name = client.users_info(user=user_id)["user"].get("tz") or FALLBACK
     except SlackApiError:
         return _zone(cached or FALLBACK)
-    with db.transaction() as session:
-        profile = session.get(PersonProfile, (team_id, user_id))
-        if profile is None:
-            session.add(
-                PersonProfile(team_id=team_id, user_id=user_id, tz=tz_name, refreshed_at=now)
-            )
-        else:
-            profile.tz, profile.refreshed_at = tz_name, now
+    try:
+        with db.transaction() as session:
+            profile = session.get(PersonProfile, (team_id, user_id))
+            if profile is None:
+                session.add(
+                    PersonProfile(team_id=team_id, user_id=user_id, tz=tz_name, refreshed_at=now)
+                )
+            else:
+                profile.tz, profile.refreshed_at = tz_name, now
+    except IntegrityError:
+        pass  # another process cached this person a moment ago; its answer is as good
     return _zone(tz_name)
 
 
