@@ -10,6 +10,7 @@ from slack_bolt import App, BoltResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 import handlers.actions
+import handlers.checkins
 import handlers.commands
 import handlers.events
 import handlers.home
@@ -37,6 +38,7 @@ def create_app(settings: Settings, services: Services) -> App:
     )
     handlers.commands.register(app, services)
     handlers.actions.register(app, services)
+    handlers.checkins.register(app, services)
     handlers.views.register(app, services)
     handlers.home.register(app, services)
     handlers.events.register(app, services)

@@ -1,4 +1,4 @@
-"""Slash commands: ``/rapport`` (relationships), ``/pulse`` and ``/checkin``."""
+"""The ``/rapport`` slash command (``/pulse`` and ``/checkin`` live in their own modules)."""
 
 from __future__ import annotations
 
@@ -75,17 +75,6 @@ def register(app: App, services: Services) -> None:
             services.defer(reply.follow_up, client, respond)
 
     app.command("/rapport")(rapport)
-    app.command("/checkin")(_not_yet("Check-ins"))
-
-
-def _not_yet(feature: str) -> Callable[[Ack], None]:
-    def answer(ack: Ack) -> None:
-        ack(
-            text=f"{feature} aren't switched on in this version of Rapport yet. "
-            "`/rapport help` lists what you can do today."
-        )
-
-    return answer
 
 
 def _help(session: Session, call: Invocation) -> Reply:

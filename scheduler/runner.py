@@ -6,6 +6,7 @@ from datetime import UTC
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from scheduler.checkin_jobs import CHECKIN_JOBS
 from scheduler.drift_jobs import DRIFT_JOBS
 from scheduler.jobs import Job, JobContext
 from scheduler.pulse_jobs import PULSE_JOBS
@@ -13,6 +14,7 @@ from scheduler.pulse_jobs import PULSE_JOBS
 MISFIRE_GRACE_SECONDS = 300
 
 ALL_JOBS: list[Job] = [
+    *CHECKIN_JOBS,
     *DRIFT_JOBS,
     *PULSE_JOBS,
 ]

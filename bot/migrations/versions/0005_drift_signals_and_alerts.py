@@ -1,7 +1,7 @@
 """drift signals and alerts
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-11-25 05:28:20.189876
 """
 
@@ -14,7 +14,7 @@ import bot.models
 OPEN_FORMAL = "replied_at IS NULL AND score >= 0.5"
 
 revision = "0005"
-down_revision = "0002"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

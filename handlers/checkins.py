@@ -1,0 +1,274 @@
+"""``/checkin``, its buttons (RSVP, follow-up answers, "Schedule a catch-up") and modals.
+
+Thin: parse, one domain call in a transaction, render. Slack calls (time zones, modals,
+replies after the ack) go through ``services.defer``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from bot import checkin_blocks, checkin_modal, checkins, mrkdwn
+from bot import relationships as rel
+from bot.blocks import choice_blocks
+from bot.cadence import CadenceError
+from bot.checkin_models import Outcome
+from bot.models import Relationship
+from bot.services import Services
+from bot.user_timezones import user_timezone
+
+STALE_BUTTON = "That button is out of date. Run the command again for a fresh one."
+
+
+def register(app: App, services: Services) -> None:
+    def checkin(ack: Ack, command: dict, client: WebClient, respond: Respond) -> None:
+        team_id, user_id = command["team_id"], command["user_id"]
+        try:
+            parsed = checkins.parse_command(command.get("text") or "")
+        except (rel.RapportError, CadenceError) as error:
+            ack(text=str(error))
+            return
+        if parsed.action == "help":
+            ack(text=checkin_blocks.HELP_TEXT)
+            return
+        try:
+            with services.db.transaction() as session:
+                relationship = rel.resolve(
+                    session, team_id, user_id, command.get("channel_id"), None
+                )
+                relationship_id = relationship.id
+                reply = _run(services, session, parsed, relationship, user_id)
+        except rel.ChoiceNeeded as choice:
+            ack(text=str(choice), blocks=choice_blocks(str(choice), choice.choices))
+            return
+        except (rel.RapportError, CadenceError) as error:
+            ack(text=str(error))
+            return
+        if isinstance(reply, Reply):
+            ack(text=reply.text, blocks=reply.blocks)
+            return
+        ack()  # the rest needs Slack (a time zone or a modal): after the ack
+        services.defer(
+            _after_ack, services, client, respond, parsed, team_id, user_id, relationship_id,
+            command["trigger_id"], reply,
+        )  # fmt: skip
+
+    app.command("/checkin")(checkin)
+
+    for answer in ("yes", "no"):
+        app.action(f"checkin_rsvp_{answer}")(_deferred(services, _rsvp))
+    for outcome in Outcome:
+        app.action(f"checkin_outcome_{outcome.value}")(_deferred(services, _outcome))
+    app.action("schedule_catch_up")(_deferred(services, _catch_up))
+
+    @app.view(checkin_modal.CALLBACK_ID)
+    def save(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
+        team_id, user_id = body["team"]["id"], body["user"]["id"]
+        meta = json.loads(view.get("private_metadata") or "{}")
+        draft, errors = checkin_modal.draft_from_state(view["state"]["values"])
+        if draft is None:
+            ack(response_action="errors", errors=errors)
+            return
+        try:
+            with services.db.transaction() as session:
+                errors = checkins.validate_draft(session, team_id, meta["r"], meta["c"], draft)
+                if not errors:
+                    saved = checkins.save_from_form(
+                        session, team_id, meta["r"], meta["c"], user_id, draft,
+                        services.clock.now(),
+                    )  # fmt: skip
+        except rel.RapportError as error:
+            errors = {"title": str(error)}
+        if errors:  # modal errors are plain text: drop the mrkdwn emphasis
+            plain = {field: message.replace("*", "") for field, message in errors.items()}
+            ack(response_action="errors", errors=plain)
+            return
+        ack()
+        text = checkin_blocks.created_text(saved)
+        services.defer(client.chat_postMessage, channel=user_id, text=text)
+
+    @app.view(checkin_modal.NOTE_CALLBACK_ID)
+    def save_note(ack: Ack, body: dict, view: dict) -> None:
+        note = (view["state"]["values"].get("note", {}).get("value", {}).get("value")) or ""
+        metadata = view.get("private_metadata") or ""
+        if not metadata.isdigit():
+            ack()
+            return
+        try:
+            with services.db.transaction() as session:
+                checkins.record_note(
+                    session, body["team"]["id"], int(metadata), body["user"]["id"], note
+                )
+        except rel.RapportError as error:
+            ack(response_action="errors", errors={"note": str(error)})
+            return
+        ack()
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Answered in the acknowledgement itself."""
+
+    text: str
+    blocks: list[dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True)
+class AfterAck:
+    """Needs Slack (the person's time zone, or a modal), so it runs after the ack."""
+
+    kind: str  # "add", "new", "list", "edit"
+    form: checkins.EditForm | None = None
+
+
+def _run(
+    services: Services,
+    session: Session,
+    parsed: checkins.CheckInCommand,
+    relationship: Relationship,
+    user: str,
+) -> Reply | AfterAck:
+    now = services.clock.now()
+    checkins.require_member(session, relationship, user)
+    if parsed.action == "add":
+        assert parsed.draft is not None
+        if not parsed.draft.tz:
+            return AfterAck("add")
+        view = checkins.create_checkin(
+            session, relationship, user, parsed.draft, parsed.draft.tz, now
+        )
+        return Reply(checkin_blocks.created_text(view))
+    if parsed.action == "remove":
+        title = checkins.remove_checkin(session, relationship, parsed.ref or "", user)
+        return Reply(f"Removed the check-in *{mrkdwn.escape(title)}*.")
+    if parsed.action == "skip":
+        title, start, tz = checkins.skip_next(
+            session, relationship, parsed.ref or "", user, parsed.reason or "", now
+        )
+        return Reply(
+            f"Skipping *{mrkdwn.escape(title)}* on {checkin_blocks.when(start, tz)}: no "
+            "reminders for that one. The one after goes ahead as usual."
+        )
+    if parsed.action == "history":
+        report = checkins.history(session, relationship, user, now)
+        return Reply(
+            f"Check-in history of {report.relationship}", checkin_blocks.history_blocks(report)
+        )
+    if parsed.action == "edit":
+        checkin = checkins.find_checkin(session, relationship, parsed.ref or "")
+        return AfterAck("edit", checkins.edit_form(session, checkin, user))
+    return AfterAck(parsed.action)  # "list", "new"
+
+
+def _after_ack(
+    services: Services,
+    client: WebClient,
+    respond: Respond,
+    parsed: checkins.CheckInCommand,
+    team_id: str,
+    user_id: str,
+    relationship_id: int,
+    trigger_id: str,
+    work: AfterAck,
+) -> None:
+    now = services.clock.now()
+    if work.form is not None:
+        client.views_open(trigger_id=trigger_id, view=checkin_modal.checkin_modal(work.form))
+        return
+    tz = user_timezone(services.db, client, team_id, user_id, now).key
+    if work.kind == "new":
+        form = checkins.EditForm(relationship_id, None, "", "", tz, 30, (user_id,), None)
+        client.views_open(trigger_id=trigger_id, view=checkin_modal.checkin_modal(form))
+        return
+    try:
+        with services.db.transaction() as session:
+            relationship = rel.get_relationship(session, team_id, relationship_id)
+            if work.kind == "add":
+                assert parsed.draft is not None
+                view = checkins.create_checkin(
+                    session, relationship, user_id, parsed.draft, tz, now
+                )
+                text, blocks = checkin_blocks.created_text(view), None
+            else:
+                views = checkins.list_checkins(session, relationship, user_id, now)
+                text = f"Check-ins of {relationship.name}"
+                blocks = checkin_blocks.list_blocks(relationship.name, views, tz)
+    except (rel.RapportError, CadenceError) as error:
+        respond(text=str(error))
+        return
+    respond(text=text, blocks=blocks)
+
+
+def _deferred(services: Services, work: Any) -> Any:
+    def listener(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
+        ack()
+        services.defer(work, services, body, action, client, respond)
+
+    return listener
+
+
+def _rsvp(services: Services, body: dict, action: dict, client: WebClient, respond: Respond):
+    if not action.get("value", "").isdigit():
+        respond(text=STALE_BUTTON, replace_original=False)
+        return
+    attending = action["action_id"] == "checkin_rsvp_yes"
+    user_id = body["user"]["id"]
+    try:
+        with services.db.transaction() as session:
+            facts = checkins.record_rsvp(
+                session, body["team"]["id"], int(action["value"]), user_id, attending,
+                services.clock.now(),
+            )  # fmt: skip
+    except rel.RapportError as error:
+        respond(text=str(error), replace_original=False)
+        return
+    answer = "you'll be there" if attending else "you can't make it"
+    respond(
+        text=f"Thanks, noted that {answer} for *{mrkdwn.escape(facts.title)}*.",
+        replace_original=False,
+    )
+
+
+def _outcome(services: Services, body: dict, action: dict, client: WebClient, respond: Respond):
+    if not action.get("value", "").isdigit():
+        respond(text=STALE_BUTTON, replace_original=False)
+        return
+    outcome = Outcome(action["action_id"].removeprefix("checkin_outcome_"))
+    user_id = body["user"]["id"]
+    try:
+        with services.db.transaction() as session:
+            facts = checkins.record_outcome(
+                session, body["team"]["id"], int(action["value"]), user_id, outcome,
+                services.clock.now(),
+            )  # fmt: skip
+    except rel.RapportError as error:
+        respond(text=str(error), replace_original=False)
+        return
+    note = checkin_blocks.outcome_note(facts, user_id)
+    original = (body.get("message") or {}).get("blocks") or []
+    respond(text=note, blocks=checkin_blocks.answered_blocks(original, note), replace_original=True)
+    client.views_open(
+        trigger_id=body["trigger_id"],
+        view=checkin_modal.note_modal(facts.occurrence_id, facts.title, outcome.value),
+    )
+
+
+def _catch_up(services: Services, body: dict, action: dict, client: WebClient, respond: Respond):
+    if not action.get("value", "").isdigit():
+        respond(text=STALE_BUTTON, replace_original=False)
+        return
+    team_id, user_id = body["team"]["id"], body["user"]["id"]
+    tz = user_timezone(services.db, client, team_id, user_id, services.clock.now()).key
+    try:
+        with services.db.transaction() as session:
+            form = checkins.catch_up_form(session, team_id, int(action["value"]), user_id, tz)
+    except rel.RapportError as error:
+        respond(text=str(error), replace_original=False)
+        return
+    client.views_open(trigger_id=body["trigger_id"], view=checkin_modal.checkin_modal(form))

@@ -1,0 +1,105 @@
+"""The check-in tick: send due reminders, follow-ups and lapse alerts, exactly once.
+
+Selects due ``checkin_tasks`` by their indexed ``next_due_at`` (see ``bot.checkin_schedule``
+for the missed-while-down policy) and sends through ``bot.outbox.send_once`` with keys
+``checkin-reminder:{occurrence}:{user|channel}:{offset}``, ``checkin-followup:{occurrence}``
+and ``checkin-lapse:…``, so a repeated tick, a restart or a second process sends nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from bot import checkin_schedule
+from bot.checkin_blocks import follow_up_message, lapse_message, reminder_message
+from bot.checkin_schedule import DueWork, FollowUp, Reminder
+from bot.outbox import Outgoing, send_once
+from bot.user_timezones import user_timezone
+from scheduler.jobs import Job, JobContext
+
+logger = logging.getLogger(__name__)
+
+MAX_BATCHES = 5  # per tick; more waits for the next tick
+
+
+def run_checkin_tick(context: JobContext) -> int:
+    """Handle due check-in work; returns how many messages were sent."""
+    db, now = context.services.db, context.services.clock.now()
+    sent = 0
+    for _ in range(MAX_BATCHES):
+        with db.transaction() as session:
+            due = checkin_schedule.due_task_ids(session, now)
+        if not due:
+            break
+        for task_id in due:
+            try:
+                sent += _handle(context, task_id, now)
+            except Exception:  # one broken task must not hold up the others
+                logger.exception("check-in task %s failed; retrying later", task_id)
+                with db.transaction() as session:
+                    checkin_schedule.retry_later(session, task_id, now)
+    return sent
+
+
+def _handle(context: JobContext, task_id: int, now: datetime) -> int:
+    db = context.services.db
+    with db.transaction() as session:
+        work = checkin_schedule.take(session, task_id, now)
+    if work is None:
+        return 0
+    deliveries = [send_once(db, context.client, m, now) for m in _messages(context, work)]
+    with db.transaction() as session:
+        if any(delivery.status == "retry" for delivery in deliveries):
+            checkin_schedule.retry_later(session, task_id, now)
+        else:
+            checkin_schedule.finish(session, task_id)
+    return sum(delivery.status == "sent" for delivery in deliveries)
+
+
+def _zone(context: JobContext, team_id: str, user_id: str) -> str:
+    """The participant's time zone. ``user_timezone`` may lose an insert race with another
+    process caching the same person; the retry then reads the row the other one wrote."""
+    services = context.services
+    try:
+        return user_timezone(
+            services.db, context.client, team_id, user_id, services.clock.now()
+        ).key
+    except IntegrityError:
+        return user_timezone(
+            services.db, context.client, team_id, user_id, services.clock.now()
+        ).key
+
+
+def _messages(context: JobContext, work: DueWork) -> list[Outgoing]:
+    messages: list[Outgoing] = []
+    for item in work.messages:
+        if isinstance(item, Reminder):
+            facts = item.facts
+            for user_id in facts.participants:
+                tz = _zone(context, facts.team_id, user_id)
+                text, blocks = reminder_message(item, tz)
+                key = f"checkin-reminder:{facts.occurrence_id}:{user_id}:{item.offset_minutes}"
+                messages.append(Outgoing(facts.team_id, key, user_id, text, blocks))
+            if facts.channel_id:
+                text, blocks = reminder_message(item, facts.tz)
+                key = (
+                    f"checkin-reminder:{facts.occurrence_id}:{facts.channel_id}:"
+                    f"{item.offset_minutes}"
+                )
+                messages.append(Outgoing(facts.team_id, key, facts.channel_id, text, blocks))
+        elif isinstance(item, FollowUp):
+            text, blocks = follow_up_message(item)
+            key = f"checkin-followup:{item.facts.occurrence_id}"
+            messages.append(Outgoing(item.facts.team_id, key, item.recipient, text, blocks))
+        else:
+            text, blocks = lapse_message(item)
+            for recipient in item.recipients:
+                key = f"{item.key}:{recipient}"
+                messages.append(Outgoing(item.team_id, key, recipient, text, blocks))
+    return messages
+
+
+CHECKIN_JOBS = [Job("checkin-tick", 60, run_checkin_tick)]

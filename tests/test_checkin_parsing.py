@@ -1,0 +1,74 @@
+"""``/checkin`` text → commands, without Slack: the pure parsing rules."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from bot.cadence import CadenceError
+from bot.checkins import UsageError, parse_command, parse_reminders, reminders_text
+
+
+def test_checkin_add_reads_title_schedule_people_and_options():
+    command = parse_command(
+        'add "Ops catch-up" every 2 weeks thu 14:30 <@UALICE|alice> <@UPAT> '
+        "tz europe/london for 1h in <#COPS|ops> remind 2h,1d from 2026-04-07"
+    )
+    draft = command.draft
+    assert command.action == "add" and draft is not None
+    assert draft.title == "Ops catch-up"
+    assert draft.cadence.to_spec() == "every 2 weeks thu 14:30"
+    assert draft.participants == ("UALICE", "UPAT")
+    assert draft.tz == "Europe/London"
+    assert draft.duration == timedelta(hours=1)
+    assert draft.channel_id == "COPS"
+    assert draft.reminders == (1440, 120)
+    assert draft.starts_on == date(2026, 4, 7)
+
+
+def test_checkin_add_defaults_to_creators_zone_and_usual_reminders():
+    draft = parse_command('add "Coffee" weekly tue 10:00 <@UPAT>').draft
+    assert draft is not None
+    assert draft.tz is None and draft.reminders == (1440, 15)
+    assert draft.duration == timedelta(minutes=30)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("add", "title"),
+        ('add "Ops" <@UPAT>', "weekly tue 10:00"),
+        ('add "Ops" @alice weekly tue 10:00', "Slack's list"),
+        ('add "Ops" weekly tue 10:00 in general', "in #ops"),
+        ("edit", "Usage"),
+        ("skip 1", "Usage"),
+        ("frobnicate", "/checkin history"),
+    ],
+)
+def test_checkin_bad_commands_say_how_to_fix_them(text, expected):
+    with pytest.raises((UsageError, CadenceError)) as error:
+        parse_command(text)
+    assert expected in str(error.value)
+
+
+def test_checkin_unparseable_schedule_and_zone_give_examples():
+    with pytest.raises(CadenceError, match="weekly"):
+        parse_command('add "Ops" sometimes maybe <@UPAT>')
+    with pytest.raises(CadenceError, match="Europe/London"):
+        parse_command('add "Ops" weekly tue 10:00 <@UPAT> tz Mars/Olympus')
+
+
+def test_checkin_unknown_subcommand_is_escaped():
+    with pytest.raises(UsageError) as error:
+        parse_command("<!channel>")
+    assert "<!channel>" not in str(error.value)
+
+
+def test_checkin_reminder_offsets_round_trip():
+    assert parse_reminders("1d, 15m") == (1440, 15)
+    assert reminders_text((1440, 120, 15)) == "1d, 2h, 15m"
+    with pytest.raises(UsageError):
+        parse_reminders("30d")
+    with pytest.raises(UsageError):
+        parse_reminders("1d,2d,3d,4d")
