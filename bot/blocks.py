@@ -26,6 +26,10 @@ go-live, and warns owners when talk in shared channels turns formal.
 Only owners change a relationship. In a watched or alerts channel, commands act on \
 that channel's relationship; you can also add a relationship's name at the end.
 
+*Pulse and check-ins*
+• `/pulse` — give anonymous feedback now; `/pulse results`, `/pulse help` for the rest
+• `/checkin add "Ops catch-up" weekly tue 10:00 @alice @bob` — a recurring check-in; `/checkin help`
+
 *Drift alerts* (owners) — when shared channels turn formal
 • `/rapport drift settings` — thresholds, nudge and cue words
 • `/rapport drift words add|remove <kind> <words>` — tune what counts as formal
