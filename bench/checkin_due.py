@@ -34,7 +34,8 @@ from sqlalchemy import delete, insert, text
 
 from bot.checkin_models import CheckIn, CheckInTask, Occurrence, TaskKind
 from bot.checkin_schedule import due_task_ids
-from bot.db import Database, create_db_engine, migrate
+from bot.db import Database
+from tests.fresh_db import fresh_database
 from bot.models import Relationship
 
 RELATIONSHIPS = 500
@@ -149,13 +150,8 @@ def run_ticks(db: Database) -> tuple[array, list[int]]:
 def main() -> None:
     default = f"sqlite:///{tempfile.mkdtemp()}/checkin_bench.db"
     url = sys.argv[1] if len(sys.argv) > 1 else default
-    engine = create_db_engine(url)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    migrate(engine)
-    db = Database(engine)
+    db = fresh_database(url)
+    engine = db.engine
     started = time.perf_counter()
     populate(db)
     print(

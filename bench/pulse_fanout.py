@@ -41,6 +41,7 @@ from bot import pulse
 from bot import relationships as rel
 from bot.db import Database, create_db_engine, migrate
 from bot.models import Member, Role, Side
+from tests.fake_slack import send_json
 
 TEAM = "TBENCH"
 
@@ -108,14 +109,7 @@ class RateLimitedSlack:
                 self._send(200, {"ok": True})
 
             def _send(self, status: int, body: dict, headers: dict | None = None) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, status, body, headers)
 
         return Handler
 

@@ -25,7 +25,8 @@ if str(ROOT) not in sys.path:
 from sqlalchemy import insert, text
 
 from bot import relationships as rel
-from bot.db import Database, create_db_engine, migrate
+from bot.db import Database
+from tests.fresh_db import fresh_database
 from bot.models import Role, Side
 from bot.pulse_models import PulseAnswer, PulseRecipient, PulseRound
 from bot.pulse_results import results
@@ -124,13 +125,8 @@ def seed(db: Database) -> int:
 
 
 def measure(url: str) -> None:
-    engine = create_db_engine(url)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    migrate(engine)
-    db = Database(engine)
+    db = fresh_database(url)
+    engine = db.engine
     started = time.perf_counter()
     relationship_id = seed(db)
     seeded = time.perf_counter() - started

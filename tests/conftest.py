@@ -17,12 +17,13 @@ from slack_bolt import App
 from sqlalchemy import text
 
 from bot.app import create_app
-from bot.db import Database, create_db_engine, migrate
+from bot.db import Database, create_db_engine
 from bot.schema import metadata
 from bot.services import create_services
 from bot.settings import Settings
 from bot.web import RapportWsgi, create_http_server, stop_http_server
 from tests.fake_slack import FakeSlack
+from tests.fresh_db import fresh_database
 from tests.slack_requests import SIGNING_SECRET, SlackRequests
 
 POSTGRES_URL = os.environ.get("RAPPORT_TEST_DATABASE_URL")
@@ -43,17 +44,10 @@ class FakeClock:
 def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A database at the latest migration: a SQLite template file, or the PostgreSQL one."""
     if POSTGRES_URL:
-        engine = create_db_engine(POSTGRES_URL)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        migrate(engine)
-        engine.dispose()
+        fresh_database(POSTGRES_URL).engine.dispose()
         return POSTGRES_URL
     template = tmp_path_factory.mktemp("db") / "template.db"
-    engine = create_db_engine(f"sqlite:///{template}")
-    migrate(engine)
-    engine.dispose()
+    fresh_database(f"sqlite:///{template}").engine.dispose()
     return str(template)
 
 

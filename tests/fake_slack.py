@@ -41,6 +41,20 @@ class Fault:
     times: int | None = 1  # None = until cleared
 
 
+def send_json(
+    handler: BaseHTTPRequestHandler, status: int, body: dict, headers: dict[str, str] | None = None
+) -> None:
+    """Answer like Slack's Web API: a JSON body, and headers such as ``Retry-After``."""
+    data = json.dumps(body).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json; charset=utf-8")
+    handler.send_header("Content-Length", str(len(data)))
+    for name, value in (headers or {}).items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 class _Server(ThreadingHTTPServer):
     request_queue_size = 256  # many concurrent clients, like Slack's edge
 
@@ -279,13 +293,6 @@ class FakeSlack:
                 self._send(200, fake.answer(method, args))
 
             def _send(self, status: int, body: dict, headers: dict[str, str] | None = None):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, status, body, headers)
 
         return Handler
