@@ -81,6 +81,7 @@ def _stop_on_sigterm() -> None:
 
 def _run(settings: Settings, role: str) -> int:
     """``run``: web and scheduler in one process; ``web`` or ``scheduler`` alone."""
+    _stop_on_sigterm()  # first: a SIGTERM during start-up must stop cleanly too
     engine = create_db_engine(settings.database_url)
     try:
         if role == "run":
@@ -121,7 +122,6 @@ def _run(settings: Settings, role: str) -> int:
                 file=sys.stderr,
             )
             return 1
-    _stop_on_sigterm()
     try:
         if role == "scheduler":
             logger.info("Rapport scheduler started")
