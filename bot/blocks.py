@@ -34,7 +34,8 @@ that channel's relationship; you can also add a relationship's name at the end.
 • `/rapport drift settings` — thresholds, nudge and cue words
 • `/rapport drift words add|remove <kind> <words>` — tune what counts as formal
 • `/rapport drift nudge on|off` — a private note to the author of a very formal message
-• `/rapport drift set <setting> <value>` — e.g. `formal-share 30%`, `unanswered-hours 48`"""
+• `/rapport drift set <setting> <value>` — e.g. `formal-share 30%`, `unanswered-hours 48`
+• `/rapport drift bots on|off`, `/rapport drift excerpts` — other bots; kept excerpts (opt-in)"""
 
 
 def section(text: str) -> dict[str, Any]:

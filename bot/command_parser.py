@@ -49,6 +49,7 @@ USAGE = {
     "drift": (
         "`/rapport drift settings`, `/rapport drift words list [kind]`, "
         "`/rapport drift words add|remove <kind> <words>`, `/rapport drift nudge on|off`, "
+        "`/rapport drift bots on|off`, `/rapport drift excerpts`, "
         "`/rapport drift set <setting> <value>`"
     ),
 }
@@ -151,8 +152,10 @@ def _drift_args(words: list[str]) -> tuple[str, ...]:
             "Say which kind of cue and which words, e.g. "
             "`/rapport drift words add scope_dispute not in the SOW`.",
         )
-    if operation[0] == "nudge" and len(words) == 2 and operation[1] in ("on", "off"):
-        return ("nudge", operation[1])
+    if operation[0] in ("nudge", "bots") and len(words) == 2 and operation[1] in ("on", "off"):
+        return (operation[0], operation[1])
+    if operation[0] == "excerpts" and len(words) == 1:
+        return ("excerpts",)
     if operation[0] == "set" and len(words) == 3:
         return ("set", words[1], words[2])
     raise _usage("drift", f"I don't know `drift {mrkdwn.escape(' '.join(words))}`.")

@@ -8,6 +8,7 @@ from bot import mrkdwn
 from bot.blocks import Blocks, button, context, section
 from bot.drift_alerts import AlertNotice
 from bot.drift_settings import THRESHOLDS, WordsOverview
+from bot.drift_signals import Excerpt
 from bot.models import Side
 
 NEXT_STEP = "A quick informal call usually does more than another formal reply."
@@ -93,6 +94,7 @@ def settings_text(name: str, settings: dict[str, str], words: WordsOverview) -> 
     lines.append(
         f"• nudge: {settings['nudge']} (a private note to the author of a very formal message)"
     )
+    lines.append(f"• other bots' messages: {settings['bots']}")
     lines += [
         f"• `{key}` {settings[key]} — {threshold.meaning}" for key, threshold in THRESHOLDS.items()
     ]
@@ -117,4 +119,20 @@ def words_text(words: WordsOverview) -> str:
             + ", ".join(f"{kind}: “{mrkdwn.escape(phrase)}”" for kind, phrase in words.removed)
         )
     lines.append("`/rapport drift words list <kind>` shows every word of a kind.")
+    return "\n".join(lines)
+
+
+def excerpts_text(name: str, excerpts: list[Excerpt]) -> str:
+    if not excerpts:
+        return (
+            f"No excerpts are kept for *{mrkdwn.escape(name)}*. Owners can keep the first 140 "
+            "characters of formal messages for a few days with "
+            "`/rapport drift set excerpt-days 7` (0 switches it off and deletes them)."
+        )
+    lines = [f"*Recent formal messages in {mrkdwn.escape(name)}* (owners only)"]
+    for excerpt in excerpts:
+        link = message_link(excerpt.channel_id, excerpt.message_ts)
+        lines.append(
+            f"• {excerpt.side}, {excerpt.score:.2f} <{link}|↗> “{mrkdwn.escape(excerpt.text)}”"
+        )
     return "\n".join(lines)

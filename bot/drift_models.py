@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bot.models import Base, UTCDateTime
 
 UNKNOWN_SIDE = "unknown"
+EXCERPT_CHARS = 140
 FORMAL_SCORE = 0.5  # bot.drift.DEFAULT_THRESHOLD, fixed here because an index depends on it
 OPEN_FORMAL = f"replied_at IS NULL AND score >= {FORMAL_SCORE}"
 
@@ -53,6 +54,8 @@ class DriftSignal(Base):
     cue_kinds: Mapped[str] = mapped_column(String(200))  # comma-separated kinds, no words
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # other side answered
+    # only when owners opted in (excerpt_days > 0), only for formal messages, purged after that
+    excerpt: Mapped[str | None] = mapped_column(String(EXCERPT_CHARS))
 
 
 class DriftAlert(Base):
@@ -90,6 +93,8 @@ class Thresholds:
     min_unanswered: int = 2
     one_way_messages: int = 10
     window_days: int = 7
+    excerpt_days: int = 0  # 0: message text is never kept
+    include_bots: bool = False
 
 
 DEFAULTS = Thresholds()
@@ -111,6 +116,8 @@ class DriftSettings(Base):
     min_unanswered: Mapped[int] = mapped_column(default=DEFAULTS.min_unanswered)
     one_way_messages: Mapped[int] = mapped_column(default=DEFAULTS.one_way_messages)
     window_days: Mapped[int] = mapped_column(default=DEFAULTS.window_days)
+    excerpt_days: Mapped[int] = mapped_column(default=DEFAULTS.excerpt_days)
+    include_bots: Mapped[bool] = mapped_column(default=DEFAULTS.include_bots)
 
     def thresholds(self) -> Thresholds:
         return Thresholds(**{name: getattr(self, name) for name in Thresholds.__dataclass_fields__})

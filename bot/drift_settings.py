@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot import mrkdwn
@@ -12,7 +12,8 @@ from bot import relationships as rel
 from bot.drift import default_cues
 from bot.drift_config import load_config
 from bot.drift_cues import word_key
-from bot.drift_models import DriftSettings, DriftWord
+from bot.drift_models import DriftSettings, DriftSignal, DriftWord
+from bot.drift_signals import Excerpt, recent_excerpts
 from bot.models import Relationship
 
 PHRASE_MAX = 100
@@ -42,6 +43,12 @@ THRESHOLDS = {
         "one_way_messages", 3, 500, meaning="messages from one side, none from the other"
     ),
     "window-days": Threshold("window_days", 1, 31, meaning="days in the rolling window"),
+    "excerpt-days": Threshold(
+        "excerpt_days",
+        0,
+        30,
+        meaning="days the first 140 characters of formal messages are kept for owners (0: never)",
+    ),
 }
 
 
@@ -174,6 +181,18 @@ def set_nudge(session: Session, relationship: Relationship, actor: str, on: bool
     _persisted_settings(session, relationship).nudge = on
 
 
+def set_include_bots(session: Session, relationship: Relationship, actor: str, on: bool) -> None:
+    """Whether other bots' messages (integrations posting tickets, say) count as talk."""
+    rel.require_owner(session, relationship, actor)
+    _persisted_settings(session, relationship).include_bots = on
+
+
+def excerpts(session: Session, relationship: Relationship, actor: str) -> list[Excerpt]:
+    """Kept excerpts of formal messages, for owners only (and only if they opted in)."""
+    rel.require_owner(session, relationship, actor)
+    return recent_excerpts(session, relationship.id)
+
+
 def set_threshold(
     session: Session, relationship: Relationship, actor: str, name: str, value: str
 ) -> str:
@@ -196,12 +215,22 @@ def set_threshold(
         )
     stored = number / 100 if threshold.percent else int(number)
     setattr(_persisted_settings(session, relationship), threshold.field, stored)
+    if threshold.field == "excerpt_days" and stored == 0:  # switched off: forget them now
+        session.execute(
+            update(DriftSignal)
+            .where(DriftSignal.relationship_id == relationship.id)
+            .values(excerpt=None),
+            execution_options={"synchronize_session": False},
+        )
     return f"{name} {number:g}{'%' if threshold.percent else ''}"
 
 
 def current_settings(session: Session, relationship: Relationship) -> dict[str, str]:
     settings = load_config(session, relationship.id).thresholds
-    shown = {"nudge": "on" if settings.nudge else "off"}
+    shown = {
+        "nudge": "on" if settings.nudge else "off",
+        "bots": "counted" if settings.include_bots else "ignored",
+    }
     for name, threshold in THRESHOLDS.items():
         value = getattr(settings, threshold.field)
         shown[name] = f"{value * 100:g}%" if threshold.percent else f"{value:g}"

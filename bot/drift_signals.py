@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session
 
 from bot.drift import DEFAULT_THRESHOLD, Assessment, assess
 from bot.drift_config import DriftConfig, DriftConfigCache
-from bot.drift_models import OPEN_FORMAL, UNKNOWN_SIDE, DriftSignal, Thresholds
+from bot.drift_models import (
+    EXCERPT_CHARS,
+    OPEN_FORMAL,
+    UNKNOWN_SIDE,
+    DriftSettings,
+    DriftSignal,
+    Thresholds,
+)
 from bot.models import Member, OrganisationSide, Relationship, WatchedChannel
 
 
@@ -32,6 +39,7 @@ class IncomingMessage:
     author_id: str
     author_team: str | None  # the author's own workspace (Slack Connect)
     text: str
+    from_bot: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,7 +111,14 @@ def record_message(
         return None
     relationship, side = watched
     config = configs.get(session, relationship.id)
+    if message.from_bot and not config.thresholds.include_bots:
+        return None
     assessment = assess(message.text, config.cues, config.calmed)
+    excerpt = (
+        message.text[:EXCERPT_CHARS]
+        if config.thresholds.excerpt_days > 0 and assessment.is_formal
+        else None
+    )
     kinds = ",".join(dict.fromkeys(cue.kind for cue in assessment.cues))[:200]
     if edited:
         existing = session.scalar(
@@ -114,7 +129,7 @@ def record_message(
             )
         )
         if existing is not None:
-            existing.score, existing.cue_kinds = assessment.score, kinds
+            existing.score, existing.cue_kinds, existing.excerpt = assessment.score, kinds, excerpt
             return Recorded(relationship, config, existing.side, assessment, "edited")
     when = posted_at(message.ts)
     row = {
@@ -128,6 +143,7 @@ def record_message(
         "score": assessment.score,
         "cue_kinds": kinds,
         "posted_at": when,
+        "excerpt": excerpt,
     }
     if not _insert_once(session, row):
         return Recorded(relationship, config, side, assessment, "duplicate")
@@ -250,3 +266,52 @@ def other_side_spoke(
 def purge_signals(session: Session, older_than: datetime) -> int:
     """Retention: signals older than the cut-off are deleted."""
     return session.execute(delete(DriftSignal).where(DriftSignal.posted_at < older_than)).rowcount
+
+
+def purge_excerpts(session: Session, now: datetime) -> int:
+    """Clear excerpts older than their relationship now allows (none at all when it's off)."""
+    keep_days = dict(
+        session.execute(select(DriftSettings.relationship_id, DriftSettings.excerpt_days)).all()
+    )
+    holding = session.scalars(
+        select(DriftSignal.relationship_id).where(DriftSignal.excerpt.is_not(None)).distinct()
+    ).all()
+    cleared = 0
+    for relationship_id in holding:
+        cutoff = now - timedelta(days=keep_days.get(relationship_id, 0))
+        cleared += session.execute(
+            update(DriftSignal)
+            .where(
+                DriftSignal.relationship_id == relationship_id,
+                DriftSignal.excerpt.is_not(None),
+                DriftSignal.posted_at < cutoff,
+            )
+            .values(excerpt=None),
+            execution_options={"synchronize_session": False},
+        ).rowcount
+    return cleared
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    channel_id: str
+    message_ts: str
+    side: str
+    score: float
+    text: str
+
+
+def recent_excerpts(session: Session, relationship_id: int, limit: int = 20) -> list[Excerpt]:
+    rows = session.execute(
+        select(
+            DriftSignal.channel_id,
+            DriftSignal.message_ts,
+            DriftSignal.side,
+            DriftSignal.score,
+            DriftSignal.excerpt,
+        )
+        .where(DriftSignal.relationship_id == relationship_id, DriftSignal.excerpt.is_not(None))
+        .order_by(DriftSignal.posted_at.desc())
+        .limit(limit)
+    ).all()
+    return [Excerpt(*row) for row in rows]

@@ -194,6 +194,15 @@ def _drift(session: Session, call: Invocation) -> Reply:
             text=f"“{mrkdwn.escape(operands[1])}” {done} as {kind} in "
             f"*{mrkdwn.escape(relationship.name)}*."
         )
+    if operation == "bots":
+        drift_settings.set_include_bots(session, relationship, call.user_id, operands[0] == "on")
+        counted = "count" if operands[0] == "on" else "don't count"
+        return Reply(
+            text=f"Other bots' messages {counted} in *{mrkdwn.escape(relationship.name)}*."
+        )
+    if operation == "excerpts":
+        kept = drift_settings.excerpts(session, relationship, call.user_id)
+        return Reply(text=drift_blocks.excerpts_text(relationship.name, kept))
     if operation == "nudge":
         drift_settings.set_nudge(session, relationship, call.user_id, operands[0] == "on")
         return Reply(

@@ -10,21 +10,24 @@ from bot.drift_signals import IncomingMessage, forget_message
 from bot.drift_watch import observe
 from bot.services import Services
 
-CONVERSATION_SUBTYPES = {None, "thread_broadcast", "file_share", "me_message"}
+CONVERSATION_SUBTYPES = {None, "thread_broadcast", "file_share", "me_message", "bot_message"}
 
 
 def incoming(team_id: str, channel_id: str, message: dict) -> IncomingMessage | None:
-    """A person's message worth assessing; None for bots, joins, topic changes and the like."""
-    if message.get("subtype") not in CONVERSATION_SUBTYPES or message.get("bot_id"):
+    """A message worth assessing; None for joins, topic changes and the like. Other bots'
+    messages come through flagged, and count only where owners said so."""
+    if message.get("subtype") not in CONVERSATION_SUBTYPES:
         return None
-    if not message.get("user") or not message.get("ts"):
+    author = message.get("user") or message.get("bot_id")
+    if not author or not message.get("ts"):
         return None
     return IncomingMessage(
         team_id=team_id,
         channel_id=channel_id,
         ts=message["ts"],
         thread_ts=message.get("thread_ts"),
-        author_id=message["user"],
+        author_id=author,
+        from_bot=bool(message.get("bot_id")) or message.get("subtype") == "bot_message",
         author_team=message.get("user_team") or message.get("team"),
         text=message.get("text") or "",
     )

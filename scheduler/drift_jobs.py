@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.drift_delivery import send_alerts
-from bot.drift_signals import purge_signals
+from bot.drift_signals import purge_excerpts, purge_signals
 from bot.drift_watch import review_unanswered
 from scheduler.jobs import Job, JobContext
 
@@ -22,12 +22,14 @@ def alert_unanswered(context: JobContext) -> int:
 
 
 def purge_old_signals(context: JobContext) -> int:
-    """Signals older than the retention period are deleted; returns how many."""
+    """Signals older than the retention period are deleted, and excerpts past their
+    relationship's limit cleared; returns how many rows changed."""
+    now = context.services.clock.now()
     with context.services.db.transaction() as session:
-        return purge_signals(session, context.services.clock.now() - RETENTION)
+        return purge_signals(session, now - RETENTION) + purge_excerpts(session, now)
 
 
 DRIFT_JOBS = [
-    Job("drift-unanswered", every_seconds=300, run=alert_unanswered),
-    Job("drift-retention", every_seconds=6 * 3600, run=purge_old_signals),
+    Job("drift-unanswered", every_seconds=60, run=alert_unanswered),
+    Job("drift-retention", every_seconds=3600, run=purge_old_signals),
 ]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.drift_models import DriftSettings, DriftSignal
+from scheduler.drift_jobs import purge_old_signals
 from tests.helpers import make_relationship
-from tests.test_drift_events import say
+from tests.test_drift_events import job_context, say
 
 
 def test_settings_show_defaults_and_word_counts(rapport):
@@ -78,3 +79,42 @@ def test_owner_turns_the_nudge_on_and_changes_a_threshold(rapport):
     with rapport.db.transaction() as session:
         settings = session.get(DriftSettings, rel_id)
     assert settings.nudge is True and settings.formal_share == 0.4 and settings.window_days == 7
+
+
+def test_other_bots_count_only_when_owners_say_so(rapport):
+    make_relationship(rapport.db, rapport.clock, channels=("CSHARED",))
+    say(rapport, "UTICKETBOT", "Ticket 42 escalated", bot_id="B0JIRA", subtype="bot_message")
+    assert "bots' messages count" in rapport.slack.command("drift bots on", user="UALICE").text
+    say(rapport, "UTICKETBOT", "Ticket 43 escalated", bot_id="B0JIRA", subtype="bot_message")
+    with rapport.db.transaction() as session:
+        assert [s.side for s in session.scalars(select(DriftSignal))] == ["unknown"]
+    assert "other bots' messages: counted" in rapport.slack.command("drift", user="UALICE").text
+
+
+def test_excerpts_are_kept_only_when_owners_opt_in_and_are_purged(rapport):
+    make_relationship(rapport.db, rapport.clock, channels=("CSHARED",))
+    say(rapport, "UALICE", "Please be advised this is out of scope as per clause 7.2 <!here>")
+    assert "No excerpts are kept" in rapport.slack.command("drift excerpts", user="UALICE").text
+    rapport.slack.command("drift set excerpt-days 7", user="UALICE")
+    say(rapport, "UALICE", "Kindly note CR-1042 is chargeable per the MSA <!channel>")
+    say(rapport, "UPRIYA", "sure thing, lunch later?")  # informal: never kept
+    with rapport.db.transaction() as session:
+        kept = [s.excerpt for s in session.scalars(select(DriftSignal)) if s.excerpt]
+    assert kept == ["Kindly note CR-1042 is chargeable per the MSA <!channel>"]
+    shown = rapport.slack.command("drift excerpts", user="UPAT").text
+    assert "Kindly note CR-1042" in shown and "&lt;!channel&gt;" in shown
+    assert "<!channel>" not in shown
+    assert "Only owners" in rapport.slack.command("drift excerpts", user="UCARL").text
+    rapport.clock.advance(days=8)
+    assert purge_old_signals(job_context(rapport)) == 1
+    with rapport.db.transaction() as session:
+        assert all(s.excerpt is None for s in session.scalars(select(DriftSignal)))
+
+
+def test_switching_excerpts_off_deletes_them_at_once(rapport):
+    make_relationship(rapport.db, rapport.clock, channels=("CSHARED",))
+    rapport.slack.command("drift set excerpt-days 7", user="UALICE")
+    say(rapport, "UALICE", "Kindly note CR-1042 is chargeable per the MSA")
+    rapport.slack.command("drift set excerpt-days 0", user="UALICE")
+    with rapport.db.transaction() as session:
+        assert all(s.excerpt is None for s in session.scalars(select(DriftSignal)))
