@@ -22,6 +22,7 @@ from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session
 
 from bot import mrkdwn
+from bot import relationships as rel
 from bot.cadence import (
     Cadence,
     CadenceError,
@@ -295,13 +296,6 @@ def _member(session: Session, relationship_id: int, user_id: str) -> Member | No
     )
 
 
-def require_member(session: Session, relationship: Relationship, user_id: str) -> Member:
-    member = _member(session, relationship.id, user_id)
-    if member is None:
-        raise NotAllowed(f"You're not part of *{mrkdwn.escape(relationship.name)}*.")
-    return member
-
-
 def _require_editor(session: Session, checkin: CheckIn, user_id: str) -> None:
     member = _member(session, checkin.relationship_id, user_id)
     if member is not None and (member.role is Role.OWNER or checkin.created_by == user_id):
@@ -435,7 +429,7 @@ def create_checkin(
     now: datetime,
 ) -> CheckInView:
     """Create a check-in (any member may) and plan its first occurrence."""
-    require_member(session, relationship, creator)
+    rel.require_member(session, relationship, creator)
     errors = _validate(session, relationship, draft, None)
     if errors:
         raise RapportError(" ".join(errors.values()))
@@ -505,7 +499,7 @@ def _checkins(session: Session, relationship_id: int) -> list[CheckIn]:
 def list_checkins(
     session: Session, relationship: Relationship, user_id: str, now: datetime
 ) -> list[CheckInView]:
-    require_member(session, relationship, user_id)
+    rel.require_member(session, relationship, user_id)
     return [
         _view(session, checkin, number, now)
         for number, checkin in enumerate(_checkins(session, relationship.id), start=1)
@@ -581,7 +575,7 @@ def catch_up_form(
 ) -> EditForm:
     """The modal prefilled for an informal catch-up between both sides' owners."""
     relationship = get_relationship(session, team_id, relationship_id)
-    member = require_member(session, relationship, user_id)
+    member = rel.require_member(session, relationship, user_id)
     if member.role is not Role.OWNER:
         raise NotAllowed(
             f"Only owners of *{mrkdwn.escape(relationship.name)}* can schedule catch-ups for it."
@@ -812,7 +806,7 @@ HISTORY_ITEMS = 10
 
 def history(session: Session, relationship: Relationship, user_id: str, now: datetime) -> History:
     """Recent occurrences (unanswered = "unknown"), adherence over 8 weeks, streaks."""
-    require_member(session, relationship, user_id)
+    rel.require_member(session, relationship, user_id)
     rows = session.execute(
         select(Occurrence, CheckIn.title, CheckIn.tz)
         .join(CheckIn, CheckIn.id == Occurrence.checkin_id)

@@ -311,12 +311,14 @@ def is_owner(session: Session, relationship: Relationship, user_id: str) -> bool
     return member is not None and member.role is Role.OWNER
 
 
-def require_member(session: Session, relationship: Relationship, user_id: str) -> None:
-    if _member(session, relationship, user_id) is None:
+def require_member(session: Session, relationship: Relationship, user_id: str) -> Member:
+    member = _member(session, relationship, user_id)
+    if member is None:
         raise NotAllowed(
-            f"You're not a member of *{mrkdwn.escape(relationship.name)}*. "
+            f"You're not part of *{mrkdwn.escape(relationship.name)}*. "
             "Ask one of its owners to add you."
         )
+    return member
 
 
 def require_owner(session: Session, relationship: Relationship, user_id: str) -> None:

@@ -135,7 +135,7 @@ def _run(
     user: str,
 ) -> Reply | AfterAck:
     now = services.clock.now()
-    checkins.require_member(session, relationship, user)
+    rel.require_member(session, relationship, user)
     if parsed.action == "add":
         assert parsed.draft is not None
         if not parsed.draft.tz:

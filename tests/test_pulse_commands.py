@@ -74,7 +74,7 @@ def test_pulse_settings_show_and_change(rapport):
 def test_pulse_results_are_for_members_only(rapport):
     make_relationship(rapport.db, rapport.clock)
     refused = pulse(rapport, "results Acme ⇄ Stellar", user="UEVE")
-    assert "not a member" in refused.text
+    assert "not part of" in refused.text
 
 
 def test_pulse_monthly_schedule_is_accepted(rapport):

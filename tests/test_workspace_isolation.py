@@ -108,12 +108,13 @@ def test_commands_from_another_workspace_cannot_name_this_ones_relationship(rapp
     results = pulse(rapport, "results", user="UEVE", team=OTHER).text
     assert "Acme" not in results
 
-    def listed(user: str, team: str) -> str:
-        before = len(rapport.fake.calls_to("response_url"))
-        reply = rapport.slack.command("list", command="/checkin", user=user, team=team)
-        if reply.text:
-            return reply.text
-        return str(rapport.fake.wait_for("response_url", count=before + 1)[-1].args)
+    def listed(user: str, team: str, relationship: str) -> str:
+        """/checkin list answers after the ack, through the response URL."""
+        rapport.slack.command("list", command="/checkin", user=user, team=team)
+        (reply,) = rapport.fake.wait_for(
+            "response_url", lambda c: f"Check-ins of {relationship}" in c.args.get("text", "")
+        )
+        return str(reply.args)
 
-    assert "*1. Ops catch-up*" in listed("UALICE", "T0ACME")  # the control
-    assert "*1. Ops catch-up*" not in listed("UEVE", OTHER)
+    assert "*1. Ops catch-up*" in listed("UALICE", "T0ACME", "Acme")  # the control
+    assert "*1. Ops catch-up*" not in listed("UEVE", OTHER, "Evil Corp")
