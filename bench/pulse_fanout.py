@@ -150,8 +150,6 @@ def worker(url: str, api_url: str, per_second: float, clock_offset_minutes: floa
     """One pulse tick in this process, as the scheduler would run it."""
     from bot.services import create_services
     from bot.settings import Settings
-    from bot.slack_client import create_web_client
-    from scheduler.jobs import JobContext
     from scheduler.pulse_jobs import Pacer, run_pulse
 
     class OffsetClock:
@@ -159,11 +157,11 @@ def worker(url: str, api_url: str, per_second: float, clock_offset_minutes: floa
             return datetime.now(UTC) + timedelta(minutes=clock_offset_minutes)
 
     engine = create_db_engine(url)
-    services = create_services(Database(engine), OffsetClock())
-    client = create_web_client(
-        Settings(slack_bot_token="xoxb-bench", slack_signing_secret="s", slack_api_url=api_url)
+    settings = Settings(
+        slack_bot_token="xoxb-bench", slack_signing_secret="s", slack_api_url=api_url
     )
-    tick = run_pulse(JobContext(services, client), Pacer(per_second))
+    services = create_services(settings, Database(engine), OffsetClock())
+    tick = run_pulse(services, Pacer(per_second))
     print(json.dumps(tick.prompts), flush=True)
     services.close()
 

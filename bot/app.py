@@ -14,8 +14,10 @@ import handlers.checkins
 import handlers.commands
 import handlers.events
 import handlers.home
+import handlers.installs
 import handlers.pulse
 import handlers.views
+from bot.installations import oauth_settings
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack_client import create_web_client
@@ -31,6 +33,11 @@ def create_app(settings: Settings, services: Services) -> App:
     app = App(
         signing_secret=settings.slack_signing_secret,
         client=create_web_client(settings),
+        # Installed in several workspaces: /slack/install and /slack/oauth_redirect, and each
+        # request's bot token from the installation store. Otherwise SLACK_BOT_TOKEN.
+        oauth_settings=(
+            oauth_settings(settings, services.installations) if services.installations else None
+        ),
         # Listeners only parse, touch the database and ack; they hand Slack calls to
         # services.defer(). So they run in the request thread and the response leaves as soon
         # as they return, instead of Bolt polling every 10 ms for an ack from another thread.
@@ -41,6 +48,7 @@ def create_app(settings: Settings, services: Services) -> App:
     handlers.checkins.register(app, services)
     handlers.views.register(app, services)
     handlers.home.register(app, services)
+    handlers.installs.register(app, services)
     handlers.events.register(app, services)
     handlers.pulse.register(app, services)
     app.error(_friendly_error)

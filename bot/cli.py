@@ -12,16 +12,15 @@ from types import FrameType
 
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError, SlackClientError
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from bot import classify
+from bot import classify, workspaces
 from bot.app import create_app
 from bot.db import Database, create_db_engine, migrate, pending_migrations
 from bot.services import create_services
 from bot.settings import Settings, SettingsError, configure_logging, load_settings
 from bot.slack_client import create_web_client
 from bot.web import RapportWsgi, create_http_server
-from scheduler.jobs import JobContext
 from scheduler.leader import LeaderElection, lock_for
 from scheduler.runner import create_scheduler
 
@@ -96,24 +95,27 @@ def _run(settings: Settings, role: str) -> int:
     except SQLAlchemyError as error:
         print(_database_problem(error), file=sys.stderr)
         return 1
-    try:
-        client = create_web_client(settings)
-        client.auth_test()
-    except (SlackApiError, SlackClientError, OSError) as error:
-        print(
-            "Slack didn't accept SLACK_BOT_TOKEN, or couldn't be reached "
-            f"({_slack_reason(error)}). Check the token on your app's OAuth & Permissions "
-            "page, and SLACK_API_URL if you set it.",
-            file=sys.stderr,
-        )
-        return 1
     db = Database(engine)
-    services = create_services(db)
+    services = create_services(settings, db)
+    if not settings.multi_workspace:
+        try:
+            team_id = create_web_client(settings).auth_test()["team_id"]
+        except (SlackApiError, SlackClientError, OSError) as error:
+            print(
+                "Slack didn't accept SLACK_BOT_TOKEN, or couldn't be reached "
+                f"({_slack_reason(error)}). Check the token on your app's OAuth & Permissions "
+                "page, and SLACK_API_URL if you set it.",
+                file=sys.stderr,
+            )
+            return 1
+        try:  # a valid token means the app is installed there
+            with db.transaction() as session:
+                workspaces.mark_installed(session, team_id, services.clock.now())
+        except IntegrityError:
+            pass  # another process starting at the same moment recorded it
     election = None
     if role in ("run", "scheduler"):
-        election = LeaderElection(
-            lock_for(engine), lambda: create_scheduler(JobContext(services, client))
-        )
+        election = LeaderElection(lock_for(engine), lambda: create_scheduler(services))
         election.step()
         if not election.leading and engine.dialect.name == "sqlite":
             print(

@@ -14,9 +14,7 @@ from bot.outbox import Delivery, Outgoing, send_once
 from bot.services import Services
 
 
-def send_alerts(
-    services: Services, client: WebClient, notices: list[AlertNotice], now: datetime
-) -> list[Delivery]:
+def send_alerts(services: Services, notices: list[AlertNotice], now: datetime) -> list[Delivery]:
     deliveries = []
     for notice in notices:
         text, blocks = alert_message(notice)
@@ -28,7 +26,7 @@ def send_alerts(
                 text=text,
                 blocks=blocks,
             )
-            deliveries.append(send_once(services.db, client, message, now))
+            deliveries.append(send_once(services.db, services.slack, message, now))
     return deliveries
 
 

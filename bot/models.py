@@ -207,3 +207,15 @@ class PersonProfile(Base):
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     tz: Mapped[str] = mapped_column(String(64))
     refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Workspace(Base):
+    """A workspace's install state. No row means installed (the single-workspace default);
+    ``uninstalled_at`` set means Rapport sends nothing there, and its data is deleted once
+    the grace period (``bot.workspaces.DELETE_AFTER``) has passed."""
+
+    __tablename__ = "workspaces"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    installed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    uninstalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)

@@ -12,15 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.db import Database
 from bot.models import SendStatus, SentMessage
+from bot.slack_client import SlackClients
 
 STALE_CLAIM = timedelta(minutes=10)
+WORKSPACE_INACTIVE = "workspace_inactive"
 
 # Slack answers that will not change by trying again: recorded and surfaced, never retried.
 PERMANENT_ERRORS = frozenset(
@@ -54,6 +55,7 @@ class Outgoing:
 class Delivery:
     key: str
     status: str  # "sent", "failed", "duplicate" (already handled) or "retry" (try later)
+    # "retry" with error WORKSPACE_INACTIVE: the workspace uninstalled Rapport; nothing sent
     ts: str | None = None
     channel: str | None = None
     error: str | None = None
@@ -89,8 +91,11 @@ def claim(db: Database, message: Outgoing, now: datetime) -> bool:
         return result.rowcount == 1
 
 
-def send_once(db: Database, client: WebClient, message: Outgoing, now: datetime) -> Delivery:
+def send_once(db: Database, slack: SlackClients, message: Outgoing, now: datetime) -> Delivery:
     """Post ``message`` unless its key was already claimed; record what Slack said."""
+    client = slack.for_team(message.team_id)
+    if client is None:
+        return Delivery(message.key, "retry", error=WORKSPACE_INACTIVE)
     if not claim(db, message, now):
         return Delivery(message.key, "duplicate")
     try:

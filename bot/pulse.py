@@ -519,25 +519,34 @@ def unprompted_members(session: Session, round_id: int, relationship_id: int) ->
 def mark_prompt(
     session: Session, team_id: str, round_id: int, person: Person, status: str, error: str | None
 ) -> None:
-    """Record that ``person`` is a recipient of the round, and how their prompt went."""
-    recipient = session.scalar(
-        select(PulseRecipient).where(
-            PulseRecipient.round_id == round_id, PulseRecipient.user_id == person.user_id
-        )
+    """Record that ``person`` is a recipient of the round, and how their prompt went.
+
+    Two schedulers may record the same person at once (one sent the prompt, the other found
+    it claimed): the insert race is settled by the unique constraint, and a settled outcome
+    (sent, failed) is never put back to pending.
+    """
+    query = select(PulseRecipient).where(
+        PulseRecipient.round_id == round_id, PulseRecipient.user_id == person.user_id
     )
+    recipient = session.scalar(query)
     if recipient is None:
-        session.add(
-            PulseRecipient(
-                team_id=team_id,
-                round_id=round_id,
-                user_id=person.user_id,
-                side=person.side,
-                role=person.role,
-                status=status,
-                error=error,
-            )
-        )
-    else:
+        try:
+            with session.begin_nested():
+                session.add(
+                    PulseRecipient(
+                        team_id=team_id,
+                        round_id=round_id,
+                        user_id=person.user_id,
+                        side=person.side,
+                        role=person.role,
+                        status=status,
+                        error=error,
+                    )
+                )
+            return
+        except IntegrityError:  # the other scheduler recorded them a moment ago
+            recipient = session.scalars(query).one()
+    if status != RecipientStatus.PENDING or recipient.status == RecipientStatus.PENDING:
         recipient.status, recipient.error = status, error
 
 

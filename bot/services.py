@@ -1,5 +1,5 @@
-"""What listeners and jobs need besides Slack itself: the database, the clock, and a place
-to run Slack calls after the acknowledgement."""
+"""What listeners and jobs need: the database, the clock, each workspace's Slack client,
+and a place to run Slack calls after the acknowledgement."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from typing import Any
 from bot.clock import Clock, SystemClock
 from bot.db import Database
 from bot.drift_config import DriftConfigCache
+from bot.installations import InstallationStore
+from bot.settings import Settings
+from bot.slack_client import SlackClients
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +24,8 @@ class Services:
     db: Database
     clock: Clock
     background: Executor  # Slack calls made after ack(); see defer()
+    slack: SlackClients  # for scheduled messages, which no Slack request brought a client for
+    installations: InstallationStore | None = None  # set when installed through OAuth
     drift_configs: DriftConfigCache = field(default_factory=DriftConfigCache)
 
     def defer(self, work: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
@@ -39,13 +44,17 @@ class Services:
 BACKGROUND_THREADS = 16
 
 
-def create_services(db: Database, clock: Clock | None = None) -> Services:
+def create_services(settings: Settings, db: Database, clock: Clock | None = None) -> Services:
+    clock = clock or SystemClock()
+    store = InstallationStore(settings, db, clock) if settings.multi_workspace else None
     return Services(
         db=db,
-        clock=clock or SystemClock(),
+        clock=clock,
         background=ThreadPoolExecutor(
             max_workers=BACKGROUND_THREADS, thread_name_prefix="rapport-slack"
         ),
+        slack=SlackClients(settings, db, store),
+        installations=store,
     )
 
 

@@ -22,6 +22,20 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SUPPORTED_DATABASES = ("sqlite", "postgresql")
 
 APP_SETTINGS_PAGE = "https://api.slack.com/apps"
+# The bot scopes in manifest.json; installs through /slack/install ask for these.
+DEFAULT_SCOPES = (
+    "commands",
+    "chat:write",
+    "channels:read",
+    "channels:join",
+    "groups:read",
+    "team:read",
+    "users:read",
+    "channels:history",
+    "groups:history",
+    "im:write",
+    "files:write",
+)
 
 
 class SettingsError(Exception):
@@ -49,16 +63,25 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     port: int = 3000
     log_level: str = "INFO"
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
+    slack_scopes: tuple[str, ...] = DEFAULT_SCOPES
 
     @property
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None
 
+    @property
+    def multi_workspace(self) -> bool:
+        """Installed through Slack's OAuth flow, one bot token per workspace."""
+        return self.slack_client_id is not None
+
     def __repr__(self) -> str:  # never print secrets, even by accident
         database = make_url(self.database_url).render_as_string(hide_password=True)
         return (
             f"Settings(database={database}, port={self.port}, "
-            f"socket_mode={self.socket_mode}, slack_api_url={self.slack_api_url})"
+            f"socket_mode={self.socket_mode}, multi_workspace={self.multi_workspace}, "
+            f"slack_api_url={self.slack_api_url})"
         )
 
 
@@ -76,8 +99,25 @@ def load_settings(
     env = {key: value.strip() for key, value in environ.items() if value and value.strip()}
     problems: list[str] = []
 
+    client_id, client_secret = env.get("SLACK_CLIENT_ID"), env.get("SLACK_CLIENT_SECRET")
+    if (client_id is None) != (client_secret is None):
+        problems.append(
+            "Set both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (Basic Information → App "
+            "Credentials) to install Rapport in several workspaces, or neither to run on "
+            "SLACK_BOT_TOKEN in one."
+        )
+    multi_workspace = client_id is not None and client_secret is not None
+    if multi_workspace and env.get("SLACK_APP_TOKEN"):
+        problems.append(
+            "Installing in several workspaces needs Slack to reach Rapport over HTTP: unset "
+            "SLACK_APP_TOKEN (Socket Mode) when SLACK_CLIENT_ID is set."
+        )
+    scopes = tuple(
+        scope for scope in env.get("SLACK_SCOPES", "").replace(" ", "").split(",") if scope
+    )
+
     bot_token = env.get("SLACK_BOT_TOKEN", "")
-    if not bot_token and not require_slack:
+    if not bot_token and (multi_workspace or not require_slack):
         pass
     elif not bot_token:
         problems.append(
@@ -98,7 +138,7 @@ def load_settings(
         )
 
     signing_secret = env.get("SLACK_SIGNING_SECRET")
-    if signing_secret is None and app_token is None and require_slack:
+    if signing_secret is None and (app_token is None or multi_workspace) and require_slack:
         problems.append(
             "SLACK_SIGNING_SECRET is not set. Copy the Signing Secret from Basic Information "
             f"on your app's page at {APP_SETTINGS_PAGE}."
@@ -144,6 +184,9 @@ def load_settings(
         database_url=database_url,
         port=port,
         log_level=log_level,
+        slack_client_id=client_id if multi_workspace else None,
+        slack_client_secret=client_secret if multi_workspace else None,
+        slack_scopes=scopes or DEFAULT_SCOPES,
     )
 
 

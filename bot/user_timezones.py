@@ -17,14 +17,17 @@ FALLBACK = "UTC"
 
 
 def user_timezone(
-    db: Database, client: WebClient, team_id: str, user_id: str, now: datetime
+    db: Database, client: WebClient | None, team_id: str, user_id: str, now: datetime
 ) -> ZoneInfo:
-    """The person's own time zone; UTC when Slack can't tell us (e.g. a deactivated user)."""
+    """The person's own time zone; UTC when Slack can't tell us (e.g. a deactivated user,
+    or no ``client`` because the workspace uninstalled Rapport)."""
     with db.transaction() as session:
         profile = session.get(PersonProfile, (team_id, user_id))
         if profile is not None and now - profile.refreshed_at < REFRESH_AFTER:
             return _zone(profile.tz)
         cached = profile.tz if profile is not None else None
+    if client is None:
+        return _zone(cached or FALLBACK)
     try:
         tz_name = client.users_info(user=user_id)["user"].get("tz") or FALLBACK
     except SlackApiError:

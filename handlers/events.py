@@ -49,6 +49,6 @@ def register(app: App, services: Services) -> None:
         with services.db.transaction() as session:
             observation = observe(session, message, now, services.drift_configs, edited)
         if observation.notices:
-            services.defer(send_alerts, services, client, observation.notices, now)
+            services.defer(send_alerts, services, observation.notices, now)
         if observation.nudge is not None:
             services.defer(send_nudge, client, observation.nudge)

@@ -17,17 +17,18 @@ from bot import checkin_schedule
 from bot.checkin_blocks import follow_up_message, lapse_message, reminder_message
 from bot.checkin_schedule import DueWork, FollowUp, Reminder
 from bot.outbox import Outgoing, send_once
+from bot.services import Services
 from bot.user_timezones import user_timezone
-from scheduler.jobs import Job, JobContext
+from scheduler.jobs import Job
 
 logger = logging.getLogger(__name__)
 
 MAX_BATCHES = 5  # per tick; more waits for the next tick
 
 
-def run_checkin_tick(context: JobContext) -> int:
+def run_checkin_tick(services: Services) -> int:
     """Handle due check-in work; returns how many messages were sent."""
-    db, now = context.services.db, context.services.clock.now()
+    db, now = services.db, services.clock.now()
     sent = 0
     for _ in range(MAX_BATCHES):
         with db.transaction() as session:
@@ -36,7 +37,7 @@ def run_checkin_tick(context: JobContext) -> int:
             break
         for task_id in due:
             try:
-                sent += _handle(context, task_id, now)
+                sent += _handle(services, task_id, now)
             except Exception:  # one broken task must not hold up the others
                 logger.exception("check-in task %s failed; retrying later", task_id)
                 with db.transaction() as session:
@@ -44,13 +45,13 @@ def run_checkin_tick(context: JobContext) -> int:
     return sent
 
 
-def _handle(context: JobContext, task_id: int, now: datetime) -> int:
-    db = context.services.db
+def _handle(services: Services, task_id: int, now: datetime) -> int:
+    db = services.db
     with db.transaction() as session:
         work = checkin_schedule.take(session, task_id, now)
     if work is None:
         return 0
-    deliveries = [send_once(db, context.client, m, now) for m in _messages(context, work)]
+    deliveries = [send_once(db, services.slack, m, now) for m in _messages(services, work)]
     with db.transaction() as session:
         if any(delivery.status == "retry" for delivery in deliveries):
             checkin_schedule.retry_later(session, task_id, now)
@@ -59,27 +60,23 @@ def _handle(context: JobContext, task_id: int, now: datetime) -> int:
     return sum(delivery.status == "sent" for delivery in deliveries)
 
 
-def _zone(context: JobContext, team_id: str, user_id: str) -> str:
+def _zone(services: Services, team_id: str, user_id: str) -> str:
     """The participant's time zone. ``user_timezone`` may lose an insert race with another
     process caching the same person; the retry then reads the row the other one wrote."""
-    services = context.services
+    client, now = services.slack.for_team(team_id), services.clock.now()
     try:
-        return user_timezone(
-            services.db, context.client, team_id, user_id, services.clock.now()
-        ).key
+        return user_timezone(services.db, client, team_id, user_id, now).key
     except IntegrityError:
-        return user_timezone(
-            services.db, context.client, team_id, user_id, services.clock.now()
-        ).key
+        return user_timezone(services.db, client, team_id, user_id, now).key
 
 
-def _messages(context: JobContext, work: DueWork) -> list[Outgoing]:
+def _messages(services: Services, work: DueWork) -> list[Outgoing]:
     messages: list[Outgoing] = []
     for item in work.messages:
         if isinstance(item, Reminder):
             facts = item.facts
             for user_id in facts.participants:
-                tz = _zone(context, facts.team_id, user_id)
+                tz = _zone(services, facts.team_id, user_id)
                 text, blocks = reminder_message(item, tz)
                 key = f"checkin-reminder:{facts.occurrence_id}:{user_id}:{item.offset_minutes}"
                 messages.append(Outgoing(facts.team_id, key, user_id, text, blocks))

@@ -7,25 +7,26 @@ from datetime import timedelta
 from bot.drift_delivery import send_alerts
 from bot.drift_signals import purge_excerpts, purge_signals
 from bot.drift_watch import review_unanswered
-from scheduler.jobs import Job, JobContext
+from bot.services import Services
+from scheduler.jobs import Job
 
 RETENTION = timedelta(days=180)
 
 
-def alert_unanswered(context: JobContext) -> int:
+def alert_unanswered(services: Services) -> int:
     """Alert owners about formal messages still unanswered past the limit; returns alerts."""
-    now = context.services.clock.now()
-    with context.services.db.transaction() as session:
-        notices = review_unanswered(session, now, context.services.drift_configs)
-    send_alerts(context.services, context.client, notices, now)
+    now = services.clock.now()
+    with services.db.transaction() as session:
+        notices = review_unanswered(session, now, services.drift_configs)
+    send_alerts(services, notices, now)
     return len(notices)
 
 
-def purge_old_signals(context: JobContext) -> int:
+def purge_old_signals(services: Services) -> int:
     """Signals older than the retention period are deleted, and excerpts past their
     relationship's limit cleared; returns how many rows changed."""
-    now = context.services.clock.now()
-    with context.services.db.transaction() as session:
+    now = services.clock.now()
+    with services.db.transaction() as session:
         return purge_signals(session, now - RETENTION) + purge_excerpts(session, now)
 
 

@@ -11,19 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from slack_sdk import WebClient
-
 from bot.services import Services
-
-
-@dataclass(frozen=True)
-class JobContext:
-    services: Services
-    client: WebClient
 
 
 @dataclass(frozen=True)
 class Job:
     name: str
     every_seconds: int
-    run: Callable[[JobContext], object]
+    run: Callable[[Services], object]

@@ -11,8 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from slack_sdk import WebClient
-
 from bot import outbox, pulse, pulse_blocks
 from bot import relationships as rel
 from bot.db import Database
@@ -21,8 +19,10 @@ from bot.outbox import Outgoing, send_once
 from bot.pulse import LATEST_ZONE, RoundToSend
 from bot.pulse_models import RecipientStatus
 from bot.pulse_results import round_alerts
+from bot.services import Services
+from bot.slack_client import SlackClients
 from bot.user_timezones import user_timezone
-from scheduler.jobs import Job, JobContext
+from scheduler.jobs import Job
 
 logger = logging.getLogger(__name__)
 
@@ -79,19 +79,19 @@ def alert_key(round_id: int, kind: str, side: str, recipient: str) -> str:
     return f"pulse-alert:{round_id}:{kind}:{side}:{recipient}"
 
 
-def run_pulse(context: JobContext, pacer: Pacer | None = None) -> PulseTick:
-    services, client = context.services, context.client
+def run_pulse(services: Services, pacer: Pacer | None = None) -> PulseTick:
+    slack = services.slack
     db, now = services.db, services.clock.now()
     pacer = pacer or Pacer(PROMPTS_PER_SECOND)
     tick = PulseTick()
     with db.transaction() as session:
         tick.opened = pulse.open_due_rounds(session, now)
-    send_alerts(db, client, now, tick)
+    send_alerts(db, slack, now, tick)
     with db.transaction() as session:
         rounds = pulse.rounds_taking_answers(session, now)
     for pulse_round in rounds:
-        send_prompts(db, client, pulse_round, now, tick, pacer)
-    send_reminders(db, client, now, tick, pacer)
+        send_prompts(db, slack, pulse_round, now, tick, pacer)
+    send_reminders(db, slack, now, tick, pacer)
     if tick.opened or tick.prompts or tick.reminders or tick.alerts:
         logger.info(
             "pulse tick: opened %s, prompts %s, reminders %s, alerts %s",
@@ -105,7 +105,7 @@ def run_pulse(context: JobContext, pacer: Pacer | None = None) -> PulseTick:
 
 def send_prompts(
     db: Database,
-    client: WebClient,
+    slack: SlackClients,
     pulse_round: RoundToSend,
     now: datetime,
     tick: PulseTick,
@@ -116,6 +116,9 @@ def send_prompts(
         people = pulse.unprompted_members(
             session, pulse_round.round_id, pulse_round.relationship_id
         )
+    client = slack.for_team(pulse_round.team_id)
+    if client is None:  # uninstalled: nobody there is prompted
+        return
     everyone_due = pulse_round.day is None or now >= pulse_round.due_at(LATEST_ZONE)
     text, blocks = pulse_blocks.prompt_text(pulse_round), pulse_blocks.prompt_blocks(pulse_round)
     for person in people:
@@ -126,7 +129,7 @@ def send_prompts(
         key = prompt_key(pulse_round.round_id, person.user_id)
         pacer.wait()
         delivery = send_once(
-            db, client, Outgoing(pulse_round.team_id, key, person.user_id, text, blocks), now
+            db, slack, Outgoing(pulse_round.team_id, key, person.user_id, text, blocks), now
         )
         status, error = _recipient_status(db, delivery)
         with db.transaction() as session:
@@ -155,7 +158,7 @@ def _recipient_status(db: Database, delivery: outbox.Delivery) -> tuple[str, str
 
 
 def send_reminders(
-    db: Database, client: WebClient, now: datetime, tick: PulseTick, pacer: Pacer
+    db: Database, slack: SlackClients, now: datetime, tick: PulseTick, pacer: Pacer
 ) -> None:
     """One reminder, in the prompt's thread, to each recipient who hasn't answered."""
     with db.transaction() as session:
@@ -171,7 +174,7 @@ def send_reminders(
             pacer.wait()
             delivery = send_once(
                 db,
-                client,
+                slack,
                 Outgoing(
                     pulse_round.team_id,
                     reminder_key(pulse_round.round_id, user_id),
@@ -187,7 +190,7 @@ def send_reminders(
             PulseTick.count(tick.reminders, delivery.status)
 
 
-def send_alerts(db: Database, client: WebClient, now: datetime, tick: PulseTick) -> None:
+def send_alerts(db: Database, slack: SlackClients, now: datetime, tick: PulseTick) -> None:
     """Owners hear about drops, gaps and low response once per round and condition."""
     with db.transaction() as session:
         closed = pulse.closed_rounds_awaiting_alerts(session, now)
@@ -206,7 +209,7 @@ def send_alerts(db: Database, client: WebClient, now: datetime, tick: PulseTick)
             for recipient in recipients:
                 key = alert_key(round_id, alert.kind, alert.side, recipient)
                 delivery = send_once(
-                    db, client, Outgoing(found.team_id, key, recipient, text, blocks), now
+                    db, slack, Outgoing(found.team_id, key, recipient, text, blocks), now
                 )
                 done = done and delivery.status != "retry"
                 PulseTick.count(tick.alerts, delivery.status)

@@ -6,10 +6,12 @@ from datetime import UTC
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot.services import Services
 from scheduler.checkin_jobs import CHECKIN_JOBS
 from scheduler.drift_jobs import DRIFT_JOBS
-from scheduler.jobs import Job, JobContext
+from scheduler.jobs import Job
 from scheduler.pulse_jobs import PULSE_JOBS
+from scheduler.workspace_jobs import WORKSPACE_JOBS
 
 MISFIRE_GRACE_SECONDS = 300
 
@@ -17,10 +19,11 @@ ALL_JOBS: list[Job] = [
     *CHECKIN_JOBS,
     *DRIFT_JOBS,
     *PULSE_JOBS,
+    *WORKSPACE_JOBS,
 ]
 
 
-def create_scheduler(context: JobContext, jobs: list[Job] = ALL_JOBS) -> BackgroundScheduler:
+def create_scheduler(services: Services, jobs: list[Job] = ALL_JOBS) -> BackgroundScheduler:
     """A UTC scheduler running ``jobs``; a job never overlaps itself and missed runs coalesce
     into one run on start-up, never a burst."""
     scheduler = BackgroundScheduler(
@@ -33,6 +36,6 @@ def create_scheduler(context: JobContext, jobs: list[Job] = ALL_JOBS) -> Backgro
     )
     for job in jobs:
         scheduler.add_job(
-            job.run, "interval", seconds=job.every_seconds, args=[context], id=job.name
+            job.run, "interval", seconds=job.every_seconds, args=[services], id=job.name
         )
     return scheduler

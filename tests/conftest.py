@@ -104,7 +104,7 @@ def rapport(fake_slack: FakeSlack, db: Database, database_url: str, clock: FakeC
         slack_api_url=fake_slack.api_url,
         database_url=database_url,
     )
-    services = create_services(db, clock)
+    services = create_services(settings, db, clock)
     app = create_app(settings, services)
     with serving(RapportWsgi(app, db)) as url:
         yield RunningApp(url, app, SlackRequests(url, fake_slack), fake_slack, db, clock)

@@ -5,8 +5,19 @@ from __future__ import annotations
 from bot import relationships as rel
 from bot.db import Database
 from bot.models import Side
+from bot.services import Services, create_services
+from bot.settings import Settings
 from tests.conftest import FakeClock
 from tests.fake_slack import TEAM_ID
+
+
+def scheduler_services(rapport) -> Services:
+    """Services as a separate scheduler process builds them: its own Slack clients and
+    threads, on the running app's database and clock. Close them when done."""
+    settings = Settings(
+        slack_bot_token="xoxb-test", slack_signing_secret="s", slack_api_url=rapport.fake.api_url
+    )
+    return create_services(settings, rapport.db, rapport.clock)
 
 
 def make_relationship(

@@ -10,32 +10,23 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.pulse_models import PulseRound
-from bot.services import create_services
-from bot.settings import Settings
-from bot.slack_client import create_web_client
-from scheduler.jobs import JobContext
+from bot.services import Services
 from scheduler.pulse_jobs import Pacer, PulseTick, run_pulse
 from tests.fake_slack import Call
+from tests.helpers import scheduler_services
 
 
 @contextmanager
-def job_context(rapport) -> Iterator[JobContext]:
-    client = create_web_client(
-        Settings(
-            slack_bot_token="xoxb-test",
-            slack_signing_secret="s",
-            slack_api_url=rapport.fake.api_url,
-        )
-    )
-    services = create_services(rapport.db, rapport.clock)
+def job_context(rapport) -> Iterator[Services]:
+    services = scheduler_services(rapport)
     try:
-        yield JobContext(services, client)
+        yield services
     finally:
         services.close()
 
 
-def tick(context: JobContext) -> PulseTick:
-    return run_pulse(context, Pacer(0))
+def tick(services: Services) -> PulseTick:
+    return run_pulse(services, Pacer(0))
 
 
 def utc(*parts: int) -> datetime:

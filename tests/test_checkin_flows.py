@@ -9,24 +9,17 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from bot.checkin_models import Occurrence
-from bot.services import create_services
-from bot.settings import Settings
-from bot.slack_client import create_web_client
 from scheduler.checkin_jobs import run_checkin_tick
-from scheduler.jobs import JobContext
-from tests.helpers import make_relationship
+from tests.helpers import make_relationship, scheduler_services
 
 ADD = '"Ops catch-up" weekly tue 10:00 <@UALICE> <@UPAT> <@UPRIYA> tz Europe/London'
 
 
 def tick(rapport) -> int:
     """One scheduler tick in a fresh process-like context (new services and client)."""
-    settings = Settings(
-        slack_bot_token="xoxb-test", slack_signing_secret="s", slack_api_url=rapport.fake.api_url
-    )
-    services = create_services(rapport.db, rapport.clock)
+    services = scheduler_services(rapport)
     try:
-        return run_checkin_tick(JobContext(services, create_web_client(settings)))
+        return run_checkin_tick(services)
     finally:
         services.close()
 

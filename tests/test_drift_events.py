@@ -11,12 +11,9 @@ from sqlalchemy import select
 from bot import relationships as rel
 from bot.drift_models import DriftCalming, DriftSignal
 from bot.models import Side
-from bot.services import create_services
-from bot.settings import Settings
-from bot.slack_client import create_web_client
+from bot.services import Services
 from scheduler.drift_jobs import alert_unanswered, purge_old_signals
-from scheduler.jobs import JobContext
-from tests.helpers import make_relationship
+from tests.helpers import make_relationship, scheduler_services
 
 FORMAL = [
     "Please be advised that as per clause 7.2 of the MSA this request is out of scope.",
@@ -73,11 +70,8 @@ def alert_posts(rapport) -> list:
     ]
 
 
-def job_context(rapport) -> JobContext:
-    settings = Settings(
-        slack_bot_token="xoxb-test", slack_signing_secret="s", slack_api_url=rapport.fake.api_url
-    )
-    return JobContext(create_services(rapport.db, rapport.clock), create_web_client(settings))
+def job_context(rapport) -> Services:
+    return scheduler_services(rapport)
 
 
 def test_message_is_scored_by_side_and_its_text_is_not_stored(rapport, watched):

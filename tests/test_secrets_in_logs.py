@@ -22,7 +22,7 @@ def test_debug_logs_hold_no_token_or_signing_secret(db, clock, fake_slack, caplo
         slack_api_url=fake_slack.api_url,
         database_url=str(db.engine.url),
     )
-    services = create_services(db, clock)
+    services = create_services(settings, db, clock)
     app = create_app(settings, services)
     fake_slack.fail("views.open", "channel_not_found")
     with serving(RapportWsgi(app, db)) as url:
