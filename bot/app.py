@@ -17,7 +17,7 @@ import handlers.home
 import handlers.installs
 import handlers.pulse
 import handlers.views
-from bot.installations import oauth_settings
+from bot.installations import oauth_settings, request_authorize
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack_client import create_web_client
@@ -30,14 +30,14 @@ DATABASE_DOWN = "Rapport can't reach its database right now. Please try again in
 
 
 def create_app(settings: Settings, services: Services) -> App:
+    client, store = create_web_client(settings), services.installations
     app = App(
         signing_secret=settings.slack_signing_secret,
-        client=create_web_client(settings),
+        client=client,
         # Installed in several workspaces: /slack/install and /slack/oauth_redirect, and each
         # request's bot token from the installation store. Otherwise SLACK_BOT_TOKEN.
-        oauth_settings=(
-            oauth_settings(settings, services.installations) if services.installations else None
-        ),
+        oauth_settings=oauth_settings(settings, store) if store else None,
+        authorize=request_authorize(settings, store, client) if store else None,
         # Listeners only parse, touch the database and ack; they hand Slack calls to
         # services.defer(). So they run in the request thread and the response leaves as soon
         # as they return, instead of Bolt polling every 10 ms for an ack from another thread.

@@ -6,9 +6,12 @@ SQLAlchemy stores (tables: ``bot.installation_models``).
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
+from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
@@ -44,6 +47,22 @@ def uninstall(db: Database, store: InstallationStore | None, team_id: str, now: 
         workspaces.mark_uninstalled(session, team_id, now)
     if store is not None:
         store.delete_all(enterprise_id=None, team_id=team_id)
+
+
+def request_authorize(
+    settings: Settings, store: InstallationStore, client: WebClient
+) -> InstallationStoreAuthorize:
+    """Each request's bot token from the store, rotated near expiry through ``client`` (so
+    through ``SLACK_API_URL``, which Bolt's default would not use)."""
+    return InstallationStoreAuthorize(
+        logger=logging.getLogger("slack_bolt"),
+        installation_store=store,
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        token_rotation_expiration_minutes=ROTATE_MINUTES_BEFORE_EXPIRY,
+        bot_only=True,
+        client=client,
+    )
 
 
 def oauth_settings(settings: Settings, store: InstallationStore) -> OAuthSettings:

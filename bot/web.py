@@ -1,4 +1,6 @@
-"""The HTTP front door: ``POST /slack/events`` for Slack, ``GET /healthz`` for load balancers.
+"""The HTTP front door: ``POST /slack/events`` for Slack, ``GET /healthz`` for load balancers,
+and, when Rapport is installed through OAuth, ``GET /slack/install`` and
+``GET /slack/oauth_redirect``.
 
 Served by waitress (a production WSGI server); Bolt's WSGI adapter does Slack's signature
 and timestamp checks on every request.
@@ -33,6 +35,8 @@ class RapportWsgi:
     def __init__(self, app: App, db: Database):
         self._slack = SlackRequestHandler(app, path=SLACK_PATH)
         self._db = db
+        flow = app.oauth_flow
+        self._oauth_paths = {flow.install_path, flow.redirect_uri_path} if flow else set()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
@@ -47,6 +51,8 @@ class RapportWsgi:
         if path == SLACK_PATH:
             if int(environ.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES:
                 return _json(start_response, "413 Payload Too Large", {"error": "body too large"})
+            return self._slack(environ, start_response)
+        if path in self._oauth_paths and method == "GET":
             return self._slack(environ, start_response)
         return _json(start_response, "404 Not Found", {"error": "not found"})
 

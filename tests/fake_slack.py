@@ -65,6 +65,8 @@ class FakeSlack:
         self.users: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, dict[str, Any]] = {}
         self.teams: dict[str, str] = {TEAM_ID: "Acme"}
+        self._install_codes: dict[str, str] = {}  # OAuth code -> team id
+        self._refresh_tokens: dict[str, str] = {}  # refresh token -> team id
         self.delay = 0.0  # seconds every answer waits (a slow Slack)
         self._faults: dict[str, list[Fault]] = {}
         self._lock = threading.Lock()
@@ -189,6 +191,44 @@ class FakeSlack:
             self.calls.append(call)
             self._changed.notify_all()
 
+    # -- installs (OAuth) --------------------------------------------------------------------
+    def approve_install(self, code: str, team_id: str, name: str) -> None:
+        """Someone in ``team_id`` clicked "Allow"; Slack redirects back with ``code``."""
+        with self._lock:
+            self.teams[team_id] = name
+            self._install_codes[code] = team_id
+
+    def _oauth_access(self, args: dict[str, Any]) -> dict[str, Any]:
+        """oauth.v2.access: a code for a bot token, or (token rotation) a refresh token for
+        a new one. Tokens name their workspace, so tests can tell whose token a call used."""
+        with self._lock:
+            if args.get("grant_type") == "refresh_token":
+                team_id = self._refresh_tokens.pop(args.get("refresh_token", ""), None)
+                error = "invalid_refresh_token"
+            else:
+                team_id = self._install_codes.pop(args.get("code", ""), None)
+                error = "invalid_code"
+            if team_id is None:
+                return {"ok": False, "error": error}
+            serial = next(self._ids)
+            token, refresh = f"xoxb-{team_id}-{serial}", f"xoxe-1-{team_id}-{serial}"
+            self._refresh_tokens[refresh] = team_id
+            name = self.teams[team_id]
+        return {
+            "ok": True,
+            "app_id": "ARAPPORT",
+            "authed_user": {"id": "UINSTALLER"},
+            "scope": "commands,chat:write",
+            "token_type": "bot",
+            "access_token": token,
+            "bot_user_id": BOT_USER_ID,
+            "refresh_token": refresh,
+            "expires_in": 43_200,  # rotating bot tokens live twelve hours
+            "team": {"id": team_id, "name": name},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+
     # -- answers ---------------------------------------------------------------------------
     def _next_ts(self) -> str:
         return f"{1_700_000_000 + next(self._ts)}.{next(self._ids):06d}"
@@ -240,6 +280,8 @@ class FakeSlack:
         if method == "conversations.open":
             users = args.get("users", "")
             return {"ok": True, "channel": {"id": "D" + users.split(",")[0][1:]}}
+        if method == "oauth.v2.access":
+            return self._oauth_access(args)
         if method == "apps.connections.open":  # Socket Mode; nothing listens at this URL
             return {"ok": True, "url": "ws://127.0.0.1:9/link/?ticket=fake"}
         if method == "team.info":

@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bot.settings import SettingsError, load_settings
+from tests.test_manifest import MANIFEST
+
+MANIFEST_SCOPES = MANIFEST["oauth_config"]["scopes"]["bot"]
 
 VALID = {"SLACK_BOT_TOKEN": "xoxb-1-2-abc", "SLACK_SIGNING_SECRET": "s3cret"}
 
@@ -73,3 +76,31 @@ def test_api_url_gets_a_trailing_slash_and_repr_hides_secrets():
 
 def test_migrate_needs_no_slack_tokens():
     assert load_settings({}, require_slack=False).database_url == "sqlite:///rapport.db"
+
+
+def test_client_id_and_secret_install_in_several_workspaces_without_a_bot_token():
+    settings = load_settings(
+        {
+            "SLACK_CLIENT_ID": "1111.2222",
+            "SLACK_CLIENT_SECRET": "client-secret",
+            "SLACK_SIGNING_SECRET": "s",
+            "SLACK_SCOPES": "commands, chat:write",
+        }
+    )
+    assert settings.multi_workspace and settings.slack_scopes == ("commands", "chat:write")
+    assert "client-secret" not in repr(settings)
+    assert load_settings(VALID).slack_scopes == tuple(MANIFEST_SCOPES)
+
+
+def test_half_an_oauth_configuration_or_oauth_over_socket_mode_is_explained():
+    message = problems({"SLACK_CLIENT_ID": "1111.2222", "SLACK_SIGNING_SECRET": "s"})
+    assert "Set both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET" in message
+    assert "SLACK_BOT_TOKEN is not set" in message  # without both, one workspace it is
+    message = problems(
+        {
+            "SLACK_CLIENT_ID": "1111.2222",
+            "SLACK_CLIENT_SECRET": "c",
+            "SLACK_APP_TOKEN": "xapp-1",
+        }
+    )
+    assert "unset SLACK_APP_TOKEN" in message and "SLACK_SIGNING_SECRET is not set" in message
