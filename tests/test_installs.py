@@ -28,7 +28,9 @@ from tests.fake_slack import TEAM_ID
 from tests.helpers import make_relationship, scheduler_services
 from tests.pulse_helpers import prompts, pulse, tick
 from tests.slack_requests import SIGNING_SECRET, SlackRequests
+from tests.test_cli import free_port, wait_for_health
 from tests.test_manifest import MANIFEST
+from tests.test_process_roles import Process
 
 CLIENT_ID, CLIENT_SECRET = "1111.2222", "client-secret-abc"
 BETA = "T0BETA"
@@ -220,3 +222,24 @@ def test_a_reinstall_within_the_grace_period_keeps_the_data(multi):
     assert delete_departed_workspaces(multi.services) == []
     with multi.db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Relationship)) == 1
+
+
+def test_rapport_run_with_client_credentials_serves_the_install_page(tmp_path, fake_slack):
+    port = free_port()
+    server = Process(
+        "run",
+        tmp_path,
+        SLACK_CLIENT_ID=CLIENT_ID,
+        SLACK_CLIENT_SECRET=CLIENT_SECRET,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=fake_slack.api_url,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'r.db'}",
+        PORT=str(port),
+    )
+    try:
+        wait_for_health(f"http://127.0.0.1:{port}/healthz", server.popen)
+        status, page, _ = get(f"http://127.0.0.1:{port}/slack/install")
+        assert status == 200 and f"client_id={CLIENT_ID}" in page
+        assert fake_slack.calls_to("auth.test") == []  # no token of its own to check
+    finally:
+        assert server.stop() == 0
