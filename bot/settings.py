@@ -18,6 +18,7 @@ from sqlalchemy.exc import ArgumentError
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///rapport.db"
+DEFAULT_SLACK_TIMEOUT_SECONDS = 10.0
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SUPPORTED_DATABASES = ("sqlite", "postgresql")
 
@@ -66,6 +67,7 @@ class Settings:
     slack_client_id: str | None = None
     slack_client_secret: str | None = None
     slack_scopes: tuple[str, ...] = DEFAULT_SCOPES
+    slack_timeout_seconds: float = DEFAULT_SLACK_TIMEOUT_SECONDS  # per Web API call
 
     @property
     def socket_mode(self) -> bool:
@@ -174,6 +176,12 @@ def load_settings(
     if log_level not in LOG_LEVELS:
         problems.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}.")
 
+    timeout = _seconds(env.get("SLACK_TIMEOUT_SECONDS"), DEFAULT_SLACK_TIMEOUT_SECONDS)
+    if timeout is None:
+        problems.append(
+            "SLACK_TIMEOUT_SECONDS must be a number of seconds above 0 and at most 60, e.g. 10."
+        )
+
     if problems:
         raise SettingsError(problems)
     return Settings(
@@ -187,7 +195,19 @@ def load_settings(
         slack_client_id=client_id if multi_workspace else None,
         slack_client_secret=client_secret if multi_workspace else None,
         slack_scopes=scopes or DEFAULT_SCOPES,
+        slack_timeout_seconds=timeout or DEFAULT_SLACK_TIMEOUT_SECONDS,
     )
+
+
+def _seconds(text: str | None, default: float) -> float | None:
+    """``text`` as seconds in (0, 60], ``default`` when unset; None when it isn't one."""
+    if text is None:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if 0 < value <= 60 else None
 
 
 def configure_logging(settings: Settings) -> None:

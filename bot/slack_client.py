@@ -24,8 +24,6 @@ from bot.db import Database
 from bot.installations import ROTATE_MINUTES_BEFORE_EXPIRY, InstallationStore
 from bot.settings import Settings
 
-REQUEST_TIMEOUT_SECONDS = 10
-
 
 def create_web_client(settings: Settings, token: str | None = None) -> WebClient:
     """A client for ``token`` (default: ``SLACK_BOT_TOKEN``; none in a multi-workspace
@@ -33,7 +31,7 @@ def create_web_client(settings: Settings, token: str | None = None) -> WebClient
     return WebClient(
         token=token or settings.slack_bot_token or None,
         base_url=settings.slack_api_url,
-        timeout=REQUEST_TIMEOUT_SECONDS,
+        timeout=settings.slack_timeout_seconds,
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=2),
             RateLimitErrorRetryHandler(max_retry_count=3),

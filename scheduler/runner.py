@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -25,7 +25,9 @@ ALL_JOBS: list[Job] = [
 
 def create_scheduler(services: Services, jobs: list[Job] = ALL_JOBS) -> BackgroundScheduler:
     """A UTC scheduler running ``jobs``; a job never overlaps itself and missed runs coalesce
-    into one run on start-up, never a burst."""
+    into one run, never a burst. Every job also runs as soon as the scheduler starts, so a
+    standby taking over finishes a fan-out its dead leader began within seconds, not after
+    a whole interval."""
     scheduler = BackgroundScheduler(
         timezone=UTC,
         job_defaults={
@@ -34,8 +36,14 @@ def create_scheduler(services: Services, jobs: list[Job] = ALL_JOBS) -> Backgrou
             "misfire_grace_time": MISFIRE_GRACE_SECONDS,
         },
     )
+    started = datetime.now(UTC)
     for job in jobs:
         scheduler.add_job(
-            job.run, "interval", seconds=job.every_seconds, args=[services], id=job.name
+            job.run,
+            "interval",
+            seconds=job.every_seconds,
+            args=[services],
+            id=job.name,
+            next_run_time=started,
         )
     return scheduler

@@ -104,3 +104,10 @@ def test_half_an_oauth_configuration_or_oauth_over_socket_mode_is_explained():
         }
     )
     assert "unset SLACK_APP_TOKEN" in message and "SLACK_SIGNING_SECRET is not set" in message
+
+
+def test_slack_timeout_defaults_to_ten_seconds_and_must_be_sensible():
+    assert load_settings(VALID).slack_timeout_seconds == 10
+    assert load_settings(VALID | {"SLACK_TIMEOUT_SECONDS": "2.5"}).slack_timeout_seconds == 2.5
+    for wrong in ("0", "-1", "61", "soon"):
+        assert "SLACK_TIMEOUT_SECONDS" in problems(VALID | {"SLACK_TIMEOUT_SECONDS": wrong})
