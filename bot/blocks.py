@@ -35,7 +35,13 @@ that channel's relationship; you can also add a relationship's name at the end.
 • `/rapport drift words add|remove <kind> <words>` — tune what counts as formal
 • `/rapport drift nudge on|off` — a private note to the author of a very formal message
 • `/rapport drift set <setting> <value>` — e.g. `formal-share 30%`, `unanswered-hours 48`
-• `/rapport drift bots on|off`, `/rapport drift excerpts` — other bots; kept excerpts (opt-in)"""
+• `/rapport drift bots on|off`, `/rapport drift excerpts` — other bots; kept excerpts (opt-in)
+
+*Your data*
+• `/rapport export [relationship]` — (owners) pulse results, check-in history and drift \
+figures as CSV files, sent to you by DM; nothing in them names anyone
+• `/rapport forget-me` — remove yourself and your personal data from Rapport in this \
+workspace (anonymous results stay)"""
 
 
 def section(text: str) -> dict[str, Any]:

@@ -52,6 +52,8 @@ USAGE = {
         "`/rapport drift bots on|off`, `/rapport drift excerpts`, "
         "`/rapport drift set <setting> <value>`"
     ),
+    "export": "`/rapport export [relationship]`",
+    "forget-me": "`/rapport forget-me`",
 }
 
 
@@ -131,6 +133,16 @@ def parse_rapport_command(text: str) -> RapportCommand:
         return RapportCommand(action, channel=channel, name=_rest_as_name(words))
     if action == "drift":
         return RapportCommand(action, args=_drift_args(words))
+    if action == "export":
+        return RapportCommand(action, name=_rest_as_name(words))
+    if action == "forget-me":
+        if words:
+            raise _usage(
+                action,
+                "`forget-me` takes nothing after it: it forgets you in every relationship "
+                "of this workspace.",
+            )
+        return RapportCommand(action)
     raise UsageError(
         f"I don't know the command `{mrkdwn.escape(action)}`. Try `/rapport help` "
         "to see everything I can do."

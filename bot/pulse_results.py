@@ -174,9 +174,9 @@ def _comments(
 
 
 def closed_round_ids(
-    session: Session, relationship_id: int, now: datetime, limit: int = TREND_ROUNDS
+    session: Session, relationship_id: int, now: datetime, limit: int | None = TREND_ROUNDS
 ) -> list[int]:
-    """The last ``limit`` closed rounds, oldest first."""
+    """The last ``limit`` closed rounds (None: all of them), oldest first."""
     ids = session.scalars(
         select(PulseRound.id)
         .where(PulseRound.relationship_id == relationship_id, PulseRound.closes_at <= now)

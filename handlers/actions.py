@@ -7,9 +7,10 @@ import re
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot import blocks, drift_alerts, drift_blocks, mrkdwn
+from bot import blocks, data_rights, data_rights_blocks, drift_alerts, drift_blocks, mrkdwn
 from bot import relationships as rel
 from bot.models import Side
+from bot.outbox import Outgoing, send_once
 from bot.services import Services
 from bot.setup_modal import setup_modal
 
@@ -47,6 +48,25 @@ def register(app: App, services: Services) -> None:
         ack()
         services.defer(_map_organisation, services, body, action, respond)
 
+    @app.action("forget_me_confirm")
+    def forget_me(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
+        team_id, user_id = body["team"]["id"], body["user"]["id"]
+        if action.get("value") != user_id:  # a replayed button forgets nobody else
+            ack()
+            services.defer(
+                respond, text=data_rights_blocks.FORGET_NOT_YOURS, replace_original=False
+            )
+            return
+        with services.db.transaction() as session:
+            report = data_rights.forget_person(session, team_id, user_id)
+        ack()
+        services.defer(_after_forgetting, services, team_id, report, respond)
+
+    @app.action("forget_me_cancel")
+    def keep_me(ack: Ack, respond: Respond) -> None:
+        ack()
+        services.defer(respond, text=data_rights_blocks.FORGET_CANCELLED, replace_original=True)
+
 
 def _use_relationship(services: Services, body: dict, action: dict, respond: Respond) -> None:
     if not action.get("value", "").isdigit():
@@ -65,6 +85,24 @@ def _use_relationship(services: Services, body: dict, action: dict, respond: Res
         "Run your command again.",
         replace_original=True,
     )
+
+
+def _after_forgetting(
+    services: Services, team_id: str, report: data_rights.ForgetReport, respond: Respond
+) -> None:
+    """Tell the person what went, then owners whose relationship lost its last owner on a side
+    (through the send ledger, so a retried click doesn't tell them twice)."""
+    respond(text=data_rights_blocks.forgotten_text(report), replace_original=True)
+    for side in report.ownerless:
+        text = data_rights_blocks.ownerless_notice_text(side)
+        for owner in side.remaining_owners:
+            key = f"side-without-owner:{side.relationship_id}:{side.membership_id}:{owner}"
+            send_once(
+                services.db,
+                services.slack,
+                Outgoing(team_id, key, owner, text),
+                services.clock.now(),
+            )
 
 
 def _map_organisation(services: Services, body: dict, action: dict, respond: Respond) -> None:

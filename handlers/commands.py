@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,15 +10,26 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.orm import Session
 
-from bot import blocks, drift_blocks, drift_settings, mrkdwn
+from bot import (
+    blocks,
+    data_export,
+    data_rights,
+    data_rights_blocks,
+    drift_blocks,
+    drift_settings,
+    mrkdwn,
+)
 from bot import relationships as rel
 from bot.command_parser import RapportCommand, UsageError, parse_rapport_command
+from bot.db import Database
 from bot.services import Services
 from bot.setup_modal import setup_modal
 from bot.slack_channels import prepare_watched_channel
+
+logger = logging.getLogger(__name__)
 
 FollowUp = Callable[[WebClient, Respond], None]
 
@@ -37,6 +49,7 @@ class Invocation:
     command: RapportCommand
     now: datetime
     forget_drift_config: Callable[[int], None]
+    db: Database  # for follow-ups that read after the ack (the export)
 
     def relationship(self, session: Session) -> rel.Relationship:
         return rel.resolve(session, self.team_id, self.user_id, self.channel_id, self.command.name)
@@ -60,6 +73,7 @@ def register(app: App, services: Services) -> None:
             command=parsed,
             now=services.clock.now(),
             forget_drift_config=services.drift_configs.forget,
+            db=services.db,
         )
         try:
             with services.db.transaction() as session:
@@ -216,6 +230,57 @@ def _drift(session: Session, call: Invocation) -> Reply:
     return Reply(text=drift_blocks.settings_text(relationship.name, settings, overview))
 
 
+def _export(session: Session, call: Invocation) -> Reply:
+    relationship = call.relationship(session)
+    data_export.require_exporter(session, relationship, call.user_id)
+    relationship_id = relationship.id
+
+    def build_and_upload(client: WebClient, respond: Respond) -> None:
+        try:
+            with call.db.transaction() as later:
+                export = data_export.build_export(
+                    later, call.team_id, relationship_id, call.user_id, call.now
+                )
+        except rel.RapportError as error:  # no longer an owner, or the relationship is gone
+            respond(text=str(error))
+            return
+        problem = _upload_export(client, call.user_id, export)
+        if problem is not None:
+            respond(text=problem)
+
+    return Reply(text=data_rights_blocks.EXPORT_PREPARING, follow_up=build_and_upload)
+
+
+def _upload_export(client: WebClient, user_id: str, export: data_export.Export) -> str | None:
+    """Upload every file of the export in one DM message; None once sent, else what to say."""
+    try:
+        dm = client.conversations_open(users=user_id)["channel"]["id"]
+        client.files_upload_v2(
+            file_uploads=[
+                {"content": file.content, "filename": file.filename, "title": file.title}
+                for file in export.files
+            ],
+            channel=dm,
+            initial_comment=data_rights_blocks.export_comment(export),
+        )
+    except SlackApiError as error:
+        code = str(error.response.get("error") or "unknown_error")
+        logger.warning("export not delivered: %s", code)
+        return data_rights_blocks.export_failed_text(code)
+    except (SlackClientError, OSError) as error:  # the upload URL refused the bytes; no network
+        logger.warning("export not delivered: %s", type(error).__name__)
+        return data_rights_blocks.export_failed_text(None)
+    return None
+
+
+def _forget_me(session: Session, call: Invocation) -> Reply:
+    ownerless = data_rights.ownerless_sides(session, call.team_id, call.user_id)
+    return Reply(
+        text="Forget you? This can't be undone.",
+        blocks=data_rights_blocks.forget_confirm_blocks(call.user_id, ownerless),
+    )
+
+
 SUBCOMMANDS: dict[str, Callable[[Session, Invocation], Reply]] = {
     "help": _help,
     "list": _list,
@@ -227,4 +292,6 @@ SUBCOMMANDS: dict[str, Callable[[Session, Invocation], Reply]] = {
     "unwatch": _unwatch,
     "alerts": _alerts,
     "drift": _drift,
+    "export": _export,
+    "forget-me": _forget_me,
 }

@@ -17,7 +17,8 @@ def test_help_lists_every_subcommand(rapport):
     response = rapport.slack.command("help")
     assert response.status == 200
     text = response.text
-    for sub in ("setup", "list", "show", "use", "add", "remove", "watch", "unwatch", "alerts"):
+    subcommands = ("setup", "list", "show", "use", "add", "remove", "watch", "unwatch", "alerts")
+    for sub in (*subcommands, "export", "forget-me"):
         assert f"/rapport {sub}" in text
     assert response.json().get("response_type", "ephemeral") == "ephemeral"
 

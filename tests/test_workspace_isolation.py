@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bot.checkin_models import Occurrence, Rsvp
+from bot.checkin_models import CheckIn, Occurrence, Rsvp
 from bot.drift_models import DriftAlert, DriftCalming
-from bot.models import CurrentRelationship, OrganisationSide
-from bot.pulse_models import PulseAnswer
+from bot.models import CurrentRelationship, Member, OrganisationSide, SentMessage
+from bot.pulse_models import PulseAnswer, PulseRecipient
 from tests.helpers import make_relationship
 from tests.pulse_helpers import answer_value, job_context, prompts, pulse, tick
 from tests.test_checkin_flows import ADD, checkin
@@ -118,3 +118,43 @@ def test_commands_from_another_workspace_cannot_name_this_ones_relationship(rapp
 
     assert "*1. Ops catch-up*" in listed("UALICE", "T0ACME", "Acme")  # the control
     assert "*1. Ops catch-up*" not in listed("UEVE", OTHER, "Evil Corp")
+
+
+def test_export_and_forget_me_from_another_workspace_leave_this_one_alone(rapport):
+    workspace_a(rapport)
+    # UALICE owns Acme in T0ACME; in T0EVIL the same id owns Evil Corp.
+    make_relationship(rapport.db, rapport.clock, "Evil Corp", team=OTHER, channels=("CEVIL",))
+
+    def acme_rows() -> dict[str, int]:
+        """UALICE's data in T0ACME, which nothing done in T0EVIL may touch."""
+        with rapport.db.transaction() as session:
+            return {
+                model.__name__: session.scalar(
+                    select(func.count())
+                    .select_from(model)
+                    .where(model.team_id == "T0ACME", column == "UALICE")
+                )
+                for model, column in (
+                    (Member, Member.user_id),
+                    (PulseRecipient, PulseRecipient.user_id),
+                    (SentMessage, SentMessage.channel),
+                    (CheckIn, CheckIn.created_by),
+                )
+            }
+
+    before = acme_rows()
+    assert all(before.values())
+    named = rapport.slack.command("export Acme ⇄ Stellar", user="UALICE", team=OTHER)
+    assert "can't find" in named.text
+    assert "Preparing" in rapport.slack.command("export", user="UALICE", team=OTHER).text
+    rapport.fake.wait_for("files.completeUploadExternal")
+    (drift,) = [f for f in rapport.fake.shared_files("DALICE") if "-drift-" in f["name"]]
+    assert drift["name"].startswith("evil-corp-")
+    exported = drift["data"].decode("utf-8-sig")
+    assert "CEVIL" in exported and "CSHARED" not in exported
+
+    rapport.slack.command("forget-me", user="UALICE", team=OTHER)
+    rapport.slack.block_action("forget_me_confirm", value="UALICE", user="UALICE", team=OTHER)
+    (done,) = rapport.fake.wait_for("response_url", lambda c: "Done." in c.args.get("text", ""))
+    assert "removed you from 1 relationship" in done.args["text"]  # Evil Corp only
+    assert acme_rows() == before
