@@ -2,7 +2,8 @@
 
 It answers ``/api/<method>`` like Slack (``ok``, ``error``, realistic ids and ``ts``), takes
 ``response_url`` posts at ``/response/<id>``, records every call with its arguments, and can
-be told to fail: a Slack error, HTTP 429 with ``Retry-After``, a 5xx, or a slow answer.
+be told to fail: a Slack error, HTTP 429 with ``Retry-After``, a 5xx, or a slow answer; or,
+in chaos mode, to fail a share of all calls at random (reproducibly, from a seed).
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import random
+import select
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -30,6 +34,10 @@ class Call:
     token: str | None
     path: str
     at: float = field(default_factory=time.monotonic)
+    # the Slack error answered instead of doing the call ("ratelimited", "internal_error",
+    # "request_timeout", …), or "abandoned" when the caller hung up before it was answered;
+    # None when the call was done (a message posted, a modal opened)
+    fault: str | None = None
 
 
 @dataclass
@@ -39,6 +47,36 @@ class Fault:
     retry_after: int | None = None
     delay: float = 0.0
     times: int | None = 1  # None = until cleared
+
+
+@dataclass
+class Chaos:
+    """Fails ``rate`` of the calls, drawn from a seeded RNG: 429 with ``Retry-After``, 500,
+    503, or an answer slower than the caller's timeout. A call that fails was not done, as
+    with Slack: a rate-limited or timed-out post posts nothing."""
+
+    rate: float
+    seed: int
+    retry_after: int = 1
+    slow_seconds: float = 2.0  # longer than the client's SLACK_TIMEOUT_SECONDS
+    methods: frozenset[str] | None = None  # None = every Web API method
+    _rng: random.Random = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+
+    def draw(self, method: str) -> Fault | None:
+        if self.methods is not None and method not in self.methods:
+            return None
+        if self._rng.random() >= self.rate:
+            return None
+        kind = self._rng.choice(("429", "500", "503", "timeout"))
+        if kind == "429":
+            return Fault(error="ratelimited", status=429, retry_after=self.retry_after)
+        if kind == "timeout":
+            return Fault(error="request_timeout", status=504, delay=self.slow_seconds)
+        error = "internal_error" if kind == "500" else "service_unavailable"
+        return Fault(error=error, status=int(kind))
 
 
 def send_json(
@@ -65,11 +103,14 @@ class FakeSlack:
         self.users: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, dict[str, Any]] = {}
         self.teams: dict[str, str] = {TEAM_ID: "Acme"}
-        self.files: dict[str, dict[str, Any]] = {}  # file id -> name, bytes, title, channel
         self._install_codes: dict[str, str] = {}  # OAuth code -> team id
         self._refresh_tokens: dict[str, str] = {}  # refresh token -> team id
         self.delay = 0.0  # seconds every answer waits (a slow Slack)
+        # called with the method as each Web API call arrives, before it is done: a test
+        # can kill the caller there, mid-call
+        self.before_answer: Callable[[str], None] | None = None
         self._faults: dict[str, list[Fault]] = {}
+        self._chaos: Chaos | None = None
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._ts = itertools.count(1)
@@ -139,9 +180,16 @@ class FakeSlack:
     def slow(self, method: str, seconds: float, times: int | None = 1) -> None:
         self._add_fault(method, Fault(delay=seconds, times=times))
 
+    def chaos(self, rate: float, seed: int, **options: Any) -> None:
+        """Fail ``rate`` of the calls at random from now on (see ``Chaos``); queued faults
+        still come first."""
+        with self._lock:
+            self._chaos = Chaos(rate, seed, **options)
+
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
+            self._chaos = None
 
     def _add_fault(self, method: str, fault: Fault) -> None:
         with self._lock:
@@ -151,7 +199,7 @@ class FakeSlack:
         with self._lock:
             queue = self._faults.get(method)
             if not queue:
-                return None
+                return self._chaos.draw(method) if self._chaos is not None else None
             fault = queue[0]
             if fault.times is not None:
                 fault.times -= 1
@@ -163,6 +211,10 @@ class FakeSlack:
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
             return [call for call in self.calls if call.method == method]
+
+    def done(self, method: str) -> list[Call]:
+        """The calls to ``method`` that Slack carried out (not failed, not abandoned)."""
+        return [call for call in self.calls_to(method) if call.fault is None]
 
     def wait_for(
         self,
@@ -230,19 +282,6 @@ class FakeSlack:
             "is_enterprise_install": False,
         }
 
-    def shared_files(self, channel: str) -> list[dict[str, Any]]:
-        """Files uploaded and shared into ``channel`` (name, title, data), in upload order."""
-        with self._lock:
-            return [dict(f) for f in self.files.values() if f.get("channel") == channel]
-
-    def _receive_upload(self, file_id: str, data: bytes) -> bool:
-        with self._lock:
-            file = self.files.get(file_id)
-            if file is None:
-                return False
-            file["data"] = data
-            return True
-
     # -- answers ---------------------------------------------------------------------------
     def _next_ts(self) -> str:
         return f"{1_700_000_000 + next(self._ts)}.{next(self._ids):06d}"
@@ -298,28 +337,6 @@ class FakeSlack:
             return self._oauth_access(args)
         if method == "apps.connections.open":  # Socket Mode; nothing listens at this URL
             return {"ok": True, "url": "ws://127.0.0.1:9/link/?ticket=fake"}
-        if method == "files.getUploadURLExternal":
-            if not args.get("filename") or not str(args.get("length", "")).isdigit():
-                return {"ok": False, "error": "invalid_arguments"}
-            file_id = f"F{next(self._ids):08d}"
-            with self._lock:
-                self.files[file_id] = {"id": file_id, "name": args["filename"], "data": None}
-            return {"ok": True, "upload_url": f"{self.url}/upload/v1/{file_id}", "file_id": file_id}
-        if method == "files.completeUploadExternal":
-            listed = args.get("files") or "[]"
-            listed = json.loads(listed) if isinstance(listed, str) else listed
-            with self._lock:
-                files = [self.files.get(item.get("id", "")) for item in listed]
-                if not files or any(f is None or f["data"] is None for f in files):
-                    return {"ok": False, "error": "file_not_found"}  # never uploaded
-                for file, item in zip(files, listed, strict=True):
-                    file.update(title=item.get("title") or file["name"])
-                    file.update(channel=args.get("channel_id"))
-                shared = [
-                    {"id": f["id"], "name": f["name"], "title": f["title"], "size": len(f["data"])}
-                    for f in files
-                ]
-            return {"ok": True, "files": shared}
         if method == "team.info":
             team_id = args.get("team") or TEAM_ID
             if team_id not in self.teams:
@@ -337,9 +354,6 @@ class FakeSlack:
                 pass
 
             def do_POST(self) -> None:
-                if self.path.startswith("/upload/"):
-                    self._upload()
-                    return
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
                 if self.headers.get("Content-Type", "").startswith("application/json"):
                     args = json.loads(raw or "{}")
@@ -356,10 +370,18 @@ class FakeSlack:
                     self._send(200, {"ok": True})
                     return
                 method = self.path.removeprefix("/api/")
+                if fake.before_answer is not None:
+                    fake.before_answer(method)
                 if fake.delay:
                     time.sleep(fake.delay)
+                if self._caller_gone():
+                    fake._record(Call(method, args, token, self.path, fault="abandoned"))
+                    self.close_connection = True
+                    return
                 fault = fake._take_fault(method)
-                fake._record(Call(method, args, token, self.path))
+                fake._record(
+                    Call(method, args, token, self.path, fault=fault.error if fault else None)
+                )
                 if fault is not None:
                     time.sleep(fault.delay)
                     if fault.error is not None:
@@ -373,29 +395,19 @@ class FakeSlack:
                     return
                 self._send(200, fake.answer(method, args))
 
-            def _upload(self) -> None:
-                """The URL files.getUploadURLExternal hands out: raw bytes in, "OK - n" out."""
-                data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                file_id = self.path.rsplit("/", 1)[-1]
-                fault = fake._take_fault("upload")
-                fake._record(
-                    Call("upload", {"file_id": file_id, "size": len(data)}, None, self.path)
-                )
-                if fault is not None:
-                    time.sleep(fault.delay)
-                if fault is not None and fault.error is not None:
-                    status, answer = fault.status if fault.status != 200 else 500, fault.error
-                elif fake._receive_upload(file_id, data):
-                    status, answer = 200, f"OK - {len(data)}"
-                else:
-                    status, answer = 404, "not found"
-                self.send_response(status)
-                self.send_header("Content-Type", "text/plain; charset=utf-8")
-                self.send_header("Content-Length", str(len(answer.encode())))
-                self.end_headers()
-                self.wfile.write(answer.encode())
-
             def _send(self, status: int, body: dict, headers: dict[str, str] | None = None):
-                send_json(self, status, body, headers)
+                with contextlib.suppress(OSError):  # a caller that timed out has hung up
+                    send_json(self, status, body, headers)
+
+            def _caller_gone(self) -> bool:
+                """The caller closed the connection before its call was answered (it timed
+                out, or its process died): like Slack, drop the call undone."""
+                readable, _, _ = select.select([self.connection], [], [], 0)
+                if not readable:
+                    return False
+                try:
+                    return self.connection.recv(1, socket.MSG_PEEK) == b""
+                except OSError:
+                    return True
 
         return Handler

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot import relationships as rel
 from bot.db import Database
 from bot.models import Side
@@ -11,11 +13,15 @@ from tests.conftest import FakeClock
 from tests.fake_slack import TEAM_ID
 
 
-def scheduler_services(rapport) -> Services:
+def scheduler_services(rapport, **overrides: Any) -> Services:
     """Services as a separate scheduler process builds them: its own Slack clients and
-    threads, on the running app's database and clock. Close them when done."""
+    threads, on the running app's database and clock. Close them when done. ``overrides``
+    change settings, e.g. ``slack_timeout_seconds=0.5``."""
     settings = Settings(
-        slack_bot_token="xoxb-test", slack_signing_secret="s", slack_api_url=rapport.fake.api_url
+        slack_bot_token="xoxb-test",
+        slack_signing_secret="s",
+        slack_api_url=rapport.fake.api_url,
+        **overrides,
     )
     return create_services(settings, rapport.db, rapport.clock)
 
