@@ -1,10 +1,12 @@
 """Precision, recall, F1 and ROC AUC of drift scoring over the labelled evaluation set.
 
-Run from the repository root:  python bench/drift_evaluation.py [--threshold 0.5] [--errors]
+Run from the repository root:
+    python bench/drift_evaluation.py [--threshold 0.5] [--errors] [--split tune|holdout|all]
 
-Messages whose note says "held-out" were written after the cues were last tuned and
-never used to tune them; their figures are printed separately as the honest estimate
-for new text.
+Rows with ``"split": "holdout"`` were written before the cues were last tuned and never
+used to tune them; their figures are the honest estimate for new text. ``--errors`` lists
+misclassified messages of the tuning split only, unless you ask for another split, so that
+tuning never peeks at the held-out text.
 """
 
 from __future__ import annotations
@@ -68,6 +70,10 @@ def load(path: Path = EVAL_SET) -> list[dict]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
+def _batch(row: dict) -> str:
+    return row.get("note", "").split(" ")[0]
+
+
 def _line(name: str, m: dict[str, float]) -> str:
     return (
         f"{name:<26} n={m['n']:<4} pos={m['positives']:<4} "
@@ -80,6 +86,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
     parser.add_argument("--errors", action="store_true", help="list misclassified messages")
+    parser.add_argument(
+        "--split", choices=("tune", "holdout", "all"), default="tune", help="whose errors to list"
+    )
     args = parser.parse_args()
 
     rows = load()
@@ -93,8 +102,10 @@ def main() -> None:
     print(f"Drift evaluation: {EVAL_SET.relative_to(ROOT)}, threshold {args.threshold:.2f}")
     print(_line("all messages", metrics(scores, labels, args.threshold)))
     groups = {
-        "  held-out (never tuned)": lambda r: "held-out" in r.get("note", ""),
-        "  tuning messages": lambda r: "held-out" not in r.get("note", ""),
+        "  tuning split": lambda r: r["split"] == "tune",
+        "  held-out split": lambda r: r["split"] == "holdout",
+        "    held-out batch4": lambda r: r["split"] == "holdout" and _batch(r) == "batch4",
+        "    held-out batch5": lambda r: r["split"] == "holdout" and _batch(r) == "batch5",
         "  client side": lambda r: r["side"] == "client",
         "  provider side": lambda r: r["side"] == "provider",
     }
@@ -105,8 +116,10 @@ def main() -> None:
         print(_line(f"  {industry}", m))
 
     if args.errors:
-        print("\nMisclassified:")
+        print(f"\nMisclassified ({args.split} split):")
         for row, score in zip(rows, scores, strict=True):
+            if args.split not in ("all", row["split"]):
+                continue
             if (score >= args.threshold) != bool(row["label"]):
                 kind = "false positive" if score >= args.threshold else "missed"
                 print(f"  {kind:<14} {score:.2f}  {row['text'][:100]!r}")
