@@ -25,6 +25,7 @@ def send_alerts(services: Services, notices: list[AlertNotice], now: datetime) -
                 channel=recipient,
                 text=text,
                 blocks=blocks,
+                relationship_id=notice.relationship_id,
             )
             deliveries.append(send_once(services.db, services.slack, message, now))
     return deliveries

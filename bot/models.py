@@ -183,6 +183,7 @@ class SentMessage(Base):
     __table_args__ = (
         UniqueConstraint("key", name="uq_sent_message_key"),
         Index("ix_sent_messages_team_status", "team_id", "status"),
+        Index("ix_sent_messages_status_notice", "status", "notice_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -196,6 +197,32 @@ class SentMessage(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Whose owners hear if Slack refuses it for good; None: nobody is told (see
+    # bot.delivery_failures), e.g. pulse reminders and the failure notices themselves.
+    relationship_id: Mapped[int | None] = mapped_column(
+        ForeignKey("relationships.id", ondelete="CASCADE")
+    )
+    notice_id: Mapped[int | None] = mapped_column(  # the notice that reported this failure
+        ForeignKey("delivery_notices.id", ondelete="SET NULL")
+    )
+
+
+class DeliveryNotice(Base):
+    """One batch of permanent delivery failures reported to a relationship's owners.
+
+    Failures are tied to their notice in the same transaction that creates it, so each is
+    reported once; ``notified_at`` stays empty until every recipient was tried.
+    """
+
+    __tablename__ = "delivery_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    relationship_id: Mapped[int] = mapped_column(
+        ForeignKey("relationships.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
 
 
 class PersonProfile(Base):

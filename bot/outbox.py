@@ -49,6 +49,8 @@ class Outgoing:
     text: str
     blocks: list[dict[str, Any]] | None = None
     thread_ts: str | None = None
+    # whose owners are told if Slack refuses it for good (bot.delivery_failures); None: nobody
+    relationship_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ def claim(db: Database, message: Outgoing, now: datetime) -> bool:
                     team_id=message.team_id,
                     key=message.key,
                     channel=message.channel,
+                    relationship_id=message.relationship_id,
                     status=SendStatus.PENDING,
                     attempts=1,
                     claimed_at=now,

@@ -288,12 +288,16 @@ def results_blocks(found: PulseResults, is_owner: bool) -> Blocks:
         blocks.append(section(f"*Pulse for {name}*: no round has closed yet."))
     else:
         blocks.extend(_latest_blocks(name, found.latest, found.trend, is_owner))
+        if is_owner and found.unreachable:
+            blocks.append(context(unreachable_text(found.unreachable)))
     if is_owner and found.open_round is not None:
         progress = found.open_round
+        unreachable = f" {unreachable_text(progress.unreachable)}" if progress.unreachable else ""
         blocks.append(
             context(
                 f"Round open until {when(progress.closes_at)}: {progress.respondents} of "
                 f"{progress.recipients} people answered so far (totals only while it's open)."
+                + unreachable
             )
         )
     blocks.append(
@@ -303,6 +307,11 @@ def results_blocks(found: PulseResults, is_owner: bool) -> Blocks:
         )
     )
     return blocks
+
+
+def unreachable_text(count: int) -> str:
+    member = "member" if count == 1 else "members"
+    return f"{count} {member} couldn't be reached (deactivated or not found)."
 
 
 def _latest_blocks(

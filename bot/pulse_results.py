@@ -66,6 +66,7 @@ class OpenRoundProgress:
     closes_at: datetime
     respondents: int
     recipients: int
+    unreachable: int = 0  # members Slack refused the prompt to (deactivated, not found)
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class PulseResults:
     latest: RoundResult | None
     trend: list[RoundResult]  # oldest first, ending with ``latest``
     open_round: OpenRoundProgress | None  # owners only
+    unreachable: int = 0  # owners only: members the latest closed round couldn't reach
 
 
 def _suppressed(
@@ -204,8 +206,10 @@ def results(
     if not is_owner:
         trend = [_side_level(result) for result in trend]
         latest = trend[-1] if trend else None
-    progress = None
+    progress, unreachable = None, {}
     open_round = current_round(session, relationship.id, now) if is_owner else None
+    if is_owner:
+        unreachable = _unreachable(session, ids[-1:] + ([open_round.id] if open_round else []))
     if open_round is not None:
         respondents = session.scalar(
             select(func.count(func.distinct(PulseAnswer.respondent))).where(
@@ -220,8 +224,35 @@ def results(
                 PulseRecipient.status != RecipientStatus.FAILED,
             )
         )
-        progress = OpenRoundProgress(open_round.closes_at, respondents or 0, recipients or 0)
-    return PulseResults(relationship.name, max(2, settings.min_group), latest, trend, progress)
+        progress = OpenRoundProgress(
+            open_round.closes_at,
+            respondents or 0,
+            recipients or 0,
+            unreachable.get(open_round.id, 0),
+        )
+    return PulseResults(
+        relationship.name,
+        max(2, settings.min_group),
+        latest,
+        trend,
+        progress,
+        unreachable.get(ids[-1], 0) if ids else 0,
+    )
+
+
+def _unreachable(session: Session, round_ids: list[int]) -> dict[int, int]:
+    """Per round, how many members Slack refused the prompt to: a count, never who."""
+    return {
+        round_id: count
+        for round_id, count in session.execute(
+            select(PulseRecipient.round_id, func.count())
+            .where(
+                PulseRecipient.round_id.in_(round_ids),
+                PulseRecipient.status == RecipientStatus.FAILED,
+            )
+            .group_by(PulseRecipient.round_id)
+        )
+    }
 
 
 def _side_level(result: RoundResult) -> RoundResult:

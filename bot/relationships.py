@@ -495,11 +495,16 @@ def people(session: Session, relationship: Relationship) -> list[tuple[str, Side
     return [(user_id, side, role) for user_id, side, role in rows]
 
 
+def owners(session: Session, relationship: Relationship) -> list[str]:
+    """The owners of both sides, in the order they joined."""
+    return [user_id for user_id, _, role in people(session, relationship) if role is Role.OWNER]
+
+
 def alert_recipients(session: Session, relationship: Relationship) -> list[str]:
     """Where alerts for owners go: the alerts channel, else each owner (both sides) by DM."""
     if relationship.alerts_channel_id:
         return [relationship.alerts_channel_id]
-    return [user_id for user_id, _, role in people(session, relationship) if role is Role.OWNER]
+    return owners(session, relationship)
 
 
 def summarise(session: Session, relationship: Relationship) -> RelationshipSummary:

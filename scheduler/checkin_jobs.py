@@ -74,28 +74,52 @@ def _messages(services: Services, work: DueWork) -> list[Outgoing]:
     messages: list[Outgoing] = []
     for item in work.messages:
         if isinstance(item, Reminder):
-            facts = item.facts
+            facts, rel_id = item.facts, item.facts.relationship_id
             for user_id in facts.participants:
                 tz = _zone(services, facts.team_id, user_id)
                 text, blocks = reminder_message(item, tz)
                 key = f"checkin-reminder:{facts.occurrence_id}:{user_id}:{item.offset_minutes}"
-                messages.append(Outgoing(facts.team_id, key, user_id, text, blocks))
+                messages.append(
+                    Outgoing(facts.team_id, key, user_id, text, blocks, relationship_id=rel_id)
+                )
             if facts.channel_id:
                 text, blocks = reminder_message(item, facts.tz)
                 key = (
                     f"checkin-reminder:{facts.occurrence_id}:{facts.channel_id}:"
                     f"{item.offset_minutes}"
                 )
-                messages.append(Outgoing(facts.team_id, key, facts.channel_id, text, blocks))
+                messages.append(
+                    Outgoing(
+                        facts.team_id, key, facts.channel_id, text, blocks, relationship_id=rel_id
+                    )
+                )
         elif isinstance(item, FollowUp):
             text, blocks = follow_up_message(item)
             key = f"checkin-followup:{item.facts.occurrence_id}"
-            messages.append(Outgoing(item.facts.team_id, key, item.recipient, text, blocks))
+            messages.append(
+                Outgoing(
+                    item.facts.team_id,
+                    key,
+                    item.recipient,
+                    text,
+                    blocks,
+                    relationship_id=item.facts.relationship_id,
+                )
+            )
         else:
             text, blocks = lapse_message(item)
             for recipient in item.recipients:
                 key = f"{item.key}:{recipient}"
-                messages.append(Outgoing(item.team_id, key, recipient, text, blocks))
+                messages.append(
+                    Outgoing(
+                        item.team_id,
+                        key,
+                        recipient,
+                        text,
+                        blocks,
+                        relationship_id=item.relationship_id,
+                    )
+                )
     return messages
 
 

@@ -128,9 +128,15 @@ def send_prompts(
                 continue
         key = prompt_key(pulse_round.round_id, person.user_id)
         pacer.wait()
-        delivery = send_once(
-            db, slack, Outgoing(pulse_round.team_id, key, person.user_id, text, blocks), now
+        message = Outgoing(
+            pulse_round.team_id,
+            key,
+            person.user_id,
+            text,
+            blocks,
+            relationship_id=pulse_round.relationship_id,
         )
+        delivery = send_once(db, slack, message, now)
         status, error = _recipient_status(db, delivery)
         with db.transaction() as session:
             pulse.mark_prompt(
@@ -160,7 +166,10 @@ def _recipient_status(db: Database, delivery: outbox.Delivery) -> tuple[str, str
 def send_reminders(
     db: Database, slack: SlackClients, now: datetime, tick: PulseTick, pacer: Pacer
 ) -> None:
-    """One reminder, in the prompt's thread, to each recipient who hasn't answered."""
+    """One reminder, in the prompt's thread, to each recipient who hasn't answered.
+
+    Reminders carry no relationship: owners are never told one failed, as that would say
+    who hadn't answered."""
     with db.transaction() as session:
         rounds = pulse.rounds_due_for_reminders(session, now)
     for pulse_round in rounds:
@@ -208,9 +217,15 @@ def send_alerts(db: Database, slack: SlackClients, now: datetime, tick: PulseTic
             blocks = pulse_blocks.alert_blocks(found.relationship_id, name, alert)
             for recipient in recipients:
                 key = alert_key(round_id, alert.kind, alert.side, recipient)
-                delivery = send_once(
-                    db, slack, Outgoing(found.team_id, key, recipient, text, blocks), now
+                message = Outgoing(
+                    found.team_id,
+                    key,
+                    recipient,
+                    text,
+                    blocks,
+                    relationship_id=found.relationship_id,
                 )
+                delivery = send_once(db, slack, message, now)
                 done = done and delivery.status != "retry"
                 PulseTick.count(tick.alerts, delivery.status)
         if done:

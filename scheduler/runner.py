@@ -8,6 +8,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.services import Services
 from scheduler.checkin_jobs import CHECKIN_JOBS
+from scheduler.delivery_jobs import DELIVERY_JOBS
 from scheduler.drift_jobs import DRIFT_JOBS
 from scheduler.jobs import Job
 from scheduler.pulse_jobs import PULSE_JOBS
@@ -17,6 +18,7 @@ MISFIRE_GRACE_SECONDS = 300
 
 ALL_JOBS: list[Job] = [
     *CHECKIN_JOBS,
+    *DELIVERY_JOBS,
     *DRIFT_JOBS,
     *PULSE_JOBS,
     *WORKSPACE_JOBS,

@@ -103,6 +103,7 @@ class FakeSlack:
         self.users: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, dict[str, Any]] = {}
         self.teams: dict[str, str] = {TEAM_ID: "Acme"}
+        self.refusals: dict[str, str] = {}  # user or channel id -> chat.postMessage's error
         self._install_codes: dict[str, str] = {}  # OAuth code -> team id
         self._refresh_tokens: dict[str, str] = {}  # refresh token -> team id
         self.delay = 0.0  # seconds every answer waits (a slow Slack)
@@ -166,6 +167,11 @@ class FakeSlack:
         }
 
     # -- faults --------------------------------------------------------------------------
+    def refuse(self, target: str, error: str) -> None:
+        """Every ``chat.postMessage`` to ``target`` fails with ``error`` (``user_not_found``,
+        say). Deleted users and archived channels are refused as Slack does without this."""
+        self.refusals[target] = error
+
     def fail(self, method: str, error: str, times: int | None = 1) -> None:
         self._add_fault(method, Fault(error=error, times=times))
 
@@ -300,8 +306,11 @@ class FakeSlack:
                 "is_enterprise_install": False,
             }
         if method == "chat.postMessage":
-            ts = self._next_ts()
             channel = args.get("channel", "")
+            refusal = self._refusal(channel)
+            if refusal:
+                return {"ok": False, "error": refusal}
+            ts = self._next_ts()
             if channel.startswith(("U", "W")):
                 channel = "D" + channel[1:]
             message = {"type": "message", "text": args.get("text", ""), "ts": ts, "bot_id": BOT_ID}
@@ -343,6 +352,15 @@ class FakeSlack:
                 return {"ok": False, "error": "team_not_found"}
             return {"ok": True, "team": {"id": team_id, "name": self.teams[team_id]}}
         return {"ok": True}
+
+    def _refusal(self, target: str) -> str | None:
+        if target in self.refusals:
+            return self.refusals[target]
+        if self.users.get(target, {}).get("deleted"):
+            return "account_inactive"
+        if self.channels.get(target, {}).get("is_archived"):
+            return "is_archived"
+        return None
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         fake = self
