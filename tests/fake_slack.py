@@ -104,6 +104,7 @@ class FakeSlack:
         self.channels: dict[str, dict[str, Any]] = {}
         self.teams: dict[str, str] = {TEAM_ID: "Acme"}
         self.refusals: dict[str, str] = {}  # user or channel id -> chat.postMessage's error
+        self.files: dict[str, dict[str, Any]] = {}  # file id -> name, bytes, title, channel
         self._install_codes: dict[str, str] = {}  # OAuth code -> team id
         self._refresh_tokens: dict[str, str] = {}  # refresh token -> team id
         self.delay = 0.0  # seconds every answer waits (a slow Slack)
@@ -250,6 +251,19 @@ class FakeSlack:
             self.calls.append(call)
             self._changed.notify_all()
 
+    def shared_files(self, channel: str) -> list[dict[str, Any]]:
+        """Files uploaded and shared into ``channel`` (name, title, data), in upload order."""
+        with self._lock:
+            return [dict(f) for f in self.files.values() if f.get("channel") == channel]
+
+    def _receive_upload(self, file_id: str, data: bytes) -> bool:
+        with self._lock:
+            file = self.files.get(file_id)
+            if file is None:
+                return False
+            file["data"] = data
+            return True
+
     # -- installs (OAuth) --------------------------------------------------------------------
     def approve_install(self, code: str, team_id: str, name: str) -> None:
         """Someone in ``team_id`` clicked "Allow"; Slack redirects back with ``code``."""
@@ -346,6 +360,28 @@ class FakeSlack:
             return self._oauth_access(args)
         if method == "apps.connections.open":  # Socket Mode; nothing listens at this URL
             return {"ok": True, "url": "ws://127.0.0.1:9/link/?ticket=fake"}
+        if method == "files.getUploadURLExternal":
+            if not args.get("filename") or not str(args.get("length", "")).isdigit():
+                return {"ok": False, "error": "invalid_arguments"}
+            file_id = f"F{next(self._ids):08d}"
+            with self._lock:
+                self.files[file_id] = {"id": file_id, "name": args["filename"], "data": None}
+            return {"ok": True, "upload_url": f"{self.url}/upload/v1/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            listed = args.get("files") or "[]"
+            listed = json.loads(listed) if isinstance(listed, str) else listed
+            with self._lock:
+                files = [self.files.get(item.get("id", "")) for item in listed]
+                if not files or any(f is None or f["data"] is None for f in files):
+                    return {"ok": False, "error": "file_not_found"}  # never uploaded
+                for file, item in zip(files, listed, strict=True):
+                    file.update(title=item.get("title") or file["name"])
+                    file.update(channel=args.get("channel_id"))
+                shared = [
+                    {"id": f["id"], "name": f["name"], "title": f["title"], "size": len(f["data"])}
+                    for f in files
+                ]
+            return {"ok": True, "files": shared}
         if method == "team.info":
             team_id = args.get("team") or TEAM_ID
             if team_id not in self.teams:
@@ -372,6 +408,9 @@ class FakeSlack:
                 pass
 
             def do_POST(self) -> None:
+                if self.path.startswith("/upload/"):
+                    self._upload()
+                    return
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
                 if self.headers.get("Content-Type", "").startswith("application/json"):
                     args = json.loads(raw or "{}")
@@ -412,6 +451,28 @@ class FakeSlack:
                     self._send(200, {"ok": False, "error": "not_authed"})
                     return
                 self._send(200, fake.answer(method, args))
+
+            def _upload(self) -> None:
+                """The URL files.getUploadURLExternal hands out: raw bytes in, "OK - n" out."""
+                data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                file_id = self.path.rsplit("/", 1)[-1]
+                fault = fake._take_fault("upload")
+                fake._record(
+                    Call("upload", {"file_id": file_id, "size": len(data)}, None, self.path)
+                )
+                if fault is not None:
+                    time.sleep(fault.delay)
+                if fault is not None and fault.error is not None:
+                    status, answer = fault.status if fault.status != 200 else 500, fault.error
+                elif fake._receive_upload(file_id, data):
+                    status, answer = 200, f"OK - {len(data)}"
+                else:
+                    status, answer = 404, "not found"
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain; charset=utf-8")
+                self.send_header("Content-Length", str(len(answer.encode())))
+                self.end_headers()
+                self.wfile.write(answer.encode())
 
             def _send(self, status: int, body: dict, headers: dict[str, str] | None = None):
                 with contextlib.suppress(OSError):  # a caller that timed out has hung up
