@@ -135,6 +135,10 @@ def clean_text(text: str) -> tuple[str, frozenset[str]]:
 
 
 def _is_negated(low: str, start: int, cues: CueSet) -> bool:
+    negation = cues.negation
+    first = _WORD.match(low, start)
+    if first is not None and first.group().replace("'", "") in negation.self_negative:
+        return False  # "not in scope" is negative already: "no, not in scope" still counts
     window = low[max(0, start - _NEGATION_WINDOW) : start]
     cut = 0
     for brk in cues.clause_break_regex.finditer(window):
@@ -142,7 +146,6 @@ def _is_negated(low: str, start: int, cues: CueSet) -> bool:
     words = [w.replace("'", "") for w in _WORD.findall(window, cut)]
     if not words:
         return False
-    negation = cues.negation
     first_near = max(0, len(words) - NEAR_WORDS)
     for i in range(first_near, len(words)):
         word = words[i]
@@ -152,7 +155,10 @@ def _is_negated(low: str, start: int, cues: CueSet) -> bool:
             continue  # "we can't start without a CR": a requirement, not a release
         return True
     tail = " ".join(words[-RELEASE_WORDS:])
-    return cues.release_regex.search(tail) is not None
+    return (
+        cues.release_regex.search(tail) is not None
+        or cues.verb_negation_regex.search(tail) is not None
+    )
 
 
 def _outside(regex: re.Pattern[str], low: str, spans: list[tuple[int, int]]) -> bool:

@@ -20,11 +20,19 @@ def message_link(channel_id: str, ts: str) -> str:
 
 def headline(notice: AlertNotice) -> str:
     channel = mrkdwn.channel(notice.channel_id)
+    rising = notice.figures.formal > notice.figures.formal_before
     return {
-        "formal_tone": f"Formal tone rising in {channel}",
+        "formal_tone": f"Formal tone {'rising' if rising else 'still high'} in {channel}",
         "unanswered": f"Formal requests going unanswered in {channel}",
         "one_way": f"One-way traffic in {channel}",
     }[notice.kind]
+
+
+def trend(now: int, before: int) -> str:
+    """How a figure compares with the previous window: "up from 1", "down from 5", …"""
+    if now == before:
+        return "the same as"
+    return f"{'up' if now > before else 'down'} from {before}"
 
 
 def figures_text(notice: AlertNotice) -> str:
@@ -33,7 +41,7 @@ def figures_text(notice: AlertNotice) -> str:
         text = (
             f"{figures.formal} of the last {figures.messages} messages "
             f"({days} days) cite the contract, scope or formal process, "
-            f"up from {figures.formal_before} the {days} days before."
+            f"{trend(figures.formal, figures.formal_before)} the {days} days before."
         )
         if figures.unanswered:
             text += (

@@ -80,6 +80,16 @@ class Negation:
     release: tuple[str, ...]
     requirement_before_without: frozenset[str]
     clause_breaks: tuple[str, ...]
+    # "not going to apply (service credits)": a negator, helpers, a verb of doing, a particle
+    verb_negators: tuple[str, ...] = ()
+    helpers: tuple[str, ...] = ()
+    verbs: tuple[str, ...] = ()
+    particles: tuple[str, ...] = ()
+
+    @property
+    def self_negative(self) -> frozenset[str]:
+        """Words that make a cue negative in itself ("not in scope"): no further negation."""
+        return self.near | self.requirement_before_without | frozenset(self.verb_negators)
 
 
 @dataclass(frozen=True)
@@ -135,6 +145,22 @@ def _dampener_regex(dampener: Dampener) -> re.Pattern[str]:
     return re.compile("|".join(parts))
 
 
+def _verb_negation_regex(negation: Negation) -> re.Pattern[str]:
+    """Matches words ending in a negated verb of doing: "not going to apply", "nobody is
+    talking about", "we won't be raising a". Never matches when a list is empty."""
+    if not (negation.verb_negators and negation.verbs):
+        return re.compile("(?!)")
+
+    def words(phrases: Iterable[str]) -> str:
+        return "(?:" + literal_regex(phrases) + ")"
+
+    helper = f"(?: {words(negation.helpers)}){{0,3}}" if negation.helpers else ""
+    particle = f"(?: {words(negation.particles)}){{0,2}}" if negation.particles else ""
+    return re.compile(
+        f"(?:^| ){words(negation.verb_negators)}{helper} {words(negation.verbs)}{particle}$"
+    )
+
+
 def _check_pattern(regex: str, where: str) -> None:
     try:
         compiled = re.compile(regex)
@@ -166,6 +192,7 @@ class CueSet:
         "negation",
         "regex",
         "release_regex",
+        "verb_negation_regex",
     )
 
     def __init__(self, spec: _Spec) -> None:
@@ -179,6 +206,7 @@ class CueSet:
         self.release_regex = re.compile(
             _START + "(?:" + literal_regex(spec.negation.release) + ")" + _END
         )
+        self.verb_negation_regex = _verb_negation_regex(spec.negation)
         breaks = literal_regex(spec.negation.clause_breaks)
         self.clause_break_regex = re.compile(
             r"[.,;:!?()\[\]\"\n]|" + _START + "(?:" + breaks + ")" + _END
@@ -335,6 +363,10 @@ def load_cues(data: Mapping[str, Any]) -> CueSet:
             word_key(w) for w in neg.get("requirement_before_without", ())
         ),
         clause_breaks=tuple(word_key(w) for w in neg.get("clause_breaks", ())),
+        **{
+            name: tuple(word_key(w) for w in neg.get(name, ()))
+            for name in ("verb_negators", "helpers", "verbs", "particles")
+        },
     )
     dampeners = tuple(
         Dampener(

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, select, text, update
+from sqlalchemy import and_, case, delete, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -130,6 +130,8 @@ def record_message(
         )
         if existing is not None:
             existing.score, existing.cue_kinds, existing.excerpt = assessment.score, kinds, excerpt
+            # formal now, perhaps after the other side already replied: ask the stored replies
+            existing.replied_at = _first_answer(session, existing) if assessment.is_formal else None
             return Recorded(relationship, config, existing.side, assessment, "edited")
     when = posted_at(message.ts)
     row = {
@@ -145,6 +147,8 @@ def record_message(
         "posted_at": when,
         "excerpt": excerpt,
     }
+    if assessment.is_formal:  # Slack may deliver a message late, after replies to it
+        row["replied_at"] = _first_answer(session, DriftSignal(**row))
     if not _insert_once(session, row):
         return Recorded(relationship, config, side, assessment, "duplicate")
     if side != UNKNOWN_SIDE:
@@ -168,8 +172,9 @@ def _insert_once(session: Session, row: dict[str, Any]) -> bool:
 def _mark_answered(
     session: Session, relationship_id: int, message: IncomingMessage, side: str, when: datetime
 ) -> None:
-    """A message from one side answers the other side's open formal messages: in a thread,
-    its parent; in the channel, every earlier open one."""
+    """A message from one side answers the other side's earlier open formal messages: in a
+    thread, its parent and the thread's earlier replies; in the channel, every earlier one
+    posted in the channel. (``_first_answer`` is the same rule, asked the other way round.)"""
     thread = message.thread_ts if message.thread_ts and message.thread_ts != message.ts else None
     where = [  # matches ix_drift_signals_open, so only open formal messages are visited
         DriftSignal.relationship_id == relationship_id,
@@ -178,23 +183,59 @@ def _mark_answered(
         DriftSignal.posted_at <= when,
         DriftSignal.side.notin_((side, UNKNOWN_SIDE)),
     ]
-    where.append(DriftSignal.message_ts == thread if thread else DriftSignal.thread_ts.is_(None))
+    where.append(
+        or_(DriftSignal.message_ts == thread, DriftSignal.thread_ts == thread)
+        if thread
+        else DriftSignal.thread_ts.is_(None)
+    )
     session.execute(
         update(DriftSignal).where(*where).values(replied_at=when),
         execution_options={"synchronize_session": False},  # no loaded rows to keep in step
     )
 
 
+def _first_answer(session: Session, signal: DriftSignal) -> datetime | None:
+    """When the other side first answered this message, among the replies stored now: in
+    its thread, or (for a message posted in the channel) later in the channel."""
+    if signal.side == UNKNOWN_SIDE:
+        return None
+    own_thread = DriftSignal.thread_ts == (signal.thread_ts or signal.message_ts)
+    return session.scalar(
+        select(func.min(DriftSignal.posted_at)).where(
+            DriftSignal.relationship_id == signal.relationship_id,
+            DriftSignal.channel_id == signal.channel_id,
+            DriftSignal.posted_at >= signal.posted_at,
+            DriftSignal.side.notin_((signal.side, UNKNOWN_SIDE)),
+            DriftSignal.message_ts != signal.message_ts,
+            own_thread if signal.thread_ts else or_(DriftSignal.thread_ts.is_(None), own_thread),
+        )
+    )
+
+
 def forget_message(session: Session, team_id: str, channel_id: str, ts: str) -> bool:
-    """A deleted message stops counting."""
-    result = session.execute(
-        delete(DriftSignal).where(
+    """A deleted message stops counting, as a message and as an answer: what it answered
+    is answered again only by the replies that remain."""
+    gone = session.execute(
+        delete(DriftSignal)
+        .where(
             DriftSignal.team_id == team_id,
             DriftSignal.channel_id == channel_id,
             DriftSignal.message_ts == ts,
         )
-    )
-    return bool(result.rowcount)
+        .returning(DriftSignal.relationship_id, DriftSignal.posted_at)
+    ).first()
+    if gone is None:
+        return False
+    answered = session.scalars(
+        select(DriftSignal).where(
+            DriftSignal.relationship_id == gone.relationship_id,
+            DriftSignal.channel_id == channel_id,
+            DriftSignal.replied_at == gone.posted_at,
+        )
+    ).all()
+    for signal in answered:
+        signal.replied_at = _first_answer(session, signal)
+    return True
 
 
 def channel_figures(

@@ -66,7 +66,7 @@ def observe(
         figures,
         settings,
         now,
-        cues=tuple(cue.describe() for cue in assessment.cues),
+        cues=tuple(assessment.describe()),  # grouped by kind
         cue_kinds=",".join(dict.fromkeys(cue.kind for cue in assessment.cues)),
         message_ts=message.ts if assessment.is_formal else None,
     )

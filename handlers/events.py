@@ -33,13 +33,25 @@ def incoming(team_id: str, channel_id: str, message: dict) -> IncomingMessage | 
     )
 
 
+def deleted_ts(event: dict) -> str | None:
+    """The ts of the message an event deletes, if it deletes one: a plain deletion, or a
+    thread parent with replies, which Slack replaces by a tombstone (an edit) instead."""
+    if event.get("subtype") == "message_deleted":
+        return event.get("deleted_ts", "")
+    changed = event.get("message") or {}
+    if event.get("subtype") == "message_changed" and changed.get("subtype") == "tombstone":
+        return changed.get("ts", "")
+    return None
+
+
 def register(app: App, services: Services) -> None:
     @app.event("message")
     def on_message(event: dict, body: dict, client: WebClient) -> None:
         team_id, channel_id = body["team_id"], event.get("channel", "")
-        if event.get("subtype") == "message_deleted":
+        gone = deleted_ts(event)
+        if gone is not None:
             with services.db.transaction() as session:
-                forget_message(session, team_id, channel_id, event.get("deleted_ts", ""))
+                forget_message(session, team_id, channel_id, gone)
             return
         edited = event.get("subtype") == "message_changed"
         message = incoming(team_id, channel_id, event["message"] if edited else event)

@@ -179,6 +179,48 @@ def test_negation_switches_a_cue_off(text):
     assert assess(text).score < DEFAULT_THRESHOLD
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "This is not out of scope, happy to help",
+        "It's definitely not outside the agreed scope, we'll do it",
+        "It was never out of scope",
+        "Honestly it's not scope creep, it's a bug fix",
+    ],
+)
+def test_a_negated_scope_dispute_does_not_fire(text):
+    result = assess(text)
+    assert result.score == 0
+    assert {c.kind for c in result.negated} == {"scope_dispute"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "That's not our responsibility.",
+        "No, this isn't in scope.",
+        "We won't accept out of scope work.",
+    ],
+)
+def test_a_scope_dispute_worded_as_a_negative_still_fires(text):
+    assert "scope_dispute" in kinds_of(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("We're not raising a change request for this", "change_request"),
+        ("Nobody is talking about service credits", "sla_penalty"),
+        ("We won't be applying service credits this month", "sla_penalty"),
+        ("No one's asking for a formal complaint", "escalation"),
+    ],
+)
+def test_a_negated_verb_before_a_cue_switches_it_off(text, kind):
+    result = assess(text)
+    assert result.score == 0
+    assert kind in {c.kind for c in result.negated}
+
+
 def test_negation_stops_at_the_end_of_a_clause():
     assert assess("No, that's a change request.").cues
     assert assess("Nothing to add. Please raise a change request.").is_formal

@@ -154,6 +154,12 @@ def test_classify_text_output_explains_negation_and_jokes():
     assert "softened: joking or celebrating" in out
 
 
+def test_classify_does_not_count_a_negated_scope_dispute():
+    record = json.loads(run(["--json", "This is not out of scope, happy to help"])[1])
+    assert (record["score"], record["cues"], record["formal"]) == (0.0, [], False)
+    assert "negated, not counted" in run(["This is not out of scope, happy to help"])[1]
+
+
 def test_classify_threshold_changes_what_counts_as_drift():
     message = "Can you put that in a CR please?"
     score = json.loads(run(["--json", message])[1])["score"]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
+from contextlib import closing
 
 import pytest
 from sqlalchemy import select
 
 from bot import relationships as rel
-from bot.drift_models import DriftCalming, DriftSignal
+from bot.drift_models import DriftAlert, DriftCalming, DriftSignal
 from bot.models import Side
 from bot.services import Services
 from scheduler.drift_jobs import alert_unanswered, purge_old_signals
@@ -74,6 +76,32 @@ def job_context(rapport) -> Services:
     return scheduler_services(rapport)
 
 
+def unanswered_alerts_now(rapport) -> int:
+    """Run the scheduler's unanswered-requests job once, as a scheduler process would."""
+    with closing(job_context(rapport)) as services:
+        return alert_unanswered(services)
+
+
+def decided_alerts(rapport) -> list[DriftAlert]:
+    """Alerts decided (before the acknowledgement), whether or not Slack has been called yet."""
+    with rapport.db.transaction() as session:
+        return list(session.scalars(select(DriftAlert)))
+
+
+def edit(rapport, user, ts, text, **delivery):
+    """Slack's message_changed event for a message someone edited."""
+    message = {"type": "message", "user": user, "text": text, "ts": ts}
+    event = {"type": "message", "subtype": "message_changed", "channel": "CSHARED"}
+    response = rapport.slack.event({**event, "message": message}, **delivery)
+    assert response.status == 200
+
+
+def delete(rapport, ts, **delivery):
+    """Slack's message_deleted event."""
+    event = {"type": "message", "subtype": "message_deleted", "channel": "CSHARED"}
+    assert rapport.slack.event({**event, "deleted_ts": ts}, **delivery).status == 200
+
+
 def test_message_is_scored_by_side_and_its_text_is_not_stored(rapport, watched):
     say(rapport, "UALICE", FORMAL[0])
     say(rapport, "UPRIYA", FRIENDLY[0])
@@ -94,31 +122,118 @@ def test_unwatched_channel_bots_and_joins_are_ignored(rapport, watched):
     assert signals(rapport) == []
 
 
-def test_duplicate_deliveries_and_retries_count_once(rapport, watched):
+def test_duplicate_deliveries_and_retries_count_once_and_alert_once(rapport, watched):
+    for text in FORMAL[:2]:
+        say(rapport, "UALICE", text)
     event = {
         "type": "message",
         "channel": "CSHARED",
         "user": "UALICE",
-        "text": FORMAL[0],
-        "ts": f"{rapport.clock.now().timestamp():.6f}",
+        "text": FORMAL[2],  # the third formal message: tips the formal-tone alert
+        "ts": f"{rapport.clock.now().timestamp() + 5:.6f}",
     }
     for retry in (None, 1, 2):
         assert rapport.slack.event(event, event_id="Ev0SAME", retry_num=retry).status == 200
-    assert len(signals(rapport)) == 1
+    assert len(signals(rapport)) == 3
+    assert [alert.kind for alert in decided_alerts(rapport)] == ["formal_tone"]
+    rapport.fake.wait_for("chat.postMessage")  # the one alert's background send is done
+    assert len(alert_posts(rapport)) == 1
 
 
 def test_an_edit_is_reassessed_and_a_deletion_drops_the_signal(rapport, watched):
     ts = say(rapport, "UALICE", FORMAL[1])
     assert signals(rapport)[0].score >= 0.5
-    edited = {"type": "message", "user": "UALICE", "text": FRIENDLY[1], "ts": ts}
-    rapport.slack.event(
-        {"type": "message", "subtype": "message_changed", "channel": "CSHARED", "message": edited}
-    )
+    edit(rapport, "UALICE", ts, FRIENDLY[1])
     assert signals(rapport)[0].score < 0.5
-    rapport.slack.event(
-        {"type": "message", "subtype": "message_deleted", "channel": "CSHARED", "deleted_ts": ts}
-    )
+    delete(rapport, ts)
     assert signals(rapport) == []
+
+
+def test_duplicate_edits_and_deletions_change_nothing_the_second_time(rapport, watched):
+    say(rapport, "UPRIYA", FRIENDLY[0])
+    for text in FORMAL[:2]:
+        say(rapport, "UALICE", text)
+    third = say(rapport, "UALICE", "see you thursday")
+    for retry in (None, 1):  # Slack retries the edit with the same event id
+        edit(rapport, "UALICE", third, FORMAL[2], event_id="Ev0EDIT", retry_num=retry)
+    assert [s.score >= 0.5 for s in signals(rapport)] == [False, True, True, True]
+    assert [alert.kind for alert in decided_alerts(rapport)] == ["formal_tone"]
+    rapport.fake.wait_for("chat.postMessage")
+    assert len(alert_posts(rapport)) == 1
+    for retry in (None, 1):
+        delete(rapport, third, event_id="Ev0DELETE", retry_num=retry)
+    assert len(signals(rapport)) == 3
+    assert third not in {s.message_ts for s in signals(rapport)}
+
+
+def test_deleting_a_thread_parent_with_replies_drops_its_signal(rapport, watched):
+    parent = say(rapport, "UALICE", FORMAL[1])
+    say(rapport, "UPRIYA", "on it", thread_ts=parent)
+    # A parent with replies isn't deleted outright: Slack leaves a tombstone in its place.
+    tombstone = {
+        "type": "message",
+        "subtype": "tombstone",
+        "user": "USLACKBOT",
+        "text": "This message was deleted.",
+        "hidden": True,
+        "ts": parent,
+        "thread_ts": parent,
+        "reply_count": 1,
+    }
+    changed = {"type": "message", "subtype": "message_changed", "channel": "CSHARED"}
+    assert rapport.slack.event({**changed, "message": tombstone, "hidden": True}).status == 200
+    remaining = {s.message_ts for s in signals(rapport)}
+    assert len(remaining) == 1 and parent not in remaining  # the reply still counts
+
+
+def test_a_deleted_reply_no_longer_answers_formal_requests(rapport, watched):
+    say(rapport, "UALICE", FORMAL[1])
+    say(rapport, "UALICE", FORMAL[2])
+    first = say(rapport, "UPRIYA", "let me check")
+    second = say(rapport, "UPRIYA", "checking with the team now")
+    delete(rapport, first)  # the second reply still answers both
+    rapport.clock.advance(hours=25)
+    assert unanswered_alerts_now(rapport) == 0
+    delete(rapport, second)  # now nothing from the provider side answers them
+    assert unanswered_alerts_now(rapport) == 1
+
+
+def test_a_message_edited_to_formal_after_the_other_side_replied_is_answered(rapport, watched):
+    printer = say(rapport, "UALICE", "can you look at the printer?")
+    badge = say(rapport, "UALICE", "and the badge reader too")
+    say(rapport, "UPRIYA", "on it, calling you now")
+    edit(rapport, "UALICE", printer, FORMAL[1])
+    edit(rapport, "UALICE", badge, FORMAL[2])
+    rapport.clock.advance(hours=25)
+    assert unanswered_alerts_now(rapport) == 0
+
+
+def test_a_formal_reply_in_a_thread_is_answered_by_the_next_reply_from_the_other_side(
+    rapport, watched
+):
+    for _ in range(2):
+        parent = say(rapport, "UALICE", "printer on floor 3 is jammed again")
+        say(rapport, "UPRIYA", FORMAL[0], thread_ts=parent)
+        say(rapport, "UALICE", "fair enough, let's talk at 2", thread_ts=parent)
+    rapport.clock.advance(hours=25)
+    assert unanswered_alerts_now(rapport) == 0
+
+
+def test_a_formal_message_delivered_after_the_reply_to_it_is_answered(rapport, watched):
+    start = rapport.clock.now().timestamp()
+    say(rapport, "UPRIYA", "we're on it, calling you now")  # posted after the two below
+    for n, text in enumerate(FORMAL[1:3]):  # Slack's retries deliver these late
+        late = {"type": "message", "channel": "CSHARED", "user": "UALICE", "text": text}
+        rapport.slack.event({**late, "ts": f"{start - 60 + n:.6f}"}, retry_num=1)
+    assert [s.score >= 0.5 for s in signals(rapport)] == [True, True, False]
+    rapport.clock.advance(hours=25)
+    assert unanswered_alerts_now(rapport) == 0
+
+
+def test_a_private_channel_is_watched_like_a_public_one(rapport, watched):
+    say(rapport, "UALICE", FORMAL[0], channel_type="group")
+    (signal,) = signals(rapport)
+    assert signal.side == "client" and signal.score >= 0.5
 
 
 def test_slack_connect_author_counts_for_their_organisation_and_strangers_are_unknown(
@@ -132,10 +247,59 @@ def test_slack_connect_author_counts_for_their_organisation_and_strangers_are_un
     assert [s.side for s in signals(rapport)] == ["provider", "unknown"]
 
 
-def test_a_40000_character_message_is_acknowledged_and_scored(rapport, watched):
-    say(rapport, "UALICE", ("Kindly note the attached notes. " * 1300)[:40_000])
+def test_slack_connect_message_in_the_envelope_slack_really_sends(rapport, watched):
+    with rapport.db.transaction() as session:
+        relationship = rel.get_relationship(session, "T0ACME", watched)
+        rel.map_organisation(session, relationship, "UALICE", "T0STELLAR", "Stellar", Side.PROVIDER)
+    ts = f"{rapport.clock.now().timestamp() + 3:.6f}"
+    event = {
+        "type": "message",
+        "channel": "CSHARED",
+        "channel_type": "group",
+        "user": "UEXTERNAL",
+        "text": FORMAL[0],
+        "ts": ts,
+        "team": "T0STELLAR",
+        "user_team": "T0STELLAR",
+        "source_team": "T0STELLAR",
+        "blocks": [],
+    }
+    envelope = {
+        "token": "legacy-verification-token",
+        "team_id": "T0ACME",
+        "context_team_id": "T0ACME",
+        "context_enterprise_id": None,
+        "api_app_id": "A0RAPPORT",
+        "event": event,
+        "type": "event_callback",
+        "event_id": "Ev0CONNECT",
+        "event_time": int(time.time()),
+        "authorizations": [
+            {"team_id": "T0ACME", "user_id": "UBOTRAPPORT", "is_bot": True, "enterprise_id": None}
+        ],
+        "is_ext_shared_channel": True,
+        "event_context": "4-eyJldCI6Im1lc3NhZ2UifQ",
+    }
+    assert rapport.slack.post(json.dumps(envelope), "application/json").status == 200
     (signal,) = signals(rapport)
-    assert 0.0 <= signal.score <= 1.0
+    assert (signal.message_ts, signal.author_id, signal.side) == (ts, "UEXTERNAL", "provider")
+    assert signal.score >= 0.5
+
+
+def test_a_40000_character_message_is_scored_to_its_last_line(rapport, watched):
+    opening = "Please be advised that as per clause 7.2 of the MSA the following applies.\n"
+    closing_line = "\nService credits will apply for every day of delay."
+    body = "Ticket 4411: reset the badge reader on floor 3 and note the time. " * 700
+    text = opening + body[: 40_000 - len(opening) - len(closing_line)] + closing_line
+    assert len(text) == 40_000
+    say(rapport, "UALICE", text)
+    (signal,) = signals(rapport)
+    assert signal.score >= 0.5
+    assert set(signal.cue_kinds.split(",")) == {
+        "formal_register",
+        "contract_reference",
+        "sla_penalty",  # from the very last line
+    }
 
 
 def test_formal_tone_alert_reaches_the_alerts_channel_once_with_figures_not_text(rapport, watched):
@@ -150,7 +314,11 @@ def test_formal_tone_alert_reaches_the_alerts_channel_once_with_figures_not_text
     body = json.dumps(alert.args["blocks"], ensure_ascii=False)
     assert "Formal tone rising in <#CSHARED>" in body
     assert "3 of the last 5 messages" in body and "up from 0" in body
-    assert 'SLA / penalty (\\"service credits\\")' in body  # the cues of the tipping message
+    # the cues of the tipping message, grouped by kind
+    assert (
+        'formal register (\\"hereby\\"), SLA / penalty (\\"SLA breach\\", \\"service credits\\")'
+        in body
+    )
     assert "https://slack.com/archives/CSHARED/p" in body
     for fragment in ("this request is out of scope.", "before any work starts", "March"):
         assert fragment not in body
@@ -164,6 +332,22 @@ def test_formal_tone_alert_reaches_the_alerts_channel_once_with_figures_not_text
     say(rapport, "UALICE", FORMAL[3])  # a little worse: still within the cooldown
     say(rapport, "UPRIYA", FRIENDLY[2])
     assert len(alert_posts(rapport)) == 1
+
+
+def test_formal_tone_that_fell_since_last_week_is_not_called_rising(rapport, watched):
+    for text in FORMAL:  # alerts at the third and (much worse) the fifth
+        say(rapport, "UALICE", text + " (last week)")
+    rapport.clock.advance(days=8)
+    for text in FORMAL[:3]:
+        say(rapport, "UALICE", text + " (this week)")
+    alerts = rapport.fake.wait_for(
+        "chat.postMessage", lambda c: "drift_acknowledge" in json.dumps(c.args.get("blocks")), 3
+    )
+    latest = max(alerts, key=lambda c: int(c.args["blocks"][-1]["elements"][1]["value"]))
+    body = json.dumps(latest.args["blocks"])
+    assert "Formal tone still high in <#CSHARED>" in body and "rising" not in body
+    assert "3 of the last 3 messages (7 days)" in body and "down from 5 the 7 days before" in body
+    assert "up from" not in body
 
 
 def test_much_worse_figures_alert_again_within_the_day(rapport, watched):
