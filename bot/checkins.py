@@ -127,11 +127,12 @@ def parse_command(text: str) -> CheckInCommand:
     if action in ("edit", "remove"):
         if not rest:
             raise usage(action, "Which check-in? Give its number from `/checkin list` or title.")
-        return CheckInCommand(action, ref=" ".join(rest))
+        return CheckInCommand(action, ref=mrkdwn.unescape(" ".join(rest)))
     if action == "skip":
         if len(rest) < 2:
             raise usage("skip", "Say which check-in and why, e.g. `/checkin skip 1 Bank holiday`.")
-        return CheckInCommand("skip", ref=rest[0], reason=" ".join(rest[1:])[:REASON_MAX])
+        reason = mrkdwn.unescape(" ".join(rest[1:]))[:REASON_MAX]
+        return CheckInCommand("skip", ref=mrkdwn.unescape(rest[0]), reason=reason)
     raise UsageError(
         f"I don't know `/checkin {mrkdwn.escape(tokens[0])}`. Try:\n"
         + "\n".join(f"• {line}" for line in USAGE.values())
@@ -144,7 +145,7 @@ def parse_add(tokens: list[str]) -> CheckInDraft:
             "Give the check-in a title in quotes, then when and who. For example:\n"
             + "\n".join(f"• {example}" for example in ADD_EXAMPLES)
         )
-    title = " ".join(tokens[0].split())
+    title = " ".join(mrkdwn.unescape(tokens[0]).split())
     if len(title) > TITLE_MAX:
         raise UsageError(f"Keep the title under {TITLE_MAX} characters.")
     people: list[str] = []
@@ -323,8 +324,8 @@ def _validate(
     title = " ".join(draft.title.split())
     if not title:
         errors["title"] = "Give the check-in a title."
-    elif len(title) > TITLE_MAX:
-        errors["title"] = f"Keep the title under {TITLE_MAX} characters."
+    elif problem := rel.length_problem(title, TITLE_MAX):
+        errors["title"] = problem
     else:
         clash = session.scalar(
             select(CheckIn.id).where(
@@ -348,11 +349,11 @@ def _validate(
             )
         )
         outside = [user for user in draft.participants if user not in members]
-        if outside:
+        if outside:  # no mentions: the modal shows its errors as plain text
+            who = "Someone you picked is" if len(outside) == 1 else f"{len(outside)} people are"
             errors["participants"] = (
-                f"{mrkdwn.people(outside)} {'is' if len(outside) == 1 else 'are'} not part of "
-                f"*{mrkdwn.escape(relationship.name)}*. An owner can add them with "
-                "`/rapport add @person client|provider`."
+                f"{who} not part of *{mrkdwn.escape(relationship.name)}*. An owner can add "
+                "them with `/rapport add @person client|provider`."
             )
     return errors
 

@@ -1,7 +1,8 @@
 """Parsing the text after ``/rapport`` into a ``RapportCommand``.
 
 The slash commands are registered with ``should_escape``, so people and channels picked
-from Slack's autocomplete arrive as ``<@U123|name>`` and ``<#C123|name>``. Anything that
+from Slack's autocomplete arrive as ``<@U123|name>`` and ``<#C123|name>``, and a typed ``&``,
+``<`` or ``>`` as ``&amp;``, ``&lt;`` or ``&gt;`` (names are decoded). Anything that
 doesn't parse raises ``UsageError`` with a message written for the person who typed it.
 """
 
@@ -98,7 +99,7 @@ def _take_channel(action: str, words: list[str]) -> str:
 
 
 def _rest_as_name(words: list[str]) -> str | None:
-    name = " ".join(words).strip()
+    name = mrkdwn.unescape(" ".join(words).strip())
     return name or None
 
 
@@ -158,7 +159,7 @@ def _drift_args(words: list[str]) -> tuple[str, ...]:
         if verb == "list":
             return ("words-list", *words[2:3])
         if verb in ("add", "remove") and len(words) >= 4:
-            return (f"words-{verb}", words[2], " ".join(words[3:]))
+            return (f"words-{verb}", words[2], mrkdwn.unescape(" ".join(words[3:])))
         raise _usage(
             "drift",
             "Say which kind of cue and which words, e.g. "

@@ -11,6 +11,7 @@ import re
 
 _BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
 _ZERO_WIDTH_SPACE = "\u200b"
+_BOLD = re.compile(r"\*(\S(?:[^*]*\S)?)\*")
 
 
 def escape(text: str) -> str:
@@ -21,6 +22,30 @@ def escape(text: str) -> str:
     """
     escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _BROADCAST.sub(lambda match: "@" + _ZERO_WIDTH_SPACE + match.group(1), escaped)
+
+
+def unescape(slack_text: str) -> str:
+    """Undo Slack's escaping of ``&``, ``<`` and ``>`` in text a person typed.
+
+    Slash commands registered with ``should_escape`` deliver ``R&D`` as ``R&amp;D``; names
+    and titles taken from them are decoded before they are stored or compared (and escaped
+    again, with ``escape``, when shown).
+
+    >>> unescape("R&amp;D &lt;team&gt; &amp;lt;")
+    'R&D <team> &lt;'
+    """
+    return slack_text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def plain(message: str) -> str:
+    """A safe-mrkdwn message as plain text, for modal field errors (Slack shows those
+    literally): ``*bold*`` loses its stars and entities are decoded. Write such messages
+    without mentions, which plain text can't show.
+
+    >>> plain("*R&amp;D* runs `cron 0 9 * * 1`")
+    'R&D runs `cron 0 9 * * 1`'
+    """
+    return unescape(_BOLD.sub(r"\1", message))
 
 
 def user(user_id: str) -> str:

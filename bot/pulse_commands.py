@@ -50,7 +50,8 @@ class PulseCommand:
 
 
 def _rest(words: list[str]) -> str | None:
-    return " ".join(words).strip() or None
+    """A name or question typed at the end, decoded from Slack's escaping."""
+    return mrkdwn.unescape(" ".join(words).strip()) or None
 
 
 def _looks_like_cadence(word: str) -> bool:

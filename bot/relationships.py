@@ -105,6 +105,16 @@ def name_key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
+def length_problem(name: str, limit: int = NAME_MAX) -> str | None:
+    """Why ``name`` won't fit, or None. Its case-folded key is stored too, and folding can
+    lengthen text ("ß" becomes "ss"), so the key must fit the column as well."""
+    if len(" ".join(name.split())) > limit:
+        return f"Keep it under {limit} characters."
+    if len(name_key(name)) > limit:
+        return f"Keep it under {limit} characters (letters such as ß count twice)."
+    return None
+
+
 def _named(session: Session, team_id: str, name: str) -> Relationship | None:
     return session.scalar(
         select(Relationship).where(
@@ -116,7 +126,10 @@ def _named(session: Session, team_id: str, name: str) -> Relationship | None:
 def validate_draft(
     session: Session, team_id: str, creator: str, draft: RelationshipDraft
 ) -> dict[str, str]:
-    """Problems with a draft, keyed by field name; empty when it can be created."""
+    """Problems with a draft, keyed by field name; empty when it can be created.
+
+    The messages are plain text without mentions: Slack shows modal field errors literally.
+    """
     errors: dict[str, str] = {}
     for field_name, value in (
         ("name", draft.name),
@@ -125,22 +138,29 @@ def validate_draft(
     ):
         if not value.strip():
             errors[field_name] = "This can't be empty."
-        elif len(value.strip()) > NAME_MAX:
-            errors[field_name] = f"Keep it under {NAME_MAX} characters."
+        elif problem := length_problem(value):
+            errors[field_name] = problem
     if "name" not in errors and _named(session, team_id, draft.name) is not None:
         errors["name"] = "A relationship with this name already exists here. Pick another name."
 
-    on_side = {
-        Side.CLIENT: set(draft.client_owners) | set(draft.client_members),
-        Side.PROVIDER: set(draft.provider_owners) | set(draft.provider_members),
+    fields = {
+        Side.CLIENT: {"client_members": draft.client_members, "client_owners": draft.client_owners},
+        Side.PROVIDER: {
+            "provider_members": draft.provider_members,
+            "provider_owners": draft.provider_owners,
+        },
     }
+    on_side = {side: set().union(*lists.values()) for side, lists in fields.items()}
     on_side[draft.creator_side].add(creator)
     both = on_side[Side.CLIENT] & on_side[Side.PROVIDER]
-    if both:
-        field_name = "provider_members" if both & set(draft.provider_members) else "provider_owners"
-        errors[field_name] = (
-            f"{mrkdwn.people(sorted(both))} can't be on both sides. Keep each person on one side."
-        )
+    if both:  # shown under the first list of the side the creator isn't on that holds them
+        other = Side.PROVIDER if draft.creator_side is Side.CLIENT else Side.CLIENT
+        field_name = next(name for name, users in fields[other].items() if both & set(users))
+        who = "Someone is" if len(both) == 1 else f"{len(both)} people are"
+        message = f"{who} on both the client and the provider side — pick each person once."
+        if creator in both:
+            message += f" You're on the {draft.creator_side.value} side, as you chose above."
+        errors[field_name] = message
     for side, owners, field_name in (
         (Side.CLIENT, draft.client_owners, "client_owners"),
         (Side.PROVIDER, draft.provider_owners, "provider_owners"),
@@ -158,8 +178,14 @@ def validate_draft(
         )
     ).all()
     if taken:
+        which, it = (
+            ("One of these channels is", "it")
+            if len(taken) == 1
+            else (f"{len(taken)} of these channels are", "them")
+        )
         errors["watched_channels"] = (
-            f"{', '.join(f'<#{c}>' for c in taken)} already belongs to another relationship."
+            f"{which} already watched for another relationship: leave {it} out, or "
+            f"unwatch {it} there first."
         )
     return errors
 

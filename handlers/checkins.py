@@ -85,8 +85,8 @@ def register(app: App, services: Services) -> None:
                     )  # fmt: skip
         except rel.RapportError as error:
             errors = {"title": str(error)}
-        if errors:  # modal errors are plain text: drop the mrkdwn emphasis
-            plain = {field: message.replace("*", "") for field, message in errors.items()}
+        if errors:  # modal errors are plain text: no emphasis, no entities
+            plain = {field: mrkdwn.plain(message) for field, message in errors.items()}
             ack(response_action="errors", errors=plain)
             return
         ack()
@@ -106,7 +106,7 @@ def register(app: App, services: Services) -> None:
                     session, body["team"]["id"], int(metadata), body["user"]["id"], note
                 )
         except rel.RapportError as error:
-            ack(response_action="errors", errors={"note": str(error)})
+            ack(response_action="errors", errors={"note": mrkdwn.plain(str(error))})
             return
         ack()
 

@@ -102,7 +102,7 @@ def _list(session: Session, call: Invocation) -> Reply:
 
 def _show(session: Session, call: Invocation) -> Reply:
     summary = rel.summarise(session, call.relationship(session))
-    return Reply(text=summary.name, blocks=blocks.summary_blocks(summary))
+    return Reply(text=mrkdwn.escape(summary.name), blocks=blocks.summary_blocks(summary))
 
 
 def _use(session: Session, call: Invocation) -> Reply:

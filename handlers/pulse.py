@@ -158,7 +158,7 @@ def register(app: App, services: Services) -> None:
                     services.clock.now(),
                 )
         except rel.RapportError as error:
-            ack(response_action="errors", errors={"comment": _plain(str(error))})
+            ack(response_action="errors", errors={"comment": mrkdwn.plain(str(error))})
             return
         ack()
         if meta.get("channel") and meta.get("ts"):
@@ -193,7 +193,7 @@ def register(app: App, services: Services) -> None:
                 )
                 name = relationship.name
         except (rel.RapportError, ValueError) as error:
-            ack(response_action="errors", errors={"score": _plain(str(error))})
+            ack(response_action="errors", errors={"score": mrkdwn.plain(str(error))})
             return
         ack(response_action="update", view=pulse_blocks.thanks_modal(name))
 
@@ -210,11 +210,6 @@ def _value(view: dict, block_id: str) -> str | None:
     if state.get("selected_option"):
         return state["selected_option"].get("value")
     return state.get("value")
-
-
-def _plain(message: str) -> str:
-    """Modal field errors are plain text: drop mrkdwn emphasis and entity escapes."""
-    return message.replace("*", "").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 # -------------------------------------------------------------------------- subcommands

@@ -108,7 +108,10 @@ def test_setup_rejects_empty_name_and_person_on_both_sides(rapport):
     body = rapport.slack.view_submission("relationship_setup", values).json()
     assert body["response_action"] == "errors"
     assert set(body["errors"]) == {"name", "provider_members"}
-    assert "<@UCARL>" in body["errors"]["provider_members"]
+    # modal errors are plain text: a mention would show as a raw id
+    assert body["errors"]["provider_members"] == (
+        "Someone is on both the client and the provider side — pick each person once."
+    )
 
 
 def test_setup_rejects_a_duplicate_name_case_insensitively(rapport):
@@ -127,7 +130,8 @@ def test_setup_rejects_a_channel_watched_by_another_relationship(rapport):
     body = rapport.slack.view_submission(
         "relationship_setup", setup_values(name="Second", channels=["CSHARED"])
     ).json()
-    assert "<#CSHARED>" in body["errors"]["watched_channels"]
+    assert body["errors"]["watched_channels"].startswith("One of these channels is already")
+    assert "<#" not in body["errors"]["watched_channels"]
     with rapport.db.transaction() as session:
         assert len(session.scalars(select(Relationship)).all()) == 1
 
