@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import signal
 import sys
@@ -25,6 +26,10 @@ from scheduler.leader import LeaderElection, lock_for
 from scheduler.runner import create_scheduler
 
 logger = logging.getLogger("rapport")
+
+# what opening DATABASE_URL can raise: SQLAlchemy's errors for a server that can't be reached
+# or refuses, ImportError for a driver that isn't installed (postgresql+psycopg2://, say)
+DATABASE_ERRORS = (SQLAlchemyError, ImportError)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,14 +64,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _migrate(settings: Settings) -> int:
-    engine = create_db_engine(settings.database_url)
+    engine = None
     try:
+        engine = create_db_engine(settings.database_url)
         migrate(engine)
-    except SQLAlchemyError as error:
+    except DATABASE_ERRORS as error:
         print(_database_problem(error), file=sys.stderr)
         return 1
     finally:
-        engine.dispose()
+        if engine is not None:
+            engine.dispose()
     logger.info("database is up to date")
     return 0
 
@@ -81,8 +88,8 @@ def _stop_on_sigterm() -> None:
 def _run(settings: Settings, role: str) -> int:
     """``run``: web and scheduler in one process; ``web`` or ``scheduler`` alone."""
     _stop_on_sigterm()  # first: a SIGTERM during start-up must stop cleanly too
-    engine = create_db_engine(settings.database_url)
     try:
+        engine = create_db_engine(settings.database_url)
         if role == "run":
             migrate(engine)
         elif pending_migrations(engine):
@@ -92,7 +99,7 @@ def _run(settings: Settings, role: str) -> int:
                 file=sys.stderr,
             )
             return 1
-    except SQLAlchemyError as error:
+    except DATABASE_ERRORS as error:
         print(_database_problem(error), file=sys.stderr)
         return 1
     db = Database(engine)
@@ -113,7 +120,7 @@ def _run(settings: Settings, role: str) -> int:
                 workspaces.mark_installed(session, team_id, services.clock.now())
         except IntegrityError:
             pass  # another process starting at the same moment recorded it
-    election = None
+    election, exit_code = None, 0
     if role in ("run", "scheduler"):
         election = LeaderElection(lock_for(engine), lambda: create_scheduler(services))
         election.step()
@@ -131,7 +138,7 @@ def _run(settings: Settings, role: str) -> int:
         else:
             if election is not None:
                 threading.Thread(target=election.run, name="scheduler", daemon=True).start()
-            _serve(settings, create_app(settings, services), db)
+            exit_code = _serve(settings, create_app(settings, services), db)
     except KeyboardInterrupt:
         pass
     finally:
@@ -140,22 +147,37 @@ def _run(settings: Settings, role: str) -> int:
         services.close()
         engine.dispose()
         logger.info("Rapport stopped")
-    return 0
+    return exit_code
 
 
-def _serve(settings: Settings, app: App, db: Database) -> None:
+def _serve(settings: Settings, app: App, db: Database) -> int:
+    """Serve until Ctrl-C or SIGTERM; the exit status (1 when the port can't be had)."""
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         logger.info("Rapport is running in Socket Mode")
         SocketModeHandler(app, settings.slack_app_token).start()
-    else:
+        return 0
+    try:
         server = create_http_server(RapportWsgi(app, db), "0.0.0.0", settings.port)
-        logger.info("Rapport is listening on port %s (POST /slack/events)", settings.port)
-        server.run()  # returns on Ctrl-C or SIGTERM
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            problem = f"Port {settings.port} is already in use: stop the other program or set PORT."
+        else:
+            problem = f"Rapport can't listen on port {settings.port} ({error.strerror}): set PORT."
+        print(problem, file=sys.stderr)
+        return 1
+    logger.info("Rapport is listening on port %s (POST /slack/events)", settings.port)
+    server.run()  # returns on Ctrl-C or SIGTERM
+    return 0
 
 
-def _database_problem(error: SQLAlchemyError) -> str:
+def _database_problem(error: Exception) -> str:
+    if isinstance(error, ImportError):
+        return (
+            f"Rapport can't use the database driver DATABASE_URL names ({error.name} isn't "
+            "installed). Use sqlite:///rapport.db or postgresql+psycopg://user:pw@host/db."
+        )
     return (
         f"Rapport couldn't prepare its database ({type(error).__name__}). "
         "Check DATABASE_URL and that the database server is running."

@@ -159,7 +159,7 @@ def load_settings(
     database_url = env.get("DATABASE_URL", DEFAULT_DATABASE_URL)
     try:
         backend = make_url(database_url).get_backend_name()
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that isn't a number
         backend = None
     if backend not in SUPPORTED_DATABASES:
         problems.append(

@@ -81,6 +81,47 @@ def test_migrate_with_unreachable_database_says_so(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    "database_url",
+    [
+        "postgresql+psycopg://rapport@no-such-host.invalid:5432/rapport",  # unknown host
+        "postgresql+psycopg2://rapport@127.0.0.1:5432/rapport",  # a driver not installed
+        "postgresql://rapport@127.0.0.1:notaport/rapport",  # no port number
+    ],
+)
+@pytest.mark.parametrize("command", ["run", "migrate"])
+def test_a_database_url_that_cant_be_used_is_explained(tmp_path, command, database_url):
+    result = run_rapport(
+        command,
+        cwd=tmp_path,
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET="abc",
+        DATABASE_URL=database_url,
+    )
+    assert result.returncode in (1, 2)  # 2: refused with the other settings problems
+    assert "DATABASE_URL" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_run_on_a_port_in_use_says_so(tmp_path, fake_slack):
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_rapport(
+            "run",
+            cwd=tmp_path,
+            SLACK_BOT_TOKEN="xoxb-test",
+            SLACK_SIGNING_SECRET="abc",
+            SLACK_API_URL=fake_slack.api_url,
+            PORT=str(port),
+        )
+    assert result.returncode == 1
+    assert f"Port {port} is already in use: stop the other program or set PORT." in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "Rapport stopped" in result.stderr  # the scheduler and Slack threads were stopped
+
+
 def test_run_serves_slack_and_health_then_stops_cleanly_on_sigterm(tmp_path, fake_slack):
     port = free_port()
     process = subprocess.Popen(
