@@ -42,6 +42,8 @@ def create_app(settings: Settings, services: Services) -> App:
         # services.defer(). So they run in the request thread and the response leaves as soon
         # as they return, instead of Bolt polling every 10 ms for an ack from another thread.
         process_before_response=True,
+        # Bolt copies this logger's level into its own: configure_logging keeps it at INFO+
+        logger=logging.getLogger("slack_bolt"),
     )
     handlers.commands.register(app, services)
     handlers.actions.register(app, services)

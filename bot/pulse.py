@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -47,6 +47,7 @@ COMMENT_MAX = 2000
 SCORES = range(1, 6)
 EARLIEST_ZONE = ZoneInfo("Etc/GMT-14")  # UTC+14, where a local time comes first
 LATEST_ZONE = ZoneInfo("Etc/GMT+12")  # UTC-12, where it comes last
+WIPED_SECRET = ""  # a closed round's secret (see forget_closed_round_secrets)
 
 
 class RoundClosed(RapportError):
@@ -126,10 +127,45 @@ def set_schedule(
             "Pulse schedules are weekly, every few weeks or monthly, e.g. "
             "`every 2 weeks on Tuesday at 10:00` or `monthly on the first Monday at 9:30`."
         )
-    settings = _editable_settings(session, relationship)
+    _start_cadence(_editable_settings(session, relationship), cadence, now)
+    session.flush()
+    return schedule(session, relationship)
+
+
+def _start_cadence(settings: PulseSettings, cadence: Cadence, now: datetime) -> None:
+    """A new cadence counts from today: no round before now, fortnights from this week."""
     settings.cadence = cadence.to_spec()
     settings.anchor = now.date()
     settings.not_before = now
+
+
+@dataclass(frozen=True)
+class ScheduleForm:
+    """What the schedule modal sets, already checked field by field."""
+
+    every_weeks: int | None  # 1 or 2; None for monthly
+    weekday: int  # 0 = Monday
+    at: time  # local wall-clock time
+    window_days: int
+
+
+def edit_schedule(
+    session: Session, relationship: Relationship, actor: str, form: ScheduleForm, now: datetime
+) -> Schedule:
+    """Save the schedule modal. The cadence restarts from today only if it changed, so
+    editing just the window keeps which fortnight rounds fall in; a monthly schedule keeps
+    its week of the month (the first, for one that wasn't monthly)."""
+    require_owner(session, relationship, actor)
+    settings = _editable_settings(session, relationship)
+    current = parse_cadence(settings.cadence)
+    if form.every_weeks is None:
+        nth = current.nth if current.kind == "monthly" else 1
+        cadence = Cadence("monthly", form.at, form.weekday, nth=nth)
+    else:
+        cadence = Cadence("weekly", form.at, form.weekday, interval_weeks=form.every_weeks)
+    if cadence.to_spec() != settings.cadence:
+        _start_cadence(settings, cadence, now)
+    settings.window_days = form.window_days
     session.flush()
     return schedule(session, relationship)
 
@@ -276,6 +312,22 @@ def respondent_token(secret: str, team_id: str, user_id: str) -> str:
     return hmac.new(secret.encode(), f"{team_id}:{user_id}".encode(), hashlib.sha256).hexdigest()
 
 
+def forget_closed_round_secrets(session: Session, now: datetime) -> int:
+    """Wipe the secret of every round that has closed; returns how many were wiped.
+
+    While a round is open its secret lets Rapport find a person's own answers (to change
+    them, or to remind only those who haven't answered). Once it closes nothing may link a
+    person to what they said: with the secret gone, HMAC(secret, team:user) can't be
+    recomputed from ``pulse_recipients.user_id``, by Rapport or by anyone holding the
+    database. Closed rounds take no answers, so the secret is never needed again.
+    """
+    return session.execute(
+        update(PulseRound)
+        .where(PulseRound.closes_at <= now, PulseRound.secret != WIPED_SECRET)
+        .values(secret=WIPED_SECRET)
+    ).rowcount
+
+
 def round_questions(pulse_round: PulseRound) -> list[tuple[int, str]]:
     return [(int(key), str(text)) for key, text in json.loads(pulse_round.questions)]
 
@@ -402,6 +454,11 @@ def open_round_now(
 ) -> PulseRound:
     """``/pulse send``: a round for everyone right away, unless one is already open."""
     require_owner(session, relationship, actor)
+    if settings_for(session, relationship).paused:
+        raise RapportError(
+            f"Pulse for *{mrkdwn.escape(relationship.name)}* is paused, so nobody would be "
+            "asked. `/pulse resume` first, then `/pulse send`."
+        )
     existing = current_round(session, relationship.id, now)
     if existing is not None:
         raise RapportError(
@@ -480,10 +537,17 @@ def _round_to_send(pulse_round: PulseRound, name: str) -> RoundToSend:
 
 
 def rounds_taking_answers(session: Session, now: datetime) -> list[RoundToSend]:
+    """Open rounds whose members are prompted and reminded: none of a paused relationship,
+    even a round ad-hoc feedback opened ahead (that feedback still counts)."""
     rows = session.execute(
         select(PulseRound, Relationship.name)
         .join(Relationship, Relationship.id == PulseRound.relationship_id)
-        .where(PulseRound.opens_at <= now, PulseRound.closes_at > now)
+        .outerjoin(PulseSettings, PulseSettings.relationship_id == PulseRound.relationship_id)
+        .where(
+            PulseRound.opens_at <= now,
+            PulseRound.closes_at > now,
+            or_(PulseSettings.paused.is_(None), PulseSettings.paused.is_(False)),
+        )
         .order_by(PulseRound.id)
     ).all()
     return [_round_to_send(pulse_round, name) for pulse_round, name in rows]
@@ -694,6 +758,7 @@ def _store_score(
 
     answer = existing()
     if answer is None:
+        side, role = _round_group(session, pulse_round.id, token, member)
         try:
             with session.begin_nested():
                 session.add(
@@ -702,8 +767,8 @@ def _store_score(
                         round_id=pulse_round.id,
                         question_key=question_key,
                         respondent=token,
-                        side=member.side,
-                        role=member.role,
+                        side=side,
+                        role=role,
                         score=score,
                     )
                 )
@@ -711,8 +776,27 @@ def _store_score(
         except IntegrityError:  # a double click raced us: replace instead
             answer = existing()
             assert answer is not None
-    answer.score, answer.side, answer.role = score, member.side, member.role
+    answer.score = score
     session.flush()
+
+
+def _round_group(session: Session, round_id: int, token: str, member: Member) -> tuple[Side, Role]:
+    """The side and role a respondent counts under for the whole round, fixed by their first
+    answer (the side by a comment, if that came first). Someone moved to another side or
+    role mid-round stays one person in one group, so no group looks bigger than it is."""
+    answered = session.execute(
+        select(PulseAnswer.side, PulseAnswer.role)
+        .where(PulseAnswer.round_id == round_id, PulseAnswer.respondent == token)
+        .limit(1)
+    ).first()
+    if answered is not None:
+        return answered.side, answered.role
+    commented = session.scalar(
+        select(PulseComment.side).where(
+            PulseComment.round_id == round_id, PulseComment.respondent == token
+        )
+    )
+    return commented or member.side, member.role
 
 
 def record_comment(
@@ -742,12 +826,12 @@ def _store_comment(
                 team_id=pulse_round.team_id,
                 round_id=pulse_round.id,
                 respondent=token,
-                side=member.side,
+                side=_round_group(session, pulse_round.id, token, member)[0],
                 text=text,
             )
         )
     else:
-        comment.text, comment.side = text, member.side
+        comment.text = text
     session.flush()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -10,13 +11,20 @@ from bot import mrkdwn
 from bot.blocks import Blocks, button, context, section
 from bot.models import Side
 from bot.pulse import RoundToSend, Schedule
-from bot.pulse_results import PulseAlert, PulseResults, RoundResult, SideFigures
+from bot.pulse_results import (
+    PulseAlert,
+    PulseResults,
+    QuestionFigures,
+    RoundResult,
+    SideFigures,
+)
 
 SCORE_LABELS = {1: "very poorly", 2: "poorly", 3: "okay", 4: "well", 5: "very well"}
 COMMENT_PROMPT = "What's one thing that would help?"
 FEEDBACK_CALLBACK = "pulse_feedback"
 COMMENT_CALLBACK = "pulse_comment"
 CATCH_UP_ACTION = "schedule_catch_up"  # handled by check-ins
+CHANGE_ANSWER_ACTION = "pulse_change_answer"
 SPARKS = "▁▂▃▄▅▆▇█"
 
 USAGE = """*Pulse: quick, anonymous feedback from both sides*
@@ -57,9 +65,13 @@ def prompt_text(pulse_round: RoundToSend) -> str:
 
 
 def prompt_blocks(
-    pulse_round: RoundToSend, scores: dict[int, int] | None = None, commented: bool = False
+    pulse_round: RoundToSend,
+    scores: dict[int, int] | None = None,
+    commented: bool = False,
+    changing: int | None = None,
 ) -> Blocks:
-    """The DM: each question with buttons 1–5, or the answer given with a thank-you."""
+    """The DM: each question with buttons 1–5; once answered, a thank-you showing the answer
+    and a "Change my answer" button, which brings the buttons back (``changing``)."""
     scores = scores or {}
     blocks: Blocks = [
         section(
@@ -69,20 +81,22 @@ def prompt_blocks(
     ]
     for key, question in pulse_round.questions:
         value = f"{pulse_round.round_id}:{key}"
-        if key in scores:
-            score = scores[key]
-            blocks.append(section(f"{mrkdwn.escape(question)}"))
+        score = scores.get(key)
+        if score is not None and key != changing:
             blocks.append(
-                context(
-                    f"✅ Thanks! You answered *{score} — {SCORE_LABELS[score]}*. "
-                    "Click again below to change it while the round is open."
-                )
+                {
+                    **section(
+                        f"{mrkdwn.escape(question)}\n✅ Thanks! You answered "
+                        f"*{score} — {SCORE_LABELS[score]}*."
+                    ),
+                    "accessory": button("Change my answer", CHANGE_ANSWER_ACTION, value),
+                }
             )
-            blocks.append(_score_buttons(value, chosen=score))
         else:
             blocks.append(section(f"*{mrkdwn.escape(question)}*"))
-            blocks.append(_score_buttons(value))
-    blocks.append(context("1 = very poorly · 2 = poorly · 3 = okay · 4 = well · 5 = very well"))
+            blocks.append(_score_buttons(value, chosen=score))
+    if len(scores) < len(pulse_round.questions) or changing is not None:
+        blocks.append(context("1 = very poorly · 2 = poorly · 3 = okay · 4 = well · 5 = very well"))
     comment = "Change your comment" if commented else "Add a comment"
     blocks.append(
         {
@@ -243,26 +257,50 @@ def questions_text(name: str, questions: list[tuple[int, str]]) -> str:
 # ------------------------------------------------------------------------------ results
 
 
-def sparkline(values: list[float | None]) -> str:
-    """One character per round on a 1–5 scale; a gap where a figure isn't shown."""
+def sparkline(values: list[float | None], low: float = 1.0, high: float = 5.0) -> str:
+    """One character per round on a ``low``–``high`` scale; a dot where a figure isn't shown."""
     chars = []
     for value in values:
         if value is None:
             chars.append("·")
         else:
-            index = round((min(max(value, 1.0), 5.0) - 1.0) / 4.0 * (len(SPARKS) - 1))
-            chars.append(SPARKS[index])
+            share = (min(max(value, low), high) - low) / (high - low)
+            chars.append(SPARKS[round(share * (len(SPARKS) - 1))])
     return "".join(chars)
 
 
-def _change(values: list[float | None]) -> str:
-    shown = [v for v in values if v is not None]
-    if len(values) < 2 or values[-1] is None or values[-2] is None:
+@dataclass(frozen=True)
+class TrendScale:
+    """How one kind of figure is drawn over the rounds and its latest change worded."""
+
+    low: float
+    high: float
+    steady: float  # a change smaller than this reads "steady"
+    up: str  # e.g. "↑ {:.1f}", formatted with the size of the change
+    down: str
+
+
+SCORE_TREND = TrendScale(1.0, 5.0, 0.05, "↑ {:.1f}", "↓ {:.1f}")
+RATE_TREND = TrendScale(0.0, 1.0, 0.005, "↑ {:.0%}", "↓ {:.0%}")
+GAP_TREND = TrendScale(0.0, 4.0, 0.05, "wider by {:.1f}", "narrower by {:.1f}")
+
+
+def trend(values: list[float | None], scale: TrendScale) -> str:
+    """`` `▃▅▇` ↑ 0.4``: a sparkline over the rounds and the change since the previous one
+    (when both are shown); empty for a single round."""
+    if len(values) < 2:
         return ""
+    line = f"  `{sparkline(values, scale.low, scale.high)}`"
+    if values[-1] is None or values[-2] is None:
+        return line
     delta = values[-1] - values[-2]
-    if abs(delta) < 0.05:
-        return " → steady"
-    return f" {'↑' if delta > 0 else '↓'} {abs(delta):.1f}" if shown else ""
+    if abs(delta) < scale.steady:
+        return line + " → steady"
+    return line + " " + (scale.up if delta > 0 else scale.down).format(abs(delta))
+
+
+def _size(gap: float | None) -> float | None:
+    return None if gap is None else abs(gap)
 
 
 NOT_ENOUGH = "_not enough answers yet_"
@@ -303,7 +341,8 @@ def results_blocks(found: PulseResults, is_owner: bool) -> Blocks:
     blocks.append(
         context(
             f"Anonymous: figures only for groups of {found.min_group} or more answers. "
-            "Scores 1 (very poorly) to 5 (very well)."
+            "Scores 1 (very poorly) to 5 (very well); trends over the last "
+            f"{len(found.trend)} rounds."
         )
     )
     return blocks
@@ -315,41 +354,53 @@ def unreachable_text(count: int) -> str:
 
 
 def _latest_blocks(
-    name: str, latest: RoundResult, trend: list[RoundResult], is_owner: bool
+    name: str, latest: RoundResult, trend_rounds: list[RoundResult], is_owner: bool
 ) -> Blocks:
     lines = [f"*Pulse for {name}* · round closed {when(latest.closes_at)}"]
     for side in Side:
         figures = latest.sides[side]
-        history = [r.sides[side].average for r in trend]
-        spark = f"  `{sparkline(history)}`{_change(history)}" if len(trend) > 1 else ""
+        averages = [r.sides[side].average for r in trend_rounds]
+        rates = [r.sides[side].response_rate for r in trend_rounds]
         lines.append(
-            f"*{side.value.capitalize()}*: {_figure(figures.average)}{spark} · {_rate(figures)}"
+            f"*{side.value.capitalize()}*: {_figure(figures.average)}"
+            f"{trend(averages, SCORE_TREND)} · {_rate(figures)}{trend(rates, RATE_TREND)}"
         )
         if is_owner:
-            if figures.frontline is None:
+            if figures.frontline is None or figures.managers is None:
                 lines.append("    front-line / managers: " + NOT_ENOUGH)
             else:
-                gap = figures.role_gap or 0.0
+                role_gaps = [_size(r.sides[side].role_gap) for r in trend_rounds]
                 lines.append(
                     f"    front-line *{figures.frontline:.1f}* / managers "
-                    f"*{figures.managers:.1f}* (gap {gap:+.1f})"
+                    f"*{figures.managers:.1f}* (gap {figures.role_gap:+.1f})"
+                    f"{trend(role_gaps, GAP_TREND)}"
                 )
-    gaps = [r.gap for r in trend]
     if latest.gap is None:
         lines.append("*Client–provider gap*: " + NOT_ENOUGH)
     else:
         higher = "client" if latest.gap > 0 else "provider"
-        spark = f"  `{sparkline([abs(g) + 1 if g is not None else None for g in gaps])}`"
         lines.append(
             f"*Client–provider gap*: *{abs(latest.gap):.1f}* "
             f"({'even' if abs(latest.gap) < 0.05 else f'{higher} side happier'})"
-            + (spark if len(trend) > 1 else "")
+            + trend([_size(r.gap) for r in trend_rounds], GAP_TREND)
         )
     blocks = [section("\n".join(lines))]
+    if latest.questions:
+        blocks.append(section(_questions_text(latest.questions)))
     if is_owner and latest.comments:
         quoted = "\n".join(f"> {mrkdwn.escape(text)}" for _, text in latest.comments)
         blocks.append(section(f"*Comments* (anonymous, in random order)\n{quoted}"[:2900]))
     return blocks
+
+
+def _questions_text(questions: list[QuestionFigures]) -> str:
+    lines = ["*By question* (client / provider)"]
+    for number, question in enumerate(questions, start=1):
+        client, provider = question.averages[Side.CLIENT], question.averages[Side.PROVIDER]
+        lines.append(
+            f"{number}. {mrkdwn.escape(question.text)}: {_figure(client)} / {_figure(provider)}"
+        )
+    return "\n".join(lines)[:2900]
 
 
 # ------------------------------------------------------------------------------- alerts

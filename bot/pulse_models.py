@@ -2,7 +2,9 @@
 
 Anonymity is a property of the schema: answers and comments carry a respondent *token*
 (HMAC of the person's id with the round's own secret), never a user id, so re-answering
-replaces an answer while no row links a person to what they said.
+replaces an answer while no row links a person to what they said. The secret is wiped when
+the round closes (``bot.pulse.forget_closed_round_secrets``), after which the token can't be
+recomputed from a recipient's id either.
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ class PulseRound(Base):
     opens_at: Mapped[datetime] = mapped_column(UTCDateTime())  # the earliest prompt
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
     questions: Mapped[str] = mapped_column(Text)  # JSON [[key, text], ...] asked this round
-    secret: Mapped[str] = mapped_column(String(64))  # keys the respondent tokens
+    secret: Mapped[str] = mapped_column(String(64))  # keys the respondent tokens; "" once closed
     reminder_before_hours: Mapped[int] = mapped_column(Integer, default=24)
     alerts_done: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

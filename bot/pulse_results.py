@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.models import Relationship, Role, Side
-from bot.pulse import current_round, settings_for
+from bot.pulse import current_round, round_questions, settings_for
 from bot.pulse_models import PulseAnswer, PulseComment, PulseRecipient, PulseRound, RecipientStatus
 
 TREND_ROUNDS = 8
@@ -44,11 +44,22 @@ class SideFigures:
 
 
 @dataclass(frozen=True)
+class QuestionFigures:
+    """One question's average per side, in a round that asks several. A side's figures are
+    shown for every question or for none: one hidden next to the others and the side's
+    average would give it away."""
+
+    text: str
+    averages: dict[Side, float | None]
+
+
+@dataclass(frozen=True)
 class RoundResult:
     round_id: int
     closes_at: datetime
     sides: dict[Side, SideFigures]
     comments: list[tuple[Side, str]] = field(default_factory=list)
+    questions: list[QuestionFigures] = field(default_factory=list)  # latest round only
 
     @property
     def gap(self) -> float | None:
@@ -99,7 +110,9 @@ def _suppressed(
 def round_results(
     session: Session, round_ids: list[int], min_group: int, with_comments: bool = False
 ) -> dict[int, RoundResult]:
-    """Suppressed figures for each round, from two grouped queries (plus comments)."""
+    """Suppressed figures for each round, from two grouped queries (plus comments). Each
+    respondent counts in one (side, role) group per round (``bot.pulse._round_group``), so
+    the groups' head counts add up to a side's."""
     if not round_ids:
         return {}
     min_group = max(2, min_group)
@@ -175,6 +188,37 @@ def _comments(
     return rows
 
 
+def question_figures(session: Session, round_id: int, min_group: int) -> list[QuestionFigures]:
+    """Per-question averages by side when the round asked more than one question."""
+    asked = round_questions(session.get(PulseRound, round_id))
+    if len(asked) < 2:
+        return []
+    groups = {
+        (key, side): (people, int(total) / count)
+        for key, side, people, total, count in session.execute(
+            select(
+                PulseAnswer.question_key,
+                PulseAnswer.side,
+                func.count(func.distinct(PulseAnswer.respondent)),
+                func.sum(PulseAnswer.score),
+                func.count(PulseAnswer.score),
+            )
+            .where(PulseAnswer.round_id == round_id)
+            .group_by(PulseAnswer.question_key, PulseAnswer.side)
+        )
+    }
+    shown = {
+        side: all(groups.get((key, side), (0, 0.0))[0] >= max(2, min_group) for key, _ in asked)
+        for side in Side
+    }
+    return [
+        QuestionFigures(
+            text, {side: groups[(key, side)][1] if shown[side] else None for side in Side}
+        )
+        for key, text in asked
+    ]
+
+
 def closed_round_ids(
     session: Session, relationship_id: int, now: datetime, limit: int | None = TREND_ROUNDS
 ) -> list[int]:
@@ -202,6 +246,7 @@ def results(
         latest = round_results(session, ids[-1:], settings.min_group, with_comments=is_owner)[
             ids[-1]
         ]
+        latest.questions.extend(question_figures(session, ids[-1], settings.min_group))
         trend[-1] = latest
     if not is_owner:
         trend = [_side_level(result) for result in trend]
@@ -260,7 +305,7 @@ def _side_level(result: RoundResult) -> RoundResult:
         side: SideFigures(f.side, f.recipients, f.respondents, f.average, None, None)
         for side, f in result.sides.items()
     }
-    return RoundResult(result.round_id, result.closes_at, sides)
+    return RoundResult(result.round_id, result.closes_at, sides, questions=result.questions)
 
 
 # ------------------------------------------------------------------------------- alerts

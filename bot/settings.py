@@ -21,6 +21,7 @@ DEFAULT_DATABASE_URL = "sqlite:///rapport.db"
 DEFAULT_SLACK_TIMEOUT_SECONDS = 10.0
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SUPPORTED_DATABASES = ("sqlite", "postgresql")
+QUIET_LIBRARIES = ("slack_sdk", "slack_bolt")  # never below INFO (see configure_logging)
 
 APP_SETTINGS_PAGE = "https://api.slack.com/apps"
 # The bot scopes in manifest.json; installs through /slack/install ask for these.
@@ -211,7 +212,10 @@ def _seconds(text: str | None, default: float) -> float | None:
 
 
 def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=getattr(logging, settings.log_level),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    """Log at ``LOG_LEVEL``, except slack-sdk and Bolt, kept at INFO or above: at DEBUG
+    they log whole request and response bodies, such as the thank-you that shows the
+    pulse answer a person just gave."""
+    level = getattr(logging, settings.log_level)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(max(level, logging.INFO))

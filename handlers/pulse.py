@@ -18,7 +18,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from bot import blocks, mrkdwn, pulse, pulse_blocks, pulse_results
+from bot import blocks, mrkdwn, pulse, pulse_blocks, pulse_results, pulse_schedule_modal
 from bot import relationships as rel
 from bot.cadence import CadenceError
 from bot.command_parser import UsageError
@@ -83,12 +83,12 @@ def register(app: App, services: Services) -> None:
     @app.action(re.compile(r"^pulse_answer_[1-5]$"))
     def answer(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
         score = int(action["action_id"].rsplit("_", 1)[1])
-        try:
-            round_id, question_key = (int(part) for part in action.get("value", "").split(":"))
-        except ValueError:
+        question = _round_and_question(action)
+        if question is None:
             ack()
             services.defer(respond, text=STALE_BUTTON, replace_original=False)
             return
+        round_id, question_key = question
         try:
             with services.db.transaction() as session:
                 mine = pulse.record_answer(
@@ -113,6 +113,37 @@ def register(app: App, services: Services) -> None:
                 ts=ts,
                 text=pulse_blocks.answered_text(mine.scores),
                 blocks=pulse_blocks.prompt_blocks(mine.round, mine.scores, mine.commented),
+            )
+
+    @app.action(pulse_blocks.CHANGE_ANSWER_ACTION)
+    def change_answer(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond):
+        """Bring one question's buttons back, while the round is open."""
+        question = _round_and_question(action)
+        if question is None:
+            ack()
+            services.defer(respond, text=STALE_BUTTON, replace_original=False)
+            return
+        round_id, question_key = question
+        try:
+            with services.db.transaction() as session:
+                mine = pulse.my_answers_if_open(
+                    session, body["team"]["id"], body["user"]["id"], round_id, services.clock.now()
+                )
+        except rel.RapportError as error:
+            ack()
+            services.defer(respond, text=str(error), replace_original=False)
+            return
+        ack()
+        channel, ts = _message_location(body)
+        if channel and ts:
+            services.defer(
+                client.chat_update,
+                channel=channel,
+                ts=ts,
+                text=pulse_blocks.prompt_text(mine.round),
+                blocks=pulse_blocks.prompt_blocks(
+                    mine.round, mine.scores, mine.commented, changing=question_key
+                ),
             )
 
     @app.action("pulse_comment")
@@ -170,6 +201,45 @@ def register(app: App, services: Services) -> None:
                 blocks=pulse_blocks.prompt_blocks(mine.round, mine.scores, mine.commented),
             )
 
+    @app.action(pulse_schedule_modal.EDIT_ACTION)
+    def edit_schedule(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond):
+        """Open the schedule modal, for owners only (the button can be replayed)."""
+        value = action.get("value", "")
+        try:
+            with services.db.transaction() as session:
+                relationship = rel.get_relationship(session, body["team"]["id"], int(value))
+                rel.require_owner(session, relationship, body["user"]["id"])
+                modal = pulse_schedule_modal.schedule_modal(
+                    relationship.id, relationship.name, pulse.schedule(session, relationship)
+                )
+        except (rel.RapportError, ValueError) as error:
+            ack()
+            message = str(error) if isinstance(error, rel.RapportError) else STALE_BUTTON
+            services.defer(respond, text=message, replace_original=False)
+            return
+        ack()
+        services.defer(client.views_open, trigger_id=body["trigger_id"], view=modal)
+
+    @app.view(pulse_schedule_modal.CALLBACK_ID)
+    def save_schedule(ack: Ack, body: dict, view: dict) -> None:
+        form, errors = pulse_schedule_modal.form_from_state(view["state"]["values"])
+        if form is None:
+            ack(response_action="errors", errors=errors)
+            return
+        try:
+            with services.db.transaction() as session:
+                relationship = rel.get_relationship(
+                    session, body["team"]["id"], int(view.get("private_metadata") or 0)
+                )
+                saved = pulse.edit_schedule(
+                    session, relationship, body["user"]["id"], form, services.clock.now()
+                )
+                name = relationship.name
+        except (rel.RapportError, ValueError) as error:
+            ack(response_action="errors", errors={"every": mrkdwn.plain(str(error))})
+            return
+        ack(response_action="update", view=pulse_schedule_modal.saved_modal(name, saved))
+
     @app.view(pulse_blocks.FEEDBACK_CALLBACK)
     def submit_feedback(ack: Ack, body: dict, view: dict) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
@@ -196,6 +266,15 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors={"score": mrkdwn.plain(str(error))})
             return
         ack(response_action="update", view=pulse_blocks.thanks_modal(name))
+
+
+def _round_and_question(action: dict) -> tuple[int, int] | None:
+    """A score or "Change my answer" button's ``round:question``; None when it's garbled."""
+    try:
+        round_id, question_key = (int(part) for part in action.get("value", "").split(":"))
+    except ValueError:
+        return None
+    return round_id, question_key
 
 
 def _message_location(body: dict) -> tuple[str | None, str | None]:
@@ -231,7 +310,13 @@ def _feedback(session: Session, call: PulseCall) -> PulseReply:
 def _schedule(session: Session, call: PulseCall) -> PulseReply:
     relationship = call.relationship(session)
     found = pulse.schedule(session, relationship)
-    return PulseReply(text=pulse_blocks.schedule_text(relationship.name, found))
+    text = pulse_blocks.schedule_text(relationship.name, found)
+    if not rel.is_owner(session, relationship, call.user_id):
+        return PulseReply(text=text)
+    return PulseReply(
+        text=text,
+        blocks=pulse_schedule_modal.schedule_blocks(relationship.id, relationship.name, found),
+    )
 
 
 def _set_schedule(session: Session, call: PulseCall) -> PulseReply:

@@ -21,7 +21,7 @@ from bot.pulse_models import RecipientStatus
 from bot.pulse_results import round_alerts
 from bot.services import Services
 from bot.slack_client import SlackClients
-from bot.user_timezones import user_timezone
+from bot.user_timezones import cached_timezones, known_timezone
 from scheduler.jobs import Job
 
 logger = logging.getLogger(__name__)
@@ -86,6 +86,7 @@ def run_pulse(services: Services, pacer: Pacer | None = None) -> PulseTick:
     tick = PulseTick()
     with db.transaction() as session:
         tick.opened = pulse.open_due_rounds(session, now)
+        pulse.forget_closed_round_secrets(session, now)
     send_alerts(db, slack, now, tick)
     with db.transaction() as session:
         rounds = pulse.rounds_taking_answers(session, now)
@@ -111,7 +112,11 @@ def send_prompts(
     tick: PulseTick,
     pacer: Pacer,
 ) -> None:
-    """Prompt every member whose local prompt time has come; record each outcome."""
+    """Prompt every member whose local prompt time has come; record each outcome.
+
+    Before the prompt time has come everywhere, each person's zone decides; someone whose
+    zone Slack couldn't give (and never gave) waits for a later tick rather than being
+    prompted at a guessed hour. Zone lookups share the prompts' pace."""
     with db.transaction() as session:
         people = pulse.unprompted_members(
             session, pulse_round.round_id, pulse_round.relationship_id
@@ -120,11 +125,17 @@ def send_prompts(
     if client is None:  # uninstalled: nobody there is prompted
         return
     everyone_due = pulse_round.day is None or now >= pulse_round.due_at(LATEST_ZONE)
+    zones = {}
+    if not everyone_due:
+        zones = cached_timezones(db, pulse_round.team_id, [p.user_id for p in people], now)
     text, blocks = pulse_blocks.prompt_text(pulse_round), pulse_blocks.prompt_blocks(pulse_round)
     for person in people:
         if not everyone_due:
-            tz = user_timezone(db, client, pulse_round.team_id, person.user_id, now)
-            if pulse_round.due_at(tz) > now:
+            tz = zones.get(person.user_id)
+            if tz is None:
+                pacer.wait()
+                tz = known_timezone(db, client, pulse_round.team_id, person.user_id, now)
+            if tz is None or pulse_round.due_at(tz) > now:
                 continue
         key = prompt_key(pulse_round.round_id, person.user_id)
         pacer.wait()

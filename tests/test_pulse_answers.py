@@ -7,7 +7,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.pulse_models import PulseAnswer, PulseComment
+from bot.pulse import respondent_token
+from bot.pulse_models import PulseAnswer, PulseComment, PulseRecipient
+from bot.schema import metadata
+from tests.fake_slack import TEAM_ID
 from tests.helpers import make_relationship
 from tests.pulse_helpers import (
     answer_value,
@@ -35,6 +38,21 @@ def _answers(db) -> list[PulseAnswer]:
         return list(session.scalars(select(PulseAnswer)))
 
 
+def _actions(blocks: list[dict]) -> list[str]:
+    """The action ids of every button in ``blocks``, accessories included, in order."""
+    elements = [[b["accessory"]] if "accessory" in b else b.get("elements", []) for b in blocks]
+    return [e["action_id"] for listed in elements for e in listed if "action_id" in e]
+
+
+def _change_answer(rapport, user: str, value: str):
+    return rapport.slack.block_action(
+        "pulse_change_answer",
+        value=value,
+        user=user,
+        container={"type": "message", "message_ts": "1700000001.000001", "channel_id": "DCARL"},
+    )
+
+
 def test_pulse_answer_replaces_buttons_with_thanks_and_a_re_answer_replaces_it(rapport):
     _round_sent(rapport)
     (prompt,) = prompts(rapport.fake, "UCARL")
@@ -42,13 +60,33 @@ def test_pulse_answer_replaces_buttons_with_thanks_and_a_re_answer_replaces_it(r
     assert click(rapport, "UCARL", 4, value).status == 200
     (update,) = rapport.fake.wait_for("chat.update")
     assert update.args["channel"] == "DCARL"
-    assert "You answered *4 — well*" in str(update.args["blocks"])
+    assert update.args["text"] == "Thanks! Your answer: 4 — well."
+    assert "Thanks! You answered *4 — well*" in str(update.args["blocks"])
+    assert _actions(update.args["blocks"]) == ["pulse_change_answer", "pulse_comment"]
     assert [a.score for a in _answers(rapport.db)] == [4]
 
+    assert _change_answer(rapport, "UCARL", value).status == 200
+    buttons = rapport.fake.wait_for("chat.update", count=2)[-1].args["blocks"]
+    assert _actions(buttons)[:5] == [f"pulse_answer_{n}" for n in range(1, 6)]
+    chosen = [e for b in buttons if b["type"] == "actions" for e in b["elements"] if e.get("style")]
+    assert [e["action_id"] for e in chosen] == ["pulse_answer_4"]
+
     click(rapport, "UCARL", 2, value)
-    second = rapport.fake.wait_for("chat.update", count=2)[-1]
-    assert "You answered *2 — poorly*" in str(second.args["blocks"])
+    third = rapport.fake.wait_for("chat.update", count=3)[-1]
+    assert "You answered *2 — poorly*" in str(third.args["blocks"])
     assert [a.score for a in _answers(rapport.db)] == [2]
+
+
+def test_pulse_change_my_answer_on_a_closed_round_says_it_closed(rapport):
+    _round_sent(rapport)
+    value = answer_value(prompts(rapport.fake, "UCARL")[0])
+    click(rapport, "UCARL", 4, value)
+    rapport.fake.wait_for("chat.update")
+    rapport.clock.advance(days=3, seconds=1)
+    _change_answer(rapport, "UCARL", value)
+    (reply,) = rapport.fake.wait_for("response_url")
+    assert "This round has closed" in reply.args["text"]
+    assert len(rapport.fake.calls_to("chat.update")) == 1  # the thank-you stays
 
 
 def test_pulse_answers_store_no_user_id(rapport):
@@ -62,6 +100,32 @@ def test_pulse_answers_store_no_user_id(rapport):
         row = " ".join(str(getattr(answer, c.key)) for c in PulseAnswer.__table__.columns)
         assert "UCARL" not in row and "UPAT" not in row
         assert len(answer.respondent) == 64
+
+
+def test_pulse_closed_round_keeps_nothing_that_links_a_recipient_to_an_answer(rapport):
+    _round_sent(rapport)
+    for user, score in (("UCARL", 4), ("UPAT", 3)):
+        click(rapport, user, score, answer_value(prompts(rapport.fake, user)[0]))
+    rapport.fake.wait_for("chat.update", count=2)
+    rapport.clock.advance(days=3, seconds=1)
+    with job_context(rapport) as context:
+        tick(context)  # the round has closed
+    with rapport.db.transaction() as session:
+        people = set(session.scalars(select(PulseRecipient.user_id)))
+        tokens = set(session.scalars(select(PulseAnswer.respondent)))
+        stored = {
+            value
+            for table in metadata.sorted_tables
+            for row in session.execute(table.select())
+            for value in row
+            if isinstance(value, str)
+        }
+    assert people == {"UALICE", "UCARL", "UPAT", "UPRIYA"} and len(tokens) == 2
+    # no stored value (the round's secret least of all) recomputes anyone's token
+    linked = {
+        user for user in people for key in stored if respondent_token(key, TEAM_ID, user) in tokens
+    }
+    assert linked == set()
 
 
 def test_pulse_click_on_a_closed_round_says_so_politely(rapport):

@@ -33,16 +33,22 @@ def _relationship(rapport, **kwargs) -> int:
     )
 
 
-def _round(rapport, scores: dict[str, int]) -> int:
-    """Open a round with /pulse send, prompt everyone, and have ``scores`` clicked."""
+def _round(rapport, scores: dict[str, int | tuple[int, ...]]) -> int:
+    """Open a round with /pulse send, prompt everyone, and have ``scores`` clicked: one
+    score, or one per question."""
     pulse(rapport, "send")
     with job_context(rapport) as context:
         tick(context)
     round_id = rounds(rapport.db)[-1].id
-    for user, score in scores.items():
-        (prompt,) = [p for p in prompts(rapport.fake, user) if f"{round_id}:" in answer_value(p)]
-        assert click(rapport, user, score, answer_value(prompt)).status == 200
+    for user, given in scores.items():
+        (prompt,) = _prompt(rapport, user, round_id)
+        for question, score in enumerate(given if isinstance(given, tuple) else (given,)):
+            assert click(rapport, user, score, answer_value(prompt, question)).status == 200
     return round_id
+
+
+def _prompt(rapport, user: str, round_id: int) -> list:
+    return [p for p in prompts(rapport.fake, user) if answer_value(p).startswith(f"{round_id}:")]
 
 
 def _close(rapport) -> None:
@@ -173,3 +179,54 @@ def test_pulse_alerts_go_to_owners_by_dm_without_an_alerts_channel(rapport):
         tick(context)
     sent = alerts(rapport.fake)
     assert sorted(c.args["channel"] for c in sent) == ["UALICE", "UALICE", "UPAT", "UPAT"]
+
+
+def test_pulse_person_moved_mid_round_counts_once_in_the_group_of_their_first_answer(rapport):
+    _relationship(rapport)
+    pulse(rapport, "questions add How is communication?")
+    round_id = _round(rapport, {"UC1": 1, "UC2": 1, "UP1": (4, 4), "UP2": (4, 4)})
+    # between their two answers an owner makes UC1 a manager and moves UC2 to the provider
+    assert "manager" in rapport.slack.command("add <@UC1> client manager", user="UALICE").text
+    assert "provider" in rapport.slack.command("add <@UC2> provider", user="UALICE").text
+    for user in ("UC1", "UC2"):
+        (prompt,) = _prompt(rapport, user, round_id)
+        assert click(rapport, user, 1, answer_value(prompt, 1)).status == 200
+    _close(rapport)
+    shown = _results(rapport, "UALICE")
+    # two client people and two provider people answered: no group of three to show
+    assert "*Client*: _not enough answers yet_ · 2 of 5 answered" in shown
+    assert "*Provider*: _not enough answers yet_ · 2 of 8 answered" in shown
+    assert "1.0" not in shown and "4.0" not in shown
+
+
+def test_pulse_results_trend_response_rates_role_gaps_and_questions(rapport):
+    _relationship(rapport, provider_owners=("UPAT", "UPO2", "UPO3"), provider_members=PROVIDER[:3])
+    pulse(rapport, "questions add How is communication?")
+    managers, frontline = ("UPAT", "UPO2", "UPO3"), PROVIDER[:3]
+    _round(
+        rapport,
+        {u: (4, 4) for u in ("UALICE", *CLIENT)}
+        | {u: (2, 2) for u in managers}
+        | {u: (5, 5) for u in frontline},
+    )
+    _close(rapport)
+    # round 2: three client people answer (one skips the second question); the provider's
+    # front-line and managers come closer
+    _round(
+        rapport,
+        {"UC1": (4, 5), "UC2": (4, 3), "UC3": 4}
+        | {u: (3, 2) for u in managers}
+        | {u: (4, 5) for u in frontline},
+    )
+    _close(rapport)
+    owner = _results(rapport, "UALICE")
+    assert "*Client*: *4.0*  `▆▆` → steady · 3 of 5 answered (60%)  `█▅` ↓ 40%" in owner
+    assert "6 of 6 answered (100%)  `██` → steady" in owner
+    assert "front-line *4.5* / managers *2.5* (gap +2.0)  `▆▅` narrower by 1.0" in owner
+    assert "*By question* (client / provider)" in owner
+    # the client's second question had two answers: neither client figure by question shows
+    first = "1. How well is the partnership working for you this week?"
+    assert f"{first}: _not enough answers yet_ / *3.5*" in owner
+    assert "2. How is communication?: _not enough answers yet_ / *3.5*" in owner
+    member = _results(rapport, "UC1")
+    assert "*By question*" in member and "front-line" not in member

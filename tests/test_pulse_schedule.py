@@ -3,11 +3,14 @@ run by hand with a fake clock, and the fake Slack recording every DM."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import delete, select
 
-from bot.pulse_models import PulseRecipient
+from bot.pulse_models import PulseAnswer, PulseRecipient
+from scheduler.pulse_jobs import Pacer, run_pulse
 from tests.helpers import make_relationship
-from tests.pulse_helpers import job_context, prompts, pulse, rounds, tick, utc
+from tests.pulse_helpers import job_context, prompts, pulse, reminders, rounds, tick, utc
 
 ZONES = {
     "UALICE": "America/New_York",
@@ -183,3 +186,168 @@ def test_pulse_send_opens_a_round_now_for_owners_only(rapport):
     sent = pulse(rapport, "send")
     assert "is open" in sent.text and "4 people" in sent.text
     assert "already open" in pulse(rapport, "send").text
+
+
+class CountingPacer(Pacer):
+    """Counts the paced calls instead of sleeping."""
+
+    def __init__(self) -> None:
+        super().__init__(0)
+        self.waits = 0
+
+    def wait(self) -> None:
+        self.waits += 1
+
+
+def test_pulse_waits_for_a_zone_slack_could_not_give_instead_of_guessing_utc(rapport):
+    for user in ZONES:
+        rapport.fake.add_user(user, tz="America/Los_Angeles")
+    make_relationship(rapport.db, rapport.clock)
+    pulse(rapport, "schedule weekly on Tuesday at 10:00")
+    rapport.fake.fail("users.info", "internal_error", times=None)
+    with job_context(rapport) as context:
+        rapport.clock.current = utc(2026, 3, 3, 10, 0)  # 02:00 in Los Angeles
+        tick(context)
+        assert prompts(rapport.fake) == []
+        rapport.fake.clear_faults()
+        rapport.clock.current = utc(2026, 3, 3, 17, 59)  # Los Angeles 09:59 (PST)
+        tick(context)
+        assert prompts(rapport.fake) == []
+        rapport.clock.current = utc(2026, 3, 3, 18, 0)  # Los Angeles 10:00
+        tick(context)
+    assert len(prompts(rapport.fake)) == 4
+
+
+def test_pulse_prompts_everyone_once_the_latest_zone_is_due_even_without_zones(rapport):
+    _people(rapport)
+    make_relationship(rapport.db, rapport.clock)
+    pulse(rapport, "schedule weekly on Tuesday at 10:00")
+    rapport.fake.fail("users.info", "internal_error", times=None)
+    with job_context(rapport) as context:
+        rapport.clock.current = utc(2026, 3, 3, 21, 59)
+        tick(context)
+        assert prompts(rapport.fake) == []
+        asked = len(rapport.fake.calls_to("users.info"))
+        rapport.clock.current = utc(2026, 3, 3, 22, 0)  # 10:00 at UTC-12: due everywhere
+        tick(context)
+    assert len(prompts(rapport.fake)) == 4
+    assert len(rapport.fake.calls_to("users.info")) == asked  # no zone needed any more
+
+
+def test_pulse_zone_lookups_are_paced_with_the_prompts_and_cached(rapport):
+    _people(rapport)
+    make_relationship(rapport.db, rapport.clock)
+    pulse(rapport, "schedule weekly on Tuesday at 10:00")
+    pacer = CountingPacer()
+    with job_context(rapport) as context:
+        rapport.clock.current = utc(2026, 3, 3, 4, 30)  # Kolkata 10:00
+        run_pulse(context, pacer)
+        assert len(rapport.fake.calls_to("users.info")) == 4
+        assert pacer.waits == 4 + len(prompts(rapport.fake)) == 5
+        rapport.clock.current = utc(2026, 3, 3, 10, 0)  # London 10:00
+        run_pulse(context, pacer)
+    assert len(rapport.fake.calls_to("users.info")) == 4  # the zones were cached
+    assert pacer.waits == 4 + len(prompts(rapport.fake)) == 7
+
+
+def test_pulse_pause_stops_a_round_ad_hoc_feedback_opened_but_keeps_the_feedback(rapport):
+    _people(rapport)
+    make_relationship(rapport.db, rapport.clock)
+    pulse(rapport, "", user="UCARL")
+    (opened,) = rapport.fake.wait_for("views.open")
+    rapport.slack.view_submission(
+        "pulse_feedback",
+        {"score": {"value": {"type": "radio_buttons", "selected_option": {"value": "3"}}}},
+        user="UCARL",
+        private_metadata=opened.args["view"]["private_metadata"],
+    )
+    (upcoming,) = rounds(rapport.db)  # Tuesday's round, opened ahead for the feedback
+    assert "paused" in pulse(rapport, "pause").text
+    assert "is paused" in pulse(rapport, "send").text
+    with job_context(rapport) as context:
+        for now in (utc(2026, 3, 3, 16, 0), upcoming.closes_at - timedelta(hours=1)):
+            rapport.clock.current = now
+            tick(context)
+    assert prompts(rapport.fake) == [] and reminders(rapport.fake) == []
+    with rapport.db.transaction() as session:
+        assert session.scalars(select(PulseAnswer.round_id)).all() == [upcoming.id]
+
+
+def _schedule_form(every: str | None, weekday: str | None, at: str | None, window: str) -> dict:
+    """The schedule modal's state as Slack submits it."""
+
+    def option(value: str | None) -> dict:
+        return {"selected_option": {"value": value} if value else None}
+
+    return {
+        "every": {"value": {"type": "static_select", **option(every)}},
+        "weekday": {"value": {"type": "static_select", **option(weekday)}},
+        "at": {"value": {"type": "timepicker", "selected_time": at}},
+        "window": {"value": {"type": "number_input", "value": window}},
+    }
+
+
+def test_pulse_schedule_modal_lets_owners_set_cadence_day_time_and_window(rapport):
+    relationship_id = make_relationship(rapport.db, rapport.clock)
+    assert "pulse_edit_schedule" not in pulse(rapport, "schedule", user="UCARL").body
+    shown = pulse(rapport, "schedule").json()
+    (button,) = shown["blocks"][-1]["elements"]
+    assert (button["text"]["text"], button["value"]) == ("Edit schedule", str(relationship_id))
+
+    rapport.slack.block_action("pulse_edit_schedule", value=button["value"], user="UCARL")
+    assert "Only owners" in rapport.fake.wait_for("response_url")[0].args["text"]
+    rapport.slack.block_action("pulse_edit_schedule", value=button["value"])
+    view = rapport.fake.wait_for("views.open")[0].args["view"]
+    fields = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    assert fields["every"]["initial_option"]["value"] == "every-2-weeks"
+    assert fields["weekday"]["initial_option"]["text"]["text"] == "Tuesday"
+    assert fields["at"]["initial_time"] == "10:00"
+    assert fields["window"]["initial_value"] == "3"
+
+    meta = view["private_metadata"]
+    refused = rapport.slack.view_submission(
+        "pulse_schedule", _schedule_form(None, None, None, "99"), private_metadata=meta
+    ).json()
+    assert refused["response_action"] == "errors"
+    assert set(refused["errors"]) == {"every", "weekday", "at", "window"}
+    assert "from 1 to 14" in refused["errors"]["window"]
+    assert not any(c in str(refused["errors"]) for c in "*<>`")  # plain text, no mentions
+    replayed = rapport.slack.view_submission(
+        "pulse_schedule",
+        _schedule_form("weekly", "3", "09:30", "5"),
+        user="UCARL",
+        private_metadata=meta,
+    ).json()
+    assert "Only owners of Acme ⇄ Stellar" in replayed["errors"]["every"]
+
+    saved = rapport.slack.view_submission(
+        "pulse_schedule", _schedule_form("weekly", "3", "09:30", "5"), private_metadata=meta
+    ).json()
+    assert saved["response_action"] == "update"
+    assert "weekly on Thursday at 09:30" in str(saved["view"]["blocks"])
+    now = pulse(rapport, "schedule", user="UCARL").text
+    assert "weekly on Thursday at 09:30" in now and "Next round: Thu 05 Mar 2026" in now
+    assert "Open for 5 days" in now
+
+
+def test_pulse_schedule_modal_monthly_keeps_the_week_and_window_alone_keeps_the_rhythm(rapport):
+    make_relationship(rapport.db, rapport.clock)
+    pulse(rapport, "schedule monthly on the last Friday at 16:00")
+    monthly = rapport.slack.view_submission(
+        "pulse_schedule", _schedule_form("monthly", "0", "09:00", "3"), private_metadata="1"
+    ).json()
+    assert "monthly on the last Monday at 09:00" in str(monthly["view"]["blocks"])
+    pulse(rapport, "schedule every 2 weeks on Tuesday at 10:00")  # Tue 3, 17, 31 March…
+    rapport.clock.current = utc(2026, 3, 9, 9, 0)  # a week on, only the window changes
+    rapport.slack.view_submission(
+        "pulse_schedule", _schedule_form("every-2-weeks", "1", "10:00", "4"), private_metadata="1"
+    )
+    with job_context(rapport) as context:
+        rapport.clock.current = utc(2026, 3, 10, 23, 0)
+        tick(context)
+        assert rounds(rapport.db) == []  # the fortnight didn't restart on 9 March
+        rapport.clock.current = utc(2026, 3, 17, 23, 0)
+        tick(context)
+    (opened,) = rounds(rapport.db)
+    assert opened.day.isoformat() == "2026-03-17"
+    assert opened.closes_at == utc(2026, 3, 21, 22, 0)  # 10:00 at UTC-12, plus 4 days
