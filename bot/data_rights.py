@@ -21,6 +21,8 @@ workspace only):
   answers stay in the anonymous results and can no longer be linked to anyone.
 - ``sent_messages``: the ledger rows of messages sent to them (``channel`` is their id, and
   so is part of the key) are deleted.
+- ``slack_installations.user_id`` (who installed Rapport through OAuth): ``FORGOTTEN``; the
+  installation and its bot token stay.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bot.checkin_models import CheckIn, CheckInParticipant, Occurrence, Rsvp
 from bot.drift_models import DriftAlert, DriftSignal
+from bot.installation_models import INSTALLATIONS
 from bot.models import (
     CurrentRelationship,
     Member,
@@ -125,6 +128,11 @@ def forget_person(session: Session, team_id: str, user_id: str) -> ForgetReport:
         _replace(session, DriftAlert, column, team_id, user_id)
     _replace(session, Occurrence, Occurrence.answered_by, team_id, user_id)
     _replace(session, Relationship, Relationship.created_by, team_id, user_id)
+    session.execute(
+        update(INSTALLATIONS)
+        .where(INSTALLATIONS.c.team_id == team_id, INSTALLATIONS.c.user_id == user_id)
+        .values(user_id=FORGOTTEN)
+    )
 
     def remove(model: Any, column: InstrumentedAttribute[Any]) -> int:
         return session.execute(

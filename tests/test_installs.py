@@ -29,6 +29,7 @@ from tests.helpers import make_relationship, scheduler_services
 from tests.pulse_helpers import prompts, pulse, tick
 from tests.slack_requests import SIGNING_SECRET, SlackRequests
 from tests.test_cli import free_port, wait_for_health
+from tests.test_data_rights import forget, rows_mentioning
 from tests.test_manifest import MANIFEST
 from tests.test_process_roles import Process
 
@@ -243,3 +244,12 @@ def test_rapport_run_with_client_credentials_serves_the_install_page(tmp_path, f
         assert fake_slack.calls_to("auth.test") == []  # no token of its own to check
     finally:
         assert server.stop() == 0
+
+
+def test_forget_me_forgets_who_installed_rapport_but_keeps_the_installation(multi):
+    install(multi, TEAM_ID, "Acme", "code-acme")  # the fake's installer is UINSTALLER
+    make_relationship(multi.db, multi.clock, creator="UINSTALLER")
+    assert rows_mentioning(multi, "UINSTALLER")
+    forget(multi, "UINSTALLER")
+    assert rows_mentioning(multi, "UINSTALLER") == []
+    assert bot_token(multi, TEAM_ID) is not None
