@@ -1,5 +1,5 @@
-"""Shared machinery for the HTTP benchmarks: a real ``rapport run`` process talking to the
-fake Slack, and load-generator processes sending signed requests to it."""
+"""Shared machinery for the HTTP benchmarks: real ``rapport`` processes talking to the fake
+Slack, and load-generator processes sending signed requests to them."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,8 +22,12 @@ from urllib.parse import urlsplit
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bot.app import DATABASE_DOWN, SORRY
 from tests.fake_slack import FakeSlack
 from tests.slack_requests import SIGNING_SECRET, sign
+
+# a 200 whose body is one of these is a failure the app apologised for, not a success
+ERROR_REPLIES = (SORRY.encode(), DATABASE_DOWN.encode())
 
 
 class ResponseUrls:
@@ -82,7 +86,7 @@ def client_loop(
         try:
             connection.request("POST", "/slack/events", body, signed_headers(body, content_type))
             response = connection.getresponse()
-            response.read()
+            body = response.read()
             status = response.status
         except (OSError, http.client.HTTPException) as error:
             errors.append(repr(error))
@@ -92,12 +96,14 @@ def client_loop(
         latencies.append(time.perf_counter() - started)
         if status != 200:
             errors.append(status)
+        elif any(reply in body for reply in ERROR_REPLIES):
+            errors.append(body.decode(errors="replace")[:200])
         n += 1
     connection.close()
 
 
 def _client_process(
-    url: str,
+    urls: Sequence[str],
     api_url: str,
     make_request: RequestMaker,
     first: int,
@@ -112,7 +118,7 @@ def _client_process(
         threading.Thread(
             target=client_loop,
             args=(
-                url,
+                urls[(first + i) % len(urls)],  # round-robin, as a load balancer would
                 make_request,
                 ResponseUrls(api_url),
                 first + i,
@@ -132,7 +138,7 @@ def _client_process(
 
 
 def load(
-    url: str,
+    url: str | Sequence[str],
     api_url: str,
     make_request: RequestMaker,
     *,
@@ -141,7 +147,9 @@ def load(
     seconds: float,
     interval: float,
 ) -> LoadResult:
-    """``clients`` concurrent clients spread over ``processes`` load-generator processes."""
+    """``clients`` concurrent clients spread over ``processes`` load-generator processes;
+    given several URLs, clients take turns between them, as behind a load balancer."""
+    urls = [url] if isinstance(url, str) else list(url)
     per_process = [clients // processes] * processes
     per_process[0] += clients - sum(per_process)
     started = time.monotonic()
@@ -149,7 +157,7 @@ def load(
         futures = [
             pool.submit(
                 _client_process,
-                url,
+                urls,
                 api_url,
                 make_request,
                 sum(per_process[:i]),
@@ -194,12 +202,36 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@contextmanager
-def rapport_process(fake: FakeSlack, database_url: str, workdir: str) -> Iterator[str]:
-    """A real ``rapport run`` on a free port; yields its base URL, stops it on exit."""
+@dataclass
+class RapportProcess:
+    role: str  # "run", "web" or "scheduler"
+    popen: subprocess.Popen
+    url: str | None  # None for a scheduler, which serves nothing
+
+    def rss_mib(self) -> float:
+        """Resident memory now, from /proc (Linux)."""
+        status = Path(f"/proc/{self.popen.pid}/status").read_text()
+        kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))
+        return int(kib) / 1024
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU time used so far, from /proc (Linux)."""
+        fields = Path(f"/proc/{self.popen.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        self.popen.terminate()
+        self.popen.wait(timeout=60)
+
+
+def start_rapport(
+    role: str, fake: FakeSlack, database_url: str, workdir: str, log=subprocess.DEVNULL, **env
+) -> RapportProcess:
+    """A real ``rapport <role>`` talking to ``fake``; one that serves HTTP gets a free port
+    and is waited for until healthy. ``log`` takes its stderr; ``env`` adds settings."""
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"],
+    popen = subprocess.Popen(
+        [sys.executable, "-m", "bot", role],
         cwd=workdir,
         env={
             **os.environ,
@@ -210,21 +242,31 @@ def rapport_process(fake: FakeSlack, database_url: str, workdir: str) -> Iterato
             "DATABASE_URL": database_url,
             "PORT": str(port),
             "LOG_LEVEL": "ERROR",
+            **env,
         },
-        stderr=subprocess.DEVNULL,
+        stderr=log,
     )
-    url = f"http://127.0.0.1:{port}"
+    process = RapportProcess(
+        role, popen, None if role == "scheduler" else f"http://127.0.0.1:{port}"
+    )
+    deadline = time.monotonic() + 60
+    while process.url is not None:
+        try:
+            with urllib.request.urlopen(f"{process.url}/healthz", timeout=2):
+                break
+        except OSError:
+            if time.monotonic() > deadline or popen.poll() is not None:
+                process.stop()
+                raise SystemExit(f"rapport {role} never became healthy") from None
+            time.sleep(0.2)
+    return process
+
+
+@contextmanager
+def rapport_process(fake: FakeSlack, database_url: str, workdir: str) -> Iterator[str]:
+    """A real ``rapport run`` on a free port; yields its base URL, stops it on exit."""
+    process = start_rapport("run", fake, database_url, workdir)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit("rapport run never became healthy") from None
-                time.sleep(0.2)
-        yield url
+        yield process.url
     finally:
-        server.terminate()
-        server.wait(timeout=60)
+        process.stop()

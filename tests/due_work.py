@@ -27,8 +27,6 @@ from bot.pulse_models import RecipientStatus
 from tests.fake_slack import TEAM_ID, Call, FakeSlack
 from tests.helpers import make_relationship
 
-CLIENT_OWNER, PROVIDER_OWNER = "UOWNERC", "UOWNERP"
-
 
 @dataclass(frozen=True)
 class DueWork:
@@ -54,40 +52,45 @@ class _FixedClock:
         return self._now
 
 
-def seed_due_work(db: Database, clock: Clock, members: int, fake: FakeSlack | None = None):
-    """One relationship of ``members`` people (owners included) with everything due."""
+def seed_due_work(
+    db: Database, clock: Clock, members: int, fake: FakeSlack | None = None, batch: int = 0
+) -> DueWork:
+    """One relationship of ``members`` people (owners included) with everything due; each
+    ``batch`` has its own relationship and people."""
     now = clock.now()
-    others = [f"UM{n:04d}" for n in range(members - 2)]
+    client_owner, provider_owner = f"UOWNC{batch:03d}", f"UOWNP{batch:03d}"
+    others = [f"UM{batch:03d}{n:04d}" for n in range(members - 2)]
     relationship_id = make_relationship(
         db,
         _FixedClock(now - timedelta(days=11)),  # older than its rounds
-        "Due Work",
-        creator=CLIENT_OWNER,
+        f"Due Work {batch}",
+        creator=client_owner,
         client_members=tuple(others[::2]),
-        provider_owners=(PROVIDER_OWNER,),
+        provider_owners=(provider_owner,),
         provider_members=tuple(others[1::2]),
     )
-    everyone = (CLIENT_OWNER, PROVIDER_OWNER, *others)
-    participants = (CLIENT_OWNER, PROVIDER_OWNER, *others[:2])
+    everyone = (client_owner, provider_owner, *others)
+    participants = (client_owner, provider_owner, *others[:2])
     start = (now + timedelta(minutes=10)).replace(second=0, microsecond=0)
     with db.transaction() as session:
         relationship = rel.get_relationship(session, TEAM_ID, relationship_id)
-        pulse.set_paused(session, relationship, CLIENT_OWNER, True, now)  # no scheduled rounds
-        closed = pulse.open_round_now(session, relationship, CLIENT_OWNER, now - timedelta(days=10))
+        quiet = f"weekly on {now - timedelta(days=2):%A} at 12:00"  # no scheduled round soon
+        pulse.set_schedule(session, relationship, client_owner, quiet, now)
+        closed = pulse.open_round_now(session, relationship, client_owner, now - timedelta(days=10))
         for person in pulse.unprompted_members(session, closed.id, relationship_id):
             pulse.mark_prompt(session, TEAM_ID, closed.id, person, RecipientStatus.SENT, None)
-        pulse.open_round_now(session, relationship, CLIENT_OWNER, now - timedelta(days=2.5))
+        pulse.open_round_now(session, relationship, client_owner, now - timedelta(days=2.5))
         draft = checkins.CheckInDraft(
             title="Steering",
             cadence=parse_cadence(f"weekly {start:%a} {start:%H:%M}".lower()),
             participants=participants,
             tz="UTC",
         )
-        checkins.create_checkin(session, relationship, CLIENT_OWNER, draft, "UTC", now)
+        checkins.create_checkin(session, relationship, client_owner, draft, "UTC", now)
     if fake is not None:
         for user in everyone:
             fake.add_user(user, tz="UTC")
-    return DueWork(everyone, (CLIENT_OWNER, PROVIDER_OWNER), participants)
+    return DueWork(everyone, (client_owner, provider_owner), participants)
 
 
 def _action_ids(call: Call) -> set[str]:
