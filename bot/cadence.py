@@ -23,13 +23,14 @@ Conventions
 from __future__ import annotations
 
 import calendar
+import contextlib
 import difflib
 import functools
 import re
 import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import MAXYEAR, UTC, date, datetime, time, timedelta, tzinfo
 
 from apscheduler.triggers.cron import CronTrigger
 
@@ -703,7 +704,7 @@ def _scheduled_days(cadence: Cadence, start: date, anchor: date) -> Iterator[dat
             yield day
             day += step
     year, month = start.year, start.month
-    while True:
+    while year <= MAXYEAR:
         day = _nth_weekday(year, month, cadence.weekday, cadence.nth)
         if day >= start:
             yield day
@@ -718,9 +719,17 @@ def _is_repeated_wall_time(local: datetime) -> bool:
 def _iter_occurrences(
     cadence: Cadence, tz: tzinfo, after: datetime, anchor: date
 ) -> Iterator[tuple[date, datetime]]:
-    """(local date, UTC instant) of each occurrence strictly after `after`, in order."""
+    """(local date, UTC instant) of each occurrence strictly after `after`, in order; the
+    calendar's end (year 9999) ends the series rather than overflowing."""
     after_utc = _require_aware(after, "after")
     anchor = _anchor_date(anchor, tz)
+    with contextlib.suppress(OverflowError):
+        yield from _occurrences_from(cadence, tz, after_utc, anchor)
+
+
+def _occurrences_from(
+    cadence: Cadence, tz: tzinfo, after_utc: datetime, anchor: date
+) -> Iterator[tuple[date, datetime]]:
     if cadence.kind == "cron":
         current = max(after_utc, local_instant(anchor, time(0), tz) - timedelta(microseconds=1))
         while (fire := _cron_next(cadence.cron, tz, current)) is not None:
@@ -788,12 +797,14 @@ def typical_interval(cadence: Cadence) -> timedelta:
     """The usual gap between occurrences, for "cadence stretched" lapse checks.
 
     weekly: 7 days x interval; monthly: 30 days; cron: the gap between its first two fire
-    times after Monday 2024-01-01 00:00 UTC (evaluated in UTC).
+    times from Monday 2024-01-01 00:00 UTC on (evaluated in UTC). Both fall on one day if
+    the expression fires more than once a day, so that shows as a gap under a day.
     """
     if cadence.kind == "weekly":
         return timedelta(weeks=cadence.interval_weeks)
     if cadence.kind == "monthly":
         return timedelta(days=30)
-    fires = _iter_occurrences(cadence, UTC, _CRON_REFERENCE, _CRON_REFERENCE.date())
+    start = _CRON_REFERENCE - timedelta(microseconds=1)  # a fire at the reference counts
+    fires = _iter_occurrences(cadence, UTC, start, _CRON_REFERENCE.date())
     (_, first), (_, second) = next(fires), next(fires)
     return second - first

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,10 +38,17 @@ def when(instant: datetime, tz: str) -> str:
 
 def created_text(view: CheckInView, viewer_tz: str | None = None) -> str:
     tz = viewer_tz or view.tz
-    first = f" First one: {when(view.next_start, tz)}." if view.next_start else ""
+    upcoming = f" Next one: {when(view.next_start, tz)}." if view.next_start else ""
+    if view.next_skipped_reason:
+        upcoming += f" It stays skipped: {mrkdwn.escape(view.next_skipped_reason)}."
+    if view.lifted_skip:
+        upcoming += (
+            f" The skip of {when(view.lifted_skip, tz)} no longer applies: the new schedule "
+            "moved it. `/checkin skip` skips the next one again."
+        )
     return (
         f"Check-in *{mrkdwn.escape(view.title)}* saved: {mrkdwn.escape(view.schedule)}, "
-        f"with {mrkdwn.people(view.participants)}.{first} "
+        f"with {mrkdwn.people(view.participants)}.{upcoming} "
         f"I'll remind everyone {reminders_text(view.reminders)} before."
     )
 
@@ -109,27 +117,35 @@ def history_blocks(report: History) -> Blocks:
     return blocks
 
 
-def _in(minutes: int) -> str:
-    if minutes % 1440 == 0:
-        days = minutes // 1440
-        return "tomorrow" if days == 1 else f"in {days} days"
-    if minutes % 60 == 0:
-        return f"in {minutes // 60} hour{'s' if minutes != 60 else ''}"
-    return f"in {minutes} minutes"
+def starts_in(start: datetime, now: datetime, tz: str) -> str:
+    """How soon ``start`` is from ``now``, on the clock and calendar of ``tz``: "in 15
+    minutes, at 10:00 (Tue 3 Mar, Europe/London)", "today at 10:00 (…)", "tomorrow at
+    10:00 (…)", "in 6 days, at 10:00 (…)". Counted from the time actually left, so a
+    reminder sent late never says "tomorrow" an hour before."""
+    local, today = start.astimezone(ZoneInfo(tz)), now.astimezone(ZoneInfo(tz)).date()
+    minutes = math.ceil((start - now).total_seconds() / 60)
+    days = (local.date() - today).days
+    if minutes < 60:
+        relative = f"in {minutes} minute{'s' if minutes != 1 else ''},"
+    elif days == 0:
+        relative = "today"
+    elif days == 1:
+        relative = "tomorrow"
+    else:
+        relative = f"in {days} days,"
+    return f"{relative} at {local:%H:%M} ({local:%a} {local.day} {local:%b}, {tz})"
 
 
 def reminder_message(reminder: Reminder, tz: str) -> tuple[str, Blocks]:
     facts = reminder.facts
     title = mrkdwn.escape(facts.title)
-    text = f"Reminder: {facts.title} {_in(reminder.offset_minutes)}, {when(facts.starts_at, tz)}"
+    soon = starts_in(facts.starts_at, reminder.now, tz)
+    text = f"Reminder: {facts.title} {soon}"
     coming = f"Coming: {mrkdwn.people(reminder.coming)}" if reminder.coming else "No answers yet"
     if reminder.not_coming:
         coming += f" · can't make it: {mrkdwn.people(reminder.not_coming)}"
     blocks: Blocks = [
-        section(
-            f"🗓️ *{title}* {_in(reminder.offset_minutes)}: *{when(facts.starts_at, tz)}*\n"
-            f"With {mrkdwn.people(facts.participants)}"
-        ),
+        section(f"🗓️ *{title}* {soon}\nWith {mrkdwn.people(facts.participants)}"),
         context(coming),
         {
             "type": "actions",
@@ -185,7 +201,7 @@ def lapse_message(lapse: Lapse) -> tuple[str, Blocks]:
             "type": "actions",
             "elements": [
                 button(
-                    "Schedule a catch-up",
+                    "Schedule an informal catch-up",
                     "schedule_catch_up",
                     str(lapse.relationship_id),
                     "primary",

@@ -1,4 +1,4 @@
-"""The check-in modal (``/checkin new``, ``/checkin edit``, "Schedule a catch-up") and
+"""The check-in modal (``/checkin new``, ``/checkin edit``, "Schedule an informal catch-up") and
 the note modal after a follow-up answer."""
 
 from __future__ import annotations

@@ -12,6 +12,13 @@ Missed-while-down policy (the bot was stopped, or a tick was late):
   older ones are dropped and the occurrence stays "unknown".
 * Occurrences that fell entirely in the outage are still planned one after another (so
   history shows them, as unknown) but none of their reminders or follow-ups are sent.
+* An occurrence whose follow-up was never asked (its ledger row is missing) was missed
+  while Rapport was down: it counts neither towards "skipped or unconfirmed N times in a
+  row" nor towards "nothing held for M weeks" (those weeks count from its start).
+* A lapse check waits until the follow-up has been out for ``LAPSE_GRACE``, so a late
+  "Held" still counts. Lapse checks that came due while Rapport was down give at most one
+  "in a row" alert per relationship: once one fires, the relationship's other overdue
+  checks are dropped and their check-ins' next lapse checks report a lapse that goes on.
 * Every send goes through ``bot.outbox.send_once`` with a unique key, so a restart, a
   repeated tick or a second process never sends the same message twice.
 """
@@ -21,18 +28,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import String, cast, delete, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from bot.cadence import parse_cadence
 from bot.checkin_models import CheckIn, CheckInTask, Occurrence, Outcome, Rsvp, TaskKind
-from bot.checkins import OccurrenceFacts, occurrence_facts, plan_next, recent_outcomes
-from bot.models import Member, Role
+from bot.checkins import (
+    FOLLOW_UP_STALE,
+    LAPSE_GRACE,
+    OccurrenceFacts,
+    occurrence_facts,
+    plan_next,
+    recent_outcomes,
+)
+from bot.models import Member, Role, SentMessage
 from bot.relationships import alert_recipients, get_relationship
 
 DUE_BATCH = 200
-FOLLOW_UP_STALE = timedelta(days=2)
 RETRY_AFTER = timedelta(minutes=1)
+OVERDUE = timedelta(minutes=10)  # work this late came due while Rapport was down
+FOLLOW_UP_KEY = "checkin-followup:"  # + occurrence id: the follow-up's send-ledger key
 LAPSE_IN_A_ROW = 2  # skipped or unconfirmed occurrences in a row
 QUIET_WEEKS = 3  # no check-in of any kind held for this long
 
@@ -43,6 +58,7 @@ class Reminder:
     offset_minutes: int
     coming: tuple[str, ...]  # answered "I'll be there"
     not_coming: tuple[str, ...]
+    now: datetime  # when it goes out: the wording counts the time left from here
 
 
 @dataclass(frozen=True)
@@ -70,6 +86,10 @@ class Lapse:
 class DueWork:
     task_id: int
     messages: list[Reminder | FollowUp | Lapse]
+
+
+def follow_up_key(occurrence_id: int) -> str:
+    return f"{FOLLOW_UP_KEY}{occurrence_id}"
 
 
 def due_task_ids(session: Session, now: datetime, limit: int = DUE_BATCH) -> list[int]:
@@ -120,15 +140,60 @@ def take(session: Session, task_id: int, now: datetime) -> DueWork | None:
             return None
         facts = occurrence_facts(session, task.team_id, occurrence.id)
         return DueWork(task.id, [FollowUp(facts, _follow_up_recipient(session, facts))])
-    lapses = (
-        _stretched(session, checkin, task)
-        if task.kind is TaskKind.STRETCHED
-        else _lapses(session, checkin, occurrence, now)
-    )
+    if task.kind is TaskKind.STRETCHED:
+        lapses = _stretched(session, checkin, task)
+    else:
+        answer_by = _answer_by(session, occurrence)
+        if answer_by is not None and answer_by > now:  # its follow-up went out late
+            task.next_due_at = answer_by
+            return None
+        lapses = _lapses(session, checkin, occurrence, now)
+        if now - task.next_due_at > OVERDUE and any(lapse.kind == "in-a-row" for lapse in lapses):
+            _drop_overdue_lapse_checks(session, checkin.relationship_id, task.id, now)
     if not lapses:
         _drop(session, task.id)
         return None
     return DueWork(task.id, list(lapses))
+
+
+def _asked(session: Session, occurrence_ids: list[int]) -> dict[int, datetime]:
+    """When each occurrence's follow-up was asked (claimed in the send ledger); an
+    unanswered occurrence missing here was missed while Rapport was down."""
+    keys = {follow_up_key(occurrence_id): occurrence_id for occurrence_id in occurrence_ids}
+    if not keys:
+        return {}
+    return {
+        keys[key]: claimed_at
+        for key, claimed_at in session.execute(
+            select(SentMessage.key, SentMessage.claimed_at).where(SentMessage.key.in_(keys))
+        )
+    }
+
+
+def _answer_by(session: Session, occurrence: Occurrence) -> datetime | None:
+    """Until when an unanswered follow-up may still be answered before it counts against
+    the check-in; None when there is nothing to wait for."""
+    if occurrence.outcome is not None:
+        return None
+    asked = _asked(session, [occurrence.id]).get(occurrence.id)
+    return asked + LAPSE_GRACE if asked is not None else None
+
+
+def _drop_overdue_lapse_checks(
+    session: Session, relationship_id: int, keep: int, now: datetime
+) -> None:
+    """After an outage, one "in a row" alert per relationship: the other lapse checks that
+    came due meanwhile go; each check-in's next lapse check still reports a lasting lapse."""
+    session.execute(
+        delete(CheckInTask).where(
+            CheckInTask.kind == TaskKind.LAPSE_CHECK,
+            CheckInTask.next_due_at < now - OVERDUE,
+            CheckInTask.id != keep,
+            CheckInTask.checkin_id.in_(
+                select(CheckIn.id).where(CheckIn.relationship_id == relationship_id)
+            ),
+        )
+    )
 
 
 def _reminder(
@@ -162,6 +227,7 @@ def _reminder(
                 task.offset_minutes,
                 tuple(user for user, attending in answers if attending),
                 tuple(user for user, attending in answers if not attending),
+                now,
             )
         ],
     )
@@ -197,8 +263,12 @@ def _lapses(
     session: Session, checkin: CheckIn, occurrence: Occurrence, now: datetime
 ) -> list[Lapse]:
     found: list[Lapse] = []
+    past = recent_outcomes(session, checkin.id, occurrence.starts_at)
+    asked = _asked(session, [occurrence_id for occurrence_id, outcome in past if outcome is None])
     run = []
-    for occurrence_id, outcome in recent_outcomes(session, checkin.id, occurrence.starts_at):
+    for occurrence_id, outcome in past:
+        if outcome is None and occurrence_id not in asked:
+            continue  # missed while Rapport was down: neither held nor unconfirmed
         if outcome not in (None, Outcome.SKIPPED):
             break
         run.append(occurrence_id)
@@ -223,7 +293,20 @@ def _lapses(
             CheckIn.relationship_id == checkin.relationship_id
         )
     )
-    since = last_held or first_created
+    was_asked = (
+        select(SentMessage.id)
+        .where(SentMessage.key == literal(FOLLOW_UP_KEY) + cast(Occurrence.id, String))
+        .exists()
+    )
+    last_missed = session.scalar(
+        select(func.max(Occurrence.starts_at)).where(
+            Occurrence.relationship_id == checkin.relationship_id,
+            Occurrence.outcome.is_(None),
+            Occurrence.ends_at < now - FOLLOW_UP_STALE,
+            ~was_asked,
+        )
+    )
+    since = max((at for at in (last_held, first_created, last_missed) if at), default=None)
     if since is not None and now - since >= timedelta(weeks=QUIET_WEEKS):
         found.append(
             Lapse(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -46,11 +46,16 @@ from bot.relationships import NotAllowed, RapportError, get_relationship, name_k
 
 DEFAULT_REMINDERS = (24 * 60, 15)  # minutes before the start
 DEFAULT_DURATION = timedelta(minutes=30)
-LAPSE_GRACE = timedelta(days=1)  # time to answer the follow-up before "unconfirmed" counts
+FOLLOW_UP_STALE = timedelta(days=2)  # a follow-up is still asked this long after the end
+# time to answer the follow-up before "unconfirmed" counts: at least as long as it can be
+# asked, so a "Held" on the second day never arrives after a lapse alert
+LAPSE_GRACE = FOLLOW_UP_STALE
 TITLE_MAX = 80
 NOTE_MAX = 500
 REASON_MAX = 200
 STRETCH_FACTOR = 1.5  # a new typical interval this much longer is a "stretched" cadence
+MIN_INTERVAL = timedelta(days=1)  # a check-in happens at most once a day
+MAX_START_AHEAD = timedelta(days=2 * 365)  # `from` a date at most about two years ahead
 
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -259,6 +264,7 @@ class CheckInView:
     next_skipped_reason: str | None
     created_by: str
     reminders: tuple[int, ...] = DEFAULT_REMINDERS
+    lifted_skip: datetime | None = None  # a skipped start the edit moved: no longer skipped
 
 
 @dataclass(frozen=True)
@@ -307,9 +313,17 @@ def _require_editor(session: Session, checkin: CheckIn, user_id: str) -> None:
 
 
 def _participants(session: Session, checkin_id: int) -> tuple[str, ...]:
+    """The participants who are still members: someone taken out of the relationship gets
+    no more reminders, and an edit of the check-in drops them for good."""
     return tuple(
         session.scalars(
             select(CheckInParticipant.user_id)
+            .join(CheckIn, CheckIn.id == CheckInParticipant.checkin_id)
+            .join(
+                Member,
+                (Member.relationship_id == CheckIn.relationship_id)
+                & (Member.user_id == CheckInParticipant.user_id),
+            )
             .where(CheckInParticipant.checkin_id == checkin_id)
             .order_by(CheckInParticipant.position, CheckInParticipant.id)
         )
@@ -355,6 +369,20 @@ def _validate(
                 f"{who} not part of *{mrkdwn.escape(relationship.name)}*. An owner can add "
                 "them with `/rapport add @person client|provider`."
             )
+    interval = typical_interval(draft.cadence)
+    if interval < MIN_INTERVAL:
+        errors["cadence"] = (
+            f"`{mrkdwn.escape(draft.cadence.describe())}` happens more than once a day; a "
+            "check-in can happen at most daily. Give one minute and one hour, e.g. "
+            "`cron 0 9 * * 1-5` (09:00 on weekdays)."
+        )
+    elif timedelta(minutes=max(draft.reminders)) > interval:
+        longest = int(interval.total_seconds() // 60)
+        errors["remind"] = (
+            f"`remind {reminders_text((max(draft.reminders),))}` is longer than the gap "
+            f"between check-ins ({mrkdwn.escape(draft.cadence.describe())}): remind at most "
+            f"{reminders_text((longest,))} before, e.g. `remind 1d,15m`."
+        )
     return errors
 
 
@@ -441,6 +469,11 @@ def create_checkin(
             f"{draft.starts_on:%-d %b %Y} has already passed in {tz.key}. "
             f"Pick today or a later date, e.g. `from {today + timedelta(days=1)}`."
         )
+    if draft.starts_on is not None and draft.starts_on > today + MAX_START_AHEAD:
+        raise RapportError(
+            f"{draft.starts_on:%-d %b %Y} is too far ahead: start within two years, "
+            f"e.g. `from {today + timedelta(days=7)}`."
+        )
     title = " ".join(draft.title.split())
     checkin = CheckIn(
         team_id=relationship.team_id,
@@ -463,13 +496,18 @@ def create_checkin(
     return _view(session, checkin, 0, now)
 
 
-def _view(session: Session, checkin: CheckIn, number: int, now: datetime) -> CheckInView:
-    upcoming = session.scalar(
+def _upcoming(session: Session, checkin_id: int, now: datetime) -> Occurrence | None:
+    """The planned occurrence (the one after ``now``), if any."""
+    return session.scalar(
         select(Occurrence)
-        .where(Occurrence.checkin_id == checkin.id, Occurrence.starts_at > now)
+        .where(Occurrence.checkin_id == checkin_id, Occurrence.starts_at > now)
         .order_by(Occurrence.starts_at)
         .limit(1)
     )
+
+
+def _view(session: Session, checkin: CheckIn, number: int, now: datetime) -> CheckInView:
+    upcoming = _upcoming(session, checkin.id, now)
     return CheckInView(
         number=number,
         id=checkin.id,
@@ -620,8 +658,9 @@ def save_from_form(
 def update_checkin(
     session: Session, checkin: CheckIn, user_id: str, draft: CheckInDraft, now: datetime
 ) -> CheckInView:
-    """Change a check-in; the planned occurrence is re-planned. A cadence stretched to a
-    much longer interval queues a lapse alert for the owners."""
+    """Change a check-in; the planned occurrence is re-planned. A skip of it holds while the
+    new schedule keeps its start (else the view's ``lifted_skip`` says it no longer
+    applies). A cadence stretched to a much longer interval queues a lapse alert."""
     _require_editor(session, checkin, user_id)
     relationship = get_relationship(session, checkin.team_id, checkin.relationship_id)
     errors = _validate(session, relationship, draft, checkin.id)
@@ -637,11 +676,25 @@ def update_checkin(
     checkin.channel_id = draft.channel_id
     checkin.reminder_offsets = ",".join(str(minutes) for minutes in draft.reminders)
     _set_participants(session, checkin, draft.participants)
+    planned = _upcoming(session, checkin.id, now)
+    skip = (
+        (planned.starts_at, planned.reason, planned.answered_by, planned.answered_at)
+        if planned is not None and planned.outcome is Outcome.SKIPPED
+        else None
+    )
     session.execute(
         delete(Occurrence).where(Occurrence.checkin_id == checkin.id, Occurrence.starts_at > now)
     )
     session.flush()
     upcoming = plan_next(session, checkin, now)
+    lifted_skip = None
+    if skip is not None:
+        skipped_start, reason, skipped_by, skipped_at = skip
+        if skipped_start == upcoming.starts_at:
+            upcoming.outcome, upcoming.reason = Outcome.SKIPPED, reason
+            upcoming.answered_by, upcoming.answered_at = skipped_by, skipped_at
+        else:
+            lifted_skip = skipped_start
     if typical_interval(draft.cadence) >= typical_interval(before) * STRETCH_FACTOR:
         checkin.stretched_from = before.to_spec()
         session.add(
@@ -655,7 +708,7 @@ def update_checkin(
             )
         )
     session.flush()
-    return _view(session, checkin, 0, now)
+    return replace(_view(session, checkin, 0, now), lifted_skip=lifted_skip)
 
 
 def remove_checkin(session: Session, relationship: Relationship, ref: str, user_id: str) -> str:
@@ -675,12 +728,7 @@ def skip_next(
     checkin = find_checkin(session, relationship, ref)
     if user_id not in _participants(session, checkin.id):
         _require_editor(session, checkin, user_id)
-    upcoming = session.scalar(
-        select(Occurrence)
-        .where(Occurrence.checkin_id == checkin.id, Occurrence.starts_at > now)
-        .order_by(Occurrence.starts_at)
-        .limit(1)
-    )
+    upcoming = _upcoming(session, checkin.id, now)
     if upcoming is None:
         raise RapportError("There's no upcoming occurrence to skip.")
     if upcoming.outcome is Outcome.SKIPPED:

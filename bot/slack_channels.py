@@ -20,12 +20,7 @@ def prepare_watched_channel(client: WebClient, channel_id: str) -> ChannelFacts:
     Raises ``SlackApiError`` (e.g. ``channel_not_found`` for a private channel we can't see).
     """
     info = client.conversations_info(channel=channel_id)["channel"]
-    needs_invite = False
-    if not info.get("is_member"):
-        if info.get("is_private"):
-            needs_invite = True
-        else:
-            client.conversations_join(channel=channel_id)
+    needs_invite = not _join(client, info)
     team_ids = list(
         dict.fromkeys(info.get("shared_team_ids") or info.get("connected_team_ids") or [])
     )
@@ -33,6 +28,23 @@ def prepare_watched_channel(client: WebClient, channel_id: str) -> ChannelFacts:
     if info.get("is_ext_shared") and len(team_ids) >= 2:
         organisations = [(team_id, _team_name(client, team_id)) for team_id in team_ids]
     return ChannelFacts(needs_invite=needs_invite, organisations=organisations)
+
+
+def join_channel(client: WebClient, channel_id: str) -> bool:
+    """Join a public channel Rapport is to post in; False when it's private and a person
+    must ``/invite`` Rapport. Raises ``SlackApiError`` (``channel_not_found`` for a private
+    channel Rapport isn't in)."""
+    return _join(client, client.conversations_info(channel=channel_id)["channel"])
+
+
+def _join(client: WebClient, info: dict) -> bool:
+    """True when Rapport is a member of the channel ``info`` describes, joining it if public."""
+    if info.get("is_member"):
+        return True
+    if info.get("is_private"):
+        return False
+    client.conversations_join(channel=info["id"])
+    return True
 
 
 def _team_name(client: WebClient, team_id: str) -> str:

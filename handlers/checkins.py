@@ -1,4 +1,4 @@
-"""``/checkin``, its buttons (RSVP, follow-up answers, "Schedule a catch-up") and modals.
+"""``/checkin``, its buttons (RSVP, follow-up answers, "Schedule an informal catch-up") and modals.
 
 Thin: parse, one domain call in a transaction, render. Slack calls (time zones, modals,
 replies after the ack) go through ``services.defer``.
@@ -12,6 +12,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot import checkin_blocks, checkin_modal, checkins, mrkdwn
@@ -21,6 +22,7 @@ from bot.cadence import CadenceError
 from bot.checkin_models import Outcome
 from bot.models import Relationship
 from bot.services import Services
+from bot.slack_channels import join_channel
 from bot.user_timezones import user_timezone
 
 STALE_BUTTON = "That button is out of date. Run the command again for a fresh one."
@@ -52,6 +54,8 @@ def register(app: App, services: Services) -> None:
             return
         if isinstance(reply, Reply):
             ack(text=reply.text, blocks=reply.blocks)
+            if reply.channel_id:
+                services.defer(_prepare_channel, client, respond, reply.channel_id)
             return
         ack()  # the rest needs Slack (a time zone or a modal): after the ack
         services.defer(
@@ -90,8 +94,7 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors=plain)
             return
         ack()
-        text = checkin_blocks.created_text(saved)
-        services.defer(client.chat_postMessage, channel=user_id, text=text)
+        services.defer(_confirm_saved, client, user_id, saved)
 
     @app.view(checkin_modal.NOTE_CALLBACK_ID)
     def save_note(ack: Ack, body: dict, view: dict) -> None:
@@ -117,6 +120,7 @@ class Reply:
 
     text: str
     blocks: list[dict[str, Any]] | None = None
+    channel_id: str | None = None  # a check-in's channel to join after the ack
 
 
 @dataclass(frozen=True)
@@ -143,7 +147,7 @@ def _run(
         view = checkins.create_checkin(
             session, relationship, user, parsed.draft, parsed.draft.tz, now
         )
-        return Reply(checkin_blocks.created_text(view))
+        return Reply(checkin_blocks.created_text(view), channel_id=view.channel_id)
     if parsed.action == "remove":
         title = checkins.remove_checkin(session, relationship, parsed.ref or "", user)
         return Reply(f"Removed the check-in *{mrkdwn.escape(title)}*.")
@@ -194,15 +198,44 @@ def _after_ack(
                 view = checkins.create_checkin(
                     session, relationship, user_id, parsed.draft, tz, now
                 )
-                text, blocks = checkin_blocks.created_text(view), None
+                text, blocks, channel_id = checkin_blocks.created_text(view), None, view.channel_id
             else:
                 views = checkins.list_checkins(session, relationship, user_id, now)
                 text = f"Check-ins of {relationship.name}"
                 blocks = checkin_blocks.list_blocks(relationship.name, views, tz)
+                channel_id = None
     except (rel.RapportError, CadenceError) as error:
         respond(text=str(error))
         return
     respond(text=text, blocks=blocks)
+    if channel_id:
+        _prepare_channel(client, respond, channel_id)
+
+
+def _channel_note(client: WebClient, channel_id: str) -> str | None:
+    """Join a check-in's channel if public, so its reminders can be posted there; else
+    what the person must do (Slack hides private channels Rapport isn't in)."""
+    try:
+        if join_channel(client, channel_id):
+            return None
+    except SlackApiError:
+        pass
+    return (
+        f"One more step: type `/invite @Rapport` in {mrkdwn.channel(channel_id)} so I can "
+        "post the reminders there."
+    )
+
+
+def _prepare_channel(client: WebClient, respond: Respond, channel_id: str) -> None:
+    if note := _channel_note(client, channel_id):
+        respond(text=note)
+
+
+def _confirm_saved(client: WebClient, user_id: str, saved: checkins.CheckInView) -> None:
+    """The modal is closed by then: confirm by DM, with any step left for its channel."""
+    note = _channel_note(client, saved.channel_id) if saved.channel_id else None
+    text = checkin_blocks.created_text(saved)
+    client.chat_postMessage(channel=user_id, text=f"{text}\n{note}" if note else text)
 
 
 def _deferred(services: Services, work: Any) -> Any:

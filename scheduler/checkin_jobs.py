@@ -95,7 +95,7 @@ def _messages(services: Services, work: DueWork) -> list[Outgoing]:
                 )
         elif isinstance(item, FollowUp):
             text, blocks = follow_up_message(item)
-            key = f"checkin-followup:{item.facts.occurrence_id}"
+            key = checkin_schedule.follow_up_key(item.facts.occurrence_id)
             messages.append(
                 Outgoing(
                     item.facts.team_id,

@@ -396,6 +396,8 @@ class FakeSlack:
             return "account_inactive"
         if self.channels.get(target, {}).get("is_archived"):
             return "is_archived"
+        if not self.channels.get(target, {"is_member": True})["is_member"]:
+            return "not_in_channel"  # added with add_channel and never joined
         return None
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:

@@ -390,10 +390,25 @@ def test_naive_datetimes_are_rejected():
         ("cron 0 9 * * 1-5", timedelta(days=1)),
         ("cron 30 8 1 * *", timedelta(days=31)),
         ("cron 0 */6 * * *", timedelta(hours=6)),
+        ("cron 0 0,23 * * 1", timedelta(hours=23)),  # twice on Mondays, once at midnight
     ],
 )
 def test_typical_interval_for_lapse_alerts(text, expected):
     assert typical_interval(parse_cadence(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "tz", "after"),
+    [
+        ("monthly last fri 10:00", "UTC", utc(9999, 12, 31, 11)),
+        ("weekly fri 10:00", "UTC", utc(9999, 12, 31, 11)),
+        ("weekly fri 23:00", "Pacific/Honolulu", utc(2026, 3, 2)),  # 10000-01-01 in UTC
+        ("cron 0 9 * * 1", "UTC", utc(9999, 12, 31, 11)),
+    ],
+)
+def test_schedules_end_with_the_calendar_instead_of_overflowing(text, tz, after):
+    with pytest.raises(CadenceError, match="no more occurrences"):
+        next_occurrence(parse_cadence(text), ZoneInfo(tz), after, date(9999, 12, 25))
 
 
 # --------------------------------------------------------------- parsing cadences

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 
 from bot.checkin_models import Occurrence
+from bot.models import SendStatus, SentMessage
 from scheduler.checkin_jobs import run_checkin_tick
 from tests.helpers import make_relationship, scheduler_services
 
@@ -26,6 +28,13 @@ def tick(rapport) -> int:
 
 def checkin(rapport, text: str, user: str = "UALICE"):
     return rapport.slack.command(text, command="/checkin", user=user)
+
+
+def tick_at(rapport, *moments: datetime) -> None:
+    """The scheduler running at each of ``moments`` (and not in between)."""
+    for moment in moments:
+        rapport.clock.current = moment
+        tick(rapport)
 
 
 def dms(rapport, marker: str) -> list:
@@ -62,9 +71,9 @@ def test_checkin_reminders_reach_three_time_zones_once(rapport):
     rapport.clock.current = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
     assert tick(rapport) == 3
     sent = {call.args["channel"]: call.args["text"] for call in dms(rapport, "Reminder")}
-    assert "05:00 (America/New_York)" in sent["UALICE"]
-    assert "10:00 (Europe/London)" in sent["UPAT"]
-    assert "15:30 (Asia/Kolkata)" in sent["UPRIYA"]
+    assert "tomorrow at 05:00 (Tue 3 Mar, America/New_York)" in sent["UALICE"]
+    assert "tomorrow at 10:00 (Tue 3 Mar, Europe/London)" in sent["UPAT"]
+    assert "tomorrow at 15:30 (Tue 3 Mar, Asia/Kolkata)" in sent["UPRIYA"]
     buttons = dms(rapport, "Reminder")[0].args["blocks"][-1]["elements"]
     assert [b["action_id"] for b in buttons] == ["checkin_rsvp_yes", "checkin_rsvp_no"]
 
@@ -101,19 +110,20 @@ def test_checkin_stays_at_ten_local_across_both_dst_changes_and_no_burst_after_d
     # before the 31 March occurrence: only that occurrence's last reminder is sent
     rapport.clock.current = datetime(2026, 3, 31, 8, 45, tzinfo=UTC)
     tick(rapport)
-    reminders = dms(rapport, "Reminder")
-    assert len(reminders) == 3
-    assert all("in 15 minutes" in call.args["text"] for call in reminders)
-    upat = next(call for call in reminders if call.args["channel"] == "UPAT")
-    assert "Tue 31 Mar, 10:00 (Europe/London)" in upat.args["text"]
+    sent = {call.args["channel"]: call.args["text"] for call in dms(rapport, "Reminder")}
+    assert len(sent) == 3
+    assert "in 15 minutes, at 10:00 (Tue 31 Mar, Europe/London)" in sent["UPAT"]
+    # New York has been on summer time since 8 March: 10:00 BST is still 05:00 there;
+    # Kolkata has no summer time, so the check-in moves an hour earlier for Priya
+    assert "in 15 minutes, at 05:00 (Tue 31 Mar, America/New_York)" in sent["UALICE"]
+    assert "in 15 minutes, at 14:30 (Tue 31 Mar, Asia/Kolkata)" in sent["UPRIYA"]
     assert not dms(rapport, "Did ")  # stale follow-ups are dropped, not sent in a burst
     starts = [o.starts_at for o in occurrences(rapport)]
     assert datetime(2026, 3, 24, 10, 0, tzinfo=UTC) in starts  # GMT
     assert datetime(2026, 3, 31, 9, 0, tzinfo=UTC) in starts  # BST, still 10:00 local
-    lapse_alerts = dms(rapport, "in a row")
-    assert {call.args["channel"] for call in lapse_alerts} == {"UALICE", "UPAT"}
+    # nobody was asked about the four missed ones: no lapse alert blames the people
     tick(rapport)
-    assert len(dms(rapport, "in a row")) == 2  # the same lapse never alerts twice
+    assert not dms(rapport, "in a row") and not dms(rapport, "has been held")
 
 
 def test_checkin_october_clock_change_keeps_local_time(rapport):
@@ -199,9 +209,7 @@ def test_checkin_remove_and_skip_permissions(rapport):
     tick(rapport)
     assert not dms(rapport, "Reminder")  # a skipped occurrence gets no reminders
     assert "Removed" in checkin(rapport, "remove ops catch-up", user="UPAT").text
-    assert "I can't find" in checkin(rapport, "remove 1", user="UPAT").text or "no check-in" in (
-        checkin(rapport, "remove 1", user="UPAT").text
-    )
+    assert "There's no check-in number 1" in checkin(rapport, "remove 1", user="UPAT").text
 
 
 def test_checkin_edit_modal_and_stretched_cadence_alerts_once(rapport):
@@ -280,10 +288,14 @@ def test_checkin_bad_input_is_explained(rapport):
 def test_checkin_bot_down_for_a_day_sends_only_the_reminder_still_useful(rapport):
     setup(rapport)
     checkin(rapport, f"add {ADD}")
-    # down from Monday 09:00 to Monday 20:00: the day-before reminder is late but useful
+    # down from Monday 09:00 to Monday 20:00: the day-before reminder is late but useful;
+    # in Kolkata it is already Tuesday
     rapport.clock.current = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
     assert tick(rapport) == 3
-    assert all("tomorrow" in call.args["text"] for call in dms(rapport, "Reminder"))
+    sent = {call.args["channel"]: call.args["text"] for call in dms(rapport, "Reminder")}
+    assert "tomorrow at 05:00 (Tue 3 Mar, America/New_York)" in sent["UALICE"]
+    assert "tomorrow at 10:00 (Tue 3 Mar, Europe/London)" in sent["UPAT"]
+    assert "today at 15:30 (Tue 3 Mar, Asia/Kolkata)" in sent["UPRIYA"]
     # down again until 5 minutes before the start: the 15-minute one is still sent, once
     rapport.clock.current = datetime(2026, 3, 3, 9, 55, tzinfo=UTC)
     assert tick(rapport) == 3
@@ -366,17 +378,23 @@ def test_checkin_new_modal_prefills_creators_zone_and_saves(rapport):
     assert "Fri 6 Mar, 16:00 (America/New_York)" in confirmation.args["text"]
 
 
-def test_checkin_lapse_alerts_go_to_the_alerts_channel_when_set(rapport):
+def test_checkin_lapse_and_quiet_alerts_go_to_the_alerts_channel_when_set(rapport):
     for user in ("UALICE", "UPAT", "UPRIYA"):
         rapport.fake.add_user(user)
     make_relationship(rapport.db, rapport.clock, alerts="CALERTS")
     checkin(rapport, f"add {ADD}")
-    rapport.clock.current = datetime(2026, 3, 18, 12, 0, tzinfo=UTC)
-    tick(rapport)
-    tick(rapport)
+    # each Tuesday's follow-up is asked and left unanswered; each lapse check runs on Thursday
+    tick_at(rapport, *(datetime(2026, 3, day, 10, 30, tzinfo=UTC) for day in (3, 5, 10, 12)))
     (alert,) = dms(rapport, "in a row")
     assert alert.args["channel"] == "CALERTS"
-    assert alert.args["blocks"][-1]["elements"][0]["action_id"] == "schedule_catch_up"
+    button = alert.args["blocks"][-1]["elements"][0]
+    assert button["action_id"] == "schedule_catch_up"
+    assert button["text"]["text"] == "Schedule an informal catch-up"
+    assert not dms(rapport, "has been held")
+    tick_at(rapport, *(datetime(2026, 3, day, 10, 30, tzinfo=UTC) for day in (17, 19, 24, 26)))
+    (quiet,) = dms(rapport, "has been held for 3 weeks")  # 26 March: 24 days since creation
+    assert quiet.args["channel"] == "CALERTS"
+    assert quiet.args["blocks"][-1]["elements"][0]["action_id"] == "schedule_catch_up"
 
 
 def test_checkin_follow_up_goes_to_an_owner_when_the_creator_has_left(rapport):
@@ -399,3 +417,281 @@ def test_checkin_reminder_slack_failed_is_retried_next_minute_without_duplicates
     rapport.clock.advance(minutes=1)
     assert tick(rapport) == 1
     assert tick(rapport) == 0
+
+
+def form_values(view: dict, **changes: Any) -> dict:
+    """The check-in modal's state as Slack submits it: the prefilled values, with
+    ``changes`` (by block id) typed in or picked."""
+    fields = {
+        "plain_text_input": "value",
+        "multi_users_select": "selected_users",
+        "conversations_select": "selected_conversation",
+    }
+    values = {}
+    for block in view["blocks"]:
+        element = block["element"]
+        initial = element.get("initial_value") or element.get("initial_users")
+        initial = initial or element.get("initial_conversation")
+        field = fields[element["type"]]
+        value = changes.get(block["block_id"], initial)
+        values[block["block_id"]] = {"value": {"type": element["type"], field: value}}
+    return values
+
+
+def edit(rapport, user: str = "UPAT", **changes: Any):
+    """``/checkin edit 1``, then Save in the modal with ``changes``; the answer to Save."""
+    opened = len(rapport.fake.calls_to("views.open"))
+    checkin(rapport, "edit 1", user=user)
+    view = rapport.fake.wait_for("views.open", count=opened + 1)[-1].args["view"]
+    return rapport.slack.view_submission(
+        "checkin_save",
+        form_values(view, **changes),
+        user=user,
+        private_metadata=view["private_metadata"],
+    )
+
+
+def test_checkin_reminder_sent_late_is_worded_by_the_time_left(rapport):
+    setup(rapport)
+    # created two hours before the first one: the day-before reminder goes at once
+    rapport.clock.current = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
+    checkin(rapport, f"add {ADD}")
+    assert tick(rapport) == 3
+    sent = {call.args["channel"]: call.args["text"] for call in dms(rapport, "Reminder")}
+    assert sent["UPAT"] == "Reminder: Ops catch-up today at 10:00 (Tue 3 Mar, Europe/London)"
+    assert "today at 05:00 (Tue 3 Mar, America/New_York)" in sent["UALICE"]
+    assert "today at 15:30 (Tue 3 Mar, Asia/Kolkata)" in sent["UPRIYA"]
+    assert not any("tomorrow" in text for text in sent.values())
+    # and a tick delayed to six minutes before the start says so, not "in 15 minutes"
+    rapport.clock.current = datetime(2026, 3, 3, 9, 54, tzinfo=UTC)
+    assert tick(rapport) == 3
+    late = [call.args for call in dms(rapport, "in 6 minutes, at 10:00")]
+    assert {args["channel"] for args in late} == {"UPAT"}
+    assert "in 6 minutes, at 10:00" in late[0]["blocks"][0]["text"]["text"]
+
+
+def test_checkin_reminders_longer_than_the_cadence_are_refused(rapport):
+    setup(rapport)
+    refused = checkin(rapport, f"add {ADD} remind 14d").text
+    assert "`remind 14d` is longer than the gap between check-ins" in refused
+    assert "weekly on Tuesday at 10:00" in refused and "at most 7d before" in refused
+    assert not occurrences(rapport)
+    # a week ahead is the most: sent as the previous one starts, worded for the next
+    assert "saved" in checkin(rapport, f"add {ADD} remind 7d,1h").text
+    rapport.clock.current = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
+    tick(rapport)
+    upat = next(call for call in dms(rapport, "Reminder") if call.args["channel"] == "UPAT")
+    assert "in 7 days, at 10:00 (Tue 10 Mar, Europe/London)" in upat.args["text"]
+    # the form says so next to the field
+    answer = edit(rapport, remind="14d").json()
+    assert answer["response_action"] == "errors"
+    assert "at most 7d before" in answer["errors"]["remind"]
+
+
+def test_checkin_edit_keeps_a_skip_while_the_start_stays(rapport):
+    setup(rapport)
+    checkin(rapport, f"add {ADD}")
+    assert "Skipping" in checkin(rapport, "skip 1 Bank holiday", user="UPAT").text
+    assert edit(rapport, title="Ops & coffee", duration="45m").status == 200
+    (saved,) = rapport.fake.wait_for("chat.postMessage", lambda c: c.args["channel"] == "UPAT")
+    assert "It stays skipped: Bank holiday." in saved.args["text"]
+    rapport.clock.current = datetime(2026, 3, 3, 10, 30, tzinfo=UTC)
+    tick(rapport)
+    assert not dms(rapport, "Reminder") and not dms(rapport, "Did ")
+    body = str(checkin(rapport, "history").json())
+    assert "Ops &amp; coffee" in body and "skipped" in body and "Bank holiday" in body
+
+
+def test_checkin_edit_that_moves_the_start_says_the_skip_no_longer_applies(rapport):
+    setup(rapport)
+    checkin(rapport, f"add {ADD}")
+    checkin(rapport, "skip 1 Bank holiday", user="UPAT")
+    edit(rapport, cadence="weekly tue 11:00")
+    (saved,) = rapport.fake.wait_for("chat.postMessage", lambda c: c.args["channel"] == "UPAT")
+    assert "The skip of Tue 3 Mar, 10:00 (Europe/London) no longer applies" in saved.args["text"]
+    assert "Next one: Tue 3 Mar, 11:00 (Europe/London)" in saved.args["text"]
+    rapport.clock.current = datetime(2026, 3, 2, 11, 0, tzinfo=UTC)
+    assert tick(rapport) == 3
+
+
+def test_checkin_outage_missed_occurrences_cause_no_alert_burst(rapport):
+    setup(rapport)
+    for number in range(4):
+        checkin(rapport, f'add "C{number}" weekly tue 10:00 <@UALICE> <@UPAT> tz Europe/London')
+    # down for three weeks: nobody was asked whether C0..C3 happened on 3, 10, 17, 24 March
+    rapport.clock.current = datetime(2026, 3, 25, 9, 0, tzinfo=UTC)
+    tick(rapport)
+    tick(rapport)
+    assert not dms(rapport, "in a row") and not dms(rapport, "has been held")
+    body = str(checkin(rapport, "history").json())
+    assert "unknown" in body and "0% (0 of 16)" in body
+
+
+def test_checkin_lapses_seen_before_an_outage_give_one_alert_per_relationship(rapport):
+    setup(rapport)
+    for number in range(3):
+        checkin(rapport, f'add "C{number}" weekly tue 10:00 <@UALICE> <@UPAT> tz Europe/London')
+    # two follow-ups each, asked and left unanswered; then down over the lapse checks
+    tick_at(rapport, *(datetime(2026, 3, day, 10, 30, tzinfo=UTC) for day in (3, 5, 10)))
+    assert len(dms(rapport, "Did ")) == 6
+    rapport.clock.current = datetime(2026, 3, 13, 12, 0, tzinfo=UTC)
+    tick(rapport)
+    tick(rapport)
+    alerts = dms(rapport, "in a row")
+    assert sorted(call.args["channel"] for call in alerts) == ["UALICE", "UPAT"]
+    assert all("C0" in call.args["text"] for call in alerts)
+    # the others are reported by their next lapse check, the first one not again
+    tick_at(rapport, *(datetime(2026, 3, day, 10, 30, tzinfo=UTC) for day in (17, 19)))
+    titles = sorted(call.args["text"].split(" (")[0] for call in dms(rapport, "in a row"))
+    assert titles == ["C0", "C0", "C1", "C1", "C2", "C2"]
+
+
+def test_checkin_held_on_the_second_day_arrives_before_any_lapse_alert(rapport):
+    setup(rapport)
+    checkin(rapport, f"add {ADD}")
+    tick_at(rapport, *(datetime(2026, 3, day, 10, 30, tzinfo=UTC) for day in (3, 5, 10, 11)))
+    assert len(dms(rapport, "Did ")) == 2 and not dms(rapport, "in a row")
+    second = occurrences(rapport)[1]
+    rapport.clock.current = datetime(2026, 3, 12, 9, 0, tzinfo=UTC)
+    rapport.slack.block_action("checkin_outcome_held", value=str(second.id), user="UALICE")
+    rapport.fake.wait_for("views.open")
+    tick_at(rapport, datetime(2026, 3, 12, 10, 30, tzinfo=UTC))
+    assert not dms(rapport, "in a row")
+
+
+def test_checkin_follow_up_asked_late_gets_its_full_time_to_be_answered(rapport):
+    setup(rapport)
+    checkin(rapport, f"add {ADD}")
+    tick_at(rapport, *(datetime(2026, 3, day, 10, 30, tzinfo=UTC) for day in (3, 5)))
+    # down from before the 10 March one until two days later: its follow-up goes out late
+    tick_at(rapport, datetime(2026, 3, 12, 9, 0, tzinfo=UTC))
+    assert len(dms(rapport, "Did ")) == 2
+    # its lapse check, due two days after the end, waits two days from the asking
+    tick_at(rapport, datetime(2026, 3, 12, 10, 30, tzinfo=UTC))
+    tick_at(rapport, datetime(2026, 3, 14, 8, 59, tzinfo=UTC))
+    assert not dms(rapport, "in a row")
+    tick_at(rapport, datetime(2026, 3, 14, 9, 0, tzinfo=UTC))
+    assert sorted(call.args["channel"] for call in dms(rapport, "in a row")) == ["UALICE", "UPAT"]
+
+
+def test_checkin_start_date_years_ahead_is_refused(rapport):
+    setup(rapport)
+    far = checkin(rapport, 'add "M" monthly last friday 10:00 <@UPAT> tz UTC from 9999-12-31')
+    assert "31 Dec 9999 is too far ahead: start within two years" in far.text
+    assert "from 2026-03-09" in far.text
+    assert "saved" in checkin(rapport, f"add {ADD} from 2028-02-29").text
+
+
+def test_checkin_member_taken_out_of_the_relationship_gets_no_more_reminders(rapport):
+    setup(rapport)
+    checkin(rapport, f"add {ADD}")
+    rapport.slack.command("remove <@UPRIYA>", user="UALICE")
+    rapport.clock.current = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    assert tick(rapport) == 2
+    assert sorted(call.args["channel"] for call in dms(rapport, "Reminder")) == ["UALICE", "UPAT"]
+    assert "UPRIYA" not in str(dms(rapport, "Reminder")[0].args["blocks"])
+    checkin(rapport, "list")
+    (listing,) = rapport.fake.wait_for("response_url")
+    assert "UPRIYA" not in str(listing.args["blocks"])
+
+
+def test_checkin_joins_its_public_channel_and_asks_for_an_invite_to_a_private_one(rapport):
+    setup(rapport)
+    rapport.fake.add_channel("COPS", "ops")
+    rapport.fake.add_channel("GSTEER", "steering", is_private=True)
+    checkin(rapport, f"add {ADD} in <#COPS|ops>")
+    (joined,) = rapport.fake.wait_for("conversations.join")
+    assert joined.args["channel"] == "COPS"
+    rapport.clock.current = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    assert tick(rapport) == 4
+    assert "COPS" in {call.args["channel"] for call in dms(rapport, "Reminder")}
+    # moved to a private channel in the form: the confirmation says who must do what
+    edit(rapport, channel="GSTEER")
+    (saved,) = rapport.fake.wait_for("chat.postMessage", lambda c: "saved" in c.args["text"])
+    assert "type `/invite @Rapport` in <#GSTEER>" in saved.args["text"]
+    assert len(rapport.fake.calls_to("conversations.join")) == 1
+    # until someone does, Slack refuses the channel's reminder; the people still get theirs
+    rapport.clock.current = datetime(2026, 3, 3, 9, 45, tzinfo=UTC)
+    assert tick(rapport) == 3
+    with rapport.db.transaction() as session:
+        ledger = session.scalars(select(SentMessage).where(SentMessage.channel == "GSTEER"))
+        assert [(row.status, row.error) for row in ledger] == [
+            (SendStatus.FAILED, "not_in_channel")
+        ]
+
+
+def test_checkin_private_channel_in_the_command_gets_an_invite_hint(rapport):
+    setup(rapport)
+    rapport.fake.add_channel("GSTEER", "steering", is_private=True)
+    assert (
+        "saved"
+        in checkin(rapport, 'add "Steering" weekly thu 10:00 <@UPAT> tz UTC in <#GSTEER>').text
+    )
+    (hint,) = rapport.fake.wait_for("response_url", lambda c: "/invite" in c.args["text"])
+    assert "type `/invite @Rapport` in <#GSTEER>" in hint.args["text"]
+    assert not rapport.fake.calls_to("conversations.join")
+
+
+def test_checkin_cron_schedule_end_to_end(rapport):
+    setup(rapport)
+    too_often = checkin(rapport, 'add "Sync" cron * * * * * <@UPAT> tz UTC').text
+    assert "more than once a day" in too_often and "cron 0 9 * * 1-5" in too_often
+    assert (
+        "more than once a day" in checkin(rapport, 'add "S" cron 0 9,17 * * * <@UPAT> tz UTC').text
+    )
+    saved = checkin(
+        rapport, 'add "Standup" cron 30 9 * * 1-5 <@UALICE> <@UPAT> tz Europe/London remind 15m'
+    ).text
+    assert "cron 30 9 * * 1-5 (Europe/London)" in saved
+    assert "Next one: Mon 2 Mar, 09:30 (Europe/London)" in saved
+    rapport.clock.current = datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
+    assert tick(rapport) == 2
+    upat = next(call for call in dms(rapport, "Reminder") if call.args["channel"] == "UPAT")
+    assert "Standup in 15 minutes, at 09:30 (Mon 2 Mar, Europe/London)" in upat.args["text"]
+    rapport.clock.current = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    assert tick(rapport) == 1
+    (follow_up,) = dms(rapport, "Did Standup happen")
+    assert follow_up.args["channel"] == "UALICE"
+    starts = [o.starts_at for o in occurrences(rapport)]
+    assert starts == [
+        datetime(2026, 3, 2, 9, 30, tzinfo=UTC),
+        datetime(2026, 3, 3, 9, 30, tzinfo=UTC),
+    ]
+
+
+def test_checkin_cant_make_it_shows_in_the_next_reminder(rapport):
+    setup(rapport)
+    checkin(rapport, f"add {ADD}")
+    occurrence = occurrences(rapport)[0]
+    rapport.slack.block_action("checkin_rsvp_no", value=str(occurrence.id), user="UPRIYA")
+    (noted,) = rapport.fake.wait_for("response_url")
+    assert noted.args["text"] == "Thanks, noted that you can't make it for *Ops catch-up*."
+    rapport.slack.block_action("checkin_rsvp_yes", value=str(occurrence.id), user="UPAT")
+    rapport.fake.wait_for("response_url", count=2)
+    rapport.clock.current = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    tick(rapport)
+    reminder = dms(rapport, "Reminder")[0]
+    assert reminder.args["blocks"][1]["elements"][0]["text"] == (
+        "Coming: <@UPAT> · can't make it: <@UPRIYA>"
+    )
+
+
+def test_checkin_skipped_and_rescheduled_answers_show_in_history(rapport):
+    setup(rapport)
+    checkin(rapport, f"add {ADD}")
+    first, answers = occurrences(rapport)[0], []
+    for day, outcome in ((3, "skipped"), (10, "rescheduled")):
+        rapport.clock.current = datetime(2026, 3, day, 10, 30, tzinfo=UTC)
+        tick(rapport)
+        occurrence = occurrences(rapport)[len(answers)]
+        rapport.slack.block_action(f"checkin_outcome_{outcome}", value=str(occurrence.id))
+        answers.append(outcome)
+        replaced = rapport.fake.wait_for("response_url", count=len(answers))[-1]
+        assert replaced.args["replace_original"] is True
+        assert outcome in replaced.args["text"]
+        (modal,) = rapport.fake.wait_for("views.open", count=len(answers))[-1:]
+        assert modal.args["view"]["private_metadata"] == str(occurrence.id)
+    assert first.id != occurrence.id
+    body = str(checkin(rapport, "history").json())
+    assert "⏭️ skipped" in body and "🔁 rescheduled" in body
+    assert "0% (0 of 2)" in body and "streak 0" in body

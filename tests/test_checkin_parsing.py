@@ -1,12 +1,13 @@
-"""``/checkin`` text → commands, without Slack: the pure parsing rules."""
+"""``/checkin`` text → commands and reminder wording, without Slack: the pure rules."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from bot.cadence import CadenceError
+from bot.checkin_blocks import starts_in
 from bot.checkins import UsageError, parse_command, parse_reminders, reminders_text
 
 
@@ -72,3 +73,19 @@ def test_checkin_reminder_offsets_round_trip():
         parse_reminders("30d")
     with pytest.raises(UsageError):
         parse_reminders("1d,2d,3d,4d")
+
+
+@pytest.mark.parametrize(
+    ("now", "tz", "expected"),
+    [
+        (datetime(2026, 3, 3, 9, 45, tzinfo=UTC), "Europe/London", "in 15 minutes, at 10:00"),
+        (datetime(2026, 3, 3, 9, 59, 30, tzinfo=UTC), "Europe/London", "in 1 minute, at 10:00"),
+        (datetime(2026, 3, 3, 8, 0, tzinfo=UTC), "Europe/London", "today at 10:00"),
+        (datetime(2026, 3, 2, 20, 0, tzinfo=UTC), "Europe/London", "tomorrow at 10:00"),
+        (datetime(2026, 3, 2, 20, 0, tzinfo=UTC), "Asia/Kolkata", "today at 15:30"),
+        (datetime(2026, 2, 25, 10, 0, tzinfo=UTC), "America/New_York", "in 6 days, at 05:00"),
+    ],
+)
+def test_reminder_says_how_soon_from_the_time_actually_left(now, tz, expected):
+    start = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
+    assert starts_in(start, now, tz) == f"{expected} (Tue 3 Mar, {tz})"
