@@ -27,7 +27,7 @@ from tests.slack_requests import SIGNING_SECRET, SlackRequests
 from tests.test_cli import free_port, wait_for_health
 from tests.test_process_roles import Process, slack_env
 
-MEMBERS = 12
+MEMBERS = 8
 CLIENT_TIMEOUT = 0.5  # seconds; the chaos "timeout" answers take longer than this
 MAX_TICKS = 30
 
