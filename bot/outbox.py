@@ -4,14 +4,21 @@
 and records the outcome after. A second attempt with the same key (a restart, a retry, a
 second process) finds the claim and sends nothing. A claim left ``pending`` by a process
 that died mid-send is taken over once it is older than ``STALE_CLAIM``, so nothing is lost.
+
+Every message carries its key in Slack message metadata, so a claim taken over is first
+looked for in the conversation: if the process died (or timed out) after Slack posted it
+but before the ledger said so, the message is found and recorded, not posted twice.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -20,8 +27,19 @@ from bot.db import Database
 from bot.models import SendStatus, SentMessage
 from bot.slack_client import SlackClients
 
+logger = logging.getLogger(__name__)
+
 STALE_CLAIM = timedelta(minutes=10)
 WORKSPACE_INACTIVE = "workspace_inactive"
+METADATA_EVENT = "rapport_send"  # Slack message metadata event type: {"key": <key>}
+CLOCK_MARGIN = timedelta(minutes=2)  # looked back before a claim, for clocks that differ
+HISTORY_PAGE = 200  # messages per conversations.history / .replies page
+HISTORY_PAGES = 10  # looked through at most: far more than a DM or thread gets in between
+
+# Slack answers meaning "not now": try again on a later tick
+TRANSIENT_ERRORS = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
 
 # Slack answers that will not change by trying again: recorded and surfaced, never retried.
 PERMANENT_ERRORS = frozenset(
@@ -63,8 +81,16 @@ class Delivery:
     error: str | None = None
 
 
-def claim(db: Database, message: Outgoing, now: datetime) -> bool:
-    """Take the key; False when it is sent, failed, or being sent by someone else."""
+@dataclass(frozen=True)
+class Claim:
+    """A key taken for sending. ``since`` is when an earlier attempt claimed it, for a claim
+    taken over: that attempt may have reached Slack any time after then."""
+
+    since: datetime | None = None
+
+
+def claim(db: Database, message: Outgoing, now: datetime) -> Claim | None:
+    """Take the key; None when it is sent, failed, or being sent by someone else."""
     try:
         with db.transaction() as session:
             session.add(
@@ -78,35 +104,51 @@ def claim(db: Database, message: Outgoing, now: datetime) -> bool:
                     claimed_at=now,
                 )
             )
-        return True
+        return Claim()
     except IntegrityError:
         pass
     with db.transaction() as session:  # take over a claim abandoned by a crashed sender
-        result = session.execute(
-            update(SentMessage)
-            .where(
-                SentMessage.key == message.key,
-                SentMessage.status == SendStatus.PENDING,
-                SentMessage.claimed_at < now - STALE_CLAIM,
+        pending = (
+            SentMessage.key == message.key,
+            SentMessage.status == SendStatus.PENDING,
+        )
+        held = session.scalar(
+            select(SentMessage.claimed_at).where(
+                *pending, SentMessage.claimed_at < now - STALE_CLAIM
             )
+        )
+        if held is None:
+            return None
+        result = session.execute(  # only if nobody else took it over meanwhile
+            update(SentMessage)
+            .where(*pending, SentMessage.claimed_at == held)
             .values(claimed_at=now, attempts=SentMessage.attempts + 1)
         )
-        return result.rowcount == 1
+        return Claim(since=held) if result.rowcount == 1 else None
 
 
 def send_once(db: Database, slack: SlackClients, message: Outgoing, now: datetime) -> Delivery:
-    """Post ``message`` unless its key was already claimed; record what Slack said."""
+    """Post ``message`` unless its key was already claimed; record what Slack said. A claim
+    taken over is first looked for in Slack, and recorded as sent if it is there."""
     client = slack.for_team(message.team_id)
     if client is None:
         return Delivery(message.key, "retry", error=WORKSPACE_INACTIVE)
-    if not claim(db, message, now):
+    claimed = claim(db, message, now)
+    if claimed is None:
         return Delivery(message.key, "duplicate")
     try:
+        found = None if claimed.since is None else _find_posted(client, message, claimed.since)
+        if found is not None:
+            ts, channel = found
+            logger.info("%s was already in Slack: recorded, not sent again", message.key)
+            _record(db, message.key, SendStatus.SENT, ts=ts, channel=channel, sent_at=now)
+            return Delivery(message.key, "sent", ts=ts, channel=channel)
         response = client.chat_postMessage(
             channel=message.channel,
             text=message.text,
             blocks=message.blocks,
             thread_ts=message.thread_ts,
+            metadata={"event_type": METADATA_EVENT, "event_payload": {"key": message.key}},
         )
     except SlackApiError as error:
         code = str(error.response.get("error", "unknown_error"))
@@ -121,6 +163,48 @@ def send_once(db: Database, slack: SlackClients, message: Outgoing, now: datetim
     ts, channel = response.get("ts"), response.get("channel")
     _record(db, message.key, SendStatus.SENT, ts=ts, channel=channel, sent_at=now)
     return Delivery(message.key, "sent", ts=ts, channel=channel)
+
+
+def _find_posted(client: WebClient, message: Outgoing, since: datetime) -> tuple[str, str] | None:
+    """The ts and channel of ``message`` if an earlier attempt posted it: its key, in the
+    metadata of a message in the conversation (or the thread) since ``since``. None when it
+    isn't there, or when Slack won't let us look (e.g. a workspace that hasn't granted
+    ``im:history`` yet): then sending is the only way on. Slack errors meaning "not now"
+    are raised, for the claim to be retried later."""
+    try:
+        channel = message.channel
+        if channel.startswith(("U", "W")):  # a DM, posted to the user id
+            channel = client.conversations_open(users=channel)["channel"]["id"]
+        if message.thread_ts:
+            pages = functools.partial(client.conversations_replies, ts=message.thread_ts)
+        else:
+            pages = client.conversations_history
+        cursor = None
+        for _ in range(HISTORY_PAGES):
+            page = pages(
+                channel=channel,
+                oldest=f"{(since - CLOCK_MARGIN).timestamp():.6f}",
+                include_all_metadata=True,
+                limit=HISTORY_PAGE,
+                cursor=cursor,
+            )
+            for posted in page.get("messages") or []:
+                metadata = posted.get("metadata") or {}
+                payload = metadata.get("event_payload") or {}
+                if (
+                    metadata.get("event_type") == METADATA_EVENT
+                    and payload.get("key") == message.key
+                ):
+                    return posted["ts"], channel
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
+    except SlackApiError as error:
+        code = str(error.response.get("error", "unknown_error"))
+        if code in TRANSIENT_ERRORS or error.response.status_code >= 500:
+            raise
+        logger.warning("couldn't look for %s in Slack (%s): sending it", message.key, code)
+    return None
 
 
 def _record(db: Database, key: str, status: SendStatus, **values: Any) -> None:

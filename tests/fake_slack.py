@@ -105,6 +105,7 @@ class FakeSlack:
         self.teams: dict[str, str] = {TEAM_ID: "Acme"}
         self.refusals: dict[str, str] = {}  # user or channel id -> chat.postMessage's error
         self.files: dict[str, dict[str, Any]] = {}  # file id -> name, bytes, title, channel
+        self.messages: dict[str, list[dict[str, Any]]] = {}  # channel id -> posted, in order
         self._install_codes: dict[str, str] = {}  # OAuth code -> team id
         self._refresh_tokens: dict[str, str] = {}  # refresh token -> team id
         self.delay = 0.0  # seconds every answer waits (a slow Slack)
@@ -115,7 +116,7 @@ class FakeSlack:
         self._chaos: Chaos | None = None
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
-        self._ts = itertools.count(1)
+        self._last_ts = 0  # microseconds
         self._ids = itertools.count(1)
         self._server = _Server(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
@@ -304,7 +305,51 @@ class FakeSlack:
 
     # -- answers ---------------------------------------------------------------------------
     def _next_ts(self) -> str:
-        return f"{1_700_000_000 + next(self._ts)}.{next(self._ids):06d}"
+        """A message's ts as Slack makes it: when it was posted, unique to the microsecond."""
+        with self._lock:
+            self._last_ts = max(time.time_ns() // 1000, self._last_ts + 1)
+            return f"{self._last_ts // 1_000_000}.{self._last_ts % 1_000_000:06d}"
+
+    def _post(self, channel: str, args: dict[str, Any], ts: str) -> dict[str, Any]:
+        """Keep a posted message in its channel, with its thread and metadata."""
+        message = {"type": "message", "text": args.get("text", ""), "ts": ts, "bot_id": BOT_ID}
+        if args.get("thread_ts"):
+            message["thread_ts"] = args["thread_ts"]
+        if args.get("metadata"):
+            message["metadata"] = args["metadata"]
+        with self._lock:
+            self.messages.setdefault(channel, []).append(message)
+        return message
+
+    def _history(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        """conversations.history (a channel's messages, newest first, thread replies left
+        out) and conversations.replies (a thread, parent first): those after ``oldest``, at
+        most ``limit`` a page with a ``cursor`` for the next; metadata only with
+        ``include_all_metadata``."""
+        channel = args.get("channel", "")
+        with self._lock:
+            posted = [dict(m) for m in self.messages.get(channel, [])]
+        if not posted and channel not in self.channels and not channel.startswith("D"):
+            return {"ok": False, "error": "channel_not_found"}
+        if method == "conversations.replies":
+            thread = args.get("ts", "")
+            found = [m for m in posted if thread in (m["ts"], m.get("thread_ts"))]
+            if not any(m["ts"] == thread for m in found):
+                return {"ok": False, "error": "thread_not_found"}
+        else:
+            found = [m for m in reversed(posted) if m.get("thread_ts", m["ts"]) == m["ts"]]
+        found = [m for m in found if float(m["ts"]) > float(args.get("oldest") or 0)]
+        if str(args.get("include_all_metadata", "")).lower() not in ("1", "true"):
+            for message in found:
+                message.pop("metadata", None)
+        start, limit = int(args.get("cursor") or 0), int(args.get("limit") or 100)
+        more = start + limit < len(found)
+        return {
+            "ok": True,
+            "messages": found[start : start + limit],
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
 
     def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         """Slack's answer to a successful call (shapes from Slack's published examples)."""
@@ -327,7 +372,7 @@ class FakeSlack:
             ts = self._next_ts()
             if channel.startswith(("U", "W")):
                 channel = "D" + channel[1:]
-            message = {"type": "message", "text": args.get("text", ""), "ts": ts, "bot_id": BOT_ID}
+            message = self._post(channel, args, ts)
             return {"ok": True, "channel": channel, "ts": ts, "message": message}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}
@@ -353,6 +398,8 @@ class FakeSlack:
                 return {"ok": False, "error": "method_not_supported_for_channel_type"}
             channel["is_member"] = True
             return {"ok": True, "channel": channel}
+        if method in ("conversations.history", "conversations.replies"):
+            return self._history(method, args)
         if method == "conversations.open":
             users = args.get("users", "")
             return {"ok": True, "channel": {"id": "D" + users.split(",")[0][1:]}}
@@ -418,7 +465,7 @@ class FakeSlack:
                     args = json.loads(raw or "{}")
                 else:
                     args = dict(parse_qsl(raw))
-                for key in ("blocks", "view", "attachments"):
+                for key in ("blocks", "view", "attachments", "metadata"):
                     if isinstance(args.get(key), str):
                         with contextlib.suppress(ValueError):
                             args[key] = json.loads(args[key])

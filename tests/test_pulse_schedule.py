@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import delete, select
 
+from bot import outbox
+from bot.outbox import Outgoing
 from bot.pulse_models import PulseAnswer, PulseRecipient
-from scheduler.pulse_jobs import Pacer, run_pulse
+from scheduler.pulse_jobs import Pacer, prompt_key, run_pulse
+from tests.fake_slack import TEAM_ID
 from tests.helpers import make_relationship
 from tests.pulse_helpers import job_context, prompts, pulse, reminders, rounds, tick, utc
 
@@ -123,6 +127,46 @@ def test_pulse_tick_twice_and_after_a_crash_never_duplicates_a_prompt(rapport):
         again = tick(context)
     assert again.prompts == {"duplicate": 4}
     assert len(prompts(rapport.fake)) == 4
+    with rapport.db.transaction() as session:
+        statuses = session.scalars(select(PulseRecipient.status)).all()
+    assert statuses == ["sent"] * 4
+
+
+class Died(BaseException):
+    """The scheduler process dies here: nothing after it runs."""
+
+
+def test_pulse_prompts_in_flight_when_schedulers_died_go_out_exactly_once(rapport, monkeypatch):
+    _people(rapport)
+    make_relationship(rapport.db, rapport.clock)
+    pulse(rapport, "send")
+    (opened,) = rounds(rapport.db)
+    now = rapport.clock.now()
+    # one scheduler claimed Priya's prompt and died before Slack saw it
+    claimed = Outgoing(TEAM_ID, prompt_key(opened.id, "UPRIYA"), "UPRIYA", "Quick pulse")
+    assert outbox.claim(rapport.db, claimed, now)
+    record = outbox._record
+
+    def dies_once_carl_is_posted(db, key, status, **values):
+        if key == prompt_key(opened.id, "UCARL"):
+            raise Died  # Slack posted Carl's prompt; the ledger never heard
+        record(db, key, status, **values)
+
+    with monkeypatch.context() as dying, job_context(rapport) as context:
+        dying.setattr(outbox, "_record", dies_once_carl_is_posted)
+        with pytest.raises(Died):
+            tick(context)
+    assert [c.args["channel"] for c in prompts(rapport.fake)] == ["UCARL"]  # the first
+    rapport.clock.advance(minutes=11)  # both claims are stale now
+    with job_context(rapport) as context:
+        again = tick(context)
+    assert again.prompts == {"sent": 4}  # Carl's found in Slack; Priya's and the others sent
+    assert sorted(c.args["channel"] for c in prompts(rapport.fake)) == [
+        "UALICE",
+        "UCARL",
+        "UPAT",
+        "UPRIYA",
+    ]
     with rapport.db.transaction() as session:
         statuses = session.scalars(select(PulseRecipient.status)).all()
     assert statuses == ["sent"] * 4
