@@ -30,12 +30,13 @@ SPARKS = "▁▂▃▄▅▆▇█"
 USAGE = """*Pulse: quick, anonymous feedback from both sides*
 • `/pulse` — give feedback now (counts in the current or next round)
 • `/pulse results` — how each side feels, the gaps, and the trend
-• `/pulse schedule` — when the pulse goes out
+• `/pulse schedule` — when the pulse goes out (owners also get an *Edit schedule* button)
 • `/pulse help` — this list
 *Owners*
 • `/pulse schedule every 2 weeks on Tuesday at 10:00` — each person gets it at 10:00 \
 in their own time zone (also `weekly on Monday at 9:30`, `monthly on the first Monday at 9:30`)
-• `/pulse pause` / `/pulse resume` — for holidays and transitions
+• `/pulse pause` / `/pulse resume` — for holidays and transitions: while paused nobody is \
+asked or reminded
 • `/pulse send` — open a round now
 • `/pulse questions` — list; `/pulse questions add How is communication?`; \
 `/pulse questions remove 2` (up to 5)
