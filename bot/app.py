@@ -6,7 +6,7 @@ import json
 import logging
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltResponse, Respond
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 import handlers.actions
@@ -53,11 +53,17 @@ def create_app(settings: Settings, services: Services) -> App:
     handlers.installs.register(app, services)
     handlers.events.register(app, services)
     handlers.pulse.register(app, services)
-    app.error(_friendly_error)
+
+    def friendly_error(error: Exception, body: dict[str, Any], respond: Respond) -> BoltResponse:
+        return _friendly_error(error, body, respond, services)
+
+    app.error(friendly_error)
     return app
 
 
-def _friendly_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+def _friendly_error(
+    error: Exception, body: dict[str, Any], respond: Respond | None, services: Services
+) -> BoltResponse:
     """Log the failure and answer Slack with 200 and a polite message, never a 500."""
     is_database = isinstance(error, OperationalError | DBAPIError)
     logger.error(
@@ -85,4 +91,7 @@ def _friendly_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
             body=json.dumps({"response_action": "push", "view": notice}),
             headers={"content-type": "application/json"},
         )
+    if body.get("type") == "block_actions" and respond is not None:
+        # a click's answer has no text: say it where they clicked, once Slack has its 200
+        services.defer(respond, text=message, replace_original=False)
     return BoltResponse(status=200, body="")

@@ -94,6 +94,7 @@ def test_requests_while_the_database_restarts_get_a_polite_answer_then_work_agai
     assert all(polite(answer) for answer in answers)
     show, results, checkins, _click, _event, setup = answers
     assert show.text == results.text == checkins.text == DATABASE_DOWN
+    rapport.fake.wait_for("response_url", lambda call: call.args.get("text") == DATABASE_DOWN)
     pushed = setup.json()
     assert pushed["response_action"] == "push"  # the filled-in form stays behind it
     assert DATABASE_DOWN in json.dumps(pushed["view"])

@@ -118,6 +118,19 @@ def test_a_listener_crash_answers_politely_not_with_a_500(rapport, monkeypatch):
     assert "boom" not in response.body and "Traceback" not in response.body
 
 
+def test_a_click_that_fails_says_so_where_they_clicked(rapport, monkeypatch):
+    import bot.pulse
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(bot.pulse, "record_answer", broken)
+    response = rapport.slack.block_action("pulse_answer_3", value="1:0", user="UCARL")
+    assert (response.status, response.body) == (200, "")  # a click's answer has no text
+    (said,) = rapport.fake.wait_for("response_url")
+    assert "something went wrong" in said.args["text"] and not said.args["replace_original"]
+
+
 def test_slack_rate_limit_on_a_follow_up_call_is_retried_after_retry_after(rapport):
     rapport.fake.rate_limit("views.open", retry_after=1)
     assert rapport.slack.command("setup").status == 200
