@@ -57,6 +57,7 @@ _WORD = re.compile(r"[^\W_][\w']*")
 _PUNCTUATION = str.maketrans(
     {"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "*": " ", "~": " "}
 )
+_TO_STRAIGHTEN = re.compile("[\u2019\u2018\u201c\u201d*~]")
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,10 @@ def clean_text(text: str) -> tuple[str, frozenset[str]]:
             text = _EMOJI_CODE.sub(lambda m: " " if m.group(1) in codes else m.group(0), text)
     if "&" in text:
         text = html.unescape(text)
-    text = _SPACES.sub(" ", text.translate(_PUNCTUATION))
+    if _TO_STRAIGHTEN.search(text):
+        text = text.translate(_PUNCTUATION)
+    if "  " in text or not text.isascii() or not text.isprintable():
+        text = _SPACES.sub(" ", text)  # (printable ASCII has no spaces but single " ")
     if "\n" in text:
         text = _NEWLINES.sub("\n", text)
     return text.strip(), codes
@@ -136,14 +140,16 @@ def clean_text(text: str) -> tuple[str, frozenset[str]]:
 
 def _is_negated(low: str, start: int, cues: CueSet) -> bool:
     negation = cues.negation
+    window = low[max(0, start - _NEGATION_WINDOW) : start].replace("'", "")
+    if cues.negation_hint.search(window) is None:
+        return False
     first = _WORD.match(low, start)
-    if first is not None and first.group().replace("'", "") in negation.self_negative:
+    if first is not None and first.group().replace("'", "") in cues.self_negative:
         return False  # "not in scope" is negative already: "no, not in scope" still counts
-    window = low[max(0, start - _NEGATION_WINDOW) : start]
     cut = 0
     for brk in cues.clause_break_regex.finditer(window):
         cut = brk.end()
-    words = [w.replace("'", "") for w in _WORD.findall(window, cut)]
+    words = _WORD.findall(window, cut)
     if not words:
         return False
     first_near = max(0, len(words) - NEAR_WORDS)
@@ -158,14 +164,6 @@ def _is_negated(low: str, start: int, cues: CueSet) -> bool:
     return (
         cues.release_regex.search(tail) is not None
         or cues.verb_negation_regex.search(tail) is not None
-    )
-
-
-def _outside(regex: re.Pattern[str], low: str, spans: list[tuple[int, int]]) -> bool:
-    """Does the regex match somewhere that is not part of a cue?"""
-    return any(
-        not any(start <= match.start() < end for start, end in spans)
-        for match in regex.finditer(low)
     )
 
 
@@ -184,29 +182,14 @@ def assess(
     spans: list[tuple[int, int]] = []
     negated: list[Cue] = []
     seen: set[tuple[str, str]] = set()
-    search = cues.regex.search
-    covered = 0  # end of the furthest match so far; cues inside it are not counted again
-    match = search(low)
-    while match is not None:
-        start, end = match.span()
-        # Look again from the next word, so overlapping cues are found too
-        # ("entitled under the contract"), but never re-scan a whole match.
-        gap = low.find(" ", start, end)
-        next_match = search(low, gap + 1 if gap != -1 else end)
-        hit = cues.identify(match) if end > covered else None
-        covered = max(covered, end)
-        match = next_match
-        if hit is None:
-            continue
-        kind, weight = hit
+    for start, end, kind, weight in cues.find(low):
         key = (kind, word_key(low[start:end]))
         if key in seen:
             continue
         seen.add(key)
-        label = cues.kinds[kind].label
         shown_match = shown[start:end][:MAX_MATCH_CHARS]
-        if cues.kinds[kind].negatable and _is_negated(low, start, cues):
-            negated.append(Cue(kind, label, shown_match, 0.0))
+        if kind in cues.negatable and _is_negated(low, start, cues):
+            negated.append(Cue(kind, cues.labels[kind], shown_match, 0.0))
             continue
         found.append((kind, shown_match, weight))
         spans.append((start, end))
@@ -218,11 +201,12 @@ def assess(
     kinds_found = {kind for kind, _, _ in found}
     factors = dict.fromkeys(kinds_found, 1.0)
     applied = []
-    for dampener, regex in cues.dampeners:
-        relevant = [k for k in kinds_found if dampener.applies_to(k)]
+    outside = cues.dampeners_found(low, spans)  # context words that aren't part of a cue
+    for index, dampener in enumerate(cues.dampeners):
+        relevant = kinds_found if dampener.kinds is None else kinds_found & dampener.kinds
         if not relevant:
             continue
-        if (codes & dampener.emoji_codes) or _outside(regex, low, spans):
+        if index in outside or (codes & dampener.emoji_codes):
             applied.append(dampener.name)
             for kind in relevant:
                 factors[kind] *= dampener.factor
@@ -235,7 +219,7 @@ def assess(
     by_kind: dict[str, list[float]] = {}
     for kind, shown_match, weight in found:
         effective = weight * factors[kind]
-        result.append(Cue(kind, cues.kinds[kind].label, shown_match, round(effective, 4)))
+        result.append(Cue(kind, cues.labels[kind], shown_match, round(effective, 4)))
         by_kind.setdefault(kind, []).append(effective)
     keep = 1.0
     for weights in by_kind.values():

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
+from re import _constants, _parser  # to find a pattern's anchors (see ``anchors``)
 from types import MappingProxyType
 from typing import Any
 
@@ -27,6 +28,7 @@ _SEPARATORS = re.compile(r"[\s\-]+")
 _HAS_ALNUM = re.compile(r"[^\W_]")
 
 
+@lru_cache(maxsize=4096)
 def word_key(text: str) -> str:
     """Normal form used to compare a phrase with matched text."""
     text = text.translate(_APOSTROPHES).lower().replace("'", "")
@@ -86,11 +88,6 @@ class Negation:
     verbs: tuple[str, ...] = ()
     particles: tuple[str, ...] = ()
 
-    @property
-    def self_negative(self) -> frozenset[str]:
-        """Words that make a cue negative in itself ("not in scope"): no further negation."""
-        return self.near | self.requirement_before_without | frozenset(self.verb_negators)
-
 
 @dataclass(frozen=True)
 class _Spec:
@@ -119,17 +116,21 @@ def _phrase_form(text: str) -> str:
 
 def literal_regex(phrases: Iterable[str]) -> str:
     """One regex matching any of the phrases, built as a prefix tree (no backtracking blow-up)."""
+    return _prefix_tree_regex((_phrase_form(phrase) for phrase in phrases), _char_regex)
+
+
+def _prefix_tree_regex(strings: Iterable[str], char: Callable[[str], str]) -> str:
     root: dict[str, Any] = {}
-    for phrase in phrases:
+    for string in strings:
         node = root
-        for ch in _phrase_form(phrase):
+        for ch in string:
             node = node.setdefault(ch, {})
         node[""] = True
-    return _tree_regex(root) or "(?!)"
+    return _tree_regex(root, char) or "(?!)"
 
 
-def _tree_regex(node: dict[str, Any]) -> str:
-    branches = [_char_regex(ch) + _tree_regex(child) for ch, child in sorted(node.items()) if ch]
+def _tree_regex(node: dict[str, Any], char: Callable[[str], str]) -> str:
+    branches = [char(ch) + _tree_regex(child, char) for ch, child in sorted(node.items()) if ch]
     if not branches:
         return ""
     body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
@@ -138,16 +139,10 @@ def _tree_regex(node: dict[str, Any]) -> str:
     return body
 
 
-def _dampener_regex(dampener: Dampener) -> re.Pattern[str]:
-    parts = [_START + "(?:" + literal_regex(dampener.words) + ")" + _END]
-    if dampener.emoji:
-        parts.append("[" + "".join(re.escape(ch) for ch in sorted(set(dampener.emoji))) + "]")
-    return re.compile("|".join(parts))
-
-
 def _verb_negation_regex(negation: Negation) -> re.Pattern[str]:
     """Matches words ending in a negated verb of doing: "not going to apply", "nobody is
-    talking about", "we won't be raising a". Never matches when a list is empty."""
+    talking about", "we won't be raising a", or in the negator itself when the cue is the
+    verb ("we won't | charge you for"). Never matches when a list is empty."""
     if not (negation.verb_negators and negation.verbs):
         return re.compile("(?!)")
 
@@ -156,9 +151,213 @@ def _verb_negation_regex(negation: Negation) -> re.Pattern[str]:
 
     helper = f"(?: {words(negation.helpers)}){{0,3}}" if negation.helpers else ""
     particle = f"(?: {words(negation.particles)}){{0,2}}" if negation.particles else ""
-    return re.compile(
-        f"(?:^| ){words(negation.verb_negators)}{helper} {words(negation.verbs)}{particle}$"
+    verb = f"(?: {words(negation.verbs)}{particle})?"  # or the cue is the verb: "won't charge"
+    return re.compile(f"(?:^| ){words(negation.verb_negators)}{helper}{verb}$")
+
+
+# Words too common to be worth checking for before running a pattern.
+_COMMON = frozenset(
+    (
+        *("a", "about", "after", "all", "also", "am", "an", "and", "any", "are", "as", "at"),
+        *("back", "be", "been", "before", "being", "but", "by", "can", "could", "did", "do"),
+        *("does", "for", "from", "get", "go", "got", "had", "has", "have", "he", "her", "here"),
+        *("his", "how", "i", "if", "in", "into", "is", "it", "its", "just", "know", "let"),
+        *("me", "more", "my", "need", "new", "next", "no", "not", "now", "of", "on", "one"),
+        *("only", "or", "other", "our", "out", "over", "people", "per", "please", "re", "she"),
+        *("should", "so", "some", "still", "team", "than", "that", "the", "their", "them"),
+        *("then", "there", "they", "this", "time", "to", "today", "up", "us", "very", "want"),
+        *("was", "we", "were", "what", "when", "which", "who", "why", "will", "with", "would"),
+        *("yet", "your", "ll", "ve", "s", "t", "d", "m"),
     )
+)
+
+
+MAX_ANCHOR_SETS = 2  # conditions checked per pattern, the rarest first
+_MAX_EXACT = 64  # strings a part of a regex may spell before it counts as open-ended
+_MAX_ANCHORS = 64  # strings in one anchor set
+_ANCHOR_CHARS = 6  # anchors are cut to this length
+
+
+def anchors(regex: str) -> tuple[frozenset[str], ...]:
+    """Sets of literal strings such that every match of ``regex`` contains a string of each
+    set: the rarest few (long, not common words). A message missing every string of one set
+    can't match, so the pattern needn't run on it. Empty when nothing is worth checking.
+
+    ``anchors("(?:copied|cc'd) (?:your|our) (?:director|ceo)")`` gives, rarest first,
+    ``{"director", "ceo"}`` and ``{"copied", "cc'd"}`` (and skips the common "your", "our").
+    """
+    try:
+        found = _required_sets(list(_parser.parse(regex)))
+    except (re.error, AttributeError, TypeError, ValueError, IndexError):  # run it always
+        return ()
+    # a prefix of a required string is required too: short ones make fewer, quicker anchors
+    found = [frozenset(map(_shortened, strings)) for strings in found]
+    chosen: list[frozenset[str]] = []
+    for strings in sorted(found, key=_rarity, reverse=True):
+        if _rarity(strings) == (0, 0, 0) or len(chosen) == MAX_ANCHOR_SETS:
+            break
+        if not any(all(any(a in s for a in need) for s in strings) for need in chosen):
+            chosen.append(strings)  # (a set implied by one already chosen adds nothing)
+    return tuple(chosen)
+
+
+def _required_sets(items: list[tuple[Any, Any]], at_word: bool = True) -> list[frozenset[str]]:
+    """Required sets whose strings start a word (``at_word``: the items do), so that the
+    scan for anchors can look at word starts only. Patterns always start a word."""
+    sets: list[frozenset[str]] = []
+    run: set[str] = {""}  # what the stretch read so far can spell
+    run_at_word = at_word
+    literal = ""  # the plain letters at its end, a short anchor on their own ("escalat")
+    literal_at_word = at_word
+
+    def close_run() -> None:
+        if "" not in run and run_at_word:
+            sets.append(frozenset(run))
+
+    def close_literal() -> None:
+        if literal_at_word:
+            sets.append(frozenset([literal]))
+        elif (words := _WORD_AFTER_GAP.search(literal)) is not None:
+            sets.append(frozenset([words.group()]))  # " time": "time" starts a word
+
+    for item in items:
+        if item[0] is _constants.LITERAL:
+            if not literal:
+                literal_at_word = at_word
+            literal += chr(item[1])
+        elif literal:
+            close_literal()
+            literal = ""
+        exact = _exact(item)
+        if exact is not None and len(run) * len(exact) <= _MAX_EXACT:
+            if run == {""}:
+                run_at_word = at_word
+            run = {a + b for a in run for b in exact}
+        else:
+            close_run()
+            run, run_at_word = (set(exact), at_word) if exact is not None else ({""}, False)
+            if exact is None:
+                sets.extend(_inner_sets(item, at_word))
+        at_word = _word_starts_after(item, exact, at_word)
+    close_run()
+    if literal:
+        close_literal()
+    return sets
+
+
+def _word_starts_after(item: tuple[Any, Any], exact: set[str] | None, at_word: bool) -> bool:
+    """Does a word start right after ``item`` (which spells ``exact``, if known)?"""
+    if exact is not None:
+        spelled = [string for string in exact if string]
+        if not spelled:
+            return at_word  # zero-width
+        ends_word = all(not string[-1].isalnum() for string in spelled)
+        return ends_word and (at_word or "" not in exact)
+    op, arg = item
+    if op is _constants.SUBPATTERN:
+        return _sequence_ends_word(list(arg[-1]), at_word)
+    if op is _constants.BRANCH:
+        return all(_sequence_ends_word(list(branch), at_word) for branch in arg[1])
+    if op in (_constants.MAX_REPEAT, _constants.MIN_REPEAT):
+        ends_word = _sequence_ends_word(list(arg[2]), at_word)
+        return ends_word and (at_word or arg[0] >= 1)
+    return False
+
+
+def _sequence_ends_word(items: list[tuple[Any, Any]], at_word: bool) -> bool:
+    for item in items:
+        at_word = _word_starts_after(item, _exact(item), at_word)
+    return at_word
+
+
+def _inner_sets(item: tuple[Any, Any], at_word: bool) -> list[frozenset[str]]:
+    op, arg = item
+    if op is _constants.SUBPATTERN:
+        return _required_sets(list(arg[-1]), at_word)
+    if op is _constants.BRANCH:
+        rarest = [max(_required_sets(list(b), at_word), key=_rarity, default=None) for b in arg[1]]
+        return [frozenset().union(*rarest)] if all(rarest) else []
+    if op in (_constants.MAX_REPEAT, _constants.MIN_REPEAT) and arg[0] >= 1:
+        return _required_sets(list(arg[2]), at_word)
+    return []
+
+
+_WORD_AFTER_GAP = re.compile(r"(?<=[^\w])[^\W_].*", re.DOTALL)
+_INNER_WORD_START = re.compile(r"(?<=.)(?<![^\W_])[^\W_]", re.DOTALL)
+_WORD_PART = re.compile(r"[^\W_]*")
+
+
+def _exact(item: tuple[Any, Any]) -> set[str] | None:
+    """Every string a regex item can match, when they are few; None otherwise."""
+    op, arg = item
+    if op is _constants.LITERAL:
+        return {chr(arg)}
+    if op in (_constants.AT, _constants.ASSERT, _constants.ASSERT_NOT):
+        return {""}  # zero-width
+    if op is _constants.IN:
+        chars = set()
+        for kind, value in arg:
+            if kind is _constants.LITERAL:
+                chars.add(chr(value))
+            elif kind is _constants.CATEGORY and value is _constants.CATEGORY_SPACE:
+                chars |= {" ", "\n"}  # the only spaces left in clean text
+            else:
+                return None
+        return chars
+    if op is _constants.SUBPATTERN:
+        return _exact_sequence(arg[-1])
+    if op is _constants.BRANCH:
+        spelled: set[str] = set()
+        for branch in arg[1]:
+            exact = _exact_sequence(branch)
+            if exact is None:
+                return None
+            spelled |= exact
+        return spelled if len(spelled) <= _MAX_EXACT else None
+    if op in (_constants.MAX_REPEAT, _constants.MIN_REPEAT) and arg[1] <= 2:
+        low, high, sub = arg
+        one = _exact_sequence(sub)
+        if one is None:
+            return None
+        spelled, current = set(), {""}
+        for times in range(high + 1):
+            if times >= low:
+                spelled |= current
+            current = {a + b for a in current for b in one}
+        return spelled if len(spelled) <= _MAX_EXACT else None
+    return None
+
+
+def _exact_sequence(items: Iterable[tuple[Any, Any]]) -> set[str] | None:
+    spelled = {""}
+    for item in items:
+        exact = _exact(item)
+        if exact is None or len(spelled) * len(exact) > _MAX_EXACT:
+            return None
+        spelled = {a + b for a in spelled for b in exact}
+    return spelled
+
+
+def _shortened(string: str) -> str:
+    """The rarest word of a required string, at most a few letters of it (a word of it is
+    required too). No other word starts inside an anchor, so the scan for anchors never
+    needs to look inside one it found."""
+    starts = [0, *(m.start() for m in _INNER_WORD_START.finditer(string))]
+    words = [
+        _WORD_PART.match(string, a).group()[:_ANCHOR_CHARS] or string[a:b]
+        for a, b in zip(starts, [*starts[1:], None], strict=True)
+    ]
+    return max(words, key=lambda word: (word not in _COMMON, len(word)))
+
+
+def _rarity(strings: frozenset[str]) -> tuple[int, int, int]:
+    """Sets without common words first, then longer strings (up to a few letters), then
+    fewer of them. Too many strings, or one letter, isn't worth looking for: (0, 0, 0)."""
+    words = [string.strip() for string in strings]
+    if len(words) > _MAX_ANCHORS or any(len(word) < 2 for word in words):
+        return (0, 0, 0)
+    uncommon = not any(_COMMON.issuperset(word.split()) for word in words)
+    return (1 + uncommon, min(4, *map(len, words)), -len(words))
 
 
 def _check_pattern(regex: str, where: str) -> None:
@@ -183,26 +382,74 @@ class CueSet:
     """
 
     __slots__ = (
+        "_always",
+        "_anchor_scan",
+        "_candidates",
+        "_dampener_emoji",
+        "_dampener_words",
+        "_dampeners_of",
+        "_ignore",
+        "_ignore_needs",
+        "_literal",
         "_literals",
-        "_pattern_groups",
+        "_patterns",
+        "_satisfies",
+        "_scan",
         "_spec",
         "clause_break_regex",
         "dampeners",
         "kinds",
+        "labels",
+        "negatable",
         "negation",
-        "regex",
+        "negation_hint",
         "release_regex",
+        "self_negative",
         "verb_negation_regex",
     )
 
     def __init__(self, spec: _Spec) -> None:
         self._spec = spec
         self.kinds: Mapping[str, CueKind] = MappingProxyType({k.name: k for k in spec.kinds})
+        self.labels = {kind.name: kind.label for kind in spec.kinds}
+        self.negatable = frozenset(kind.name for kind in spec.kinds if kind.negatable)
         self.negation = spec.negation
-        # (dampener, regex for its words and emoji) pairs
-        self.dampeners: tuple[tuple[Dampener, re.Pattern[str]], ...] = tuple(
-            (d, _dampener_regex(d)) for d in spec.dampeners
+        self.dampeners = spec.dampeners
+        # One scan finds every dampener's words, another their emoji. A word found means the
+        # dampeners listing it or a whole word inside it ("appreciate" in "really appreciate").
+        owners: dict[str, set[int]] = {}
+        for index, dampener in enumerate(spec.dampeners):
+            for item in (*map(_phrase_form, dampener.words), *dampener.emoji):
+                owners.setdefault(item, set()).add(index)
+        self._dampener_words = _word_regex(
+            literal_regex(w for d in spec.dampeners for w in d.words)
         )
+        emoji = sorted({e for d in spec.dampeners for e in d.emoji})
+        self._dampener_emoji = re.compile(
+            "[" + "".join(map(re.escape, emoji)) + "]" if emoji else "(?!)"
+        )
+        self._dampeners_of = {
+            found: frozenset().union(
+                *(
+                    owner
+                    for item, owner in owners.items()
+                    if _word_regex(re.escape(item)).search(found) or item == found
+                )
+            )
+            for found in owners
+        }
+        negation = spec.negation
+        # Words that make a cue negative in itself ("not in scope"): no further negation.
+        self.self_negative = (
+            negation.near | negation.requirement_before_without | frozenset(negation.verb_negators)
+        )
+        # Without one of these words before a cue, it can't be negated: a quick first check.
+        hints = {
+            *negation.near,
+            *negation.verb_negators,
+            *(phrase.split()[0] for phrase in negation.release if phrase),
+        }
+        self.negation_hint = re.compile(_START + "(?:" + literal_regex(hints) + ")" + _END)
         self.release_regex = re.compile(
             _START + "(?:" + literal_regex(spec.negation.release) + ")" + _END
         )
@@ -212,33 +459,126 @@ class CueSet:
             r"[.,;:!?()\[\]\"\n]|" + _START + "(?:" + breaks + ")" + _END
         )
 
-        literals: dict[str, tuple[str, float]] = {}
-        patterns: list[tuple[str, Pattern]] = []
-        for kind in spec.kinds:
-            for phrase in kind.phrases:
-                literals[word_key(phrase.text)] = (kind.name, phrase.weight)
-            patterns.extend((kind.name, p) for p in kind.patterns)
-        self._literals = literals
-        self._pattern_groups = {f"p{i}": item for i, item in enumerate(patterns)}
-
-        ignore = [literal_regex(spec.ignore_words), *spec.ignore_patterns]
-        alternatives = ["(?P<ignore>" + "|".join(ignore) + ")"]
-        alternatives += [f"(?P<p{i}>{p.regex})" for i, (_, p) in enumerate(patterns)]
+        self._literals = {
+            word_key(phrase.text): (kind.name, phrase.weight)
+            for kind in spec.kinds
+            for phrase in kind.phrases
+        }
         all_phrases = [p.text for kind in spec.kinds for p in kind.phrases]
-        alternatives.append("(?P<lit>" + literal_regex(all_phrases) + ")(?:e?s)?")
-        self.regex = re.compile(_START + "(?:" + "|".join(alternatives) + ")" + _END)
+        self._literal = _word_regex("(?P<lit>" + literal_regex(all_phrases) + ")(?:e?s)?")
+        ignore = [literal_regex(spec.ignore_words), *spec.ignore_patterns]
+        self._ignore = _word_regex("|".join(ignore))
+        # Each pattern runs on its own, and only on messages containing its anchors: one
+        # string of each of its anchor sets ("conditions"). Ignored senses likewise.
+        patterns = [p for kind in spec.kinds for p in kind.patterns]
+        kinds = [kind.name for kind in spec.kinds for _ in kind.patterns]
+        needs = [anchors(p.regex) for p in patterns] + [anchors("|".join(ignore))]
+        conditions = list(dict.fromkeys(need for each in needs for need in each))
+        number = {condition: n for n, condition in enumerate(conditions)}
+        self._patterns = tuple(
+            (_word_regex(p.regex), kind, p.weight, frozenset(number[c] for c in need))
+            for p, kind, need in zip(patterns, kinds, needs[:-1], strict=True)
+        )
+        self._ignore_needs = frozenset(number[c] for c in needs[-1])
+        self._always = frozenset(i for i, p in enumerate(self._patterns) if not p[3])
+        every = {anchor for condition in conditions for anchor in condition}
+        # The scan finds the longest anchor starting at a word: the anchors that are its
+        # prefixes are there too. Each anchor found satisfies some conditions, and makes the
+        # patterns whose first (rarest) condition it satisfies worth checking.
+        self._satisfies = {
+            found: frozenset(
+                n for n, condition in enumerate(conditions) if any(map(found.startswith, condition))
+            )
+            for found in every
+        }
+        self._candidates = {
+            found: frozenset(
+                i
+                for i, need in enumerate(needs[:-1])
+                if need and any(map(found.startswith, need[0]))
+            )
+            for found in every
+        }
+        anchor_tree = _prefix_tree_regex(every, re.escape) if every else "(?!)"
+        self._anchor_scan = re.compile(_START + "(?:" + anchor_tree + ")")
+        # One pass over a message finds listed words and anchors alike.
+        self._scan = re.compile(
+            _START
+            + "(?:(?P<lit>"
+            + literal_regex(all_phrases)
+            + ")(?:e?s)?"
+            + _END
+            + "|"
+            + anchor_tree
+            + ")"
+        )
 
-    # -- lookups used by the scorer ---------------------------------------------------
-    def identify(self, match: re.Match[str]) -> tuple[str, float] | None:
-        """(kind, weight) for a match of :attr:`regex`, or None for an ignored span."""
-        group = match.lastgroup
-        if group == "lit":
-            key = word_key(match.group("lit"))
-            return self._literals.get(key)
-        if group is None or group == "ignore":
-            return None
-        kind, pattern = self._pattern_groups[group]
-        return kind, pattern.weight
+    # -- what the scorer asks ------------------------------------------------------------
+    def dampeners_found(self, low: str, spans: list[tuple[int, int]]) -> frozenset[int]:
+        """Indexes of the dampeners whose words or emoji appear outside the cues' spans."""
+        found: set[int] = set()
+        scans = [(self._dampener_words, _phrase_form)]
+        if not low.isascii():
+            scans.append((self._dampener_emoji, str))
+        for scan, key in scans:
+            for match in scan.finditer(low):
+                start = match.start()
+                if not any(begin <= start < end for begin, end in spans):
+                    found |= self._dampeners_of.get(key(match.group()), frozenset())
+        return frozenset(found)
+
+    def find(self, low: str) -> Iterator[tuple[int, int, str, float]]:
+        """Cues in lower-cased clean text, left to right, as (start, end, kind, weight).
+
+        Where several cues start at the same word, an ignored technical sense wins, then
+        patterns in data order, then listed words. A cue inside an earlier one isn't
+        found again, but overlapping cues are ("entitled under the contract").
+        """
+        found: dict[int, tuple[int, int, str | None, float]] = {}  # start: (rank, end, …)
+        literals, last = self._literals, len(self._patterns)
+        satisfies, makes_candidates = self._satisfies, self._candidates
+        satisfied: set[int] = set()
+        candidates = set(self._always)
+        for match in self._scan.finditer(low):
+            if match.group("lit") is None:  # an anchor: one word, so none inside another
+                satisfied |= satisfies[match.group()]
+                candidates |= makes_candidates[match.group()]
+                continue
+            start, end = match.span()
+            found[start] = (last, end, *literals.get(word_key(match["lit"]), (None, 0.0)))
+            for anchor in self._anchor_scan.findall(match.group()):
+                satisfied |= satisfies[anchor]
+                candidates |= makes_candidates[anchor]
+            gap = low.find(" ", start, end)
+            while gap != -1:  # listed words starting inside this one: "under the contract"
+                inner = self._literal.match(low, gap + 1)
+                if inner is not None:
+                    kind_weight = literals.get(word_key(inner["lit"]), (None, 0.0))
+                    found[inner.start()] = (last, inner.end(), *kind_weight)
+                gap = low.find(" ", gap + 1, end)
+        for rank in sorted(candidates):
+            regex, kind, weight, needs = self._patterns[rank]
+            if not needs <= satisfied:
+                continue
+            for match in _every_start(regex, low):
+                start = match.start()
+                if start not in found or found[start][0] > rank:
+                    found[start] = (rank, match.end(), kind, weight)
+        if not found:
+            return
+        if self._ignore_needs <= satisfied:
+            for match in _every_start(self._ignore, low):
+                found[match.start()] = (-1, match.end(), None, 0.0)
+        next_start = covered = 0
+        for start in sorted(found):
+            if start < next_start:
+                continue  # inside the first word of the cue before
+            _, end, kind, weight = found[start]
+            gap = low.find(" ", start, end)
+            next_start = gap + 1 if gap != -1 else end
+            if end > covered and kind is not None:
+                yield start, end, kind, weight
+            covered = max(covered, end)
 
     # -- owner overrides ----------------------------------------------------------------
     def with_words(
@@ -279,6 +619,20 @@ class CueSet:
     def __repr__(self) -> str:
         counts = ", ".join(f"{k}={len(v.phrases) + len(v.patterns)}" for k, v in self.kinds.items())
         return f"CueSet({counts})"
+
+
+def _word_regex(regex: str) -> re.Pattern[str]:
+    return re.compile(_START + "(?:" + regex + ")" + _END)
+
+
+def _every_start(regex: re.Pattern[str], low: str) -> Iterator[re.Match[str]]:
+    """Matches starting at every word where one starts, even inside an earlier match."""
+    match = regex.search(low)
+    while match is not None:
+        yield match
+        start, end = match.span()
+        gap = low.find(" ", start, end)  # look again from the next word, never re-scan it all
+        match = regex.search(low, gap + 1 if gap != -1 else end)
 
 
 def _clean_words(words: Iterable[str]) -> tuple[str, ...]:
@@ -325,8 +679,25 @@ def _weight(value: Any, where: str) -> float:
     return float(value)
 
 
+_TERM = re.compile(r"\{([a-z_]+)\}")
+
+
+def _with_terms(regex: str, terms: Mapping[str, str], where: str) -> str:
+    """Replace ``{name}`` by the shared fragment ``terms[name]`` (wrapped in a group), so a
+    meaning such as "a senior person" is written once. Counted repeats like ``{0,4}`` stay."""
+
+    def term(match: re.Match[str]) -> str:
+        if match.group(1) not in terms:
+            raise ValueError(f"Unknown term {{{match.group(1)}}} in {where}: {regex!r}")
+        return "(?:" + terms[match.group(1)] + ")"
+
+    return _TERM.sub(term, regex)
+
+
 def load_cues(data: Mapping[str, Any]) -> CueSet:
     """Build a CueSet from data shaped like ``bot/drift_cues.json``."""
+    terms: dict[str, str] = dict(data.get("terms", {}))
+    terms.pop("about", None)
     kinds = []
     for name, raw in data["kinds"].items():
         where = f"kind {name!r}"
@@ -338,9 +709,10 @@ def load_cues(data: Mapping[str, Any]) -> CueSet:
         ]
         patterns = []
         for item in raw.get("patterns", ()):
-            _check_pattern(item["regex"], where)
+            regex = _with_terms(item["regex"], terms, where)
+            _check_pattern(regex, where)
             patterns.append(
-                Pattern(item["name"], item["regex"], _weight(item.get("weight", default), where))
+                Pattern(item["name"], regex, _weight(item.get("weight", default), where))
             )
         kinds.append(
             CueKind(

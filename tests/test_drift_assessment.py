@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import time
+from importlib import resources
+from pathlib import Path
 
 import pytest
 
+from bot import drift_cues
 from bot.drift import (
     DEFAULT_THRESHOLD,
     HIGH_SCORE,
@@ -14,9 +17,11 @@ from bot.drift import (
     Cue,
     CueSet,
     assess,
+    clean_text,
     default_cues,
     load_cues,
 )
+from bot.drift_cues import anchors
 
 
 def kinds_of(text: str, **kwargs) -> set[str]:
@@ -91,6 +96,53 @@ def test_each_kind_of_cue_is_found_with_the_words_that_matched(text, kind, match
 )
 def test_clear_formal_drift_is_flagged(text):
     assert assess(text).is_formal
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        (
+            "I'm escalating the late payroll files. Expect a call from our HR director.",
+            "escalation",
+        ),
+        ("This is now with our COO and she wants a written response.", "escalation"),
+        ("We're taking the missed collections to your managing director.", "escalation"),
+        ("Our Chief Procurement Officer will be contacting your account director.", "escalation"),
+        (
+            "Please treat this message as formal notification of the missed deadline.",
+            "formal_register",
+        ),
+        ("We are putting you on notice about the door entry faults.", "formal_register"),
+        (
+            "This letter constitutes notice of breach under the services agreement.",
+            "contract_reference",
+        ),
+        ("We reserve our rights regarding the late go-live.", "contract_reference"),
+        ("We'll be recovering the overtime costs from your next invoice.", "sla_penalty"),
+        ("Translation into Welsh was never part of the managed service.", "scope_dispute"),
+        ("The delay sits squarely with your planning team.", "us_and_them"),
+    ],
+)
+def test_drift_is_found_by_meaning_not_only_by_listed_phrases(text, kind):
+    result = assess(text)
+    assert result.is_formal
+    assert kind in {c.kind for c in result.cues}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Our director is joining Thursday's call, she's keen to say hello",
+        "I'll ask our CFO for the budget figure, she has it to hand",
+        "We're escalating the lost pallets with the carrier, fingers crossed",
+        "We'll escalate the ticket to tier 2 if it's still down at 5",
+        "He's on his notice period, so his last day is the 30th",
+        "Can you send the NDA to our legal team? thanks",
+        "We're reviewing the contract draft with your team tomorrow, looking forward to it",
+    ],
+)
+def test_senior_people_and_process_words_in_ordinary_talk_do_not_fire(text):
+    assert not assess(text).is_formal
 
 
 def test_several_kinds_together_score_very_high():
@@ -420,6 +472,20 @@ def test_cue_data_with_a_capturing_group_is_rejected():
         load_cues(data)
 
 
+def test_cue_patterns_share_named_terms_and_unknown_terms_are_rejected():
+    def data(regex: str) -> dict:
+        kind = {"label": "x", "weight": 0.5, "patterns": [{"name": "p", "regex": regex}]}
+        return {"terms": {"boss": "ceo|cfo"}, "kinds": {"x": kind}}
+
+    cues = load_cues(data("call from our {boss}"))
+    assert [c.match for c in assess("Expect a call from our CFO", cues).cues] == [
+        "call from our CFO"
+    ]
+    assert assess("call from our team", cues).score == 0
+    with pytest.raises(ValueError, match="Unknown term"):
+        load_cues(data("call from our {manager}"))
+
+
 def test_cue_data_with_an_out_of_range_weight_is_rejected():
     data = {"kinds": {"x": {"label": "x", "weight": 1.5}}}
     with pytest.raises(ValueError, match="weight"):
@@ -431,6 +497,36 @@ def test_shipped_cue_data_is_valid_json_with_every_kind_labelled():
 
     raw = json.loads(resources.files("bot").joinpath("drift_cues.json").read_text("utf-8"))
     assert all(kind["label"] for kind in raw["kinds"].values())
+
+
+# --------------------------------------------------------------------------- the pre-filter
+
+
+def test_anchors_are_word_starts_every_match_contains():
+    assert anchors(r"clauses? \d{1,3}") == (frozenset({"clause"}),)
+    # every match has "copied" or "director" or "ceo": rare words before common ones
+    assert anchors("(?:copied|cc'd) in (?:your|our) (?:director|ceo)")[0] == {
+        "copied",
+        "direct",  # (anchors are cut to a few letters)
+        "ceo",
+    }
+    assert anchors("[a-z]+ing") == ()  # no word start is certain: the pattern always runs
+
+
+def test_skipping_patterns_by_their_anchors_never_loses_a_cue(monkeypatch):
+    """The same cues as running every pattern on every message, over the evaluation set."""
+    texts = [
+        json.loads(line)["text"]
+        for line in (Path(__file__).parent / "data" / "drift_eval.jsonl").open(encoding="utf-8")
+    ]
+    raw = json.loads(resources.files("bot").joinpath("drift_cues.json").read_text("utf-8"))
+    shipped = load_cues(raw)
+    monkeypatch.setattr(drift_cues, "anchors", lambda regex: ())
+    unfiltered = load_cues(raw)
+    assert unfiltered._always and not shipped._always  # (the filter is really off / on)
+    for text in texts:
+        low = clean_text(text)[0].lower()
+        assert list(shipped.find(low)) == list(unfiltered.find(low)), text
 
 
 # --------------------------------------------------------------------------- robustness

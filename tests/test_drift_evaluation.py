@@ -16,10 +16,12 @@ EVAL_SET = Path(__file__).parent / "data" / "drift_eval.jsonl"
 
 # Floors a little under what the shipped cues achieve, per split: "tune" is what the cues
 # were tuned on; "holdout" rows were written before the last tuning and never used for it,
-# so they are the honest estimate for new text (see bench/drift_evaluation.py). Raise these
+# so they are the honest estimate for new text (see bench/drift_evaluation.py). Measured at
+# the time of writing: tune 1.000 / 0.977 / 0.997, holdout 0.970 / 0.774 / 0.911. Raise these
 # when the scorer improves; never lower them to make a change pass.
 FLOORS = {  # split: (precision, recall, ROC AUC)
-    "tune": (0.95, 0.85, 0.93),
+    "tune": (0.97, 0.95, 0.98),
+    "holdout": (0.93, 0.72, 0.88),
 }
 
 
@@ -55,6 +57,8 @@ def test_evaluation_set_is_large_balanced_and_varied(rows):
     assert len({row["industry"] for row in rows}) >= 6
     for side in ("client", "provider"):
         assert Counter(row["label"] for row in rows if row["side"] == side)[1] >= 50
+    held_out = Counter(row["label"] for row in rows if row["split"] == "holdout")
+    assert held_out[0] >= 80 and held_out[1] >= 80
 
 
 def test_evaluation_rows_are_well_formed_and_unique(rows):
