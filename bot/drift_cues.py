@@ -467,7 +467,7 @@ class CueSet:
         all_phrases = [p.text for kind in spec.kinds for p in kind.phrases]
         self._literal = _word_regex("(?P<lit>" + literal_regex(all_phrases) + ")(?:e?s)?")
         ignore = [literal_regex(spec.ignore_words), *spec.ignore_patterns]
-        self._ignore = _word_regex("|".join(ignore))
+        self._ignore = _ends_word_regex("|".join(ignore))
         # Each pattern runs on its own, and only on messages containing its anchors: one
         # string of each of its anchor sets ("conditions"). Ignored senses likewise.
         patterns = [p for kind in spec.kinds for p in kind.patterns]
@@ -476,9 +476,10 @@ class CueSet:
         conditions = list(dict.fromkeys(need for each in needs for need in each))
         number = {condition: n for n, condition in enumerate(conditions)}
         self._patterns = tuple(
-            (_word_regex(p.regex), kind, p.weight, frozenset(number[c] for c in need))
+            (_ends_word_regex(p.regex), kind, p.weight, frozenset(number[c] for c in need))
             for p, kind, need in zip(patterns, kinds, needs[:-1], strict=True)
         )
+
         self._ignore_needs = frozenset(number[c] for c in needs[-1])
         self._always = frozenset(i for i, p in enumerate(self._patterns) if not p[3])
         every = {anchor for condition in conditions for anchor in condition}
@@ -546,7 +547,7 @@ class CueSet:
                 continue
             start, end = match.span()
             found[start] = (last, end, *literals.get(word_key(match["lit"]), (None, 0.0)))
-            for anchor in self._anchor_scan.findall(match.group()):
+            for anchor in self._anchor_scan.findall(low, start, end):
                 satisfied |= satisfies[anchor]
                 candidates |= makes_candidates[anchor]
             gap = low.find(" ", start, end)
@@ -625,12 +626,22 @@ def _word_regex(regex: str) -> re.Pattern[str]:
     return re.compile(_START + "(?:" + regex + ")" + _END)
 
 
+def _ends_word_regex(regex: str) -> re.Pattern[str]:
+    """Like ``_word_regex`` but the start of a word is checked by ``_every_start``: without a
+    look-behind first, the regex engine skips quickly to places where a match can begin."""
+    return re.compile("(?:" + regex + ")" + _END)
+
+
 def _every_start(regex: re.Pattern[str], low: str) -> Iterator[re.Match[str]]:
-    """Matches starting at every word where one starts, even inside an earlier match."""
+    """Matches of an ``_ends_word_regex`` starting at every word where one starts, even
+    inside an earlier match."""
     match = regex.search(low)
     while match is not None:
-        yield match
         start, end = match.span()
+        if start and low[start - 1].isalnum():  # inside a word ("our" in "your"): not here
+            match = regex.search(low, start + 1)
+            continue
+        yield match
         gap = low.find(" ", start, end)  # look again from the next word, never re-scan it all
         match = regex.search(low, gap + 1 if gap != -1 else end)
 
