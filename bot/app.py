@@ -64,7 +64,11 @@ def create_app(settings: Settings, services: Services) -> App:
 def _friendly_error(
     error: Exception, body: dict[str, Any], respond: Respond | None, services: Services
 ) -> BoltResponse:
-    """Log the failure and answer Slack with 200 and a polite message, never a 500."""
+    """Log the failure and answer with a polite message, never a 500 or a traceback.
+
+    A message event that couldn't be stored for want of the database is answered 503, so
+    Slack delivers it again later (its ``event_id`` keeps the redelivery from counting twice).
+    """
     is_database = isinstance(error, OperationalError | DBAPIError)
     logger.error(
         "listener failed (%s): %s",
@@ -72,6 +76,8 @@ def _friendly_error(
         type(error).__name__,
         exc_info=not is_database,
     )
+    if is_database and body.get("type") == "event_callback":
+        return BoltResponse(status=503, body="")
     message = DATABASE_DOWN if is_database else SORRY
     if body.get("command"):  # slash command: the reply is the HTTP body, shown only to them
         payload = {"response_type": "ephemeral", "text": message}

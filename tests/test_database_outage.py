@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 from bot.app import DATABASE_DOWN
 from bot.db import Database, create_db_engine
+from bot.drift_models import DriftSignal
 from bot.models import Member, Relationship
 from scheduler.leader import LeaderElection, PostgresAdvisoryLock
 from scheduler.runner import create_scheduler
@@ -81,7 +82,10 @@ def requests(rapport) -> list:
 
 
 def polite(response) -> bool:
-    """HTTP 200, and any text is either a real answer or the "try again" one."""
+    """HTTP 200, and any text is either a real answer or the "try again" one; or, for an
+    event, 503 with nothing in it, so that Slack delivers it again."""
+    if response.status == 503:
+        return response.body == ""
     return response.status == 200 and "Traceback" not in response.body
 
 
@@ -92,8 +96,9 @@ def test_requests_while_the_database_restarts_get_a_polite_answer_then_work_agai
     proxy.cut()
     answers = [send() for send in requests(rapport)]
     assert all(polite(answer) for answer in answers)
-    show, results, checkins, _click, _event, setup = answers
+    show, results, checkins, _click, event, setup = answers
     assert show.text == results.text == checkins.text == DATABASE_DOWN
+    assert event.status == 503  # Slack will deliver it again
     rapport.fake.wait_for("response_url", lambda call: call.args.get("text") == DATABASE_DOWN)
     pushed = setup.json()
     assert pushed["response_action"] == "push"  # the filled-in form stays behind it
@@ -105,6 +110,21 @@ def test_requests_while_the_database_restarts_get_a_polite_answer_then_work_agai
     assert "Acme ⇄ Stellar" in rapport.slack.command("show").text
     saved = rapport.slack.view_submission("relationship_setup", setup_values(name="Beta Ops"))
     assert saved.body == ""  # the modal closes
+
+
+def test_a_message_event_lost_to_the_outage_is_stored_once_when_slack_delivers_it_again(
+    rapport, proxy, direct_db
+):
+    make_relationship(rapport.db, rapport.clock, channels=("CSHARED",))
+    message = {"type": "message", "channel": "CSHARED", "user": "UCARL", "text": "Per clause 4.2"}
+    message["ts"] = "1700000000.000300"
+    proxy.cut()
+    assert rapport.slack.event(message, event_id="EvOUTAGE1").status == 503
+    proxy.restore()
+    for retry in (1, 2):  # Slack's redeliveries, the second one needless
+        assert rapport.slack.event(message, event_id="EvOUTAGE1", retry_num=retry).status == 200
+    with direct_db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(DriftSignal)) == 1
 
 
 def test_a_cut_in_the_middle_of_traffic_never_gives_an_error(rapport, proxy):
