@@ -45,13 +45,15 @@ def create_app(settings: Settings, services: Services) -> App:
         # Bolt copies this logger's level into its own: configure_logging keeps it at INFO+
         logger=logging.getLogger("slack_bolt"),
     )
+    # Bolt tries listeners in this order: message events, by far the most frequent
+    # requests, are matched first.
+    handlers.events.register(app, services)
     handlers.commands.register(app, services)
     handlers.actions.register(app, services)
     handlers.checkins.register(app, services)
     handlers.views.register(app, services)
     handlers.home.register(app, services)
     handlers.installs.register(app, services)
-    handlers.events.register(app, services)
     handlers.pulse.register(app, services)
 
     def friendly_error(error: Exception, body: dict[str, Any], respond: Respond) -> BoltResponse:

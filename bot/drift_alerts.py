@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,17 @@ from bot.drift_signals import ChannelFigures
 from bot.models import Relationship, Side
 
 COOLDOWN = timedelta(days=1)
+# the channel's latest alert of a kind: asked on every message once a threshold is crossed
+_LAST_ALERT = (
+    select(DriftAlert.sent_at, DriftAlert.figure)
+    .where(
+        DriftAlert.relationship_id == bindparam("relationship"),
+        DriftAlert.channel_id == bindparam("channel"),
+        DriftAlert.kind == bindparam("kind"),
+    )
+    .order_by(DriftAlert.sent_at.desc())
+    .limit(1)
+)
 
 
 @dataclass(frozen=True)
@@ -59,7 +70,8 @@ def triggered(figures: ChannelFigures, settings: Thresholds) -> dict[str, int]:
 
 def decide(
     session: Session,
-    relationship: Relationship,
+    team_id: str,
+    relationship_id: int,
     channel_id: str,
     figures: ChannelFigures,
     settings: Thresholds,
@@ -68,20 +80,20 @@ def decide(
     cue_kinds: str = "",
     message_ts: str | None = None,
 ) -> list[AlertNotice]:
+    """Alerts to send for the thresholds the figures cross, recorded so they go out once."""
     notices = []
+    relationship: Relationship | None = None  # loaded only if an alert goes out
     for kind, figure in triggered(figures, settings).items():
-        last = session.scalar(
-            select(DriftAlert)
-            .where(
-                DriftAlert.relationship_id == relationship.id,
-                DriftAlert.channel_id == channel_id,
-                DriftAlert.kind == kind,
+        last = (
+            session.connection()
+            .execute(
+                _LAST_ALERT, {"relationship": relationship_id, "channel": channel_id, "kind": kind}
             )
-            .order_by(DriftAlert.sent_at.desc())
-            .limit(1)
+            .first()
         )
         if last is not None and now - last.sent_at < COOLDOWN and not _much_worse(figure, last):
             continue
+        relationship = relationship or rel.get_relationship(session, team_id, relationship_id)
         alert = DriftAlert(
             team_id=relationship.team_id,
             relationship_id=relationship.id,
@@ -116,7 +128,7 @@ def decide(
     return notices
 
 
-def _much_worse(figure: int, last: DriftAlert) -> bool:
+def _much_worse(figure: int, last: Row[tuple[datetime, int]]) -> bool:
     """Worse enough to alert again inside the cooldown: half as bad again, and at least +2."""
     return figure >= last.figure + max(2, last.figure // 2)
 

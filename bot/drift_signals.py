@@ -10,9 +10,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, or_, select, text, update
+from sqlalchemy import (
+    CursorResult,
+    Executable,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -27,7 +40,7 @@ from bot.drift_models import (
     DriftSignal,
     Thresholds,
 )
-from bot.models import Member, OrganisationSide, Relationship, WatchedChannel
+from bot.models import Member, OrganisationSide, WatchedChannel
 
 
 @dataclass(frozen=True)
@@ -44,7 +57,7 @@ class IncomingMessage:
 
 @dataclass(frozen=True)
 class Recorded:
-    relationship: Relationship
+    relationship_id: int
     config: DriftConfig
     side: str
     assessment: Assessment
@@ -60,6 +73,106 @@ class ChannelFigures:
     by_side: dict[str, int]
 
 
+# Every message event runs these, so they are built once: building a statement costs more
+# than running it. They run on the session's connection (``_run``), skipping ORM bookkeeping.
+_formal = DriftSignal.score >= DEFAULT_THRESHOLD
+_in_channel = and_(
+    DriftSignal.relationship_id == bindparam("relationship"),
+    DriftSignal.channel_id == bindparam("channel"),
+)
+_from_other_side = and_(  # the side of the message we ask about is "own_side"
+    DriftSignal.side != bindparam("own_side"), DriftSignal.side != UNKNOWN_SIDE
+)
+_WATCHED = (
+    select(WatchedChannel.relationship_id, Member.side)
+    .outerjoin(
+        Member,
+        and_(
+            Member.relationship_id == WatchedChannel.relationship_id,
+            Member.user_id == bindparam("author"),
+        ),
+    )
+    .where(
+        WatchedChannel.team_id == bindparam("team"),
+        WatchedChannel.channel_id == bindparam("channel"),
+    )
+)
+_ORGANISATION_SIDE = select(OrganisationSide.side).where(
+    OrganisationSide.relationship_id == bindparam("relationship"),
+    OrganisationSide.org_team_id == bindparam("organisation"),
+)
+_ANSWER = {  # in a thread: its parent and earlier replies; in the channel: earlier messages
+    in_thread: update(DriftSignal)
+    .where(
+        _in_channel,
+        text(OPEN_FORMAL),  # literally, or SQLite can't prove the partial index applies
+        DriftSignal.posted_at <= bindparam("when"),
+        _from_other_side,
+        or_(
+            DriftSignal.message_ts == bindparam("thread"),
+            DriftSignal.thread_ts == bindparam("thread"),
+        )
+        if in_thread
+        else DriftSignal.thread_ts.is_(None),
+    )
+    .values(replied_at=bindparam("answered_at"))
+    for in_thread in (True, False)
+}
+_FIRST_ANSWER = {  # the same rule, asked the other way round
+    in_thread: select(func.min(DriftSignal.posted_at)).where(
+        _in_channel,
+        DriftSignal.posted_at >= bindparam("since"),
+        _from_other_side,
+        DriftSignal.message_ts != bindparam("message"),
+        DriftSignal.thread_ts == bindparam("thread")
+        if in_thread
+        else or_(DriftSignal.thread_ts.is_(None), DriftSignal.thread_ts == bindparam("thread")),
+    )
+    for in_thread in (True, False)
+}
+_OTHER_SIDE_SPOKE = (
+    select(DriftSignal.id)
+    .where(_in_channel, DriftSignal.posted_at > bindparam("since"), _from_other_side)
+    .limit(1)
+)
+_BY_SIDE = (
+    select(DriftSignal.side, func.count(), func.sum(case((_formal, 1), else_=0)))
+    .where(_in_channel, DriftSignal.posted_at > bindparam("start"))  # no upper bound: skew
+    .group_by(DriftSignal.side)
+)
+_FORMAL_BEFORE = select(func.count()).where(
+    _in_channel,
+    _formal,
+    DriftSignal.posted_at > bindparam("before"),
+    DriftSignal.posted_at <= bindparam("start"),
+)
+_UNANSWERED = select(func.count()).where(
+    _in_channel,
+    _formal,
+    DriftSignal.side != UNKNOWN_SIDE,
+    DriftSignal.posted_at > bindparam("start"),
+    DriftSignal.posted_at <= bindparam("due"),
+    DriftSignal.replied_at.is_(None),
+)
+
+
+@cache
+def _insert_signal(dialect: str) -> Executable:
+    """INSERT … ON CONFLICT DO NOTHING on the message's unique key, returning the new id."""
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    columns = [column.name for column in DriftSignal.__table__.columns if column.name != "id"]
+    return (
+        insert(DriftSignal)
+        .values({name: bindparam(name) for name in columns})
+        .on_conflict_do_nothing(index_elements=["team_id", "channel_id", "message_ts"])
+        .returning(DriftSignal.id)  # a row only when inserted: rowcount isn't portable here
+    )
+
+
+def _run(session: Session, statement: Executable, **params: Any) -> CursorResult[Any]:
+    return session.connection().execute(statement, params)
+
+
 def posted_at(ts: str) -> datetime:
     """Slack's message ts is the posting time in epoch seconds."""
     try:
@@ -68,34 +181,27 @@ def posted_at(ts: str) -> datetime:
         raise ValueError(f"not a Slack timestamp: {ts!r}") from error
 
 
-def _watched_with_author_side(
-    session: Session, message: IncomingMessage
-) -> tuple[Relationship, str] | None:
-    """The channel's relationship and the author's side, in one query: member mapping first,
-    then the author's organisation (Slack Connect); otherwise honestly "unknown"."""
-    row = session.execute(
-        select(Relationship, Member.side)
-        .join(WatchedChannel, WatchedChannel.relationship_id == Relationship.id)
-        .outerjoin(
-            Member,
-            and_(Member.relationship_id == Relationship.id, Member.user_id == message.author_id),
-        )
-        .where(
-            WatchedChannel.team_id == message.team_id,
-            WatchedChannel.channel_id == message.channel_id,
-        )
+def _watched_with_author_side(session: Session, message: IncomingMessage) -> tuple[int, str] | None:
+    """The channel's relationship id and the author's side: member mapping first, then the
+    author's organisation (Slack Connect); otherwise honestly "unknown"."""
+    row = _run(
+        session,
+        _WATCHED,
+        author=message.author_id,
+        team=message.team_id,
+        channel=message.channel_id,
     ).first()
     if row is None:
         return None
-    relationship, side = row
+    relationship_id, side = row
     if side is None and message.author_team:
-        side = session.scalar(
-            select(OrganisationSide.side).where(
-                OrganisationSide.relationship_id == relationship.id,
-                OrganisationSide.org_team_id == message.author_team,
-            )
-        )
-    return relationship, side.value if side is not None else UNKNOWN_SIDE
+        side = _run(
+            session,
+            _ORGANISATION_SIDE,
+            relationship=relationship_id,
+            organisation=message.author_team,
+        ).scalar()
+    return relationship_id, side.value if side is not None else UNKNOWN_SIDE
 
 
 def record_message(
@@ -109,8 +215,8 @@ def record_message(
     watched = _watched_with_author_side(session, message)
     if watched is None:
         return None
-    relationship, side = watched
-    config = configs.get(session, relationship.id)
+    relationship_id, side = watched
+    config = configs.get(session, relationship_id)
     if message.from_bot and not config.thresholds.include_bots:
         return None
     assessment = assess(message.text, config.cues, config.calmed)
@@ -132,11 +238,11 @@ def record_message(
             existing.score, existing.cue_kinds, existing.excerpt = assessment.score, kinds, excerpt
             # formal now, perhaps after the other side already replied: ask the stored replies
             existing.replied_at = _first_answer(session, existing) if assessment.is_formal else None
-            return Recorded(relationship, config, existing.side, assessment, "edited")
+            return Recorded(relationship_id, config, existing.side, assessment, "edited")
     when = posted_at(message.ts)
     row = {
         "team_id": message.team_id,
-        "relationship_id": relationship.id,
+        "relationship_id": relationship_id,
         "channel_id": message.channel_id,
         "message_ts": message.ts,
         "thread_ts": message.thread_ts if message.thread_ts != message.ts else None,
@@ -147,26 +253,14 @@ def record_message(
         "posted_at": when,
         "excerpt": excerpt,
     }
-    if assessment.is_formal:  # Slack may deliver a message late, after replies to it
-        row["replied_at"] = _first_answer(session, DriftSignal(**row))
-    if not _insert_once(session, row):
-        return Recorded(relationship, config, side, assessment, "duplicate")
+    # Slack may deliver a message late, after replies to it
+    row["replied_at"] = _first_answer(session, DriftSignal(**row)) if assessment.is_formal else None
+    inserted = _run(session, _insert_signal(session.get_bind().dialect.name), **row).scalar()
+    if inserted is None:
+        return Recorded(relationship_id, config, side, assessment, "duplicate")
     if side != UNKNOWN_SIDE:
-        _mark_answered(session, relationship.id, message, side, when)
-    return Recorded(relationship, config, side, assessment, "new")
-
-
-def _insert_once(session: Session, row: dict[str, Any]) -> bool:
-    """INSERT … ON CONFLICT DO NOTHING on the message's unique key; False if it was there."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(DriftSignal)
-        .values(**row)
-        .on_conflict_do_nothing(index_elements=["team_id", "channel_id", "message_ts"])
-        .returning(DriftSignal.id)  # a row only when inserted: rowcount isn't portable here
-    )
-    return session.execute(statement).scalar() is not None
+        _mark_answered(session, relationship_id, message, side, when)
+    return Recorded(relationship_id, config, side, assessment, "new")
 
 
 def _mark_answered(
@@ -176,21 +270,15 @@ def _mark_answered(
     thread, its parent and the thread's earlier replies; in the channel, every earlier one
     posted in the channel. (``_first_answer`` is the same rule, asked the other way round.)"""
     thread = message.thread_ts if message.thread_ts and message.thread_ts != message.ts else None
-    where = [  # matches ix_drift_signals_open, so only open formal messages are visited
-        DriftSignal.relationship_id == relationship_id,
-        DriftSignal.channel_id == message.channel_id,
-        text(OPEN_FORMAL),  # literally, or SQLite can't prove the partial index applies
-        DriftSignal.posted_at <= when,
-        DriftSignal.side.notin_((side, UNKNOWN_SIDE)),
-    ]
-    where.append(
-        or_(DriftSignal.message_ts == thread, DriftSignal.thread_ts == thread)
-        if thread
-        else DriftSignal.thread_ts.is_(None)
-    )
-    session.execute(
-        update(DriftSignal).where(*where).values(replied_at=when),
-        execution_options={"synchronize_session": False},  # no loaded rows to keep in step
+    _run(  # (matches ix_drift_signals_open, so only open formal messages are visited)
+        session,
+        _ANSWER[thread is not None],
+        relationship=relationship_id,
+        channel=message.channel_id,
+        when=when,
+        answered_at=when,
+        own_side=side,
+        thread=thread,
     )
 
 
@@ -199,17 +287,16 @@ def _first_answer(session: Session, signal: DriftSignal) -> datetime | None:
     its thread, or (for a message posted in the channel) later in the channel."""
     if signal.side == UNKNOWN_SIDE:
         return None
-    own_thread = DriftSignal.thread_ts == (signal.thread_ts or signal.message_ts)
-    return session.scalar(
-        select(func.min(DriftSignal.posted_at)).where(
-            DriftSignal.relationship_id == signal.relationship_id,
-            DriftSignal.channel_id == signal.channel_id,
-            DriftSignal.posted_at >= signal.posted_at,
-            DriftSignal.side.notin_((signal.side, UNKNOWN_SIDE)),
-            DriftSignal.message_ts != signal.message_ts,
-            own_thread if signal.thread_ts else or_(DriftSignal.thread_ts.is_(None), own_thread),
-        )
-    )
+    return _run(
+        session,
+        _FIRST_ANSWER[signal.thread_ts is not None],
+        relationship=signal.relationship_id,
+        channel=signal.channel_id,
+        since=signal.posted_at,
+        own_side=signal.side,
+        message=signal.message_ts,
+        thread=signal.thread_ts or signal.message_ts,
+    ).scalar()
 
 
 def forget_message(session: Session, team_id: str, channel_id: str, ts: str) -> bool:
@@ -244,36 +331,13 @@ def channel_figures(
     """The rolling-window figures for one channel, aggregated in SQL."""
     window = timedelta(days=settings.window_days)
     start, before = now - window, now - 2 * window
-    formal = DriftSignal.score >= DEFAULT_THRESHOLD
-    in_channel = and_(
-        DriftSignal.relationship_id == relationship_id, DriftSignal.channel_id == channel_id
-    )
-    rows = session.execute(
-        select(
-            DriftSignal.side,
-            func.count(),
-            func.sum(case((formal, 1), else_=0)),
-        )
-        .where(in_channel, DriftSignal.posted_at > start)  # no upper bound: clocks skew
-        .group_by(DriftSignal.side)
-    ).all()
+    channel = {"relationship": relationship_id, "channel": channel_id}
+    rows = _run(session, _BY_SIDE, start=start, **channel).all()
     by_side = {side: count for side, count, _ in rows}
     formal_now = sum(int(formal_count or 0) for _, _, formal_count in rows)
-    formal_before = session.scalar(
-        select(func.count()).where(
-            in_channel, formal, DriftSignal.posted_at > before, DriftSignal.posted_at <= start
-        )
-    )
-    unanswered = session.scalar(
-        select(func.count()).where(
-            in_channel,
-            formal,
-            DriftSignal.side != UNKNOWN_SIDE,
-            DriftSignal.posted_at > start,
-            DriftSignal.posted_at <= now - timedelta(hours=settings.unanswered_hours),
-            DriftSignal.replied_at.is_(None),
-        )
-    )
+    formal_before = _run(session, _FORMAL_BEFORE, before=before, start=start, **channel).scalar()
+    due = now - timedelta(hours=settings.unanswered_hours)
+    unanswered = _run(session, _UNANSWERED, start=start, due=due, **channel).scalar()
     return ChannelFigures(
         messages=sum(by_side.values()),
         formal=formal_now,
@@ -289,19 +353,15 @@ def other_side_spoke(
     """Has the other side posted in this channel since ``since``? (one-way traffic can't tip)"""
     if side == UNKNOWN_SIDE:
         return False
-    return (
-        session.scalar(
-            select(DriftSignal.id)
-            .where(
-                DriftSignal.relationship_id == relationship_id,
-                DriftSignal.channel_id == channel_id,
-                DriftSignal.posted_at > since,
-                DriftSignal.side.notin_((side, UNKNOWN_SIDE)),
-            )
-            .limit(1)
-        )
-        is not None
+    spoke = _run(
+        session,
+        _OTHER_SIDE_SPOKE,
+        relationship=relationship_id,
+        channel=channel_id,
+        since=since,
+        own_side=side,
     )
+    return spoke.first() is not None
 
 
 def purge_signals(session: Session, older_than: datetime) -> int:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot import relationships as rel
 from bot.drift import DEFAULT_THRESHOLD, HIGH_SCORE
-from bot.drift_alerts import AlertNotice, decide
+from bot.drift_alerts import AlertNotice, decide, triggered
 from bot.drift_config import DriftConfigCache
 from bot.drift_models import UNKNOWN_SIDE, DriftSignal
 from bot.drift_signals import (
@@ -49,19 +49,22 @@ def observe(
     recorded = record_message(session, message, configs, edited)
     if recorded is None or recorded.outcome == "duplicate":
         return Observation()
-    relationship = recorded.relationship
     settings = recorded.config.thresholds
     assessment = recorded.assessment
     window_start = now - timedelta(days=settings.window_days)
     if not assessment.is_formal and other_side_spoke(
-        session, relationship.id, message.channel_id, recorded.side, window_start
+        session, recorded.relationship_id, message.channel_id, recorded.side, window_start
     ):
         # an informal message can't raise the formal share, and both sides are talking
         return Observation(nudge=None)
-    figures = channel_figures(session, relationship.id, message.channel_id, settings, now)
+    figures = channel_figures(session, recorded.relationship_id, message.channel_id, settings, now)
+    wants_nudge = settings.nudge and recorded.outcome == "new" and assessment.score >= HIGH_SCORE
+    if not triggered(figures, settings) and not wants_nudge:
+        return Observation()
     notices = decide(
         session,
-        relationship,
+        message.team_id,
+        recorded.relationship_id,
         message.channel_id,
         figures,
         settings,
@@ -71,9 +74,9 @@ def observe(
         message_ts=message.ts if assessment.is_formal else None,
     )
     nudge = None
-    wants_nudge = settings.nudge and recorded.outcome == "new" and assessment.score >= HIGH_SCORE
     if wants_nudge and recorded.side != UNKNOWN_SIDE:
         other = Side(recorded.side).other
+        relationship = rel.get_relationship(session, message.team_id, recorded.relationship_id)
         owners = [
             user_id
             for user_id, side, role in rel.people(session, relationship)
@@ -100,13 +103,9 @@ def review_unanswered(
         .group_by(DriftSignal.relationship_id, DriftSignal.channel_id, DriftSignal.team_id)
     ).all()
     for relationship_id, channel_id, team_id in pairs:
-        relationship = rel.get_relationship(session, team_id, relationship_id)
         settings = configs.get(session, relationship_id).thresholds
         figures = channel_figures(session, relationship_id, channel_id, settings, now)
         if figures.unanswered:
-            notices += [
-                notice
-                for notice in decide(session, relationship, channel_id, figures, settings, now)
-                if notice.kind == "unanswered"
-            ]
+            decided = decide(session, team_id, relationship_id, channel_id, figures, settings, now)
+            notices += [notice for notice in decided if notice.kind == "unanswered"]
     return notices
