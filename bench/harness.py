@@ -225,13 +225,19 @@ class RapportProcess:
 
 
 def start_rapport(
-    role: str, fake: FakeSlack, database_url: str, workdir: str, log=subprocess.DEVNULL, **env
+    role: str,
+    fake: FakeSlack,
+    database_url: str,
+    workdir: str,
+    log=subprocess.DEVNULL,
+    args: tuple[str, ...] = (),
+    **env,
 ) -> RapportProcess:
-    """A real ``rapport <role>`` talking to ``fake``; one that serves HTTP gets a free port
-    and is waited for until healthy. ``log`` takes its stderr; ``env`` adds settings."""
+    """A real ``rapport <role> [args]`` talking to ``fake``; one that serves HTTP gets a free
+    port and is waited for until healthy. ``log`` takes its stderr; ``env`` adds settings."""
     port = free_port()
     popen = subprocess.Popen(
-        [sys.executable, "-m", "bot", role],
+        [sys.executable, "-m", "bot", role, *args],
         cwd=workdir,
         env={
             **os.environ,

@@ -22,6 +22,7 @@ from bot.services import create_services
 from bot.settings import Settings, SettingsError, configure_logging, load_settings
 from bot.slack_client import create_web_client
 from bot.web import RapportWsgi, create_http_server
+from bot.workers import PortUnavailable, Workers, listening_socket
 from scheduler.leader import LeaderElection, lock_for
 from scheduler.runner import create_scheduler
 
@@ -30,15 +31,24 @@ logger = logging.getLogger("rapport")
 # what opening DATABASE_URL can raise: SQLAlchemy's errors for a server that can't be reached
 # or refuses, ImportError for a driver that isn't installed (postgresql+psycopg2://, say)
 DATABASE_ERRORS = (SQLAlchemyError, ImportError)
+MAX_WORKERS = 64
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="rapport", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser(
+    run = commands.add_parser(
         "run", help="apply migrations, serve Slack and run the scheduler (single machine)"
     )
-    commands.add_parser("web", help="serve Slack only; run as many as you like")
+    web = commands.add_parser("web", help="serve Slack only; run as many as you like")
+    for serving in (run, web):
+        serving.add_argument(
+            "--workers",
+            type=_worker_count,
+            default=1,
+            metavar="N",
+            help="web worker processes sharing the port, one core each (default 1)",
+        )
     commands.add_parser("scheduler", help="run the scheduled jobs only (one active at a time)")
     commands.add_parser("migrate", help="apply pending database migrations and exit")
     commands.add_parser(
@@ -60,7 +70,13 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings)
     if args.command == "migrate":
         return _migrate(settings)
-    return _run(settings, args.command)
+    return _run(settings, args.command, getattr(args, "workers", 1))
+
+
+def _worker_count(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"give a number of workers from 1 to {MAX_WORKERS}")
+    return int(value)
 
 
 def _migrate(settings: Settings) -> int:
@@ -85,9 +101,17 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, stop)
 
 
-def _run(settings: Settings, role: str) -> int:
-    """``run``: web and scheduler in one process; ``web`` or ``scheduler`` alone."""
+def _run(settings: Settings, role: str, workers: int = 1) -> int:
+    """``run``: web and scheduler in one process; ``web`` or ``scheduler`` alone. With
+    ``workers`` > 1, forked processes serve Slack and this one runs only the scheduler."""
     _stop_on_sigterm()  # first: a SIGTERM during start-up must stop cleanly too
+    if workers > 1 and settings.socket_mode:
+        print(
+            "--workers serves Slack over HTTP; Socket Mode (SLACK_APP_TOKEN) uses one "
+            "connection. Leave out --workers, or SLACK_APP_TOKEN.",
+            file=sys.stderr,
+        )
+        return 2
     try:
         engine = create_db_engine(settings.database_url)
         if role == "run":
@@ -120,6 +144,15 @@ def _run(settings: Settings, role: str) -> int:
                 workspaces.mark_installed(session, team_id, services.clock.now())
         except IntegrityError:
             pass  # another process starting at the same moment recorded it
+    pool = None
+    if workers > 1:  # fork first: no threads or open connections may cross into workers
+        try:
+            sock = listening_socket(settings.port)
+        except PortUnavailable as problem:
+            print(problem, file=sys.stderr)
+            return 1
+        engine.dispose()
+        pool = Workers(settings, workers, sock)
     election, exit_code = None, 0
     if role in ("run", "scheduler"):
         election = LeaderElection(lock_for(engine), lambda: create_scheduler(services))
@@ -130,6 +163,8 @@ def _run(settings: Settings, role: str) -> int:
                 "only one may. Stop it first, or use PostgreSQL to run standby schedulers.",
                 file=sys.stderr,
             )
+            if pool is not None:
+                pool.stop()
             return 1
     try:
         if role == "scheduler":
@@ -138,10 +173,15 @@ def _run(settings: Settings, role: str) -> int:
         else:
             if election is not None:
                 threading.Thread(target=election.run, name="scheduler", daemon=True).start()
-            exit_code = _serve(settings, create_app(settings, services), db)
+            if pool is not None:
+                exit_code = pool.wait()  # returns if a worker dies
+            else:
+                exit_code = _serve(settings, create_app(settings, services), db)
     except KeyboardInterrupt:
         pass
     finally:
+        if pool is not None:
+            pool.stop()
         if election is not None:
             election.stop()
         services.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -66,13 +67,17 @@ def _json(start_response: StartResponse, status: str, body: dict[str, str]) -> l
 
 
 def create_http_server(
-    wsgi_app: RapportWsgi, host: str, port: int
+    wsgi_app: RapportWsgi,
+    host: str = "0.0.0.0",
+    port: int = 0,
+    sockets: list[socket.socket] | None = None,
 ) -> BaseWSGIServer | MultiSocketServer:
-    """A waitress server; ``port=0`` picks a free port (see ``effective_port``)."""
+    """A waitress server; ``port=0`` picks a free port (see ``effective_port``). With
+    ``sockets`` it serves those, already listening (web workers share one)."""
+    where: dict[str, Any] = {"sockets": sockets} if sockets else {"host": host, "port": port}
     return create_server(
         wsgi_app,
-        host=host,
-        port=port,
+        **where,
         threads=SERVER_THREADS,
         max_request_body_size=SERVER_BODY_CAP_BYTES,
         ident="rapport",

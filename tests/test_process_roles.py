@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
+import os
 import queue
 import signal
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from scheduler.leader import LeaderElection
 from tests.conftest import POSTGRES_URL
+from tests.slack_requests import SIGNING_SECRET, SlackRequests
 from tests.test_cli import free_port, rapport_env, run_rapport, wait_for_health
 
 
 class Process:
     """A rapport process whose stderr lines can be awaited."""
 
-    def __init__(self, role: str, cwd, **env: str):
+    def __init__(self, role: str, cwd, *args: str, **env: str):
         self.popen = subprocess.Popen(
-            [sys.executable, "-m", "bot", role],
+            [sys.executable, "-m", "bot", role, *args],
             cwd=cwd,
             env=rapport_env(**env),
             stdout=subprocess.DEVNULL,
@@ -144,6 +147,64 @@ def test_a_second_scheduler_on_sqlite_refuses_with_a_clear_message(tmp_path, fak
     after = Process("scheduler", tmp_path, **slack_env(fake_slack, url))
     after.wait_for("now the active scheduler")
     assert after.stop() == 0
+
+
+def children_of(pid: int) -> set[int]:
+    """Live processes whose parent is ``pid`` (from /proc)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # it just exited
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.add(int(entry.name))
+    return found
+
+
+def is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("role", ["run", "web"])
+def test_workers_serve_signed_requests_and_all_stop_on_sigterm(tmp_path, fake_slack, role):
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    assert run_rapport("migrate", cwd=tmp_path, DATABASE_URL=url).returncode == 0
+    port = free_port()
+    env = {**slack_env(fake_slack, url), "SLACK_SIGNING_SECRET": SIGNING_SECRET}
+    rapport = Process(role, tmp_path, "--workers", "2", PORT=str(port), **env)
+    try:
+        rapport.wait_for("serving with 2 web workers")
+        workers = children_of(rapport.popen.pid)
+        assert len(workers) == 2  # (the parent serves nothing itself)
+        assert wait_for_health(f"http://127.0.0.1:{port}/healthz", rapport.popen)
+        for _ in range(4):  # new connections each time: workers race to accept them
+            reply = SlackRequests(f"http://127.0.0.1:{port}", fake_slack).command("help")
+            assert reply.status == 200 and "/rapport setup" in reply.text
+        if role == "run":  # the scheduler runs once, in the parent
+            rapport.wait_for("now the active scheduler")
+            other = run_rapport("scheduler", cwd=tmp_path, **env)
+            assert other.returncode == 1 and "already running" in other.stderr
+    finally:
+        assert rapport.stop() == 0
+    assert not any(is_running(pid) for pid in workers)
+    rapport.wait_for("Rapport stopped")
+
+
+def test_workers_are_refused_for_socket_mode_and_need_a_sensible_count(tmp_path, fake_slack):
+    env = slack_env(fake_slack, f"sqlite:///{tmp_path / 'r.db'}")
+    socket_mode = run_rapport(
+        "run", "--workers", "2", cwd=tmp_path, SLACK_APP_TOKEN="xapp-1", **env
+    )
+    assert socket_mode.returncode == 2 and "Socket Mode" in socket_mode.stderr
+    for count in ("0", "two", "1000"):
+        refused = run_rapport("web", "--workers", count, cwd=tmp_path, **env)
+        assert refused.returncode == 2 and "number of workers from 1 to 64" in refused.stderr
 
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="standby schedulers need PostgreSQL")
