@@ -35,6 +35,7 @@ DEFAULT_SCOPES = (
     "users:read",
     "channels:history",
     "groups:history",
+    "im:history",
     "im:write",
     "files:write",
 )

@@ -40,5 +40,6 @@ def test_scopes_cover_the_web_api_methods_the_app_calls():
         "team:read",  # organisation names in Slack Connect channels
         "channels:history",  # message events in watched public channels
         "groups:history",  # ... and private ones
+        "im:history",  # finding a message a crashed sender may have posted in a DM
     }
     assert needed <= scopes
