@@ -438,7 +438,10 @@ def alert_blocks(relationship_id: int, name: str, alert: PulseAlert) -> Blocks:
             "type": "actions",
             "elements": [
                 button(
-                    "Schedule a catch-up", CATCH_UP_ACTION, str(relationship_id), style="primary"
+                    "Schedule an informal catch-up",
+                    CATCH_UP_ACTION,
+                    str(relationship_id),
+                    style="primary",
                 )
             ],
         },
