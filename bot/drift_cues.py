@@ -369,6 +369,36 @@ def _check_pattern(regex: str, where: str) -> None:
         raise ValueError(f"Regex in {where} must not use capturing groups: {regex!r}")
     if compiled.match(""):
         raise ValueError(f"Regex in {where} must not match empty text: {regex!r}")
+    if _nested_unbounded_repeat(_parser.parse(regex)):
+        raise ValueError(
+            f"Regex in {where} repeats a repetition, which can take exponential time on long "
+            f"messages: {regex!r}"
+        )
+
+
+def _nested_unbounded_repeat(parsed: Any, inside_repeat: bool = False) -> bool:
+    """True when an open-ended repeat (``*``, ``+``, ``{n,}``) sits inside another one, as in
+    ``(a+)+``: the shape behind catastrophic backtracking. Bounded repeats are fine."""
+    for op, value in parsed:
+        repeat = op in (_constants.MAX_REPEAT, _constants.MIN_REPEAT, _constants.POSSESSIVE_REPEAT)
+        unbounded = repeat and value[1] == _constants.MAXREPEAT
+        if unbounded and inside_repeat:
+            return True
+        if repeat:
+            bodies = [value[2]]
+        elif op is _constants.SUBPATTERN:
+            bodies = [value[-1]]
+        elif op is _constants.BRANCH:
+            bodies = list(value[1])
+        elif op in (_constants.ASSERT, _constants.ASSERT_NOT):
+            bodies = [value[1]]
+        elif op is _constants.ATOMIC_GROUP:
+            bodies = [value]
+        else:
+            bodies = []
+        if any(_nested_unbounded_repeat(body, inside_repeat or unbounded) for body in bodies):
+            return True
+    return False
 
 
 # --------------------------------------------------------------------------- the cue set
