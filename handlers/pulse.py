@@ -105,15 +105,9 @@ def register(app: App, services: Services) -> None:
             services.defer(respond, text=str(error), replace_original=False)
             return
         ack()
-        channel, ts = _message_location(body)
-        if channel and ts:
-            services.defer(
-                client.chat_update,
-                channel=channel,
-                ts=ts,
-                text=pulse_blocks.answered_text(mine.scores),
-                blocks=pulse_blocks.prompt_blocks(mine.round, mine.scores, mine.commented),
-            )
+        text = pulse_blocks.answered_text(mine.scores)
+        blocks = pulse_blocks.prompt_blocks(mine.round, mine.scores, mine.commented)
+        _redraw_prompt(services, client, body, text, blocks)
 
     @app.action(pulse_blocks.CHANGE_ANSWER_ACTION)
     def change_answer(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond):
@@ -134,17 +128,10 @@ def register(app: App, services: Services) -> None:
             services.defer(respond, text=str(error), replace_original=False)
             return
         ack()
-        channel, ts = _message_location(body)
-        if channel and ts:
-            services.defer(
-                client.chat_update,
-                channel=channel,
-                ts=ts,
-                text=pulse_blocks.prompt_text(mine.round),
-                blocks=pulse_blocks.prompt_blocks(
-                    mine.round, mine.scores, mine.commented, changing=question_key
-                ),
-            )
+        blocks = pulse_blocks.prompt_blocks(
+            mine.round, mine.scores, mine.commented, changing=question_key
+        )
+        _redraw_prompt(services, client, body, pulse_blocks.prompt_text(mine.round), blocks)
 
     @app.action("pulse_comment")
     def add_comment(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond):
@@ -275,6 +262,15 @@ def _round_and_question(action: dict) -> tuple[int, int] | None:
     except ValueError:
         return None
     return round_id, question_key
+
+
+def _redraw_prompt(
+    services: Services, client: WebClient, body: dict, text: str, blocks: list[dict]
+) -> None:
+    """Update the prompt message the person clicked in, after the ack."""
+    channel, ts = _message_location(body)
+    if channel and ts:
+        services.defer(client.chat_update, channel=channel, ts=ts, text=text, blocks=blocks)
 
 
 def _message_location(body: dict) -> tuple[str | None, str | None]:

@@ -90,5 +90,19 @@ def click(rapport, user: str, score: int, value: str, ts: str = "1700000001.0000
     )
 
 
+def give_feedback(rapport, user: str, score: int):
+    """``/pulse`` with no arguments, then the feedback modal submitted with ``score``."""
+    pulse(rapport, "", user=user)
+    (opened,) = rapport.fake.wait_for(
+        "views.open", lambda c: c.args["view"]["callback_id"] == "pulse_feedback"
+    )
+    return rapport.slack.view_submission(
+        "pulse_feedback",
+        {"score": {"value": {"type": "radio_buttons", "selected_option": {"value": str(score)}}}},
+        user=user,
+        private_metadata=opened.args["view"]["private_metadata"],
+    )
+
+
 def pulse(rapport, text: str, user: str = "UALICE", **kwargs: Any):
     return rapport.slack.command(text, command="/pulse", user=user, **kwargs)

@@ -15,6 +15,7 @@ from tests.helpers import make_relationship
 from tests.pulse_helpers import (
     answer_value,
     click,
+    give_feedback,
     job_context,
     prompts,
     pulse,
@@ -216,14 +217,7 @@ def test_pulse_without_arguments_opens_the_feedback_modal_and_counts_in_the_open
 
 def test_pulse_feedback_between_rounds_counts_in_the_next_round(rapport):
     make_relationship(rapport.db, rapport.clock)
-    pulse(rapport, "", user="UCARL")
-    (opened,) = rapport.fake.wait_for("views.open")
-    rapport.slack.view_submission(
-        "pulse_feedback",
-        {"score": {"value": {"type": "radio_buttons", "selected_option": {"value": "3"}}}},
-        user="UCARL",
-        private_metadata=opened.args["view"]["private_metadata"],
-    )
+    give_feedback(rapport, "UCARL", 3)
     (upcoming,) = rounds(rapport.db)
     assert upcoming.day.isoformat() == "2026-03-03"  # the next scheduled Tuesday
     assert [a.round_id for a in _answers(rapport.db)] == [upcoming.id]

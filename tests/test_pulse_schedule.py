@@ -14,7 +14,16 @@ from bot.pulse_models import PulseAnswer, PulseRecipient
 from scheduler.pulse_jobs import Pacer, prompt_key, run_pulse
 from tests.fake_slack import TEAM_ID
 from tests.helpers import make_relationship
-from tests.pulse_helpers import job_context, prompts, pulse, reminders, rounds, tick, utc
+from tests.pulse_helpers import (
+    give_feedback,
+    job_context,
+    prompts,
+    pulse,
+    reminders,
+    rounds,
+    tick,
+    utc,
+)
 
 ZONES = {
     "UALICE": "America/New_York",
@@ -297,14 +306,7 @@ def test_pulse_zone_lookups_are_paced_with_the_prompts_and_cached(rapport):
 def test_pulse_pause_stops_a_round_ad_hoc_feedback_opened_but_keeps_the_feedback(rapport):
     _people(rapport)
     make_relationship(rapport.db, rapport.clock)
-    pulse(rapport, "", user="UCARL")
-    (opened,) = rapport.fake.wait_for("views.open")
-    rapport.slack.view_submission(
-        "pulse_feedback",
-        {"score": {"value": {"type": "radio_buttons", "selected_option": {"value": "3"}}}},
-        user="UCARL",
-        private_metadata=opened.args["view"]["private_metadata"],
-    )
+    give_feedback(rapport, "UCARL", 3)
     (upcoming,) = rounds(rapport.db)  # Tuesday's round, opened ahead for the feedback
     assert "paused" in pulse(rapport, "pause").text
     assert "is paused" in pulse(rapport, "send").text
