@@ -8,6 +8,12 @@ pause, so it measures the server's capacity; there latency is queueing, 50 ÷ th
 Prints p50/p99 acknowledgement latency and requests per second for each.
 Target: p99 < 100 ms in the paced phase — Slack calls happen after ``ack()``.
 
+Two of every three requests open a modal, so the Slack calls deferred after the acks must
+keep up too: a ``trigger_id`` expires 3 s after Slack sends the request. Each phase also
+prints the ``views.open`` calls needed and made, and the lag from sending the request to the
+``views.open`` reaching Slack (p50/p99), against that 3 s limit. Between phases it waits for
+the deferred calls to finish, so one phase's backlog doesn't weigh on the next.
+
     python bench/ack_latency.py [--clients 50] [--seconds 15] [--interval 0.25]
 """
 
@@ -16,9 +22,11 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
+import time
+from functools import partial
 from urllib.parse import urlencode
 
-from harness import ResponseUrls, load, rapport_process, report
+from harness import LoadResult, ResponseUrls, load, percentile, rapport_process, report
 
 from bot import relationships as rel
 from bot.clock import SystemClock
@@ -26,11 +34,15 @@ from bot.db import Database, create_db_engine, migrate
 from bot.models import Side
 from tests.fake_slack import TEAM_ID, FakeSlack
 
+TRIGGER_LIFETIME = 3.0  # seconds Slack accepts a trigger_id for views.open
 
-def request_bodies(urls: ResponseUrls, client_no: int, n: int) -> tuple[str, str]:
-    """A mix: /rapport show (database read), /rapport setup and a button (Slack calls)."""
+
+def request_bodies(phase: str, urls: ResponseUrls, client_no: int, n: int) -> tuple[str, str]:
+    """A mix: /rapport show (database read), /rapport setup and a button (views.open after
+    the ack). The trigger_id carries the phase and the moment the request was made."""
     user = "UALICE" if client_no % 2 else "UPAT"
     kind = n % 3
+    trigger_id = f"{phase}-{client_no}-{n}-{time.monotonic():.6f}"
     if kind == 2:
         payload = json.dumps(
             {
@@ -38,7 +50,7 @@ def request_bodies(urls: ResponseUrls, client_no: int, n: int) -> tuple[str, str
                 "team": {"id": TEAM_ID},
                 "user": {"id": user},
                 "api_app_id": "A1",
-                "trigger_id": f"{client_no}.{n}",
+                "trigger_id": trigger_id,
                 "response_url": urls.response_url("bench"),
                 "container": {"type": "view", "view_id": "VHOME"},
                 "actions": [{"action_id": "open_setup", "type": "button", "value": ""}],
@@ -52,7 +64,7 @@ def request_bodies(urls: ResponseUrls, client_no: int, n: int) -> tuple[str, str
         "command": "/rapport",
         "text": "show" if kind == 0 else "setup",
         "response_url": urls.response_url("bench"),
-        "trigger_id": f"{client_no}.{n}",
+        "trigger_id": trigger_id,
     }
     return urlencode(form), "application/x-www-form-urlencoded"
 
@@ -77,6 +89,44 @@ def prepare_database(database_url: str) -> None:
     engine.dispose()
 
 
+def modal_requests(acknowledged: int, clients: int) -> int:
+    """How many requests opened a modal: each client's requests 0, 3, 6… only read. Exact
+    when every client sent as many (as when paced), close otherwise."""
+    each, extra = divmod(acknowledged, clients)
+
+    def opened(sent: int) -> int:
+        return sent - (sent + 2) // 3
+
+    return extra * opened(each + 1) + (clients - extra) * opened(each)
+
+
+def report_modals(
+    fake: FakeSlack, phase: str, result: LoadResult, clients: int, ended: float
+) -> None:
+    """The views.open calls a phase needed and made (by its end, and once drained), and the
+    lag from sending each request to its views.open reaching Slack."""
+    needed = modal_requests(len(result.latencies), clients)
+    deadline = time.monotonic() + 120
+    while True:  # until the deferred calls stop coming
+        before = len(fake.calls_to("views.open"))
+        time.sleep(2)
+        if len(fake.calls_to("views.open")) == before or time.monotonic() > deadline:
+            break
+    opened = [c for c in fake.calls_to("views.open") if c.args["trigger_id"].startswith(phase)]
+    # a call is recorded after the fake's delay; it reached Slack that much earlier
+    lags = [c.at - fake.delay - float(c.args["trigger_id"].rsplit("-", 1)[1]) for c in opened]
+    late = sum(lag > TRIGGER_LIFETIME for lag in lags)
+    print(
+        f"  views.open needed ~{needed}, made {sum(c.at <= ended for c in opened)} by the "
+        f"phase's end and {len(opened)} in all"
+    )
+    print(
+        f"  request -> views.open at Slack p50 {percentile(lags, 50) * 1000:.0f} ms, "
+        f"p99 {percentile(lags, 99) * 1000:.0f} ms, max {max(lags) * 1000:.0f} ms; "
+        f"after the {TRIGGER_LIFETIME:.0f} s trigger_id lifetime: {late} ({late / len(lags):.0%})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=50)
@@ -92,16 +142,22 @@ def main() -> None:
     database_url = f"sqlite:///{workdir}/bench.db"
     prepare_database(database_url)
     common = {"clients": args.clients, "processes": args.processes, "seconds": args.seconds}
+    phases = (
+        ("paced", args.interval, f"paced: each client sends every {args.interval * 1000:.0f} ms"),
+        ("saturated", 0.0, "saturation: no pause between requests (server capacity)"),
+    )
     try:
         with rapport_process(fake, database_url, workdir) as url:
             print(
                 f"{args.clients} concurrent clients; the fake Slack answers every call in "
                 f"{args.slack_delay * 1000:.0f} ms"
             )
-            paced = load(url, fake.api_url, request_bodies, interval=args.interval, **common)
-            report(f"paced: each client sends every {args.interval * 1000:.0f} ms", paced, 100)
-            saturated = load(url, fake.api_url, request_bodies, interval=0.0, **common)
-            report("saturation: no pause between requests (server capacity)", saturated)
+            for phase, interval, title in phases:
+                requests = partial(request_bodies, phase)
+                result = load(url, fake.api_url, requests, interval=interval, **common)
+                ended = time.monotonic()
+                report(title, result, 100 if phase == "paced" else None)
+                report_modals(fake, phase, result, args.clients, ended)
             slack_calls = len([c for c in fake.calls if c.method != "auth.test"])
             print(f"Slack Web API calls made after the acks: {slack_calls}")
     finally:

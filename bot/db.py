@@ -15,13 +15,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY_OPTION = "rapport_read_only"  # an execution option: this transaction only reads
 
 
 def create_db_engine(database_url: str) -> Engine:
     """An engine tuned for concurrent web requests on either backend.
 
-    SQLite runs in WAL mode with a busy timeout, and every transaction starts with
-    ``BEGIN IMMEDIATE`` so two writers queue instead of failing with "database is locked".
+    SQLite runs in WAL mode with a busy timeout, and every transaction that may write starts
+    with ``BEGIN IMMEDIATE`` so two writers queue instead of failing with "database is
+    locked"; ``Database.read`` transactions start with a plain ``BEGIN`` (a WAL snapshot).
     """
     url = make_url(database_url)
     if url.get_backend_name() == "postgresql":
@@ -47,8 +49,9 @@ def create_db_engine(database_url: str) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin_immediate(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    def _begin(connection: Any) -> None:
+        read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -59,6 +62,9 @@ class Database:
     def __init__(self, engine: Engine):
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._reads = sessionmaker(
+            engine.execution_options(**{READ_ONLY_OPTION: True}), autoflush=False
+        )
         # SQLite has a single writer. Queueing this process's transactions on a lock hands
         # over in microseconds, where SQLite's busy handler would sleep with back-off.
         self._sqlite_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
@@ -67,6 +73,18 @@ class Database:
     def transaction(self) -> Iterator[Session]:
         """A session inside one transaction: committed on success, rolled back on error."""
         with self._sqlite_lock or nullcontext(), self._sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading only: it never flushes by itself and is rolled back at the
+        end, so nothing it touches is saved.
+
+        It takes no write lock, so on SQLite (WAL: readers see a snapshot) reads neither
+        queue behind each other nor behind a writer: an acknowledgement that only reads,
+        such as ``/rapport show``, never waits for one that writes.
+        """
+        with self._reads() as session:  # closing it rolls back
             yield session
 
     def is_available(self) -> bool:

@@ -76,7 +76,8 @@ def register(app: App, services: Services) -> None:
             db=services.db,
         )
         try:
-            with services.db.transaction() as session:
+            reading = parsed.action in READ_ONLY
+            with services.db.read() if reading else services.db.transaction() as session:
                 reply = SUBCOMMANDS[parsed.action](session, invocation)
         except rel.ChoiceNeeded as choice:
             ack(text=str(choice), blocks=blocks.choice_blocks(str(choice), choice.choices))
@@ -281,6 +282,8 @@ def _forget_me(session: Session, call: Invocation) -> Reply:
     )
 
 
+# subcommands that only read: they skip the write lock, so they never wait behind a writer
+READ_ONLY = frozenset({"help", "list", "show"})
 SUBCOMMANDS: dict[str, Callable[[Session, Invocation], Reply]] = {
     "help": _help,
     "list": _list,

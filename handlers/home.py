@@ -15,6 +15,6 @@ def register(app: App, services: Services) -> None:
     def show_home(event: dict, context: dict, client: WebClient) -> None:
         if event.get("tab") != "home":
             return
-        with services.db.transaction() as session:
+        with services.db.read() as session:
             mine = rel.memberships(session, context["team_id"], event["user"])
         services.defer(client.views_publish, user_id=event["user"], view=home_view(mine))
