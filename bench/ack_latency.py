@@ -26,7 +26,7 @@ import time
 from functools import partial
 from urllib.parse import urlencode
 
-from harness import LoadResult, ResponseUrls, load, percentile, rapport_process, report
+from harness import LoadResult, ResponseUrls, load, percentile, report, start_rapport
 
 from bot import relationships as rel
 from bot.clock import SystemClock
@@ -146,21 +146,28 @@ def main() -> None:
         ("paced", args.interval, f"paced: each client sends every {args.interval * 1000:.0f} ms"),
         ("saturated", 0.0, "saturation: no pause between requests (server capacity)"),
     )
+    server = start_rapport("run", fake, database_url, workdir)
     try:
-        with rapport_process(fake, database_url, workdir) as url:
+        print(
+            f"{args.clients} concurrent clients; the fake Slack answers every call in "
+            f"{args.slack_delay * 1000:.0f} ms"
+        )
+        for phase, interval, title in phases:
+            cpu = server.cpu_seconds()
+            requests = partial(request_bodies, phase)
+            result = load(server.url, fake.api_url, requests, interval=interval, **common)
+            ended = time.monotonic()
+            report(title, result, 100 if phase == "paced" else None)
+            report_modals(fake, phase, result, args.clients, ended)
+            used = server.cpu_seconds() - cpu
             print(
-                f"{args.clients} concurrent clients; the fake Slack answers every call in "
-                f"{args.slack_delay * 1000:.0f} ms"
+                f"  server CPU: {used / len(result.latencies) * 1000:.2f} ms per request, "
+                "its Slack calls included"
             )
-            for phase, interval, title in phases:
-                requests = partial(request_bodies, phase)
-                result = load(url, fake.api_url, requests, interval=interval, **common)
-                ended = time.monotonic()
-                report(title, result, 100 if phase == "paced" else None)
-                report_modals(fake, phase, result, args.clients, ended)
-            slack_calls = len([c for c in fake.calls if c.method != "auth.test"])
-            print(f"Slack Web API calls made after the acks: {slack_calls}")
+        slack_calls = len([c for c in fake.calls if c.method != "auth.test"])
+        print(f"Slack Web API calls made after the acks: {slack_calls}")
     finally:
+        server.stop()
         fake.stop()
 
 
