@@ -85,8 +85,7 @@ def register(app: App, services: Services) -> None:
         score = int(action["action_id"].rsplit("_", 1)[1])
         question = _round_and_question(action)
         if question is None:
-            ack()
-            services.defer(respond, text=STALE_BUTTON, replace_original=False)
+            _answer_privately(services, ack, respond, STALE_BUTTON)
             return
         round_id, question_key = question
         try:
@@ -101,8 +100,7 @@ def register(app: App, services: Services) -> None:
                     services.clock.now(),
                 )
         except rel.RapportError as error:
-            ack()
-            services.defer(respond, text=str(error), replace_original=False)
+            _answer_privately(services, ack, respond, str(error))
             return
         ack()
         text = pulse_blocks.answered_text(mine.scores)
@@ -114,8 +112,7 @@ def register(app: App, services: Services) -> None:
         """Bring one question's buttons back, while the round is open."""
         question = _round_and_question(action)
         if question is None:
-            ack()
-            services.defer(respond, text=STALE_BUTTON, replace_original=False)
+            _answer_privately(services, ack, respond, STALE_BUTTON)
             return
         round_id, question_key = question
         try:
@@ -124,8 +121,7 @@ def register(app: App, services: Services) -> None:
                     session, body["team"]["id"], body["user"]["id"], round_id, services.clock.now()
                 )
         except rel.RapportError as error:
-            ack()
-            services.defer(respond, text=str(error), replace_original=False)
+            _answer_privately(services, ack, respond, str(error))
             return
         ack()
         blocks = pulse_blocks.prompt_blocks(
@@ -137,8 +133,7 @@ def register(app: App, services: Services) -> None:
     def add_comment(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond):
         value = action.get("value", "")
         if not value.isdigit():
-            ack()
-            services.defer(respond, text=STALE_BUTTON, replace_original=False)
+            _answer_privately(services, ack, respond, STALE_BUTTON)
             return
         try:
             with services.db.transaction() as session:
@@ -150,8 +145,7 @@ def register(app: App, services: Services) -> None:
                     services.clock.now(),
                 )
         except rel.RapportError as error:
-            ack()
-            services.defer(respond, text=str(error), replace_original=False)
+            _answer_privately(services, ack, respond, str(error))
             return
         ack()
         channel, ts = _message_location(body)
@@ -200,9 +194,8 @@ def register(app: App, services: Services) -> None:
                     relationship.id, relationship.name, pulse.schedule(session, relationship)
                 )
         except (rel.RapportError, ValueError) as error:
-            ack()
             message = str(error) if isinstance(error, rel.RapportError) else STALE_BUTTON
-            services.defer(respond, text=message, replace_original=False)
+            _answer_privately(services, ack, respond, message)
             return
         ack()
         services.defer(client.views_open, trigger_id=body["trigger_id"], view=modal)
@@ -262,6 +255,12 @@ def _round_and_question(action: dict) -> tuple[int, int] | None:
     except ValueError:
         return None
     return round_id, question_key
+
+
+def _answer_privately(services: Services, ack: Ack, respond: Respond, text: str) -> None:
+    """Acknowledge a click, then tell only the clicker ``text`` under the message."""
+    ack()
+    services.defer(respond, text=text, replace_original=False)
 
 
 def _redraw_prompt(
