@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import errno
-import gc
 import logging
 import signal
 import sys
@@ -19,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from bot import classify, workspaces
 from bot.app import create_app
 from bot.db import Database, create_db_engine, migrate, pending_migrations
-from bot.services import create_services
+from bot.services import Services, create_services
 from bot.settings import Settings, SettingsError, configure_logging, load_settings
 from bot.slack_client import create_web_client
 from bot.web import RapportWsgi, create_http_server
@@ -177,7 +176,7 @@ def _run(settings: Settings, role: str, workers: int = 1) -> int:
             if pool is not None:
                 exit_code = pool.wait()  # returns if a worker dies
             else:
-                exit_code = _serve(settings, create_app(settings, services), db)
+                exit_code = _serve(settings, create_app(settings, services), services)
     except KeyboardInterrupt:
         pass
     finally:
@@ -191,12 +190,9 @@ def _run(settings: Settings, role: str, workers: int = 1) -> int:
     return exit_code
 
 
-def _serve(settings: Settings, app: App, db: Database) -> int:
+def _serve(settings: Settings, app: App, services: Services) -> int:
     """Serve until Ctrl-C or SIGTERM; the exit status (1 when the port can't be had)."""
-    # What start-up loaded lives as long as the process: keep it out of the garbage
-    # collector's full passes, which would otherwise stop every thread, acknowledgements
-    # included, for 50-90 ms each time (measured with bench/ack_latency.py)
-    gc.freeze()
+    services.prepare_to_serve()
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -204,7 +200,7 @@ def _serve(settings: Settings, app: App, db: Database) -> int:
         SocketModeHandler(app, settings.slack_app_token).start()
         return 0
     try:
-        server = create_http_server(RapportWsgi(app, db), "0.0.0.0", settings.port)
+        server = create_http_server(RapportWsgi(app, services.db), "0.0.0.0", settings.port)
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
             problem = f"Port {settings.port} is already in use: stop the other program or set PORT."

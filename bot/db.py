@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+import logging
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -13,6 +16,8 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+
+logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READ_ONLY_OPTION = "rapport_read_only"  # an execution option: this transaction only reads
@@ -65,9 +70,7 @@ class Database:
         self._reads = sessionmaker(
             engine.execution_options(**{READ_ONLY_OPTION: True}), autoflush=False
         )
-        # SQLite has a single writer. Queueing this process's transactions on a lock hands
-        # over in microseconds, where SQLite's busy handler would sleep with back-off.
-        self._sqlite_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
+        self._sqlite_lock = _writer_lock(engine) if engine.dialect.name == "sqlite" else None
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -94,6 +97,46 @@ class Database:
             return True
         except SQLAlchemyError:
             return False
+
+
+class _SqliteWriterLock:
+    """SQLite has a single writer, and its busy handler waits for the write lock by
+    sleeping with back-off (up to 100 ms a nap), so under load some transactions wait far
+    longer than the work ahead of them. Writers queue on this instead, which hands over as
+    soon as the previous one commits: threads on a mutex, processes sharing the database
+    file (``--workers``) on an advisory lock on a file beside it."""
+
+    def __init__(self, fd: int | None):
+        self._threads = threading.Lock()
+        self._fd = fd
+
+    def __enter__(self) -> None:
+        self._threads.acquire()
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._threads.release()
+
+    def __del__(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+
+
+def _writer_lock(engine: Engine) -> _SqliteWriterLock:
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return _SqliteWriterLock(None)  # no file to lock beside; one process only
+    try:
+        # each Database opens its own: a forked worker must not share its parent's open
+        # file, which would hold the parent's lock as its own
+        fd = os.open(f"{database}.writer-lock", os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as error:  # SQLite's own waiting still keeps writers apart
+        logger.warning("can't use a lock file beside the SQLite database: %s", error.strerror)
+        fd = None
+    return _SqliteWriterLock(fd)
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.drift import CueSet, default_cues
 from bot.drift_models import DEFAULTS, DriftCalming, DriftSettings, DriftWord, Thresholds
+from bot.models import WatchedChannel
 
 TTL_SECONDS = 30.0
 CALMING_STEP = 0.6  # each "Not drift" press multiplies that cue kind's weight by this
@@ -60,6 +61,13 @@ class DriftConfigCache:
         with self._lock:
             self._entries[relationship_id] = (time.monotonic() + self._ttl, config)
         return config
+
+    def warm(self, session: Session) -> None:
+        """Load the configuration of every relationship that watches a channel, so that no
+        Slack event waits while its cue set is compiled (about 0.2 s for each set of words)."""
+        default_cues()
+        for relationship_id in session.scalars(select(WatchedChannel.relationship_id).distinct()):
+            self.get(session, relationship_id)
 
     def forget(self, relationship_id: int) -> None:
         with self._lock:

@@ -3,11 +3,14 @@ and a place to run Slack calls after the acknowledgement."""
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.clock import Clock, SystemClock
 from bot.db import Database
@@ -35,6 +38,18 @@ class Services:
         would make the next requests' acknowledgements queue behind it. Failures are logged.
         """
         self.background.submit(work, *args, **kwargs).add_done_callback(_log_failure)
+
+    def prepare_to_serve(self) -> None:
+        """Before the first request: load what it would otherwise wait for (the cue sets of
+        every watched relationship), then keep everything loaded so far out of the garbage
+        collector's full passes, which would otherwise stop every thread, acknowledgements
+        included, for 50-90 ms each time (measured with bench/ack_latency.py)."""
+        try:
+            with self.db.read() as session:
+                self.drift_configs.warm(session)
+        except SQLAlchemyError as error:  # loaded on first use instead
+            logger.warning("couldn't preload drift settings: %s", type(error).__name__)
+        gc.freeze()
 
     def close(self) -> None:
         """Finish the Slack calls in flight; drop queued ones so shutdown is prompt."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import gc
 import logging
 import os
 import signal
@@ -107,9 +106,7 @@ def _serve(settings: Settings, sock: socket.socket) -> int:
     services = create_services(settings, db)
     try:
         server = create_http_server(RapportWsgi(create_app(settings, services), db), sockets=[sock])
-        # what start-up loaded lives as long as the worker: keep it out of the garbage
-        # collector's full passes, which pause every thread (acknowledgements included)
-        gc.freeze()
+        services.prepare_to_serve()
         server.run()  # returns on SIGTERM (SystemExit) or Ctrl-C
     except (KeyboardInterrupt, SystemExit):
         pass
