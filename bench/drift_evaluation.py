@@ -3,8 +3,10 @@
 Run from the repository root:
     python bench/drift_evaluation.py [--threshold 0.5] [--errors] [--split tune|holdout|all]
 
-Rows with ``"split": "holdout"`` were written before the cues were last tuned and never
-used to tune them; their figures are the honest estimate for new text. ``--errors`` lists
+Rows with ``"split": "holdout"`` were written blind, by someone who had not seen the cues,
+and were never used to tune them; their figures are the honest estimate for new text. Once
+a held-out batch has been used for tuning it moves to the tuning split and a new blind
+batch takes its place. ``--errors`` lists
 misclassified messages of the tuning split only, unless you ask for another split, so that
 tuning never peeks at the held-out text.
 """
@@ -104,8 +106,10 @@ def main() -> None:
     groups = {
         "  tuning split": lambda r: r["split"] == "tune",
         "  held-out split": lambda r: r["split"] == "holdout",
-        "    held-out batch4": lambda r: r["split"] == "holdout" and _batch(r) == "batch4",
-        "    held-out batch5": lambda r: r["split"] == "holdout" and _batch(r) == "batch5",
+        **{
+            f"    held-out {batch}": lambda r, b=batch: r["split"] == "holdout" and _batch(r) == b
+            for batch in sorted({_batch(row) for row in rows if row["split"] == "holdout"})
+        },
         "  client side": lambda r: r["side"] == "client",
         "  provider side": lambda r: r["side"] == "provider",
     }

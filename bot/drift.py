@@ -57,6 +57,7 @@ _WORD = re.compile(r"[^\W_][\w']*")
 _PUNCTUATION = str.maketrans(
     {"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "*": " ", "~": " "}
 )
+_QUOTES = ("'", '"')  # curly ones are straightened first
 _TO_STRAIGHTEN = re.compile("[\u2019\u2018\u201c\u201d*~]")
 
 
@@ -138,6 +139,12 @@ def clean_text(text: str) -> tuple[str, frozenset[str]]:
     return text.strip(), codes
 
 
+def _is_quoted(low: str, start: int, end: int) -> bool:
+    """A cue that is exactly a quotation is mentioned, not used: "take the 'without
+    prejudice' wording out of the templates"."""
+    return start > 0 and end < len(low) and low[start - 1] in _QUOTES and low[end] in _QUOTES
+
+
 def _is_negated(low: str, start: int, cues: CueSet) -> bool:
     negation = cues.negation
     window = low[max(0, start - _NEGATION_WINDOW) : start].replace("'", "")
@@ -188,7 +195,9 @@ def assess(
             continue
         seen.add(key)
         shown_match = shown[start:end][:MAX_MATCH_CHARS]
-        if kind in cues.negatable and _is_negated(low, start, cues):
+        if _is_quoted(low, start, end) or (
+            kind in cues.negatable and _is_negated(low, start, cues)
+        ):
             negated.append(Cue(kind, cues.labels[kind], shown_match, 0.0))
             continue
         found.append((kind, shown_match, weight))

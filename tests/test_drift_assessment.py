@@ -120,6 +120,11 @@ def test_clear_formal_drift_is_flagged(text):
         ("We'll be recovering the overtime costs from your next invoice.", "sla_penalty"),
         ("Translation into Welsh was never part of the managed service.", "scope_dispute"),
         ("The delay sits squarely with your planning team.", "us_and_them"),
+        ("If the backlog isn't cleared, we will be considering our options.", "escalation"),
+        ("Any extra cleaning needs to be formalised before we book it in.", "change_request"),
+        ("We will be suspending deliveries until the overdue invoices are paid.", "sla_penalty"),
+        ("I'm formally raising the repeated late rosters.", "formal_register"),
+        ("Third complaint this week; it'll be discussed at the service review.", "escalation"),
     ],
 )
 def test_drift_is_found_by_meaning_not_only_by_listed_phrases(text, kind):
@@ -309,10 +314,21 @@ def test_joking_or_celebrating_softens_cues(joke):
         "The contract test for the invoice API is flaky",
         "Privilege escalation alert was a false positive",
         "Penalty shootout at five-a-side tonight",
+        "Merged the change request in Gerrit, deploying to staging now",
+        "Agreed, it's out of scope for this sprint, let's backlog it",
+        "Pallet 12 is in breach of the height limit, we'll restack it",
+        "Can you email the vendor about the remittance date?",
     ],
 )
 def test_technical_and_other_senses_do_not_fire(text):
     assert assess(text).score < DEFAULT_THRESHOLD
+
+
+def test_a_cue_in_quotes_is_mentioned_not_used():
+    mentioned = assess("Could you take the 'without prejudice' wording out of the templates?")
+    assert not mentioned.is_formal
+    assert [cue.match for cue in mentioned.negated] == ["without prejudice"]
+    assert assess("This message is without prejudice to our position.").is_formal
 
 
 def test_it_change_management_softens_change_requests():

@@ -15,13 +15,14 @@ from bot.drift import DEFAULT_THRESHOLD, assess
 EVAL_SET = Path(__file__).parent / "data" / "drift_eval.jsonl"
 
 # Floors a little under what the shipped cues achieve, per split: "tune" is what the cues
-# were tuned on; "holdout" rows were written before the last tuning and never used for it,
-# so they are the honest estimate for new text (see bench/drift_evaluation.py). Measured at
-# the time of writing: tune 1.000 / 0.977 / 0.997, holdout 0.970 / 0.774 / 0.911. Raise these
-# when the scorer improves; never lower them to make a change pass.
+# were tuned on; "holdout" rows were written blind, by someone who never saw the cues, and
+# never used for tuning, so they are the honest estimate for new text (see
+# bench/drift_evaluation.py). Measured at the time of writing: tune 1.000 / 0.977 / 0.996,
+# holdout 0.874 / 0.615 / 0.816. Raise these when the scorer improves; never lower them to
+# make a change pass.
 FLOORS = {  # split: (precision, recall, ROC AUC)
     "tune": (0.97, 0.95, 0.98),
-    "holdout": (0.93, 0.72, 0.88),
+    "holdout": (0.84, 0.58, 0.78),
 }
 
 
