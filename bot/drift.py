@@ -151,8 +151,12 @@ def _is_negated(low: str, start: int, cues: CueSet) -> bool:
     if cues.negation_hint.search(window) is None:
         return False
     first = _WORD.match(low, start)
-    if first is not None and first.group().replace("'", "") in cues.self_negative:
-        return False  # "not in scope" is negative already: "no, not in scope" still counts
+    if first is not None:
+        first_word = first.group().replace("'", "")
+        if first_word in cues.self_negative:
+            return False  # "not in scope" is negative already: "no, not in scope" still counts
+        if first_word in negation.subjects:
+            return False  # a new clause: "if it isn't fixed we'll escalate" still escalates
     cut = 0
     for brk in cues.clause_break_regex.finditer(window):
         cut = brk.end()

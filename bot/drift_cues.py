@@ -87,6 +87,7 @@ class Negation:
     helpers: tuple[str, ...] = ()
     verbs: tuple[str, ...] = ()
     particles: tuple[str, ...] = ()
+    subjects: frozenset[str] = frozenset()  # a cue starting with one opens its own clause
 
 
 @dataclass(frozen=True)
@@ -776,6 +777,7 @@ def load_cues(data: Mapping[str, Any]) -> CueSet:
             word_key(w) for w in neg.get("requirement_before_without", ())
         ),
         clause_breaks=tuple(word_key(w) for w in neg.get("clause_breaks", ())),
+        subjects=frozenset(word_key(w) for w in neg.get("subjects", ())),
         **{
             name: tuple(word_key(w) for w in neg.get(name, ()))
             for name in ("verb_negators", "helpers", "verbs", "particles")

@@ -282,6 +282,11 @@ def test_negation_stops_at_the_end_of_a_clause():
     assert assess("Nothing to add. Please raise a change request.").is_formal
 
 
+def test_a_cue_that_opens_its_own_clause_is_not_negated_by_the_condition_before_it():
+    result = assess("If the backlog isn't cleared we will be considering our options.")
+    assert result.is_formal and not result.negated
+
+
 def test_without_after_a_refusal_is_a_requirement_not_a_release():
     result = assess("We can't start without a signed change request.")
     assert "change_request" in {c.kind for c in result.cues}
