@@ -6,6 +6,7 @@ import fcntl
 import logging
 import os
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
@@ -109,6 +110,8 @@ class _SqliteWriterLock:
     def __init__(self, fd: int | None):
         self._threads = threading.Lock()
         self._fd = fd
+        if fd is not None:
+            _file_locks.add(self)
 
     def __enter__(self) -> None:
         self._threads.acquire()
@@ -120,9 +123,25 @@ class _SqliteWriterLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
         self._threads.release()
 
-    def __del__(self) -> None:
+    def close(self) -> None:
         if self._fd is not None:
             os.close(self._fd)
+            self._fd = None
+
+    __del__ = close
+
+
+# A forked worker opens its own lock file. The copy of its parent's it inherits is closed
+# at once: kept open, it would keep the lock held if the parent died holding it.
+_file_locks: weakref.WeakSet[_SqliteWriterLock] = weakref.WeakSet()
+
+
+def _close_inherited_locks() -> None:
+    for lock in list(_file_locks):
+        lock.close()
+
+
+os.register_at_fork(after_in_child=_close_inherited_locks)
 
 
 def _writer_lock(engine: Engine) -> _SqliteWriterLock:
@@ -130,8 +149,6 @@ def _writer_lock(engine: Engine) -> _SqliteWriterLock:
     if not database or database == ":memory:" or database.startswith("file:"):
         return _SqliteWriterLock(None)  # no file to lock beside; one process only
     try:
-        # each Database opens its own: a forked worker must not share its parent's open
-        # file, which would hold the parent's lock as its own
         fd = os.open(f"{database}.writer-lock", os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as error:  # SQLite's own waiting still keeps writers apart
         logger.warning("can't use a lock file beside the SQLite database: %s", error.strerror)

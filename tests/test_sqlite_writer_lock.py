@@ -4,6 +4,8 @@ These tests use their own SQLite file, so they run in the PostgreSQL pass too.""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -57,3 +59,36 @@ def test_reads_take_no_lock(sqlite_db):
         pass  # the lock file exists from here on
     with db.read():
         assert another_process_can_lock(lock_file)
+
+
+DIES_HOLDING_THE_LOCK = """
+import os, sys, time
+from bot.db import Database, create_db_engine
+db = Database(create_db_engine(sys.argv[1]))
+with db.transaction():
+    child = os.fork()
+    if child == 0:  # a forked worker: lives on after its parent
+        quiet = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(quiet, 1)  # let the test read its parent's output to the end
+        os.dup2(quiet, 2)
+        time.sleep(30)
+        os._exit(0)
+    print(child, flush=True)
+    os._exit(0)  # the parent dies holding the lock
+"""
+
+
+def test_a_forked_worker_does_not_keep_a_dead_parents_lock(tmp_path):
+    database = tmp_path / "rapport.db"
+    parent = subprocess.run(
+        [sys.executable, "-c", DIES_HOLDING_THE_LOCK, f"sqlite:///{database}"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=Path(__file__).parent.parent,
+    )
+    worker = int(parent.stdout)
+    try:
+        assert another_process_can_lock(tmp_path / "rapport.db.writer-lock")
+    finally:
+        os.kill(worker, signal.SIGKILL)
