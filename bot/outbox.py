@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.db import Database
 from bot.models import SendStatus, SentMessage
-from bot.slack_client import SlackClients
+from bot.slack_client import SlackClients, posting_once
 
 logger = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ def send_once(db: Database, slack: SlackClients, message: Outgoing, now: datetim
             logger.info("%s was already in Slack: recorded, not sent again", message.key)
             _record(db, message.key, SendStatus.SENT, ts=ts, channel=channel, sent_at=now)
             return Delivery(message.key, "sent", ts=ts, channel=channel)
-        response = client.chat_postMessage(
+        response = posting_once(client).chat_postMessage(
             channel=message.channel,
             text=message.text,
             blocks=message.blocks,

@@ -9,9 +9,11 @@ is sent there from that moment on.
 
 from __future__ import annotations
 
+import socket
 import threading
 
 from slack_sdk import WebClient
+from slack_sdk.http_retry import RetryHandler
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -32,12 +34,37 @@ def create_web_client(settings: Settings, token: str | None = None) -> WebClient
         token=token or settings.slack_bot_token or None,
         base_url=settings.slack_api_url,
         timeout=settings.slack_timeout_seconds,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=3),
-            ServerErrorRetryHandler(max_retry_count=2),
-        ],
+        retry_handlers=_retry_handlers(ConnectionErrorRetryHandler(max_retry_count=2)),
     )
+
+
+def posting_once(client: WebClient) -> WebClient:
+    """The same client for a call that must not be made twice, such as posting a message.
+
+    A connection that drops after the request went out may have lost Slack's answer to a
+    post Slack made, so it is not retried here: the caller finds out (the send ledger looks
+    for the message in the conversation) before posting again. A connection Slack refused
+    never carried the request, and is retried."""
+    return WebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        retry_handlers=_retry_handlers(_RefusedConnectionRetryHandler(max_retry_count=2)),
+    )
+
+
+def _retry_handlers(connection_errors: RetryHandler) -> list[RetryHandler]:
+    return [
+        connection_errors,
+        RateLimitErrorRetryHandler(max_retry_count=3),
+        ServerErrorRetryHandler(max_retry_count=2),
+    ]
+
+
+class _RefusedConnectionRetryHandler(ConnectionErrorRetryHandler):
+    def _can_retry(self, *, error: Exception | None = None, **_: object) -> bool:
+        reason = getattr(error, "reason", error)  # urllib wraps the socket's error
+        return isinstance(reason, (ConnectionRefusedError, socket.gaierror))
 
 
 class SlackClients:

@@ -47,6 +47,8 @@ class Fault:
     retry_after: int | None = None
     delay: float = 0.0
     times: int | None = 1  # None = until cleared
+    # do the call, then drop the connection unanswered (Slack posted; its answer was lost)
+    drop_answer: bool = False
 
 
 @dataclass
@@ -184,6 +186,11 @@ class FakeSlack:
 
     def server_error(self, method: str, status: int = 500, times: int | None = 1) -> None:
         self._add_fault(method, Fault(error="internal_error", status=status, times=times))
+
+    def drop_answer(self, method: str, times: int | None = 1) -> None:
+        """Do the call (post the message), then close the connection without answering,
+        as when Slack's answer is lost on the way back."""
+        self._add_fault(method, Fault(drop_answer=True, times=times))
 
     def slow(self, method: str, seconds: float, times: int | None = 1) -> None:
         self._add_fault(method, Fault(delay=seconds, times=times))
@@ -488,6 +495,10 @@ class FakeSlack:
                 fake._record(
                     Call(method, args, token, self.path, fault=fault.error if fault else None)
                 )
+                if fault is not None and fault.drop_answer:
+                    fake.answer(method, args)
+                    self.close_connection = True
+                    return
                 if fault is not None:
                     time.sleep(fault.delay)
                     if fault.error is not None:

@@ -160,3 +160,15 @@ def test_transient_failure_after_retries_is_left_for_the_next_tick(db, fake_slac
     fake_slack.clear_faults()
     clock.advance(seconds=1)
     assert send_once(db, client, message(), clock.now() + timedelta(seconds=1)).status == "sent"
+
+
+def test_a_post_whose_answer_was_lost_is_found_not_posted_again(db, fake_slack, clock):
+    clock.current = datetime.now(UTC)
+    client = clients_for(fake_slack, db)
+    fake_slack.drop_answer("chat.postMessage")  # Slack posts, the connection drops
+    assert send_once(db, client, message(), clock.now()).status == "retry"
+    clock.advance(minutes=1)  # the next tick looks before it posts
+    assert send_once(db, client, message(), clock.now()).status == "sent"
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
+    assert [m["text"] for m in fake_slack.messages["DCARL"]] == ["How is it going?"]
+    assert len(fake_slack.calls_to("conversations.history")) == 1
