@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bot.app import DATABASE_DOWN, SORRY
+from bot.services import DATABASE_DOWN, SORRY
 from tests.fake_slack import FakeSlack
 from tests.slack_requests import SIGNING_SECRET, sign
 

@@ -54,7 +54,7 @@ from bench.ack_latency import prepare_database
 from bench.drift_events import message_event
 from bot import checkins, pulse
 from bot import relationships as rel
-from bot.app import DATABASE_DOWN, SORRY
+from bot.services import DATABASE_DOWN, SORRY
 from bot.cadence import parse_cadence
 from bot.checkin_models import Occurrence
 from bot.clock import SystemClock

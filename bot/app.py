@@ -18,15 +18,11 @@ import handlers.installs
 import handlers.pulse
 import handlers.views
 from bot.installations import oauth_settings, request_authorize
-from bot.services import Services
+from bot.services import Services, apology
 from bot.settings import Settings
 from bot.slack_client import create_web_client
 
 logger = logging.getLogger(__name__)
-
-
-SORRY = "Sorry, something went wrong on our side and nothing was changed. Please try again."
-DATABASE_DOWN = "Rapport can't reach its database right now. Please try again in a moment."
 
 
 def create_app(settings: Settings, services: Services) -> App:
@@ -80,7 +76,7 @@ def _friendly_error(
     )
     if is_database and body.get("type") == "event_callback":
         return BoltResponse(status=503, body="")
-    message = DATABASE_DOWN if is_database else SORRY
+    message = apology(error)
     if body.get("command"):  # slash command: the reply is the HTTP body, shown only to them
         payload = {"response_type": "ephemeral", "text": message}
         return BoltResponse(

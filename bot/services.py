@@ -3,6 +3,7 @@ and a place to run Slack calls after the acknowledgement."""
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 from collections.abc import Callable
@@ -10,7 +11,7 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from bot.clock import Clock, SystemClock
 from bot.db import Database
@@ -20,6 +21,9 @@ from bot.settings import Settings
 from bot.slack_client import SlackClients
 
 logger = logging.getLogger(__name__)
+
+SORRY = "Sorry, something went wrong on our side and nothing was changed. Please try again."
+DATABASE_DOWN = "Rapport can't reach its database right now. Please try again in a moment."
 
 
 @dataclass(frozen=True)
@@ -31,13 +35,21 @@ class Services:
     installations: InstallationStore | None = None  # set when installed through OAuth
     drift_configs: DriftConfigCache = field(default_factory=DriftConfigCache)
 
-    def defer(self, work: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    def defer(
+        self,
+        work: Callable[..., Any],
+        *args: Any,
+        apologise: Callable[..., Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         """Run ``work`` after the listener returns.
 
         Bolt acknowledges from its listener threads, so a listener that waited on Slack there
-        would make the next requests' acknowledgements queue behind it. Failures are logged.
+        would make the next requests' acknowledgements queue behind it. Failures are logged,
+        and with ``apologise`` (a click's ``respond``) also told to the person who clicked.
         """
-        self.background.submit(work, *args, **kwargs).add_done_callback(_log_failure)
+        future = self.background.submit(work, *args, **kwargs)
+        future.add_done_callback(functools.partial(_log_failure, apologise))
 
     def prepare_to_serve(self) -> None:
         """Before the first request: load what it would otherwise wait for (the cue sets of
@@ -80,7 +92,18 @@ def create_services(settings: Settings, db: Database, clock: Clock | None = None
     )
 
 
-def _log_failure(future: Future) -> None:
+def apology(error: Exception) -> str:
+    """What to tell a person whose request failed with ``error``."""
+    return DATABASE_DOWN if isinstance(error, OperationalError | DBAPIError) else SORRY
+
+
+def _log_failure(apologise: Callable[..., Any] | None, future: Future) -> None:
     error = future.exception()
-    if error is not None:
-        logger.error("background Slack work failed: %s", type(error).__name__, exc_info=error)
+    if error is None:
+        return
+    logger.error("work after the acknowledgement failed: %s", type(error).__name__, exc_info=error)
+    if apologise is not None:
+        try:
+            apologise(text=apology(error), replace_original=False)
+        except Exception as failed:  # Slack unreachable too: the log above is all we can do
+            logger.error("couldn't tell the person: %s", type(failed).__name__)

@@ -31,22 +31,26 @@ def register(app: App, services: Services) -> None:
     @app.action(re.compile(r"^use_relationship_\d+$"))
     def use_relationship(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
         ack()
-        services.defer(_use_relationship, services, body, action, respond)
+        services.defer(_use_relationship, services, body, action, respond, apologise=respond)
 
     @app.action("drift_acknowledge")
     def acknowledge_drift(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
         ack()
-        services.defer(_answer_drift_alert, services, body, action, respond, "acknowledge")
+        services.defer(
+            _answer_drift_alert, services, body, action, respond, "acknowledge", apologise=respond
+        )
 
     @app.action("drift_not_drift")
     def not_drift(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
         ack()
-        services.defer(_answer_drift_alert, services, body, action, respond, "not_drift")
+        services.defer(
+            _answer_drift_alert, services, body, action, respond, "not_drift", apologise=respond
+        )
 
     @app.action(re.compile(r"^map_organisation_[A-Z0-9]+$"))
     def map_organisation(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
         ack()
-        services.defer(_map_organisation, services, body, action, respond)
+        services.defer(_map_organisation, services, body, action, respond, apologise=respond)
 
     @app.action("forget_me_confirm")
     def forget_me(ack: Ack, body: dict, action: dict, respond: Respond) -> None:

@@ -241,7 +241,7 @@ def _confirm_saved(client: WebClient, user_id: str, saved: checkins.CheckInView)
 def _deferred(services: Services, work: Any) -> Any:
     def listener(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
         ack()
-        services.defer(work, services, body, action, client, respond)
+        services.defer(work, services, body, action, client, respond, apologise=respond)
 
     return listener
 

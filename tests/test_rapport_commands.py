@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from bot.models import Member, OrganisationSide, Relationship, Role, Side, WatchedChannel
+from bot.services import DATABASE_DOWN
 from tests.helpers import make_relationship
 
 
@@ -234,3 +236,18 @@ def test_use_button_for_a_relationship_i_am_not_in_is_refused(rapport):
     rapport.slack.block_action(f"use_relationship_{other}", value=str(other), user="UZED")
     (answer,) = rapport.fake.wait_for("response_url")
     assert "not a member" in answer.args["text"]
+
+
+def test_a_click_whose_work_fails_after_the_ack_is_told_privately(rapport, monkeypatch):
+    first = make_relationship(rapport.db, rapport.clock, "First")
+    make_relationship(rapport.db, rapport.clock, "Second")
+
+    def database_gone():
+        raise OperationalError("BEGIN", {}, ConnectionRefusedError("database restarting"))
+
+    monkeypatch.setattr(rapport.db, "transaction", database_gone)
+    clicked = rapport.slack.block_action(f"use_relationship_{first}", value=str(first))
+    assert clicked.status == 200
+    (answer,) = rapport.fake.wait_for("response_url")
+    assert answer.args["text"] == DATABASE_DOWN
+    assert answer.args["replace_original"] is False
