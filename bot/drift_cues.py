@@ -419,8 +419,7 @@ class CueSet:
         "_dampener_emoji",
         "_dampener_words",
         "_dampeners_of",
-        "_ignore",
-        "_ignore_needs",
+        "_ignores",
         "_literal",
         "_literals",
         "_patterns",
@@ -498,20 +497,24 @@ class CueSet:
         all_phrases = [p.text for kind in spec.kinds for p in kind.phrases]
         self._literal = _word_regex("(?P<lit>" + literal_regex(all_phrases) + ")(?:e?s)?")
         ignore = [literal_regex(spec.ignore_words), *spec.ignore_patterns]
-        self._ignore = _ends_word_regex("|".join(ignore))
         # Each pattern runs on its own, and only on messages containing its anchors: one
         # string of each of its anchor sets ("conditions"). Ignored senses likewise.
         patterns = [p for kind in spec.kinds for p in kind.patterns]
         kinds = [kind.name for kind in spec.kinds for _ in kind.patterns]
-        needs = [anchors(p.regex) for p in patterns] + [anchors("|".join(ignore))]
+        pattern_needs = [anchors(p.regex) for p in patterns]
+        ignore_needs = [anchors(regex) for regex in ignore]
+        needs = pattern_needs + ignore_needs
         conditions = list(dict.fromkeys(need for each in needs for need in each))
         number = {condition: n for n, condition in enumerate(conditions)}
         self._patterns = tuple(
             (_ends_word_regex(p.regex), kind, p.weight, frozenset(number[c] for c in need))
-            for p, kind, need in zip(patterns, kinds, needs[:-1], strict=True)
+            for p, kind, need in zip(patterns, kinds, pattern_needs, strict=True)
+        )
+        self._ignores = tuple(
+            (_ends_word_regex(regex), frozenset(number[c] for c in need))
+            for regex, need in zip(ignore, ignore_needs, strict=True)
         )
 
-        self._ignore_needs = frozenset(number[c] for c in needs[-1])
         self._always = frozenset(i for i, p in enumerate(self._patterns) if not p[3])
         every = {anchor for condition in conditions for anchor in condition}
         # The scan finds the longest anchor starting at a word: the anchors that are its
@@ -526,7 +529,7 @@ class CueSet:
         self._candidates = {
             found: frozenset(
                 i
-                for i, need in enumerate(needs[:-1])
+                for i, need in enumerate(pattern_needs)
                 if need and any(map(found.startswith, need[0]))
             )
             for found in every
@@ -598,9 +601,12 @@ class CueSet:
                     found[start] = (rank, match.end(), kind, weight)
         if not found:
             return
-        if self._ignore_needs <= satisfied:
-            for match in _every_start(self._ignore, low):
-                found[match.start()] = (-1, match.end(), None, 0.0)
+        for regex, needs in self._ignores:
+            if needs <= satisfied:
+                for match in _every_start(regex, low):
+                    start, end = match.span()
+                    if start not in found or found[start][0] != -1 or found[start][1] < end:
+                        found[start] = (-1, end, None, 0.0)
         next_start = covered = 0
         for start in sorted(found):
             if start < next_start:
