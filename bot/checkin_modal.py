@@ -4,7 +4,7 @@ the note modal after a follow-up answer."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from bot.cadence import CadenceError, parse_cadence, parse_duration, parse_timezone
@@ -44,6 +44,14 @@ def checkin_modal(form: EditForm) -> dict[str, Any]:
     if form.channel_id:
         channel["initial_conversation"] = form.channel_id
     editing = form.checkin_id is not None
+    first_date = {  # a new check-in only: an edit keeps the schedule's place
+        "type": "input",
+        "block_id": "starts",
+        "optional": True,
+        "label": {"type": "plain_text", "text": "First date"},
+        "hint": {"type": "plain_text", "text": "Optional: no check-in before this day"},
+        "element": {"type": "datepicker", "action_id": "value"},
+    }
     return {
         "type": "modal",
         "callback_id": CALLBACK_ID,
@@ -59,6 +67,7 @@ def checkin_modal(form: EditForm) -> dict[str, Any]:
                 form.cadence,
                 "weekly tue 10:00 · every 2 weeks thu 14:30 · monthly first monday 09:30",
             ),
+            *([] if editing else [first_date]),
             _text("tz", "Time zone", form.tz, "e.g. Europe/London, America/New_York"),
             _text("duration", "Duration", f"{form.duration_minutes}m", "e.g. 30m, 1h"),
             _text(
@@ -110,11 +119,19 @@ def draft_from_state(values: dict[str, Any]) -> tuple[CheckInDraft | None, dict[
         reminders = parse_reminders(text("remind") or "1d,15m")
     except RapportError as error:
         errors["remind"] = str(error)
+    starts_on = None
+    if picked := values.get("starts", {}).get("value", {}).get("selected_date"):
+        try:
+            starts_on = date.fromisoformat(picked)
+        except ValueError:
+            errors["starts"] = "Pick the first date from the calendar."
     people = values.get("participants", {}).get("value", {}).get("selected_users") or []
     channel = values.get("channel", {}).get("value", {}).get("selected_conversation")
     if errors or cadence is None:
         return None, errors
-    draft = CheckInDraft(text("title"), cadence, tuple(people), tz, duration, channel, reminders)
+    draft = CheckInDraft(
+        text("title"), cadence, tuple(people), tz, duration, channel, reminders, starts_on
+    )
     return draft, {}
 
 

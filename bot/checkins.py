@@ -464,16 +464,9 @@ def create_checkin(
         raise RapportError(" ".join(errors.values()))
     tz = ZoneInfo(draft.tz or tz_name)
     today = now.astimezone(tz).date()
-    if draft.starts_on is not None and draft.starts_on < today:
-        raise RapportError(
-            f"{draft.starts_on:%-d %b %Y} has already passed in {tz.key}. "
-            f"Pick today or a later date, e.g. `from {today + timedelta(days=1)}`."
-        )
-    if draft.starts_on is not None and draft.starts_on > today + MAX_START_AHEAD:
-        raise RapportError(
-            f"{draft.starts_on:%-d %b %Y} is too far ahead: start within two years, "
-            f"e.g. `from {today + timedelta(days=7)}`."
-        )
+    if problem := start_date_problem(draft.starts_on, tz, now):
+        example = today + timedelta(days=1 if draft.starts_on < today else 7)
+        raise RapportError(f"{problem} For example `from {example}`.")
     title = " ".join(draft.title.split())
     checkin = CheckIn(
         team_id=relationship.team_id,
@@ -627,15 +620,35 @@ def catch_up_form(
     return EditForm(relationship.id, None, "Informal catch-up", "", tz, 30, tuple(owners), None)
 
 
+def start_date_problem(starts_on: date | None, tz: ZoneInfo, now: datetime) -> str | None:
+    """Why a check-in can't start on ``starts_on`` (a local date in ``tz``), if it can't."""
+    if starts_on is None:
+        return None
+    today = now.astimezone(tz).date()
+    if starts_on < today:
+        return f"{starts_on:%-d %b %Y} has already passed in {tz.key}. Pick today or a later date."
+    if starts_on > today + MAX_START_AHEAD:
+        return f"{starts_on:%-d %b %Y} is too far ahead: start within two years."
+    return None
+
+
 def validate_draft(
     session: Session,
     team_id: str,
     relationship_id: int,
     checkin_id: int | None,
     draft: CheckInDraft,
+    now: datetime,
 ) -> dict[str, str]:
+    """Problems with the modal's draft, keyed by its fields (a first date: new ones only)."""
     relationship = get_relationship(session, team_id, relationship_id)
-    return _validate(session, relationship, draft, checkin_id)
+    errors = _validate(session, relationship, draft, checkin_id)
+    problem = None
+    if checkin_id is None and draft.tz is not None:
+        problem = start_date_problem(draft.starts_on, ZoneInfo(draft.tz), now)
+    if problem:
+        errors["starts"] = problem
+    return errors
 
 
 def save_from_form(

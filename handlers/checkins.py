@@ -81,12 +81,12 @@ def register(app: App, services: Services) -> None:
             return
         try:
             with services.db.transaction() as session:
-                errors = checkins.validate_draft(session, team_id, meta["r"], meta["c"], draft)
+                now = services.clock.now()
+                errors = checkins.validate_draft(session, team_id, meta["r"], meta["c"], draft, now)
                 if not errors:
                     saved = checkins.save_from_form(
-                        session, team_id, meta["r"], meta["c"], user_id, draft,
-                        services.clock.now(),
-                    )  # fmt: skip
+                        session, team_id, meta["r"], meta["c"], user_id, draft, now
+                    )
         except rel.RapportError as error:
             errors = {"title": str(error)}
         if errors:  # modal errors are plain text: no emphasis, no entities

@@ -378,6 +378,37 @@ def test_checkin_new_modal_prefills_creators_zone_and_saves(rapport):
     assert "Fri 6 Mar, 16:00 (America/New_York)" in confirmation.args["text"]
 
 
+def test_checkin_new_modal_takes_a_first_date(rapport):
+    setup(rapport)
+    checkin(rapport, "new")
+    (opened,) = rapport.fake.wait_for("views.open")
+    view = opened.args["view"]
+    picker = next(block for block in view["blocks"] if block["block_id"] == "starts")
+    assert picker["optional"] and picker["element"]["type"] == "datepicker"
+    changes = {
+        "title": "Retro",
+        "cadence": "every 2 weeks fri 16:00",
+        "participants": ["UALICE", "UPRIYA"],
+    }
+    past = form_values(view, starts="2026-02-01", **changes)
+    refused = rapport.slack.view_submission(
+        "checkin_save", past, private_metadata=view["private_metadata"]
+    ).json()
+    assert "1 Feb 2026 has already passed" in refused["errors"]["starts"]
+    later = form_values(view, starts="2026-03-20", **changes)
+    rapport.slack.view_submission("checkin_save", later, private_metadata=view["private_metadata"])
+    (confirmation,) = rapport.fake.wait_for("chat.postMessage")
+    assert "Fri 20 Mar, 16:00 (America/New_York)" in confirmation.args["text"]
+
+
+def test_checkin_edit_modal_has_no_first_date(rapport):
+    setup(rapport)
+    checkin(rapport, f"add {ADD}")
+    checkin(rapport, "edit 1", user="UPAT")
+    view = rapport.fake.wait_for("views.open")[-1].args["view"]
+    assert "starts" not in {block["block_id"] for block in view["blocks"]}
+
+
 def test_checkin_lapse_and_quiet_alerts_go_to_the_alerts_channel_when_set(rapport):
     for user in ("UALICE", "UPAT", "UPRIYA"):
         rapport.fake.add_user(user)
@@ -426,12 +457,13 @@ def form_values(view: dict, **changes: Any) -> dict:
         "plain_text_input": "value",
         "multi_users_select": "selected_users",
         "conversations_select": "selected_conversation",
+        "datepicker": "selected_date",
     }
     values = {}
     for block in view["blocks"]:
         element = block["element"]
         initial = element.get("initial_value") or element.get("initial_users")
-        initial = initial or element.get("initial_conversation")
+        initial = initial or element.get("initial_conversation") or element.get("initial_date")
         field = fields[element["type"]]
         value = changes.get(block["block_id"], initial)
         values[block["block_id"]] = {"value": {"type": element["type"], field: value}}
