@@ -66,7 +66,7 @@ BATCH_MEMBERS = 50  # people per minute's batch of due work
 TRAFFIC_MEMBERS = tuple(f"UC{i}" for i in range(40)) + tuple(f"UP{i}" for i in range(40))
 APOLOGIES = (SORRY, DATABASE_DOWN, "out of date")
 # how a Slack call that failed even after the client's retries shows in the logs
-SLACK_GAVE_UP = ("background Slack work failed", " ERROR slack_sdk.")
+SLACK_GAVE_UP = ("Slack call after the acknowledgement failed", " ERROR slack_sdk.")
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from slack_sdk.errors import SlackClientError
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from bot.clock import Clock, SystemClock
@@ -45,8 +46,10 @@ class Services:
         """Run ``work`` after the listener returns.
 
         Bolt acknowledges from its listener threads, so a listener that waited on Slack there
-        would make the next requests' acknowledgements queue behind it. Failures are logged,
-        and with ``apologise`` (a click's ``respond``) also told to the person who clicked.
+        would make the next requests' acknowledgements queue behind it. Failures are logged.
+        With ``apologise`` (a click's ``respond``), Rapport's own failures (the database, a
+        bug) are also told to the person who clicked; Slack's are not, since Slack may have
+        done the work, and the way back to the person is Slack too.
         """
         future = self.background.submit(work, *args, **kwargs)
         future.add_done_callback(functools.partial(_log_failure, apologise))
@@ -100,6 +103,9 @@ def apology(error: Exception) -> str:
 def _log_failure(apologise: Callable[..., Any] | None, future: Future) -> None:
     error = future.exception()
     if error is None:
+        return
+    if isinstance(error, SlackClientError | OSError):  # Slack (or the way there) failed
+        logger.error("Slack call after the acknowledgement failed: %s", type(error).__name__)
         return
     logger.error("work after the acknowledgement failed: %s", type(error).__name__, exc_info=error)
     if apologise is not None:
