@@ -212,8 +212,15 @@ def _required_sets(items: list[tuple[Any, Any]], at_word: bool = True) -> list[f
     literal_at_word = at_word
 
     def close_run() -> None:
-        if "" not in run and run_at_word:
+        if "" in run:
+            return
+        if run_at_word:
             sets.append(frozenset(run))
+            return
+        # not at a word: each string's last word that starts inside it still starts a word
+        tails = [_WORD_INSIDE.findall(string) for string in run]
+        if all(tails):
+            sets.append(frozenset(words[-1] for words in tails))
 
     def close_literal() -> None:
         if literal_at_word:
@@ -284,6 +291,7 @@ def _inner_sets(item: tuple[Any, Any], at_word: bool) -> list[frozenset[str]]:
 
 
 _WORD_AFTER_GAP = re.compile(r"(?<=[^\w])[^\W_].*", re.DOTALL)
+_WORD_INSIDE = re.compile(r"(?<=[^\w])[^\W_]\w*")
 _INNER_WORD_START = re.compile(r"(?<=.)(?<![^\W_])[^\W_]", re.DOTALL)
 _WORD_PART = re.compile(r"[^\W_]*")
 

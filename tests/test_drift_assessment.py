@@ -531,6 +531,8 @@ def test_anchors_are_word_starts_every_match_contains():
         "ceo",
     }
     assert anchors("[a-z]+ing") == ()  # no word start is certain: the pattern always runs
+    # words after a number still start words: "5 this week", "12 in a month"
+    assert frozenset({"week", "month"}) in anchors(r"\d{1,2} (?:this|in a) (?:week|month)")
 
 
 def test_skipping_patterns_by_their_anchors_never_loses_a_cue(monkeypatch):
