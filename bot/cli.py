@@ -1,18 +1,25 @@
-"""The ``rapport`` command: ``run`` the bot (or its ``web`` and ``scheduler`` roles apart),
-``migrate`` the database, ``classify`` messages."""
+"""Rapport, the Slack bot for client-provider relationships: run the bot (or its web and
+scheduler roles apart), migrate its database, or score messages for drift.
+
+Settings come from the environment and ./.env (see .env.example).
+"""
 
 from __future__ import annotations
 
 import argparse
 import errno
 import logging
+import os
 import signal
 import sys
 import threading
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from types import FrameType
 
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError, SlackClientError
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from bot import classify, workspaces
@@ -35,7 +42,12 @@ MAX_WORKERS = 64
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="rapport", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="rapport",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"rapport {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run = commands.add_parser(
         "run", help="apply migrations, serve Slack and run the scheduler (single machine)"
@@ -68,9 +80,41 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 2
     configure_logging(settings)
+    # Settings hold the token from here on. Bolt, given none, would read it from the
+    # environment too, then warn at every start that the client's token wins over it.
+    os.environ.pop("SLACK_BOT_TOKEN", None)
+    created = _new_sqlite_file(settings.database_url)
     if args.command == "migrate":
-        return _migrate(settings)
-    return _run(settings, args.command, getattr(args, "workers", 1))
+        exit_code = _migrate(settings)
+    else:
+        exit_code = _run(settings, args.command, getattr(args, "workers", 1))
+    if exit_code != 0 and created is not None:  # a failed first start leaves no empty database
+        _remove_sqlite_files(created)
+    return exit_code
+
+
+def _version() -> str:
+    try:
+        return version("rapport")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "(not installed)"
+
+
+def _new_sqlite_file(database_url: str) -> Path | None:
+    """The SQLite file ``database_url`` names, if it doesn't exist yet (this run creates it)."""
+    url = make_url(database_url)
+    name = url.database or ":memory:"
+    if url.get_backend_name() != "sqlite" or name == ":memory:" or name.startswith("file:"):
+        return None
+    path = Path(name)
+    return None if path.exists() else path
+
+
+def _remove_sqlite_files(path: Path) -> None:
+    """The database file and what SQLite and Rapport keep beside it (the journal, and the
+    lock files of ``bot.db`` and ``scheduler.leader``)."""
+    for suffix in ("", "-wal", "-shm", "-journal", ".writer-lock", ".scheduler.lock"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
 
 
 def _worker_count(value: str) -> int:
@@ -85,7 +129,7 @@ def _migrate(settings: Settings) -> int:
         engine = create_db_engine(settings.database_url)
         migrate(engine)
     except DATABASE_ERRORS as error:
-        print(_database_problem(error), file=sys.stderr)
+        print(_database_problem(error, settings.database_url), file=sys.stderr)
         return 1
     finally:
         if engine is not None:
@@ -112,6 +156,18 @@ def _run(settings: Settings, role: str, workers: int = 1) -> int:
             file=sys.stderr,
         )
         return 2
+    team_id = None
+    if not settings.multi_workspace:  # before the database: a wrong token creates nothing
+        try:
+            team_id = create_web_client(settings).auth_test()["team_id"]
+        except (SlackApiError, SlackClientError, OSError) as error:
+            print(
+                "Slack didn't accept SLACK_BOT_TOKEN, or couldn't be reached "
+                f"({_slack_reason(error)}). Check the token on your app's OAuth & Permissions "
+                "page, and SLACK_API_URL if you set it.",
+                file=sys.stderr,
+            )
+            return 1
     try:
         engine = create_db_engine(settings.database_url)
         if role == "run":
@@ -124,21 +180,11 @@ def _run(settings: Settings, role: str, workers: int = 1) -> int:
             )
             return 1
     except DATABASE_ERRORS as error:
-        print(_database_problem(error), file=sys.stderr)
+        print(_database_problem(error, settings.database_url), file=sys.stderr)
         return 1
     db = Database(engine)
     services = create_services(settings, db)
-    if not settings.multi_workspace:
-        try:
-            team_id = create_web_client(settings).auth_test()["team_id"]
-        except (SlackApiError, SlackClientError, OSError) as error:
-            print(
-                "Slack didn't accept SLACK_BOT_TOKEN, or couldn't be reached "
-                f"({_slack_reason(error)}). Check the token on your app's OAuth & Permissions "
-                "page, and SLACK_API_URL if you set it.",
-                file=sys.stderr,
-            )
-            return 1
+    if team_id is not None:
         try:  # a valid token means the app is installed there
             with db.transaction() as session:
                 workspaces.mark_installed(session, team_id, services.clock.now())
@@ -213,14 +259,18 @@ def _serve(settings: Settings, app: App, services: Services) -> int:
     return 0
 
 
-def _database_problem(error: Exception) -> str:
+def _database_problem(error: Exception, database_url: str) -> str:
     if isinstance(error, ImportError):
         return (
             f"Rapport can't use the database driver DATABASE_URL names ({error.name} isn't "
             "installed). Use sqlite:///rapport.db or postgresql+psycopg://user:pw@host/db."
         )
+    cause = _cause(getattr(error, "orig", None) or error)  # the driver's own words
+    password = make_url(database_url).password
+    if password:
+        cause = cause.replace(str(password), "***")
     return (
-        f"Rapport couldn't prepare its database ({type(error).__name__}). "
+        f"Rapport couldn't prepare its database ({cause}). "
         "Check DATABASE_URL and that the database server is running."
     )
 
@@ -228,4 +278,13 @@ def _database_problem(error: Exception) -> str:
 def _slack_reason(error: Exception) -> str:
     if isinstance(error, SlackApiError):
         return str(error.response.get("error", "unknown error"))
-    return type(error).__name__
+    return _cause(getattr(error, "reason", None) or error)  # urllib wraps the socket's error
+
+
+def _cause(error: BaseException) -> str:
+    """What went wrong in the library's own words, first line only: "Connection refused",
+    "Name or service not known", 'database "rapport" does not exist'."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__

@@ -10,9 +10,10 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlparse
 
-from dotenv import find_dotenv, load_dotenv
+from dotenv import load_dotenv
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -25,6 +26,11 @@ SUPPORTED_DATABASES = ("sqlite", "postgresql")
 # (whole request and response bodies, ~0.13 ms a call) whenever its own logger's level,
 # not the effective one, allows DEBUG: that logger gets its level set too.
 QUIET_LIBRARIES = ("slack_sdk", "slack_bolt", "slack_sdk.web.base_client")
+# APScheduler logs every run of every job at INFO (six lines a minute); its warnings (missed
+# or overlapping runs) and errors still show. The jobs log what they did themselves.
+SCHEDULER_LOGGER = "apscheduler"
+# What `rapport migrate` reads: a bad PORT or Slack token must not stop a migration.
+MIGRATE_VARIABLES = ("DATABASE_URL", "LOG_LEVEL")
 
 APP_SETTINGS_PAGE = "https://api.slack.com/apps"
 # The bot scopes in manifest.json; installs through /slack/install ask for these.
@@ -42,6 +48,15 @@ DEFAULT_SCOPES = (
     "im:write",
     "files:write",
 )
+# The placeholders in .env.example: a copied file left unedited is explained here, instead
+# of being sent to Slack. Variable -> (placeholder, what to paste instead).
+EXAMPLE_VALUES = {
+    "SLACK_BOT_TOKEN": ("xoxb-your-bot-token", "the Bot User OAuth Token from OAuth & Permissions"),
+    "SLACK_SIGNING_SECRET": ("your-signing-secret", "the Signing Secret from Basic Information"),
+    "SLACK_APP_TOKEN": ("xapp-your-app-token", "an app-level token from Basic Information"),
+    "SLACK_CLIENT_ID": ("1234567890.1234567890", "the Client ID from Basic Information"),
+    "SLACK_CLIENT_SECRET": ("your-client-secret", "the Client Secret from Basic Information"),
+}
 
 
 class SettingsError(Exception):
@@ -97,14 +112,23 @@ def load_settings(
 ) -> Settings:
     """Read and validate settings; raise ``SettingsError`` naming every problem.
 
-    ``require_slack=False`` is for commands that only touch the database (``rapport migrate``).
+    ``require_slack=False`` is for commands that only touch the database (``rapport migrate``):
+    only ``MIGRATE_VARIABLES`` are read, the rest keep their defaults. ``.env`` is read from
+    the working directory only, never from a parent directory.
     """
     if environ is None:
         if dotenv:
-            load_dotenv(find_dotenv(usecwd=True), override=False)
+            load_dotenv(Path.cwd() / ".env", override=False)
         environ = os.environ
     env = {key: value.strip() for key, value in environ.items() if value and value.strip()}
-    problems: list[str] = []
+    if not require_slack:
+        env = {key: value for key, value in env.items() if key in MIGRATE_VARIABLES}
+    problems: list[str] = [
+        f"{name} still holds the example value from .env.example: paste {source} on your "
+        f"app's page at {APP_SETTINGS_PAGE}."
+        for name, (example, source) in EXAMPLE_VALUES.items()
+        if env.get(name) == example
+    ]
 
     client_id, client_secret = env.get("SLACK_CLIENT_ID"), env.get("SLACK_CLIENT_SECRET")
     if (client_id is None) != (client_secret is None):
@@ -218,8 +242,10 @@ def _seconds(text: str | None, default: float) -> float | None:
 def configure_logging(settings: Settings) -> None:
     """Log at ``LOG_LEVEL``, except slack-sdk and Bolt, kept at INFO or above: at DEBUG
     they log whole request and response bodies, such as the thank-you that shows the
-    pulse answer a person just gave."""
+    pulse answer a person just gave. APScheduler's routine INFO lines show only at DEBUG."""
     level = getattr(logging, settings.log_level)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for name in QUIET_LIBRARIES:
         logging.getLogger(name).setLevel(max(level, logging.INFO))
+    scheduler_level = level if level == logging.DEBUG else max(level, logging.WARNING)
+    logging.getLogger(SCHEDULER_LOGGER).setLevel(scheduler_level)

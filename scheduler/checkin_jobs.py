@@ -42,6 +42,8 @@ def run_checkin_tick(services: Services) -> int:
                 logger.exception("check-in task %s failed; retrying later", task_id)
                 with db.transaction() as session:
                     checkin_schedule.retry_later(session, task_id, now)
+    if sent:
+        logger.info("check-in tick: sent %d message(s)", sent)
     return sent
 
 

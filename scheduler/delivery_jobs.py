@@ -43,6 +43,8 @@ def report_delivery_failures(services: Services) -> int:
             with db.transaction() as session:
                 mark_notified(session, notice.notice_id, now)
             done += 1
+    if done:
+        logger.info("delivery failures: told owners in %d notice(s)", done)
     return done
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from bot.drift_delivery import send_alerts
@@ -9,6 +10,8 @@ from bot.drift_signals import purge_excerpts, purge_signals
 from bot.drift_watch import review_unanswered
 from bot.services import Services
 from scheduler.jobs import Job
+
+logger = logging.getLogger(__name__)
 
 RETENTION = timedelta(days=180)
 
@@ -19,6 +22,8 @@ def alert_unanswered(services: Services) -> int:
     with services.db.transaction() as session:
         notices = review_unanswered(session, now, services.drift_configs)
     send_alerts(services, notices, now)
+    if notices:
+        logger.info("drift: %d unanswered-request alert(s)", len(notices))
     return len(notices)
 
 
@@ -27,7 +32,10 @@ def purge_old_signals(services: Services) -> int:
     relationship's limit cleared; returns how many rows changed."""
     now = services.clock.now()
     with services.db.transaction() as session:
-        return purge_signals(session, now - RETENTION) + purge_excerpts(session, now)
+        changed = purge_signals(session, now - RETENTION) + purge_excerpts(session, now)
+    if changed:
+        logger.info("drift retention: %d signal(s) deleted or excerpt(s) cleared", changed)
+    return changed
 
 
 DRIFT_JOBS = [

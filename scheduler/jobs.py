@@ -2,8 +2,10 @@
 
 Jobs decide *what is due* (from the database, with the injected clock); the domain decides
 *what to do*; ``bot.outbox`` sends. Each job is safe to run twice: sends are claimed in the
-ledger first, so an overlapping or repeated run finds nothing left to do. Every feature's
-jobs are listed in ``scheduler.runner.ALL_JOBS``.
+ledger first, so an overlapping or repeated run finds nothing left to do. A run that did
+something (sent, changed) says so in one INFO line; an idle run logs nothing (APScheduler's
+own lines show only at DEBUG). Every feature's jobs are listed in
+``scheduler.runner.ALL_JOBS``.
 """
 
 from __future__ import annotations

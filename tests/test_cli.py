@@ -90,12 +90,13 @@ def test_migrate_with_unreachable_database_says_so(tmp_path):
     ],
 )
 @pytest.mark.parametrize("command", ["run", "migrate"])
-def test_a_database_url_that_cant_be_used_is_explained(tmp_path, command, database_url):
+def test_a_database_url_that_cant_be_used_is_explained(tmp_path, fake_slack, command, database_url):
     result = run_rapport(
         command,
         cwd=tmp_path,
         SLACK_BOT_TOKEN="xoxb-test",
         SLACK_SIGNING_SECRET="abc",
+        SLACK_API_URL=fake_slack.api_url,  # `run` checks the token first
         DATABASE_URL=database_url,
     )
     assert result.returncode in (1, 2)  # 2: refused with the other settings problems

@@ -116,6 +116,7 @@ def test_two_processes_on_one_database_send_every_message_once(
 ):
     work = seed_due_work(db, SystemClock(), MEMBERS, fake_slack)
     env = slack_env(fake_slack, database_url) | {"SLACK_SIGNING_SECRET": SIGNING_SECRET}
+    env["LOG_LEVEL"] = "DEBUG"  # APScheduler logs each finished run only at DEBUG
     port = free_port()
     web_and_jobs = Process("run", tmp_path, PORT=str(port), **env)
     jobs_only = Process("scheduler", tmp_path, **env)

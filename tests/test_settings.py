@@ -111,3 +111,20 @@ def test_slack_timeout_defaults_to_ten_seconds_and_must_be_sensible():
     assert load_settings(VALID | {"SLACK_TIMEOUT_SECONDS": "2.5"}).slack_timeout_seconds == 2.5
     for wrong in ("0", "-1", "61", "soon"):
         assert "SLACK_TIMEOUT_SECONDS" in problems(VALID | {"SLACK_TIMEOUT_SECONDS": wrong})
+
+
+def test_example_values_are_named_with_where_to_get_the_real_ones():
+    message = problems({"SLACK_BOT_TOKEN": "xoxb-your-bot-token", "SLACK_SIGNING_SECRET": "s"})
+    assert "SLACK_BOT_TOKEN still holds the example value from .env.example" in message
+    assert "Bot User OAuth Token from OAuth & Permissions" in message
+    assert load_settings(VALID | {"SLACK_BOT_TOKEN": "xoxb-your-real-token"})
+
+
+def test_migrate_reads_only_the_database_url_and_log_level():
+    settings = load_settings(
+        {"DATABASE_URL": "sqlite:///x.db", "PORT": "eighty", "SLACK_APP_TOKEN": "nope"},
+        require_slack=False,
+    )
+    assert settings.database_url == "sqlite:///x.db" and settings.port == 3000
+    with pytest.raises(SettingsError, match="LOG_LEVEL"):
+        load_settings({"LOG_LEVEL": "LOUD"}, require_slack=False)
