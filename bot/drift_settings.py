@@ -10,13 +10,11 @@ from sqlalchemy.orm import Session
 from bot import mrkdwn
 from bot import relationships as rel
 from bot.drift import default_cues
-from bot.drift_config import load_config
-from bot.drift_cues import word_key
+from bot.drift_config import load_config, load_thresholds
+from bot.drift_cues import clean_word, word_key
 from bot.drift_models import DriftSettings, DriftSignal, DriftWord
 from bot.drift_signals import Excerpt, recent_excerpts
 from bot.models import Relationship
-
-PHRASE_MAX = 100
 
 
 @dataclass(frozen=True)
@@ -69,14 +67,14 @@ def _kind(kind: str) -> str:
 
 
 def _phrase(phrase: str) -> str:
-    cleaned = " ".join(phrase.split())
-    if not cleaned:
+    if not phrase.strip():
         raise rel.RapportError(
             "Which words? e.g. `/rapport drift words add scope_dispute not in the SOW`"
         )
-    if len(cleaned) > PHRASE_MAX:
-        raise rel.RapportError(f"Keep cue words under {PHRASE_MAX} characters.")
-    return cleaned
+    try:
+        return clean_word(phrase)  # the rule the cue loader applies to stored words
+    except ValueError as error:
+        raise rel.RapportError(f"“{mrkdwn.escape(phrase)}” can't be a cue word. {error}") from error
 
 
 def _persisted_settings(session: Session, relationship: Relationship) -> DriftSettings:
@@ -226,7 +224,7 @@ def set_threshold(
 
 
 def current_settings(session: Session, relationship: Relationship) -> dict[str, str]:
-    settings = load_config(session, relationship.id).thresholds
+    settings = load_thresholds(session, relationship.id)
     shown = {
         "nudge": "on" if settings.nudge else "off",
         "bots": "counted" if settings.include_bots else "ignored",
