@@ -69,7 +69,7 @@ def observe(
         figures,
         settings,
         now,
-        cues=tuple(assessment.describe()),  # grouped by kind
+        cues=tuple(assessment.describe_words()),  # grouped by kind, never message text
         cue_kinds=",".join(dict.fromkeys(cue.kind for cue in assessment.cues)),
         message_ts=message.ts if assessment.is_formal else None,
     )

@@ -134,3 +134,18 @@ def test_a_relationship_whose_cues_fail_to_load_doesnt_stop_start_up(rapport, mo
             gc.unfreeze()
         assert fine in services.drift_configs._entries
     assert f"couldn't preload drift settings of relationship {broken}" in caplog.text
+
+
+def test_an_alert_names_cue_words_never_the_words_a_pattern_matched(rapport):
+    make_relationship(rapport.db, rapport.clock, channels=("CSHARED",), alerts="CALERTS")
+    for text in FORMAL[:2]:
+        say(rapport, "UALICE", text)
+    # "asked … twice" is a pattern with a stretch of any words: here a name and a figure
+    say(rapport, "UALICE", "We asked about Bob Jones 90k severance payout twice.")
+    (alert,) = rapport.fake.wait_for(
+        "chat.postMessage", lambda c: "drift_acknowledge" in json.dumps(c.args.get("blocks"))
+    )
+    sent = json.dumps(alert.args, ensure_ascii=False)
+    assert 'escalation (\\"asked three times\\")' in sent  # the pattern's name
+    for private in ("Bob", "Jones", "90k", "severance", "payout"):
+        assert private not in sent
