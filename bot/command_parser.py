@@ -17,6 +17,7 @@ from bot.models import Role, Side
 
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
+_PAGE = re.compile(r"[1-9][0-9]{0,3}")
 _SIDES = {side.value: side for side in Side}
 _ROLES = {role.value: role for role in Role} | {"front-line": Role.FRONTLINE}
 
@@ -48,7 +49,7 @@ USAGE = {
     "unwatch": "`/rapport unwatch #channel [relationship]`",
     "alerts": "`/rapport alerts #channel [relationship]`",
     "drift": (
-        "`/rapport drift settings`, `/rapport drift words list [kind]`, "
+        "`/rapport drift settings`, `/rapport drift words list [kind] [page]`, "
         "`/rapport drift words add|remove <kind> <words>`, `/rapport drift nudge on|off`, "
         "`/rapport drift bots on|off`, `/rapport drift excerpts`, "
         "`/rapport drift set <setting> <value>`"
@@ -157,7 +158,9 @@ def _drift_args(words: list[str]) -> tuple[str, ...]:
     if operation[0] == "words":
         verb = operation[1] if len(words) > 1 else "list"
         if verb == "list":
-            return ("words-list", *words[2:3])
+            if len(words) > 3 and not _PAGE.fullmatch(words[3]):
+                raise _usage("drift", "Which page? e.g. `/rapport drift words list escalation 2`.")
+            return ("words-list", *words[2:4])
         if verb in ("add", "remove") and len(words) >= 4:
             return (f"words-{verb}", words[2], mrkdwn.unescape(" ".join(words[3:])))
         raise _usage(

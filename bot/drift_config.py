@@ -89,6 +89,19 @@ class DriftConfigCache:
             self._entries[relationship_id] = (time.monotonic() + self._ttl, config)
         return config
 
+    def prepare(self, session: Session, team_id: str, channel_id: str) -> None:
+        """Load the configuration of the relationship watching this channel, if it isn't
+        loaded, in a read-only session before a message event's write transaction: there,
+        compiling its cue set would hold the database's write lock, and every other
+        relationship's events with it."""
+        relationship_id = session.scalar(
+            select(WatchedChannel.relationship_id).where(
+                WatchedChannel.team_id == team_id, WatchedChannel.channel_id == channel_id
+            )
+        )
+        if relationship_id is not None:
+            self.get(session, relationship_id)
+
     def warm(self, session: Session) -> None:
         """Load the configuration of every relationship that watches a channel, so that no
         Slack event waits while its cue set is compiled (about 0.2 s for each set of words)."""

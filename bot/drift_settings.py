@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot import mrkdwn
@@ -15,6 +15,8 @@ from bot.drift_cues import clean_word, word_key
 from bot.drift_models import DriftSettings, DriftSignal, DriftWord
 from bot.drift_signals import Excerpt, recent_excerpts
 from bot.models import Relationship
+
+MAX_WORDS = 200  # words owners can add to one relationship
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class WordsOverview:
     removed: list[tuple[str, str]]  # (kind, phrase) owners took out of the defaults
     kind: str | None = None  # the kind asked for, if any
     kind_words: tuple[str, ...] = ()  # ... and every word of it
+    labels: dict[str, str] = field(default_factory=dict)  # kind -> how people call it
 
 
 def _kind(kind: str) -> str:
@@ -87,7 +90,9 @@ def _persisted_settings(session: Session, relationship: Relationship) -> DriftSe
 
 def add_word(
     session: Session, relationship: Relationship, actor: str, kind: str, phrase: str
-) -> str:
+) -> tuple[str, int]:
+    """Count ``phrase`` as ``kind`` in this relationship; returns the kind and how many more
+    words it can add (``MAX_WORDS`` in all keep its cue set quick to build and list)."""
     rel.require_owner(session, relationship, actor)
     kind, phrase = _kind(kind), _phrase(phrase)
     session.execute(
@@ -97,6 +102,17 @@ def add_word(
             DriftWord.phrase == phrase,
         )
     )
+    added = session.scalar(
+        select(func.count()).where(
+            DriftWord.relationship_id == relationship.id, DriftWord.added.is_(True)
+        )
+    )
+    if added >= MAX_WORDS:
+        raise rel.RapportError(
+            f"*{mrkdwn.escape(relationship.name)}* already has {added} words of its own, and "
+            f"{MAX_WORDS} is the most a relationship can add, so none are left. "
+            "`/rapport drift words remove <kind> <words>` frees a place."
+        )
     session.add(
         DriftWord(
             team_id=relationship.team_id,
@@ -106,7 +122,7 @@ def add_word(
             added=True,
         )
     )
-    return kind
+    return kind, MAX_WORDS - added - 1
 
 
 def remove_word(
@@ -158,7 +174,8 @@ def remove_word(
 
 
 def words_overview(session: Session, relationship: Relationship, kind: str | None) -> WordsOverview:
-    words = load_config(session, relationship.id).cues.words()
+    cues = load_config(session, relationship.id).cues
+    words = cues.words()
     kind = _kind(kind) if kind else None
     changes = session.scalars(
         select(DriftWord)
@@ -171,6 +188,7 @@ def words_overview(session: Session, relationship: Relationship, kind: str | Non
         removed=[(w.kind, w.phrase) for w in changes if not w.added],
         kind=kind,
         kind_words=tuple(words.get(kind, [])) if kind else (),
+        labels=dict(cues.labels),
     )
 
 

@@ -6,12 +6,15 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import threading
 from contextlib import closing
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
-from bot import drift_config
+from bot import drift_config, drift_cues, mrkdwn
+from bot.db import READ_ONLY_OPTION
+from bot.drift import default_cues
 from bot.drift_models import DriftSignal, DriftWord
 from scheduler.drift_jobs import alert_unanswered
 from tests.fake_slack import TEAM_ID
@@ -149,3 +152,91 @@ def test_an_alert_names_cue_words_never_the_words_a_pattern_matched(rapport):
     assert 'escalation (\\"asked three times\\")' in sent  # the pattern's name
     for private in ("Bob", "Jones", "90k", "severance", "payout"):
         assert private not in sent
+
+
+def test_owners_add_at_most_200_words_and_hear_how_many_are_left(rapport):
+    acme = make_relationship(rapport.db, rapport.clock, "Acme", channels=("CSHARED",))
+    reply = rapport.slack.command("drift words add escalation going to the board", user="UALICE")
+    assert "now counts as escalation in *Acme*. 199 more words can be added." in reply.text
+    store_words(rapport.db, acme, *[("change_request", f"ticket type {n}") for n in range(198)])
+    last = rapport.slack.command("drift words add escalation see you in court", user="UALICE")
+    assert "That was the last of the 200 words a relationship can add." in last.text
+    refused = rapport.slack.command("drift words add escalation one more", user="UALICE")
+    assert "already has 200 words of its own" in refused.text and "none are left" in refused.text
+    assert "`/rapport drift words remove <kind> <words>`" in refused.text
+    again = rapport.slack.command("drift words add escalation see you in court", user="UALICE")
+    assert "now counts" in again.text  # adding a word it has already takes no place
+    rapport.slack.command("drift words remove change_request ticket type 7", user="UALICE")
+    assert "now counts" in rapport.slack.command("drift words add escalation one more").text
+    with rapport.db.transaction() as session:
+        assert len(session.scalars(select(DriftWord).where(DriftWord.added)).all()) == 200
+
+
+SLACK_TEXT_LIMIT = 40_000
+SECTION_TEXT_LIMIT = 3_000
+
+
+def test_word_lists_stay_within_slack_limits_however_many_words_are_stored(rapport):
+    acme = make_relationship(rapport.db, rapport.clock, "Acme", channels=("CSHARED",))
+    many = [f"{n:04d} " + "long winded owner phrase " * 3 for n in range(3000)]
+    store_words(rapport.db, acme, *[("escalation", word.strip()[:80]) for word in many])
+    store_words(
+        rapport.db,
+        acme,
+        *[("formal_register", f"switched off {n}") for n in range(700)],
+        added=False,
+    )
+    for command in ("drift", "drift words list"):
+        text = rapport.slack.command(command, user="UCARL").text
+        assert len(text) <= SECTION_TEXT_LIMIT * 3 < SLACK_TEXT_LIMIT
+        assert "*Added by owners (3000):*" in text and "… and " in text
+        assert "*Switched off (700):*" in text
+    first = rapport.slack.command("drift words list escalation", user="UCARL").text
+    assert len(first) <= SECTION_TEXT_LIMIT
+    assert "`/rapport drift words list escalation 2` shows the next" in first
+    pages = int(first.rsplit("Page 1 of ", 1)[1].split(".")[0])
+    last = rapport.slack.command(f"drift words list escalation {pages}", user="UCARL").text
+    assert len(last) <= SECTION_TEXT_LIMIT and f"Page {pages} of {pages}." in last
+    assert "shows the next" not in last
+    assert mrkdwn.escape(default_cues().words()["escalation"][-1]) in last  # the very last
+    bad_page = rapport.slack.command("drift words list escalation last", user="UCARL").text
+    assert "Which page?" in bad_page
+
+
+def test_cue_sets_are_built_once_and_never_inside_a_write_transaction(rapport, monkeypatch):
+    make_relationship(rapport.db, rapport.clock, channels=("CSHARED",))
+    writing: dict[int, bool] = {}  # thread -> inside a transaction that may write
+
+    def began(connection) -> None:
+        writing[threading.get_ident()] = not connection.get_execution_options().get(
+            READ_ONLY_OPTION, False
+        )
+
+    def ended(_connection) -> None:
+        writing[threading.get_ident()] = False
+
+    builds: list[bool] = []  # per cue set built: was a write transaction open?
+    build = drift_cues.CueSet.__init__
+
+    def counted_build(cue_set, spec) -> None:
+        builds.append(writing.get(threading.get_ident(), False))
+        build(cue_set, spec)
+
+    default_cues()  # (loaded once per process)
+    drift_cues._overridden.cache_clear()  # sets compiled by earlier tests
+    monkeypatch.setattr(drift_cues.CueSet, "__init__", counted_build)
+    for name, listener in (("begin", began), ("commit", ended), ("rollback", ended)):
+        event.listen(rapport.db.engine, name, listener)
+    try:
+        rapport.slack.command("drift words add change_request ticket of doom", user="UALICE")
+        for _ in range(3):
+            say(rapport, "UALICE", "Raising a ticket of doom for this.")
+        assert builds == [False]  # built once, before the first event's write transaction
+        drift_cues._overridden.cache_clear()
+        assert "ticket of doom" in rapport.slack.command("drift words list", user="UALICE").text
+        assert "`contract_reference`" in rapport.slack.command("drift", user="UALICE").text
+        assert builds == [False, False]
+    finally:
+        for name, listener in (("begin", began), ("commit", ended), ("rollback", ended)):
+            event.remove(rapport.db.engine, name, listener)
+    assert cue_kinds_by_channel(rapport.db)["CSHARED"] == ["change_request"] * 3
