@@ -17,6 +17,7 @@ from bot.models import Role, Side
 
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
+_TRY = re.compile(r"^\s*drift\s+try(?:\s|$)", re.IGNORECASE)
 _PAGE = re.compile(r"[1-9][0-9]{0,3}")
 _SIDES = {side.value: side for side in Side}
 _ROLES = {role.value: role for role in Role} | {"front-line": Role.FRONTLINE}
@@ -51,7 +52,7 @@ USAGE = {
     "drift": (
         "`/rapport drift settings`, `/rapport drift words list [kind] [page]`, "
         "`/rapport drift words add|remove <kind> <words>`, `/rapport drift nudge on|off`, "
-        "`/rapport drift bots on|off`, `/rapport drift excerpts`, "
+        "`/rapport drift try <message>`, `/rapport drift bots on|off`, `/rapport drift excerpts`, "
         "`/rapport drift set <setting> <value>`"
     ),
     "export": "`/rapport export [relationship]`",
@@ -134,7 +135,7 @@ def parse_rapport_command(text: str) -> RapportCommand:
         channel = _take_channel(action, words)
         return RapportCommand(action, channel=channel, name=_rest_as_name(words))
     if action == "drift":
-        return RapportCommand(action, args=_drift_args(words))
+        return RapportCommand(action, args=_drift_args(words, text))
     if action == "export":
         return RapportCommand(action, name=_rest_as_name(words))
     if action == "forget-me":
@@ -151,10 +152,15 @@ def parse_rapport_command(text: str) -> RapportCommand:
     )
 
 
-def _drift_args(words: list[str]) -> tuple[str, ...]:
+def _drift_args(words: list[str], text: str) -> tuple[str, ...]:
     operation = [word.lower() for word in words[:2]]
     if not words or operation[0] == "settings":
         return ("settings",)
+    if operation[0] == "try":  # the message as typed, quotes and all (Slack-escaped)
+        message = _TRY.sub("", text, count=1).strip()
+        if not message:
+            raise _usage("drift", "Which message? e.g. `/rapport drift try Please raise a CR`.")
+        return ("try", message)
     if operation[0] == "words":
         verb = operation[1] if len(words) > 1 else "list"
         if verb == "list":

@@ -6,6 +6,7 @@ from typing import Any
 
 from bot import mrkdwn
 from bot.blocks import Blocks, button, context, section
+from bot.drift import DEFAULT_THRESHOLD, Assessment
 from bot.drift_alerts import AlertNotice
 from bot.drift_settings import MAX_WORDS, THRESHOLDS, WordsOverview
 from bot.drift_signals import Excerpt
@@ -176,6 +177,35 @@ def words_left_text(left: int) -> str:
     if left <= 0:
         return f"That was the last of the {MAX_WORDS} words a relationship can add."
     return f"{left} more {'word' if left == 1 else 'words'} can be added."
+
+
+TRY_ECHO_CHARS = 300
+
+
+def try_text(name: str, message: str, assessment: Assessment) -> str:
+    """What a tried message scores in a relationship and why, in cue words (which
+    `drift words remove` takes), the message shown back escaped."""
+    typed = mrkdwn.unescape(message)
+    if len(typed) > TRY_ECHO_CHARS:
+        typed = typed[: TRY_ECHO_CHARS - 1] + "…"
+    shown = mrkdwn.escape(typed)
+    verdict = "counts as formal" if assessment.is_formal else "doesn't count as formal"
+    lines = [
+        f"*{mrkdwn.escape(name)}* would score “{shown}” {assessment.score:.2f}: {verdict} "
+        f"(formal from {DEFAULT_THRESHOLD:.2f})."
+    ]
+    for title, cues in (("Cues", assessment.cues), ("Negated, not counted", assessment.negated)):
+        by_kind: dict[str, dict[str, None]] = {}
+        for cue in cues:
+            by_kind.setdefault(kind_title(cue.kind, cue.label), {})[_quoted(cue.word)] = None
+        if by_kind:
+            lines.append(
+                f"{title}: " + "; ".join(f"{k} {', '.join(w)}" for k, w in by_kind.items())
+            )
+    if assessment.dampeners:
+        lines.append(f"Softened by: {', '.join(assessment.dampeners)}.")
+    lines.append("Nothing was stored. `/rapport drift words add|remove <kind> <words>` tunes it.")
+    return "\n".join(lines)
 
 
 def excerpts_text(name: str, excerpts: list[Excerpt]) -> str:

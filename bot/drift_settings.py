@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot import mrkdwn
 from bot import relationships as rel
-from bot.drift import default_cues
+from bot.drift import Assessment, assess, default_cues
 from bot.drift_config import load_config, load_thresholds
 from bot.drift_cues import clean_word, word_key
 from bot.drift_models import DriftSettings, DriftSignal, DriftWord
@@ -190,6 +190,14 @@ def words_overview(session: Session, relationship: Relationship, kind: str | Non
         kind_words=tuple(words.get(kind, [])) if kind else (),
         labels=dict(cues.labels),
     )
+
+
+def try_message(session: Session, relationship: Relationship, actor: str, text: str) -> Assessment:
+    """How this relationship's cues and calming score ``text``, for a member trying wording
+    out. Nothing is stored."""
+    rel.require_member(session, relationship, actor)
+    config = load_config(session, relationship.id)
+    return assess(text, config.cues, config.calmed)
 
 
 def set_nudge(session: Session, relationship: Relationship, actor: str, on: bool) -> None:

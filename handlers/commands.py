@@ -220,6 +220,9 @@ def _drift(session: Session, call: Invocation) -> Reply:
             text=f"“{mrkdwn.escape(operands[1])}” no longer counts as {kind} in "
             f"*{mrkdwn.escape(relationship.name)}*."
         )
+    if operation == "try":
+        tried = drift_settings.try_message(session, relationship, call.user_id, operands[0])
+        return Reply(text=drift_blocks.try_text(relationship.name, operands[0], tried))
     if operation == "bots":
         drift_settings.set_include_bots(session, relationship, call.user_id, operands[0] == "on")
         counted = "count" if operands[0] == "on" else "don't count"
@@ -296,7 +299,7 @@ def _forget_me(session: Session, call: Invocation) -> Reply:
 # subcommands that only read: they skip the write lock, so they never wait behind a writer
 READ_ONLY = frozenset({"help", "list", "show"})
 # drift operations that only read: a cue set compiled for them never holds the write lock
-DRIFT_READS = frozenset({"settings", "words-list"})
+DRIFT_READS = frozenset({"settings", "words-list", "try"})
 SUBCOMMANDS: dict[str, Callable[[Session, Invocation], Reply]] = {
     "help": _help,
     "list": _list,

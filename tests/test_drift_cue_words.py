@@ -4,6 +4,7 @@ relationship fast, and answers that stay within what Slack can show."""
 from __future__ import annotations
 
 import gc
+import io
 import json
 import logging
 import threading
@@ -12,7 +13,7 @@ from contextlib import closing
 import pytest
 from sqlalchemy import event, select
 
-from bot import drift_config, drift_cues, mrkdwn
+from bot import classify, drift_config, drift_cues, mrkdwn
 from bot.db import READ_ONLY_OPTION
 from bot.drift import default_cues
 from bot.drift_models import DriftSignal, DriftWord
@@ -240,3 +241,40 @@ def test_cue_sets_are_built_once_and_never_inside_a_write_transaction(rapport, m
         for name, listener in (("begin", began), ("commit", ended), ("rollback", ended)):
             event.remove(rapport.db.engine, name, listener)
     assert cue_kinds_by_channel(rapport.db)["CSHARED"] == ["change_request"] * 3
+
+
+def test_members_try_a_message_privately_and_nothing_is_stored(rapport):
+    make_relationship(rapport.db, rapport.clock, "Acme", channels=("CSHARED",))
+    rapport.slack.command("drift words add change_request ticket of doom", user="UALICE")
+    # Slack escapes what people type in a slash command: & < > arrive as entities
+    tried = rapport.slack.command(
+        "drift try Raising a ticket of doom &amp; &lt;!channel&gt;: we asked about "
+        'Bob Jones twice, "please" note',
+        user="UCARL",
+    )
+    assert tried.status == 200 and "in_channel" not in tried.body  # only the person sees it
+    text = tried.text
+    assert "*Acme* would score “Raising a ticket of doom &amp; &lt;!channel&gt;" in text
+    assert '"please" note”' in text and "counts as formal" in text
+    assert "`change_request` “ticket of doom”" in text  # the owner's word, by its kind's id
+    assert "`escalation` “asked three times”" in text and "Jones" not in text.split("”", 1)[1]
+    assert "<!channel>" not in text and "Nothing was stored" in text
+    assert cue_kinds_by_channel(rapport.db) == {}
+    assert rapport.fake.calls_to("chat.postMessage") == []
+    outsider = rapport.slack.command("drift try hi", user="UZED", channel="CSHARED")
+    assert "You're not part of *Acme*" in outsider.text
+    assert "Which message?" in rapport.slack.command("drift try  ", user="UCARL").text
+
+
+def test_kinds_are_shown_by_the_name_commands_take(rapport, capsys):
+    make_relationship(rapport.db, rapport.clock, channels=("CSHARED",))
+    listed = rapport.slack.command("drift words list", user="UCARL").text
+    assert "`sla_penalty` (SLA / penalty)" in listed and "`escalation` " in listed
+    kind = rapport.slack.command("drift words list SLA-penalty", user="UCARL").text
+    assert kind.startswith("*`sla_penalty` (SLA / penalty)* cues")
+    help_text = rapport.slack.command("help").text
+    assert "`/rapport drift try <message>`" in help_text
+    assert "`/rapport drift words list [kind]`" in help_text
+    out = io.StringIO()
+    assert classify.main(["Service credits will apply."], io.StringIO(), out) == 0
+    assert 'sla_penalty: SLA / penalty ("Service credits")' in out.getvalue()
