@@ -13,6 +13,7 @@ from bot.drift_signals import Excerpt
 from bot.models import Side
 
 LIST_CHARS = 2_500  # of words in one reply: under the 3,000 Slack shows in a section
+TRY_ECHO_CHARS = 300  # of a tried message shown back
 NEXT_STEP = "A quick informal call usually does more than another formal reply."
 
 
@@ -122,7 +123,7 @@ def kind_title(kind: str, label: str) -> str:
     return name if label == kind.replace("_", " ") else f"{name} ({mrkdwn.escape(label)})"
 
 
-def pages(items: list[str], chars: int = LIST_CHARS) -> list[list[str]]:
+def _pages(items: list[str], chars: int = LIST_CHARS) -> list[list[str]]:
     """``items`` cut into pages of at most ``chars`` characters, joined with commas."""
     cut: list[list[str]] = [[]]
     used = 0
@@ -135,9 +136,9 @@ def pages(items: list[str], chars: int = LIST_CHARS) -> list[list[str]]:
     return cut
 
 
-def summary_text(items: list[str], more: str) -> str:
+def _summary(items: list[str], more: str) -> str:
     """The first page of ``items`` (safe mrkdwn), then how many more there are."""
-    shown = pages(items)[0]
+    shown = _pages(items)[0]
     left_out = f" … and {len(items) - len(shown)} more{more}" if len(shown) < len(items) else ""
     return ", ".join(shown) + left_out
 
@@ -150,7 +151,7 @@ def words_text(words: WordsOverview, page: int = 1) -> str:
     """Owners' changes and counts, or one page of a kind's words: always short enough for
     a Slack message, however many words are stored."""
     if words.kind:
-        kind_pages = pages([_quoted(word) for word in words.kind_words])
+        kind_pages = _pages([_quoted(word) for word in words.kind_words])
         page = min(page, len(kind_pages))
         title = kind_title(words.kind, words.labels.get(words.kind, words.kind))
         text = f"*{title}* cues ({len(words.kind_words)}): " + ", ".join(kind_pages[page - 1])
@@ -168,7 +169,7 @@ def words_text(words: WordsOverview, page: int = 1) -> str:
     for title, changes in (("Added by owners", words.added), ("Switched off", words.removed)):
         if changes:
             items = [f"{kind}: {_quoted(phrase)}" for kind, phrase in changes]
-            lines.append(f"*{title} ({len(items)}):* " + summary_text(items, more))
+            lines.append(f"*{title} ({len(items)}):* " + _summary(items, more))
     lines.append("`/rapport drift words list <kind>` shows every word of a kind.")
     return "\n".join(lines)
 
@@ -177,9 +178,6 @@ def words_left_text(left: int) -> str:
     if left <= 0:
         return f"That was the last of the {MAX_WORDS} words a relationship can add."
     return f"{left} more {'word' if left == 1 else 'words'} can be added."
-
-
-TRY_ECHO_CHARS = 300
 
 
 def try_text(name: str, message: str, assessment: Assessment) -> str:

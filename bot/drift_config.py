@@ -36,7 +36,7 @@ class DriftConfig:
 def load_config(session: Session, relationship_id: int) -> DriftConfig:
     """The relationship's configuration, its cue set compiled (about 0.2 s unless a set with
     the same words was compiled lately): call it outside write transactions."""
-    added, removed = stored_words(session, relationship_id)
+    added, removed = _stored_words(session, relationship_id)
     cues = default_cues().with_words(added, removed) if added or removed else default_cues()
     calmed = {
         calming.kind: CALMING_STEP**calming.presses
@@ -52,7 +52,7 @@ def load_thresholds(session: Session, relationship_id: int) -> Thresholds:
     return row.thresholds() if row is not None else DEFAULTS
 
 
-def stored_words(
+def _stored_words(
     session: Session, relationship_id: int
 ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """Owners' words per kind: (added, switched off). A stored word today's rule refuses
