@@ -32,7 +32,11 @@ that channel's relationship; you can also add a relationship's name at the end.
 
 *Drift alerts* (owners) — when shared channels turn formal
 • `/rapport drift settings` — thresholds, nudge and cue words
-• `/rapport drift words add|remove <kind> <words>` — tune what counts as formal
+• `/rapport drift words list [kind]` — the kinds of cue (`sla_penalty`, …) and their words
+• `/rapport drift words add|remove <kind> <words>` — tune what counts as formal (up to 200 \
+words)
+• `/rapport drift try <message>` — (members) how a message would score here; only you see \
+it, nothing is kept
 • `/rapport drift nudge on|off` — a private note to the author of a very formal message
 • `/rapport drift set <setting> <value>` — e.g. `formal-share 30%`, `unanswered-hours 48`
 • `/rapport drift bots on|off`, `/rapport drift excerpts` — other bots; kept excerpts (opt-in)

@@ -86,8 +86,9 @@ def main(argv: list[str], stdin: TextIO, stdout: TextIO) -> int:
         if len(preview) > PREVIEW_CHARS:
             preview = preview[: PREVIEW_CHARS - 1] + "…"
         stdout.write(f"{result.score:.2f}  {'DRIFT' if is_drift else 'ok   '}  {preview}\n")
-        for line in result.describe():
-            stdout.write(f"             {line}\n")
+        kinds = dict.fromkeys(cue.kind for cue in result.cues)  # in describe()'s order
+        for kind, line in zip(kinds, result.describe(), strict=True):
+            stdout.write(f"             {kind}: {line}\n")  # the id /rapport drift words takes
         if result.negated:
             ignored = ", ".join(cue.describe() for cue in result.negated)
             stdout.write(f"             (negated, not counted: {ignored})\n")

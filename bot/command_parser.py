@@ -17,6 +17,8 @@ from bot.models import Role, Side
 
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
+_TRY = re.compile(r"^\s*drift\s+try(?:\s|$)", re.IGNORECASE)
+_PAGE = re.compile(r"[1-9][0-9]{0,3}")
 _SIDES = {side.value: side for side in Side}
 _ROLES = {role.value: role for role in Role} | {"front-line": Role.FRONTLINE}
 
@@ -48,9 +50,9 @@ USAGE = {
     "unwatch": "`/rapport unwatch #channel [relationship]`",
     "alerts": "`/rapport alerts #channel [relationship]`",
     "drift": (
-        "`/rapport drift settings`, `/rapport drift words list [kind]`, "
+        "`/rapport drift settings`, `/rapport drift words list [kind] [page]`, "
         "`/rapport drift words add|remove <kind> <words>`, `/rapport drift nudge on|off`, "
-        "`/rapport drift bots on|off`, `/rapport drift excerpts`, "
+        "`/rapport drift try <message>`, `/rapport drift bots on|off`, `/rapport drift excerpts`, "
         "`/rapport drift set <setting> <value>`"
     ),
     "export": "`/rapport export [relationship]`",
@@ -133,7 +135,7 @@ def parse_rapport_command(text: str) -> RapportCommand:
         channel = _take_channel(action, words)
         return RapportCommand(action, channel=channel, name=_rest_as_name(words))
     if action == "drift":
-        return RapportCommand(action, args=_drift_args(words))
+        return RapportCommand(action, args=_drift_args(words, text))
     if action == "export":
         return RapportCommand(action, name=_rest_as_name(words))
     if action == "forget-me":
@@ -150,14 +152,21 @@ def parse_rapport_command(text: str) -> RapportCommand:
     )
 
 
-def _drift_args(words: list[str]) -> tuple[str, ...]:
+def _drift_args(words: list[str], text: str) -> tuple[str, ...]:
     operation = [word.lower() for word in words[:2]]
     if not words or operation[0] == "settings":
         return ("settings",)
+    if operation[0] == "try":  # the message as typed, quotes and all (Slack-escaped)
+        message = _TRY.sub("", text, count=1).strip()
+        if not message:
+            raise _usage("drift", "Which message? e.g. `/rapport drift try Please raise a CR`.")
+        return ("try", message)
     if operation[0] == "words":
         verb = operation[1] if len(words) > 1 else "list"
         if verb == "list":
-            return ("words-list", *words[2:3])
+            if len(words) > 3 and not _PAGE.fullmatch(words[3]):
+                raise _usage("drift", "Which page? e.g. `/rapport drift words list escalation 2`.")
+            return ("words-list", *words[2:4])
         if verb in ("add", "remove") and len(words) >= 4:
             return (f"words-{verb}", words[2], mrkdwn.unescape(" ".join(words[3:])))
         raise _usage(

@@ -67,8 +67,9 @@ class Cue:
 
     kind: str
     label: str
-    match: str
+    match: str  # the message's own words: for the person who wrote them, never for Slack
     weight: float = field(default=0.0, compare=False)  # effective weight after context
+    word: str = ""  # the listed word or the pattern's name that found it
 
     def describe(self) -> str:
         return f'{self.label} ("{self.match}")'
@@ -95,6 +96,17 @@ class Assessment:
         labels: dict[str, str] = {}
         for cue in self.cues:
             grouped.setdefault(cue.kind, []).append(f'"{cue.match}"')
+            labels[cue.kind] = cue.label
+        return [f"{labels[k]} ({', '.join(v)})" for k, v in grouped.items()]
+
+    def describe_words(self) -> list[str]:
+        """Like ``describe`` with the cue words (listed words, pattern names) in place of the
+        message's text, which a pattern may have matched across names or figures: what
+        Slack is shown. ['formal register ("please be advised", "notify you that")', ...]"""
+        grouped: dict[str, dict[str, None]] = {}
+        labels: dict[str, str] = {}
+        for cue in self.cues:
+            grouped.setdefault(cue.kind, {})[f'"{cue.word}"'] = None
             labels[cue.kind] = cue.label
         return [f"{labels[k]} ({', '.join(v)})" for k, v in grouped.items()]
 
@@ -189,11 +201,11 @@ def assess(
     low = clean.lower()
     shown = clean if len(clean) == len(low) else low  # keep people's own casing when we can
 
-    found: list[tuple[str, str, float]] = []  # (kind, shown match, base weight)
+    found: list[tuple[str, str, float, str]] = []  # (kind, shown match, base weight, word)
     spans: list[tuple[int, int]] = []
     negated: list[Cue] = []
     seen: set[tuple[str, str]] = set()
-    for start, end, kind, weight in cues.find(low):
+    for start, end, kind, weight, word in cues.find(low):
         key = (kind, word_key(low[start:end]))
         if key in seen:
             continue
@@ -202,16 +214,16 @@ def assess(
         if _is_quoted(low, start, end) or (
             kind in cues.negatable and _is_negated(low, start, cues)
         ):
-            negated.append(Cue(kind, cues.labels[kind], shown_match, 0.0))
+            negated.append(Cue(kind, cues.labels[kind], shown_match, 0.0, word))
             continue
-        found.append((kind, shown_match, weight))
+        found.append((kind, shown_match, weight, word))
         spans.append((start, end))
         if len(found) >= MAX_CUES:
             break
     if not found:
         return Assessment(0.0, (), tuple(negated)) if negated else _NOTHING
 
-    kinds_found = {kind for kind, _, _ in found}
+    kinds_found = {kind for kind, _, _, _ in found}
     factors = dict.fromkeys(kinds_found, 1.0)
     applied = []
     outside = cues.dampeners_found(low, spans)  # context words that aren't part of a cue
@@ -230,9 +242,9 @@ def assess(
 
     result: list[Cue] = []
     by_kind: dict[str, list[float]] = {}
-    for kind, shown_match, weight in found:
+    for kind, shown_match, weight, word in found:
         effective = weight * factors[kind]
-        result.append(Cue(kind, cues.labels[kind], shown_match, round(effective, 4)))
+        result.append(Cue(kind, cues.labels[kind], shown_match, round(effective, 4), word))
         by_kind.setdefault(kind, []).append(effective)
     keep = 1.0
     for weights in by_kind.values():

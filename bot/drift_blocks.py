@@ -6,11 +6,14 @@ from typing import Any
 
 from bot import mrkdwn
 from bot.blocks import Blocks, button, context, section
+from bot.drift import DEFAULT_THRESHOLD, Assessment
 from bot.drift_alerts import AlertNotice
-from bot.drift_settings import THRESHOLDS, WordsOverview
+from bot.drift_settings import MAX_WORDS, THRESHOLDS, WordsOverview
 from bot.drift_signals import Excerpt
 from bot.models import Side
 
+LIST_CHARS = 2_500  # of words in one reply: under the 3,000 Slack shows in a section
+TRY_ECHO_CHARS = 300  # of a tried message shown back
 NEXT_STEP = "A quick informal call usually does more than another formal reply."
 
 
@@ -110,23 +113,96 @@ def settings_text(name: str, settings: dict[str, str], words: WordsOverview) -> 
     return "\n".join(lines)
 
 
-def words_text(words: WordsOverview) -> str:
+def kind_title(kind: str, label: str) -> str:
+    """A kind as people see it: the name commands take, and its label when that says more.
+
+    >>> kind_title("sla_penalty", "SLA / penalty"), kind_title("escalation", "escalation")
+    ('`sla_penalty` (SLA / penalty)', '`escalation`')
+    """
+    name = f"`{kind}`"
+    return name if label == kind.replace("_", " ") else f"{name} ({mrkdwn.escape(label)})"
+
+
+def _pages(items: list[str], chars: int = LIST_CHARS) -> list[list[str]]:
+    """``items`` cut into pages of at most ``chars`` characters, joined with commas."""
+    cut: list[list[str]] = [[]]
+    used = 0
+    for item in items:
+        if cut[-1] and used + len(item) + 2 > chars:
+            cut.append([])
+            used = 0
+        cut[-1].append(item)
+        used += len(item) + 2
+    return cut
+
+
+def _summary(items: list[str], more: str) -> str:
+    """The first page of ``items`` (safe mrkdwn), then how many more there are."""
+    shown = _pages(items)[0]
+    left_out = f" … and {len(items) - len(shown)} more{more}" if len(shown) < len(items) else ""
+    return ", ".join(shown) + left_out
+
+
+def _quoted(word: str) -> str:
+    return f"“{mrkdwn.escape(word)}”"
+
+
+def words_text(words: WordsOverview, page: int = 1) -> str:
+    """Owners' changes and counts, or one page of a kind's words: always short enough for
+    a Slack message, however many words are stored."""
     if words.kind:
-        shown = ", ".join(f"“{mrkdwn.escape(word)}”" for word in words.kind_words[:150])
-        return f"*{words.kind}* cues ({len(words.kind_words)}): {shown}"
-    counts = ", ".join(f"{name} {count}" for name, count in words.counts.items())
+        kind_pages = _pages([_quoted(word) for word in words.kind_words])
+        page = min(page, len(kind_pages))
+        title = kind_title(words.kind, words.labels.get(words.kind, words.kind))
+        text = f"*{title}* cues ({len(words.kind_words)}): " + ", ".join(kind_pages[page - 1])
+        if len(kind_pages) > 1:
+            text += f"\nPage {page} of {len(kind_pages)}."
+            if page < len(kind_pages):
+                text += f" `/rapport drift words list {words.kind} {page + 1}` shows the next."
+        return text
+    counts = ", ".join(
+        f"{kind_title(name, words.labels.get(name, name))} {count}"
+        for name, count in words.counts.items()
+    )
     lines = [f"*Cue words in force:* {counts}"]
-    if words.added:
-        lines.append(
-            "*Added by owners:* "
-            + ", ".join(f"{kind}: “{mrkdwn.escape(phrase)}”" for kind, phrase in words.added)
-        )
-    if words.removed:
-        lines.append(
-            "*Switched off:* "
-            + ", ".join(f"{kind}: “{mrkdwn.escape(phrase)}”" for kind, phrase in words.removed)
-        )
+    more = " (`/rapport drift words list <kind>` shows a kind's)"
+    for title, changes in (("Added by owners", words.added), ("Switched off", words.removed)):
+        if changes:
+            items = [f"{kind}: {_quoted(phrase)}" for kind, phrase in changes]
+            lines.append(f"*{title} ({len(items)}):* " + _summary(items, more))
     lines.append("`/rapport drift words list <kind>` shows every word of a kind.")
+    return "\n".join(lines)
+
+
+def words_left_text(left: int) -> str:
+    if left <= 0:
+        return f"That was the last of the {MAX_WORDS} words a relationship can add."
+    return f"{left} more {'word' if left == 1 else 'words'} can be added."
+
+
+def try_text(name: str, message: str, assessment: Assessment) -> str:
+    """What a tried message scores in a relationship and why, in cue words (which
+    `drift words remove` takes), the message shown back escaped."""
+    typed = mrkdwn.unescape(message)
+    if len(typed) > TRY_ECHO_CHARS:
+        typed = typed[: TRY_ECHO_CHARS - 1] + "…"
+    shown = mrkdwn.escape(typed)
+    verdict = "counts as formal" if assessment.is_formal else "doesn't count as formal"
+    lines = [
+        f"*{mrkdwn.escape(name)}* would score “{shown}” {assessment.score:.2f}: {verdict} "
+        f"(formal from {DEFAULT_THRESHOLD:.2f})."
+    ]
+    for title, cues in (("Cues", assessment.cues), ("Negated, not counted", assessment.negated)):
+        by_kind: dict[str, dict[str, None]] = {}
+        for cue in cues:
+            by_kind.setdefault(kind_title(cue.kind, cue.label), {})[_quoted(cue.word)] = None
+        if by_kind:
+            lines.append(
+                f"{title}: " + "; ".join(f"{k} {', '.join(w)}" for k, w in by_kind.items())
+            )
+    if assessment.dampeners:
+        lines.append(f"Softened by: {', '.join(assessment.dampeners)}.")
+    lines.append("Nothing was stored. `/rapport drift words add|remove <kind> <words>` tunes it.")
     return "\n".join(lines)
 
 

@@ -7,6 +7,7 @@ show up within ``TTL_SECONDS``.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -15,8 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.drift import CueSet, default_cues
+from bot.drift_cues import clean_word
 from bot.drift_models import DEFAULTS, DriftCalming, DriftSettings, DriftWord, Thresholds
 from bot.models import WatchedChannel
+
+logger = logging.getLogger(__name__)
 
 TTL_SECONDS = 30.0
 CALMING_STEP = 0.6  # each "Not drift" press multiplies that cue kind's weight by this
@@ -30,11 +34,9 @@ class DriftConfig:
 
 
 def load_config(session: Session, relationship_id: int) -> DriftConfig:
-    added: dict[str, list[str]] = {}
-    removed: dict[str, list[str]] = {}
-    words = session.scalars(select(DriftWord).where(DriftWord.relationship_id == relationship_id))
-    for word in words:
-        (added if word.added else removed).setdefault(word.kind, []).append(word.phrase)
+    """The relationship's configuration, its cue set compiled (about 0.2 s unless a set with
+    the same words was compiled lately): call it outside write transactions."""
+    added, removed = _stored_words(session, relationship_id)
     cues = default_cues().with_words(added, removed) if added or removed else default_cues()
     calmed = {
         calming.kind: CALMING_STEP**calming.presses
@@ -42,8 +44,33 @@ def load_config(session: Session, relationship_id: int) -> DriftConfig:
             select(DriftCalming).where(DriftCalming.relationship_id == relationship_id)
         )
     }
+    return DriftConfig(cues, calmed, load_thresholds(session, relationship_id))
+
+
+def load_thresholds(session: Session, relationship_id: int) -> Thresholds:
     row = session.get(DriftSettings, relationship_id)
-    return DriftConfig(cues, calmed, row.thresholds() if row is not None else DEFAULTS)
+    return row.thresholds() if row is not None else DEFAULTS
+
+
+def _stored_words(
+    session: Session, relationship_id: int
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Owners' words per kind: (added, switched off). A stored word today's rule refuses
+    (saved by an older version, or edited in the database) or of an unknown kind is skipped
+    and logged, so that it can't stop the relationship's messages being assessed."""
+    added: dict[str, list[str]] = {}
+    removed: dict[str, list[str]] = {}
+    words = session.scalars(select(DriftWord).where(DriftWord.relationship_id == relationship_id))
+    for word in words:
+        try:
+            kind, phrase = default_cues().resolve_kind(word.kind), clean_word(word.phrase)
+        except ValueError as problem:
+            logger.warning(
+                "drift word %s of relationship %s skipped: %s", word.id, relationship_id, problem
+            )
+            continue
+        (added if word.added else removed).setdefault(kind, []).append(phrase)
+    return added, removed
 
 
 class DriftConfigCache:
@@ -62,12 +89,32 @@ class DriftConfigCache:
             self._entries[relationship_id] = (time.monotonic() + self._ttl, config)
         return config
 
+    def prepare(self, session: Session, team_id: str, channel_id: str) -> None:
+        """Load the configuration of the relationship watching this channel, if it isn't
+        loaded, in a read-only session before a message event's write transaction: there,
+        compiling its cue set would hold the database's write lock, and every other
+        relationship's events with it."""
+        relationship_id = session.scalar(
+            select(WatchedChannel.relationship_id).where(
+                WatchedChannel.team_id == team_id, WatchedChannel.channel_id == channel_id
+            )
+        )
+        if relationship_id is not None:
+            self.get(session, relationship_id)
+
     def warm(self, session: Session) -> None:
         """Load the configuration of every relationship that watches a channel, so that no
         Slack event waits while its cue set is compiled (about 0.2 s for each set of words)."""
         default_cues()
         for relationship_id in session.scalars(select(WatchedChannel.relationship_id).distinct()):
-            self.get(session, relationship_id)
+            try:
+                self.get(session, relationship_id)
+            except ValueError as problem:  # loaded (and logged) on first use: the others are ready
+                logger.warning(
+                    "couldn't preload drift settings of relationship %s: %s",
+                    relationship_id,
+                    problem,
+                )
 
     def forget(self, relationship_id: int) -> None:
         with self._lock:

@@ -498,7 +498,7 @@ class CueSet:
         )
 
         self._literals = {
-            word_key(phrase.text): (kind.name, phrase.weight)
+            word_key(phrase.text): (kind.name, phrase.weight, phrase.text)
             for kind in spec.kinds
             for phrase in kind.phrases
         }
@@ -515,7 +515,7 @@ class CueSet:
         conditions = list(dict.fromkeys(need for each in needs for need in each))
         number = {condition: n for n, condition in enumerate(conditions)}
         self._patterns = tuple(
-            (_ends_word_regex(p.regex), kind, p.weight, frozenset(number[c] for c in need))
+            (_ends_word_regex(p.regex), kind, p.weight, frozenset(number[c] for c in need), p.name)
             for p, kind, need in zip(patterns, kinds, pattern_needs, strict=True)
         )
         self._ignores = tuple(
@@ -570,14 +570,15 @@ class CueSet:
                     found |= self._dampeners_of.get(key(match.group()), frozenset())
         return frozenset(found)
 
-    def find(self, low: str) -> Iterator[tuple[int, int, str, float]]:
-        """Cues in lower-cased clean text, left to right, as (start, end, kind, weight).
+    def find(self, low: str) -> Iterator[tuple[int, int, str, float, str]]:
+        """Cues in lower-cased clean text, left to right, as (start, end, kind, weight, word):
+        ``word`` is the listed word or the pattern's name, never text from the message.
 
         Where several cues start at the same word, an ignored technical sense wins, then
         patterns in data order, then listed words. A cue inside an earlier one isn't
         found again, but overlapping cues are ("entitled under the contract").
         """
-        found: dict[int, tuple[int, int, str | None, float]] = {}  # start: (rank, end, …)
+        found: dict[int, tuple[int, int, str | None, float, str]] = {}  # start: (rank, end, …)
         literals, last = self._literals, len(self._patterns)
         satisfies, makes_candidates = self._satisfies, self._candidates
         satisfied: set[int] = set()
@@ -588,7 +589,7 @@ class CueSet:
                 candidates |= makes_candidates[match.group()]
                 continue
             start, end = match.span()
-            found[start] = (last, end, *literals.get(word_key(match["lit"]), (None, 0.0)))
+            found[start] = (last, end, *literals.get(word_key(match["lit"]), _NOT_LISTED))
             for anchor in self._anchor_scan.findall(low, start, end):
                 satisfied |= satisfies[anchor]
                 candidates |= makes_candidates[anchor]
@@ -596,17 +597,17 @@ class CueSet:
             while gap != -1:  # listed words starting inside this one: "under the contract"
                 inner = self._literal.match(low, gap + 1)
                 if inner is not None:
-                    kind_weight = literals.get(word_key(inner["lit"]), (None, 0.0))
-                    found[inner.start()] = (last, inner.end(), *kind_weight)
+                    listed = literals.get(word_key(inner["lit"]), _NOT_LISTED)
+                    found[inner.start()] = (last, inner.end(), *listed)
                 gap = low.find(" ", gap + 1, end)
         for rank in sorted(candidates):
-            regex, kind, weight, needs = self._patterns[rank]
+            regex, kind, weight, needs, name = self._patterns[rank]
             if not needs <= satisfied:
                 continue
             for match in _every_start(regex, low):
                 start = match.start()
                 if start not in found or found[start][0] > rank:
-                    found[start] = (rank, match.end(), kind, weight)
+                    found[start] = (rank, match.end(), kind, weight, name)
         if not found:
             return
         for regex, needs in self._ignores:
@@ -614,16 +615,16 @@ class CueSet:
                 for match in _every_start(regex, low):
                     start, end = match.span()
                     if start not in found or found[start][0] != -1 or found[start][1] < end:
-                        found[start] = (-1, end, None, 0.0)
+                        found[start] = (-1, end, None, 0.0, "")
         next_start = covered = 0
         for start in sorted(found):
             if start < next_start:
                 continue  # inside the first word of the cue before
-            _, end, kind, weight = found[start]
+            _, end, kind, weight, word = found[start]
             gap = low.find(" ", start, end)
             next_start = gap + 1 if gap != -1 else end
             if end > covered and kind is not None:
-                yield start, end, kind, weight
+                yield start, end, kind, weight, word
             covered = max(covered, end)
 
     # -- owner overrides ----------------------------------------------------------------
@@ -667,6 +668,9 @@ class CueSet:
         return f"CueSet({counts})"
 
 
+_NOT_LISTED = (None, 0.0, "")
+
+
 def _word_regex(regex: str) -> re.Pattern[str]:
     return re.compile(_START + "(?:" + regex + ")" + _END)
 
@@ -691,18 +695,25 @@ def _every_start(regex: re.Pattern[str], low: str) -> Iterator[re.Match[str]]:
         match = regex.search(low, gap + 1 if gap != -1 else end)
 
 
+def clean_word(word: str) -> str:
+    """An owner's cue word with its spaces tidied, or ValueError saying (to the owner) why it
+    can't be one. The one rule for words typed in Slack and for words loaded from storage.
+
+    >>> clean_word("  not   in the SOW ")
+    'not in the SOW'
+    """
+    text = " ".join(str(word).split())
+    if not _HAS_ALNUM.search(text):
+        raise ValueError("A cue word needs at least one letter or digit.")
+    if len(text) > MAX_WORD_LENGTH:
+        raise ValueError(f"A cue word can be at most {MAX_WORD_LENGTH} characters long.")
+    return text
+
+
 def _clean_words(words: Iterable[str]) -> tuple[str, ...]:
     if isinstance(words, str):
         words = [words]
-    cleaned = []
-    for word in words:
-        text = " ".join(str(word).split())
-        if not _HAS_ALNUM.search(text):
-            raise ValueError("A drift word needs at least one letter or digit.")
-        if len(text) > MAX_WORD_LENGTH:
-            raise ValueError(f"A drift word can be at most {MAX_WORD_LENGTH} characters long.")
-        cleaned.append(text)
-    return tuple(dict.fromkeys(cleaned))
+    return tuple(dict.fromkeys(clean_word(word) for word in words))
 
 
 @lru_cache(maxsize=256)

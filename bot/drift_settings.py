@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot import mrkdwn
 from bot import relationships as rel
-from bot.drift import default_cues
-from bot.drift_config import load_config
-from bot.drift_cues import word_key
+from bot.drift import Assessment, assess, default_cues
+from bot.drift_config import load_config, load_thresholds
+from bot.drift_cues import clean_word, word_key
 from bot.drift_models import DriftSettings, DriftSignal, DriftWord
 from bot.drift_signals import Excerpt, recent_excerpts
 from bot.models import Relationship
 
-PHRASE_MAX = 100
+MAX_WORDS = 200  # words owners can add to one relationship
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,7 @@ class WordsOverview:
     removed: list[tuple[str, str]]  # (kind, phrase) owners took out of the defaults
     kind: str | None = None  # the kind asked for, if any
     kind_words: tuple[str, ...] = ()  # ... and every word of it
+    labels: dict[str, str] = field(default_factory=dict)  # kind -> how people call it
 
 
 def _kind(kind: str) -> str:
@@ -69,14 +70,14 @@ def _kind(kind: str) -> str:
 
 
 def _phrase(phrase: str) -> str:
-    cleaned = " ".join(phrase.split())
-    if not cleaned:
+    if not phrase.strip():
         raise rel.RapportError(
             "Which words? e.g. `/rapport drift words add scope_dispute not in the SOW`"
         )
-    if len(cleaned) > PHRASE_MAX:
-        raise rel.RapportError(f"Keep cue words under {PHRASE_MAX} characters.")
-    return cleaned
+    try:
+        return clean_word(phrase)  # the rule the cue loader applies to stored words
+    except ValueError as error:
+        raise rel.RapportError(f"“{mrkdwn.escape(phrase)}” can't be a cue word. {error}") from error
 
 
 def _persisted_settings(session: Session, relationship: Relationship) -> DriftSettings:
@@ -89,7 +90,9 @@ def _persisted_settings(session: Session, relationship: Relationship) -> DriftSe
 
 def add_word(
     session: Session, relationship: Relationship, actor: str, kind: str, phrase: str
-) -> str:
+) -> tuple[str, int]:
+    """Count ``phrase`` as ``kind`` in this relationship; returns the kind and how many more
+    words it can add (``MAX_WORDS`` in all keep its cue set quick to build and list)."""
     rel.require_owner(session, relationship, actor)
     kind, phrase = _kind(kind), _phrase(phrase)
     session.execute(
@@ -99,6 +102,17 @@ def add_word(
             DriftWord.phrase == phrase,
         )
     )
+    added = session.scalar(
+        select(func.count()).where(
+            DriftWord.relationship_id == relationship.id, DriftWord.added.is_(True)
+        )
+    )
+    if added >= MAX_WORDS:
+        raise rel.RapportError(
+            f"*{mrkdwn.escape(relationship.name)}* already has {added} words of its own, and "
+            f"{MAX_WORDS} is the most a relationship can add, so none are left. "
+            "`/rapport drift words remove <kind> <words>` frees a place."
+        )
     session.add(
         DriftWord(
             team_id=relationship.team_id,
@@ -108,7 +122,7 @@ def add_word(
             added=True,
         )
     )
-    return kind
+    return kind, MAX_WORDS - added - 1
 
 
 def remove_word(
@@ -160,7 +174,8 @@ def remove_word(
 
 
 def words_overview(session: Session, relationship: Relationship, kind: str | None) -> WordsOverview:
-    words = load_config(session, relationship.id).cues.words()
+    cues = load_config(session, relationship.id).cues
+    words = cues.words()
     kind = _kind(kind) if kind else None
     changes = session.scalars(
         select(DriftWord)
@@ -173,7 +188,16 @@ def words_overview(session: Session, relationship: Relationship, kind: str | Non
         removed=[(w.kind, w.phrase) for w in changes if not w.added],
         kind=kind,
         kind_words=tuple(words.get(kind, [])) if kind else (),
+        labels=dict(cues.labels),
     )
+
+
+def try_message(session: Session, relationship: Relationship, actor: str, text: str) -> Assessment:
+    """How this relationship's cues and calming score ``text``, for a member trying wording
+    out. Nothing is stored."""
+    rel.require_member(session, relationship, actor)
+    config = load_config(session, relationship.id)
+    return assess(text, config.cues, config.calmed)
 
 
 def set_nudge(session: Session, relationship: Relationship, actor: str, on: bool) -> None:
@@ -226,7 +250,7 @@ def set_threshold(
 
 
 def current_settings(session: Session, relationship: Relationship) -> dict[str, str]:
-    settings = load_config(session, relationship.id).thresholds
+    settings = load_thresholds(session, relationship.id)
     shown = {
         "nudge": "on" if settings.nudge else "off",
         "bots": "counted" if settings.include_bots else "ignored",

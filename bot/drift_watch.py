@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot import relationships as rel
 from bot.drift import DEFAULT_THRESHOLD, HIGH_SCORE
 from bot.drift_alerts import AlertNotice, decide, triggered
-from bot.drift_config import DriftConfigCache
+from bot.drift_config import DriftConfigCache, load_thresholds
 from bot.drift_models import UNKNOWN_SIDE, DriftSignal
 from bot.drift_signals import (
     IncomingMessage,
@@ -69,7 +69,7 @@ def observe(
         figures,
         settings,
         now,
-        cues=tuple(assessment.describe()),  # grouped by kind
+        cues=tuple(assessment.describe_words()),  # grouped by kind, never message text
         cue_kinds=",".join(dict.fromkeys(cue.kind for cue in assessment.cues)),
         message_ts=message.ts if assessment.is_formal else None,
     )
@@ -87,10 +87,9 @@ def observe(
     return Observation(notices, nudge)
 
 
-def review_unanswered(
-    session: Session, now: datetime, configs: DriftConfigCache
-) -> list[AlertNotice]:
-    """The time-driven check: formal messages that have waited too long for an answer."""
+def review_unanswered(session: Session, now: datetime) -> list[AlertNotice]:
+    """The time-driven check: formal messages that have waited too long for an answer. It
+    needs each relationship's thresholds only, never its cue words."""
     notices: list[AlertNotice] = []
     pairs = session.execute(
         select(DriftSignal.relationship_id, DriftSignal.channel_id, DriftSignal.team_id)
@@ -103,7 +102,7 @@ def review_unanswered(
         .group_by(DriftSignal.relationship_id, DriftSignal.channel_id, DriftSignal.team_id)
     ).all()
     for relationship_id, channel_id, team_id in pairs:
-        settings = configs.get(session, relationship_id).thresholds
+        settings = load_thresholds(session, relationship_id)
         figures = channel_figures(session, relationship_id, channel_id, settings, now)
         if figures.unanswered:
             decided = decide(session, team_id, relationship_id, channel_id, figures, settings, now)

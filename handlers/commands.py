@@ -76,7 +76,9 @@ def register(app: App, services: Services) -> None:
             db=services.db,
         )
         try:
-            reading = parsed.action in READ_ONLY
+            reading = parsed.action in READ_ONLY or (
+                parsed.action == "drift" and parsed.args[0] in DRIFT_READS
+            )
             with services.db.read() if reading else services.db.transaction() as session:
                 reply = SUBCOMMANDS[parsed.action](session, invocation)
         except rel.ChoiceNeeded as choice:
@@ -200,15 +202,27 @@ def _drift(session: Session, call: Invocation) -> Reply:
     if operation == "words-list":
         kind = operands[0] if operands else None
         overview = drift_settings.words_overview(session, relationship, kind)
-        return Reply(text=drift_blocks.words_text(overview))
-    if operation in ("words-add", "words-remove"):
-        change = drift_settings.add_word if operation == "words-add" else drift_settings.remove_word
-        kind = change(session, relationship, call.user_id, operands[0], operands[1])
-        done = "now counts" if operation == "words-add" else "no longer counts"
+        page = int(operands[1]) if len(operands) > 1 else 1
+        return Reply(text=drift_blocks.words_text(overview, page))
+    if operation == "words-add":
+        kind, left = drift_settings.add_word(
+            session, relationship, call.user_id, operands[0], operands[1]
+        )
         return Reply(
-            text=f"“{mrkdwn.escape(operands[1])}” {done} as {kind} in "
+            text=f"“{mrkdwn.escape(operands[1])}” now counts as {kind} in "
+            f"*{mrkdwn.escape(relationship.name)}*. {drift_blocks.words_left_text(left)}"
+        )
+    if operation == "words-remove":
+        kind = drift_settings.remove_word(
+            session, relationship, call.user_id, operands[0], operands[1]
+        )
+        return Reply(
+            text=f"“{mrkdwn.escape(operands[1])}” no longer counts as {kind} in "
             f"*{mrkdwn.escape(relationship.name)}*."
         )
+    if operation == "try":
+        tried = drift_settings.try_message(session, relationship, call.user_id, operands[0])
+        return Reply(text=drift_blocks.try_text(relationship.name, operands[0], tried))
     if operation == "bots":
         drift_settings.set_include_bots(session, relationship, call.user_id, operands[0] == "on")
         counted = "count" if operands[0] == "on" else "don't count"
@@ -284,6 +298,8 @@ def _forget_me(session: Session, call: Invocation) -> Reply:
 
 # subcommands that only read: they skip the write lock, so they never wait behind a writer
 READ_ONLY = frozenset({"help", "list", "show"})
+# drift operations that only read: a cue set compiled for them never holds the write lock
+DRIFT_READS = frozenset({"settings", "words-list", "try"})
 SUBCOMMANDS: dict[str, Callable[[Session, Invocation], Reply]] = {
     "help": _help,
     "list": _list,

@@ -58,6 +58,8 @@ def register(app: App, services: Services) -> None:
         if message is None:
             return
         now = services.clock.now()
+        with services.db.read() as session:
+            services.drift_configs.prepare(session, team_id, channel_id)
         with services.db.transaction() as session:
             observation = observe(session, message, now, services.drift_configs, edited)
         if observation.notices:

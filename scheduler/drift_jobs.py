@@ -20,7 +20,7 @@ def alert_unanswered(services: Services) -> int:
     """Alert owners about formal messages still unanswered past the limit; returns alerts."""
     now = services.clock.now()
     with services.db.transaction() as session:
-        notices = review_unanswered(session, now, services.drift_configs)
+        notices = review_unanswered(session, now)
     send_alerts(services, notices, now)
     if notices:
         logger.info("drift: %d unanswered-request alert(s)", len(notices))

@@ -317,8 +317,8 @@ def test_formal_tone_alert_reaches_the_alerts_channel_once_with_figures_not_text
     # the cues of the tipping message, grouped by kind
     cues = alert.args["blocks"][0]["text"]["text"].splitlines()[2]
     assert cues == (
-        'Cues: formal register ("hereby", "notify you of"), '
-        'SLA / penalty ("SLA breach", "service credits")'
+        'Cues: formal register ("hereby", "notify you that"), '
+        'SLA / penalty ("sla breach", "service credits")'
     )
     assert "https://slack.com/archives/CSHARED/p" in body
     for fragment in ("this request is out of scope.", "before any work starts", "March"):
