@@ -128,20 +128,23 @@ def add_word(
 def remove_word(
     session: Session, relationship: Relationship, actor: str, kind: str, phrase: str
 ) -> str:
-    """Take out an owner's word, or switch off a default word for this relationship."""
+    """Take out an owner's word, or switch off a default word for this relationship. A stored
+    word is found as typed before the typing rule applies, so one that an older version let in
+    (and the loader now skips) can still be removed and stop counting towards the limit."""
     rel.require_owner(session, relationship, actor)
-    kind, phrase = _kind(kind), _phrase(phrase)
+    kind = _kind(kind)
     owned = session.scalar(
         select(DriftWord).where(
             DriftWord.relationship_id == relationship.id,
             DriftWord.kind == kind,
-            DriftWord.phrase == phrase,
+            DriftWord.phrase == " ".join(phrase.split()),
             DriftWord.added.is_(True),
         )
     )
     if owned is not None:
         session.delete(owned)
         return kind
+    phrase = _phrase(phrase)
     defaults = {word_key(word): word for word in default_cues().words().get(kind, [])}
     key = word_key(phrase)
     # a word matches its plural too, so switching off either form switches off both

@@ -278,3 +278,12 @@ def test_kinds_are_shown_by_the_name_commands_take(rapport, capsys):
     out = io.StringIO()
     assert classify.main(["Service credits will apply."], io.StringIO(), out) == 0
     assert 'sla_penalty: SLA / penalty ("Service credits")' in out.getvalue()
+
+
+def test_a_bad_stored_word_can_still_be_removed_and_frees_its_place(rapport):
+    acme = make_relationship(rapport.db, rapport.clock, "Acme", channels=("CSHARED",))
+    store_words(rapport.db, acme, ("escalation", "!!!"))
+    reply = rapport.slack.command("drift words remove escalation !!!", user="UALICE")
+    assert reply.status == 200 and "can't be a cue word" not in reply.text
+    with rapport.db.transaction() as session:
+        assert session.scalars(select(DriftWord.phrase)).all() == []
