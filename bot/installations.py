@@ -89,9 +89,8 @@ def seal_stored_tokens(engine: Engine, cipher: TokenCipher) -> int:
         for table, columns in SECRET_COLUMNS.items():
             for name in columns:
                 column = table.c[name]
-                for row_id, value in connection.execute(
-                    select(table.c.id, column).where(column.is_not(None))
-                ):
+                stored = connection.execute(select(table.c.id, column).where(column.is_not(None)))
+                for row_id, value in stored.all():
                     if cipher.is_sealed_with_current_key(value):
                         continue
                     resealed = cipher.encrypt(cipher.decrypt(value))
