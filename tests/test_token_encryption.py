@@ -45,13 +45,13 @@ def oauth_env(**values: str) -> dict[str, str]:
 def stored_values(db: Database) -> list[str]:
     """Every value in slack-sdk's installation and bot tables, as the database holds it."""
     with db.read() as session:
-        return [
+        return sorted(
             str(value)
             for table in (BOTS, INSTALLATIONS)
             for row in session.execute(select(table))
             for value in row
             if value is not None
-        ]
+        )
 
 
 def in_clear(db: Database) -> list[str]:
