@@ -1,5 +1,6 @@
 """Rapport, the Slack bot for client-provider relationships: run the bot (or its web and
-scheduler roles apart), migrate its database, or score messages for drift.
+scheduler roles apart), migrate its database, score messages for drift, or generate a key
+for the Slack tokens it stores.
 
 Settings come from the environment and ./.env (see .env.example).
 """
@@ -19,15 +20,18 @@ from types import FrameType
 
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError, SlackClientError
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from bot import classify, workspaces
 from bot.app import create_app
 from bot.db import Database, create_db_engine, migrate, pending_migrations
+from bot.installations import count_clear_tokens, seal_stored_tokens
 from bot.services import Services, create_services
 from bot.settings import Settings, SettingsError, configure_logging, load_settings
 from bot.slack_client import create_web_client
+from bot.token_cipher import KEY_VARIABLE, UnreadableToken, generate_key
 from bot.web import RapportWsgi, create_http_server
 from bot.workers import PortUnavailable, Workers, listening_socket
 from scheduler.leader import LeaderElection, lock_for
@@ -62,7 +66,10 @@ def main(argv: list[str] | None = None) -> int:
             help="web worker processes sharing the port, one core each (default 1)",
         )
     commands.add_parser("scheduler", help="run the scheduled jobs only (one active at a time)")
-    commands.add_parser("migrate", help="apply pending database migrations and exit")
+    commands.add_parser(
+        "migrate", help="apply pending database migrations, encrypt stored tokens, and exit"
+    )
+    commands.add_parser("generate-key", help=f"print a new key for {KEY_VARIABLE}")
     commands.add_parser(
         "classify",
         help="score messages for drift: one per line on stdin, or as arguments (--json)",
@@ -71,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     args, rest = parser.parse_known_args(argv)
     if args.command == "classify":  # needs no configuration at all
         return classify.main(rest, sys.stdin, sys.stdout)
+    if args.command == "generate-key":
+        print(generate_key())
+        return 0
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
 
@@ -128,14 +138,47 @@ def _migrate(settings: Settings) -> int:
     try:
         engine = create_db_engine(settings.database_url)
         migrate(engine)
+        problem = _seal_tokens(settings, engine)
     except DATABASE_ERRORS as error:
         print(_database_problem(error, settings.database_url), file=sys.stderr)
         return 1
     finally:
         if engine is not None:
             engine.dispose()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     logger.info("database is up to date")
     return 0
+
+
+def _seal_tokens(settings: Settings, engine: Engine) -> str | None:
+    """Encrypt the stored Slack tokens still in clear or under an older key (nothing to do
+    without a key); what to fix when a stored token can't be decrypted."""
+    cipher = settings.token_cipher
+    if cipher is None:
+        if clear := count_clear_tokens(engine):
+            logger.warning(
+                "%d Slack tokens are stored unencrypted: set %s (rapport generate-key makes "
+                "one) and run rapport migrate to encrypt them",
+                clear,
+                KEY_VARIABLE,
+            )
+        return None
+    try:
+        sealed = seal_stored_tokens(engine, cipher)
+    except UnreadableToken:
+        return (
+            f"Rapport can't decrypt the Slack tokens in its database with any key in "
+            f"{KEY_VARIABLE}: they were encrypted with another. To replace a key, list the "
+            f"new one first and the old one after a comma ({KEY_VARIABLE}=new,old) until "
+            "Rapport has started once. Nothing was changed."
+        )
+    if sealed:
+        logger.info(
+            "encrypted %d stored Slack tokens with the first key of %s", sealed, KEY_VARIABLE
+        )
+    return None
 
 
 def _stop_on_sigterm() -> None:
@@ -179,9 +222,13 @@ def _run(settings: Settings, role: str, workers: int = 1) -> int:
                 file=sys.stderr,
             )
             return 1
+        problem = _seal_tokens(settings, engine)
     except DATABASE_ERRORS as error:
         print(_database_problem(error, settings.database_url), file=sys.stderr)
         return 1
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     db = Database(engine)
     services = create_services(settings, db)
     if team_id is not None:

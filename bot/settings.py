@@ -17,6 +17,8 @@ from dotenv import load_dotenv
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.token_cipher import KEY_VARIABLE, TokenCipher, parse_keys
+
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///rapport.db"
 DEFAULT_SLACK_TIMEOUT_SECONDS = 10.0
@@ -30,7 +32,7 @@ QUIET_LIBRARIES = ("slack_sdk", "slack_bolt", "slack_sdk.web.base_client")
 # or overlapping runs) and errors still show. The jobs log what they did themselves.
 SCHEDULER_LOGGER = "apscheduler"
 # What `rapport migrate` reads: a bad PORT or Slack token must not stop a migration.
-MIGRATE_VARIABLES = ("DATABASE_URL", "LOG_LEVEL")
+MIGRATE_VARIABLES = ("DATABASE_URL", "LOG_LEVEL", "RAPPORT_ENCRYPTION_KEY")
 
 APP_SETTINGS_PAGE = "https://api.slack.com/apps"
 # The bot scopes in manifest.json; installs through /slack/install ask for these.
@@ -88,6 +90,7 @@ class Settings:
     slack_client_secret: str | None = None
     slack_scopes: tuple[str, ...] = DEFAULT_SCOPES
     slack_timeout_seconds: float = DEFAULT_SLACK_TIMEOUT_SECONDS  # per Web API call
+    encryption_keys: tuple[str, ...] = ()  # RAPPORT_ENCRYPTION_KEY: the first encrypts
 
     @property
     def socket_mode(self) -> bool:
@@ -97,6 +100,11 @@ class Settings:
     def multi_workspace(self) -> bool:
         """Installed through Slack's OAuth flow, one bot token per workspace."""
         return self.slack_client_id is not None
+
+    @property
+    def token_cipher(self) -> TokenCipher | None:
+        """Encrypts the Slack tokens Rapport stores; None without ``RAPPORT_ENCRYPTION_KEY``."""
+        return TokenCipher(self.encryption_keys) if self.encryption_keys else None
 
     def __repr__(self) -> str:  # never print secrets, even by accident
         database = make_url(self.database_url).render_as_string(hide_password=True)
@@ -211,6 +219,24 @@ def load_settings(
             "SLACK_TIMEOUT_SECONDS must be a number of seconds above 0 and at most 60, e.g. 10."
         )
 
+    encryption_keys: tuple[str, ...] = ()
+    try:
+        encryption_keys = parse_keys(env.get(KEY_VARIABLE, ""))
+    except ValueError as bad_key:
+        problems.append(
+            f"{KEY_VARIABLE} must be one or more keys printed by `rapport generate-key`, "
+            f"separated by commas, and {bad_key} is not one (a key is 44 characters of "
+            "URL-safe base64)."
+        )
+    else:
+        if multi_workspace and not encryption_keys:
+            problems.append(
+                f"{KEY_VARIABLE} is not set. Installed in several workspaces, Rapport keeps "
+                "each workspace's Slack tokens in its database, encrypted with this key: run "
+                f"`rapport generate-key` and set {KEY_VARIABLE} to what it prints (keep it "
+                "apart from the database's backups)."
+            )
+
     if problems:
         raise SettingsError(problems)
     return Settings(
@@ -225,6 +251,7 @@ def load_settings(
         slack_client_secret=client_secret if multi_workspace else None,
         slack_scopes=scopes or DEFAULT_SCOPES,
         slack_timeout_seconds=timeout or DEFAULT_SLACK_TIMEOUT_SECONDS,
+        encryption_keys=encryption_keys,
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,6 +27,9 @@ from tests.fresh_db import fresh_database
 from tests.slack_requests import SIGNING_SECRET, SlackRequests
 
 POSTGRES_URL = os.environ.get("RAPPORT_TEST_DATABASE_URL")
+CLIENT_ID, CLIENT_SECRET = "1111.2222", "client-secret-abc"  # installs through OAuth
+KEY = "sX7xIiuWfs4uWAqTB1KNuSSXnH3PfEBzKD-TjzyusdU="  # RAPPORT_ENCRYPTION_KEY
+OLD_KEY = "qzh4M_Y8mYZ_wZhXG24BOjO4dA2FPQ8QREaR5AJE6-U="
 
 
 class FakeClock:
@@ -109,6 +112,41 @@ def rapport(fake_slack: FakeSlack, db: Database, database_url: str, clock: FakeC
     with serving(RapportWsgi(app, db)) as url:
         yield RunningApp(url, app, SlackRequests(url, fake_slack), fake_slack, db, clock)
     services.close()
+
+
+@contextmanager
+def installed_app(
+    fake_slack: FakeSlack,
+    db: Database,
+    database_url: str,
+    clock: FakeClock,
+    keys: Sequence[str] = (KEY,),
+) -> Iterator[RunningApp]:
+    """The real app installed through OAuth: no SLACK_BOT_TOKEN, one token per workspace,
+    stored encrypted with ``keys``."""
+    settings = Settings(
+        slack_bot_token="",
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=fake_slack.api_url,
+        database_url=database_url,
+        slack_client_id=CLIENT_ID,
+        slack_client_secret=CLIENT_SECRET,
+        encryption_keys=tuple(keys),
+    )
+    services = create_services(settings, db, clock)
+    app = create_app(settings, services)
+    with serving(RapportWsgi(app, db)) as url:
+        running = RunningApp(url, app, SlackRequests(url, fake_slack), fake_slack, db, clock)
+        running.services = services
+        yield running
+    services.close()
+
+
+@pytest.fixture
+def multi(fake_slack: FakeSlack, db: Database, database_url: str, clock: FakeClock):
+    """``rapport``, installed through OAuth (see ``tests/test_installs.py``)."""
+    with installed_app(fake_slack, db, database_url, clock) as running:
+        yield running
 
 
 @contextmanager

@@ -25,6 +25,9 @@ from urllib.parse import parse_qsl
 BOT_USER_ID = "UBOTRAPPORT"
 BOT_ID = "BRAPPORT"
 TEAM_ID = "T0ACME"
+# Rotating tokens are about this long (``xoxe.xoxb-1-`` and some 140 more characters):
+# issued tokens are padded to it, so they fill their columns as real ones do.
+TOKEN_LENGTH = 150
 
 
 @dataclass
@@ -109,6 +112,8 @@ class FakeSlack:
         self.files: dict[str, dict[str, Any]] = {}  # file id -> name, bytes, title, channel
         self.messages: dict[str, list[dict[str, Any]]] = {}  # channel id -> posted, in order
         self._install_codes: dict[str, str] = {}  # OAuth code -> team id
+        self._user_grants: set[str] = set()  # OAuth codes that also grant a user token
+        self.bot_tokens: dict[str, str] = {}  # team id -> the last bot token issued
         self._refresh_tokens: dict[str, str] = {}  # refresh token -> team id
         self.delay = 0.0  # seconds every answer waits (a slow Slack)
         # called with the method as each Web API call arrives, before it is done: a test
@@ -273,11 +278,15 @@ class FakeSlack:
             return True
 
     # -- installs (OAuth) --------------------------------------------------------------------
-    def approve_install(self, code: str, team_id: str, name: str) -> None:
-        """Someone in ``team_id`` clicked "Allow"; Slack redirects back with ``code``."""
+    def approve_install(self, code: str, team_id: str, name: str, as_user: bool = False) -> None:
+        """Someone in ``team_id`` clicked "Allow"; Slack redirects back with ``code``.
+        ``as_user``: they also granted user scopes and an incoming webhook, so the exchange
+        hands over a user token, its refresh token and a webhook URL too."""
         with self._lock:
             self.teams[team_id] = name
             self._install_codes[code] = team_id
+            if as_user:
+                self._user_grants.add(code)
 
     def _oauth_access(self, args: dict[str, Any]) -> dict[str, Any]:
         """oauth.v2.access: a code for a bot token, or (token rotation) a refresh token for
@@ -292,13 +301,28 @@ class FakeSlack:
             if team_id is None:
                 return {"ok": False, "error": error}
             serial = next(self._ids)
-            token, refresh = f"xoxb-{team_id}-{serial}", f"xoxe-1-{team_id}-{serial}"
+            token, refresh = _token("xoxb", team_id, serial), _token("xoxe-1", team_id, serial)
             self._refresh_tokens[refresh] = team_id
+            self.bot_tokens[team_id] = token
             name = self.teams[team_id]
-        return {
+            installer: dict[str, Any] = {"id": "UINSTALLER"}
+            extras: dict[str, Any] = {}
+            if args.get("code") in self._user_grants:
+                installer |= {
+                    "access_token": _token("xoxp", team_id, serial),
+                    "refresh_token": _token("xoxe-1-user", team_id, serial),
+                    "expires_in": 43_200,
+                    "scope": "identify",
+                }
+                extras["incoming_webhook"] = {
+                    "url": f"https://hooks.slack.com/services/{team_id}/B{serial:08d}/secret",
+                    "channel": "#general",
+                    "channel_id": "C0GENERAL",
+                }
+        return extras | {
             "ok": True,
             "app_id": "ARAPPORT",
-            "authed_user": {"id": "UINSTALLER"},
+            "authed_user": installer,
             "scope": "commands,chat:write",
             "token_type": "bot",
             "access_token": token,
@@ -550,3 +574,8 @@ class FakeSlack:
                     return True
 
         return Handler
+
+
+def _token(kind: str, team_id: str, serial: int) -> str:
+    """A token that names its kind and workspace, as long as a real one."""
+    return f"{kind}-{team_id}-{serial}-".ljust(TOKEN_LENGTH, "x")

@@ -22,7 +22,11 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def rapport_env(**values: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "DATABASE_", "RAPPORT_ENCRYPTION_"))
+    }
     env["PYTHONPATH"] = str(REPO)
     env.update(values)
     return env

@@ -7,54 +7,28 @@ import html
 import re
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlparse
 
-import pytest
 from sqlalchemy import func, select, update
 
 from bot import workspaces
-from bot.app import create_app
 from bot.installation_models import BOTS
 from bot.models import Member, Relationship, SentMessage, Workspace
 from bot.pulse_models import PulseRound
-from bot.services import create_services
-from bot.settings import Settings
-from bot.web import RapportWsgi
+from bot.token_cipher import TokenCipher
 from scheduler.workspace_jobs import delete_departed_workspaces
-from tests.conftest import RunningApp, serving
+from tests.conftest import CLIENT_ID, CLIENT_SECRET, KEY, RunningApp
 from tests.fake_slack import TEAM_ID
 from tests.helpers import make_relationship, scheduler_services
 from tests.pulse_helpers import prompts, pulse, tick
-from tests.slack_requests import SIGNING_SECRET, SlackRequests
+from tests.slack_requests import SIGNING_SECRET
 from tests.test_cli import free_port, wait_for_health
 from tests.test_data_rights import forget, rows_mentioning
 from tests.test_manifest import MANIFEST
 from tests.test_process_roles import Process
 
-CLIENT_ID, CLIENT_SECRET = "1111.2222", "client-secret-abc"
 BETA = "T0BETA"
-
-
-@pytest.fixture
-def multi(fake_slack, db, database_url, clock) -> Iterator[RunningApp]:
-    """The real app installed through OAuth: no SLACK_BOT_TOKEN, one token per workspace."""
-    settings = Settings(
-        slack_bot_token="",
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=fake_slack.api_url,
-        database_url=database_url,
-        slack_client_id=CLIENT_ID,
-        slack_client_secret=CLIENT_SECRET,
-    )
-    services = create_services(settings, db, clock)
-    app = create_app(settings, services)
-    with serving(RapportWsgi(app, db)) as url:
-        running = RunningApp(url, app, SlackRequests(url, fake_slack), fake_slack, db, clock)
-        running.services = services
-        yield running
-    services.close()
 
 
 def get(url: str, cookie: str | None = None) -> tuple[int, str, dict[str, str]]:
@@ -66,13 +40,13 @@ def get(url: str, cookie: str | None = None) -> tuple[int, str, dict[str, str]]:
         return error.code, error.read().decode(), dict(error.headers)
 
 
-def install(running: RunningApp, team_id: str, name: str, code: str) -> str:
+def install(running: RunningApp, team_id: str, name: str, code: str, as_user: bool = False) -> str:
     """Click "Add to Slack", allow, come back: the way a workspace admin installs Rapport."""
     status, page, headers = get(f"{running.url}/slack/install")
     assert status == 200
     state = re.search(r"state=([\w-]+)", page).group(1)
     cookie = headers["Set-Cookie"].split(";")[0]
-    running.fake.approve_install(code, team_id, name)
+    running.fake.approve_install(code, team_id, name, as_user)
     status, page, _ = get(f"{running.url}/slack/oauth_redirect?code={code}&state={state}", cookie)
     assert status == 200, page
     return page
@@ -80,11 +54,12 @@ def install(running: RunningApp, team_id: str, name: str, code: str) -> str:
 
 def bot_token(running: RunningApp, team_id: str) -> str:
     with running.db.transaction() as session:
-        return session.scalars(
+        stored = session.scalars(
             select(BOTS.c.bot_token)
             .where(BOTS.c.team_id == team_id)
             .order_by(BOTS.c.installed_at.desc())
         ).first()
+    return TokenCipher([KEY]).decrypt(stored)
 
 
 def one_round_of_prompts(running: RunningApp, team: str) -> None:
@@ -234,6 +209,7 @@ def test_rapport_run_with_client_credentials_serves_the_install_page(tmp_path, f
         SLACK_CLIENT_SECRET=CLIENT_SECRET,
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
         SLACK_API_URL=fake_slack.api_url,
+        RAPPORT_ENCRYPTION_KEY=KEY,
         DATABASE_URL=f"sqlite:///{tmp_path / 'r.db'}",
         PORT=str(port),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.settings import SettingsError, load_settings
+from tests.conftest import KEY, OLD_KEY
 from tests.test_manifest import MANIFEST
 
 MANIFEST_SCOPES = MANIFEST["oauth_config"]["scopes"]["bot"]
@@ -85,6 +86,7 @@ def test_client_id_and_secret_install_in_several_workspaces_without_a_bot_token(
             "SLACK_CLIENT_SECRET": "client-secret",
             "SLACK_SIGNING_SECRET": "s",
             "SLACK_SCOPES": "commands, chat:write",
+            "RAPPORT_ENCRYPTION_KEY": KEY,
         }
     )
     assert settings.multi_workspace and settings.slack_scopes == ("commands", "chat:write")
@@ -120,7 +122,7 @@ def test_example_values_are_named_with_where_to_get_the_real_ones():
     assert load_settings(VALID | {"SLACK_BOT_TOKEN": "xoxb-your-real-token"})
 
 
-def test_migrate_reads_only_the_database_url_and_log_level():
+def test_migrate_ignores_the_settings_it_does_not_need():
     settings = load_settings(
         {"DATABASE_URL": "sqlite:///x.db", "PORT": "eighty", "SLACK_APP_TOKEN": "nope"},
         require_slack=False,
@@ -128,3 +130,18 @@ def test_migrate_reads_only_the_database_url_and_log_level():
     assert settings.database_url == "sqlite:///x.db" and settings.port == 3000
     with pytest.raises(SettingsError, match="LOG_LEVEL"):
         load_settings({"LOG_LEVEL": "LOUD"}, require_slack=False)
+
+
+def test_several_workspaces_need_an_encryption_key_and_one_workspace_may_have_one():
+    oauth = {
+        "SLACK_CLIENT_ID": "1111.2222",
+        "SLACK_CLIENT_SECRET": "c",
+        "SLACK_SIGNING_SECRET": "s",
+    }
+    message = problems(oauth)
+    assert "RAPPORT_ENCRYPTION_KEY is not set" in message and "rapport generate-key" in message
+    assert load_settings(VALID).token_cipher is None
+    with_keys = load_settings(VALID | {"RAPPORT_ENCRYPTION_KEY": f" {KEY} ,{OLD_KEY},"})
+    assert with_keys.encryption_keys == (KEY, OLD_KEY)
+    assert KEY not in repr(with_keys) and OLD_KEY not in repr(with_keys)
+    assert "key 1 of 1 is not one" in problems(VALID | {"RAPPORT_ENCRYPTION_KEY": "secret"})
