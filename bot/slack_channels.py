@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+MEMBERS_PAGE = 1000  # conversations.members' largest page
+
 
 @dataclass(frozen=True)
 class ChannelFacts:
@@ -35,6 +37,20 @@ def join_channel(client: WebClient, channel_id: str) -> bool:
     must ``/invite`` Rapport. Raises ``SlackApiError`` (``channel_not_found`` for a private
     channel Rapport isn't in)."""
     return _join(client, client.conversations_info(channel=channel_id)["channel"])
+
+
+def is_channel_member(client: WebClient, channel_id: str, user_id: str) -> bool:
+    """Whether ``user_id`` is in the channel, as Slack reports its membership, page by page
+    until found. Raises ``SlackApiError`` (``channel_not_found`` for a private channel
+    Rapport isn't in)."""
+    cursor = None
+    while True:
+        page = client.conversations_members(channel=channel_id, limit=MEMBERS_PAGE, cursor=cursor)
+        if user_id in page["members"]:
+            return True
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return False
 
 
 def _join(client: WebClient, info: dict) -> bool:
