@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot import blocks
+from bot import blocks, mrkdwn
 from bot import relationships as rel
 from bot.services import Services
 from bot.setup_modal import CALLBACK_ID, draft_from_state
@@ -30,6 +30,6 @@ def register(app: App, services: Services) -> None:
         services.defer(
             client.chat_postMessage,
             channel=creator,
-            text=f"{summary.name} is set up.",
+            text=f"{mrkdwn.escape(summary.name)} is set up.",
             blocks=blocks.created_blocks(summary),
         )
