@@ -27,6 +27,9 @@ from tests.test_relationship_setup import setup_values
 HOSTILE = "<!channel> <https://evil.example|click> <@U123>"
 MARKUP = ("<!channel>", "<https://evil", "<@U123>")
 NAME = f"Acme {HOSTILE}"
+# strings Slack shows literally or not at all: typed-in field values, button and option
+# values, uploaded files' titles
+UNREAD = ("initial_value", "value", "title")
 PEOPLE = {"UALICE": "UTC", "UPAT": "UTC", "UCARL": "UTC", "UPRIYA": "UTC"}
 
 
@@ -37,8 +40,7 @@ def typed(text: str) -> str:
 
 def mrkdwn_strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
     """Every string in a Slack call's arguments that Slack may read as mrkdwn, with where
-    it is. Skipped: plain_text objects, typed-in values (``initial_value``), and button or
-    option values, metadata and uploaded files' titles, which Slack never renders as mrkdwn."""
+    it is: all but plain_text objects, message metadata and the ``UNREAD`` strings."""
     if isinstance(value, str):
         if value.startswith(("{", "[")):  # a JSON-encoded argument (blocks, view, files)
             try:
@@ -54,7 +56,7 @@ def mrkdwn_strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
         if value.get("type") == "plain_text":
             return
         for key, item in value.items():
-            if key in ("initial_value", "value", "metadata", "private_metadata", "title"):
+            if key in ("metadata", "private_metadata") or (key in UNREAD and isinstance(item, str)):
                 continue
             yield from mrkdwn_strings(item, f"{path}.{key}")
 
@@ -107,6 +109,40 @@ def test_typed_markup_reaches_slack_escaped_from_every_feature(rapport):
     )
     fake.wait_for("views.publish")
 
+    # typed words echoed in error messages
+    word = typed("<!channel>")
+    for text in (
+        f"show {typed(HOSTILE)}",
+        f"drift set {word} 3",
+        f"drift set formal-share {word}",
+        f"drift words add {word} kindly",
+        f"drift words remove formal_register {word}x",
+        f"add <@UMIRA> {word}",
+        f"watch {word}",
+        f"{word} now",
+    ):
+        command(text)
+    for text in (
+        f"schedule every {word} at 10:00",
+        f"schedule weekly on {word} at 10:00",
+        f"settings {word} 3",
+        f"settings min-group {word}",
+        f"questions remove {word}",
+        f"{word}",
+    ):
+        acks.append(pulse(rapport, text))
+    for text in (
+        f'add "Sync" weekly {word} 10:00 <@UALICE>',
+        f'add "Sync" weekly tue {word} <@UALICE>',
+        f'add "Sync" weekly tue 10:00 <@UALICE> tz {word}',
+        f'add "Sync" weekly tue 10:00 <@UALICE> for {word}',
+        f'add "Sync" weekly tue 10:00 <@UALICE> remind {word}',
+        f'add "Sync" weekly tue 10:00 <@UALICE> from {word}',
+        f"skip {word} holiday",
+        f"{word}",
+    ):
+        command(text, command="/checkin")
+
     # a drift alert, in the alerts channel
     for text in FRIENDLY[:2]:
         say(rapport, "UPRIYA", text)
@@ -115,7 +151,7 @@ def test_typed_markup_reaches_slack_escaped_from_every_feature(rapport):
     fake.wait_for("chat.postMessage", lambda c: "drift_acknowledge" in json.dumps(c.args))
 
     # pulse: a question, a round, prompts, an answer, reminders, results, alerts
-    pulse(rapport, f"questions add {typed(HOSTILE)}")
+    acks.append(pulse(rapport, f"questions add {typed(HOSTILE)}"))
     for text in ("questions", "schedule", "settings", "send", "results", ""):
         acks.append(pulse(rapport, text))
     fake.refuse("UPRIYA", "user_not_found")  # reported to the owners below
@@ -157,6 +193,10 @@ def test_typed_markup_reaches_slack_escaped_from_every_feature(rapport):
     command("forget-me", user="UPAT")
     rapport.slack.block_action("forget_me_confirm", value="UPAT", user="UPAT")
     fake.wait_for("chat.postMessage", lambda c: "no provider owner" in c.args.get("text", ""))
+
+    posted = [call.args.get("text", "") for call in fake.calls_to("chat.postMessage")]
+    for kind in ("Quick pulse for", "A gentle nudge", "📭", "Reminder:", "Did "):
+        assert any(text.startswith(kind) for text in posted), kind
 
     found = [problem for call in fake.calls for problem in markup_found(call.method, call.args)]
     for answer in acks:
