@@ -1,11 +1,17 @@
-"""What Rapport needs to know about a channel before watching it, asked of Slack."""
+"""What Rapport needs to know about a channel before watching it or posting alerts there,
+asked of Slack."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot import mrkdwn
+
+logger = logging.getLogger(__name__)
 
 MEMBERS_PAGE = 1000  # conversations.members' largest page
 
@@ -51,6 +57,32 @@ def is_channel_member(client: WebClient, channel_id: str, user_id: str) -> bool:
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
         if not cursor:
             return False
+
+
+def membership_problem(client: WebClient, channel_id: str, user_id: str) -> str | None:
+    """Why ``user_id`` can't pick the channel for their relationship, or None when Slack
+    says they are in it. Only members may: otherwise an owner could watch, or send alerts
+    into, a channel of people they don't share it with."""
+    channel = mrkdwn.channel(channel_id)
+    try:
+        if is_channel_member(client, channel_id, user_id):
+            return None
+    except SlackApiError as error:
+        code = str(error.response.get("error") or "unknown_error")
+        if code in ("channel_not_found", "not_in_channel"):
+            return (
+                f"I can't see {channel}. If it's private, type `/invite @Rapport` in it "
+                "first, then try again."
+            )
+        logger.warning("channel membership not checked: %s", code)
+        return f"Slack couldn't tell me who is in {channel}. Please try again in a moment."
+    except (SlackClientError, OSError) as error:
+        logger.warning("channel membership not checked: %s", type(error).__name__)
+        return f"Slack couldn't tell me who is in {channel}. Please try again in a moment."
+    return (
+        f"You're not in {channel}, so I can't use it for your relationship. Join it first, "
+        "or pick a channel you're in."
+    )
 
 
 def _join(client: WebClient, info: dict) -> bool:

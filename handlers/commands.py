@@ -27,7 +27,7 @@ from bot.command_parser import RapportCommand, UsageError, parse_rapport_command
 from bot.db import Database
 from bot.services import Services
 from bot.setup_modal import setup_modal
-from bot.slack_channels import is_channel_member, prepare_watched_channel
+from bot.slack_channels import membership_problem, prepare_watched_channel
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ def _watch(session: Session, call: Invocation) -> Reply:
     relationship_id = relationship.id
 
     def check_and_watch(client: WebClient, respond: Respond) -> None:
-        problem = _membership_problem(client, channel_id, call.user_id)
+        problem = membership_problem(client, channel_id, call.user_id)
         if problem is not None:
             respond(text=problem)
             return
@@ -205,7 +205,7 @@ def _alerts(session: Session, call: Invocation) -> Reply:
     relationship_id = relationship.id
 
     def check_and_set(client: WebClient, respond: Respond) -> None:
-        problem = _membership_problem(client, channel_id, call.user_id)
+        problem = membership_problem(client, channel_id, call.user_id)
         if problem is not None:
             respond(text=problem)
             return
@@ -227,32 +227,6 @@ def _alerts(session: Session, call: Invocation) -> Reply:
 
 def _checking(channel_id: str) -> str:
     return f"Checking with Slack that you're in {mrkdwn.channel(channel_id)}…"
-
-
-def _membership_problem(client: WebClient, channel_id: str, user_id: str) -> str | None:
-    """Why ``user_id`` can't pick the channel for their relationship, or None when Slack
-    says they are in it. Only members may: otherwise an owner could watch, or send alerts
-    into, a channel of people they don't share it with."""
-    channel = mrkdwn.channel(channel_id)
-    try:
-        if is_channel_member(client, channel_id, user_id):
-            return None
-    except SlackApiError as error:
-        code = str(error.response.get("error") or "unknown_error")
-        if code in ("channel_not_found", "not_in_channel"):
-            return (
-                f"I can't see {channel}. If it's private, type `/invite @Rapport` in it "
-                "first, then try again."
-            )
-        logger.warning("channel membership not checked: %s", code)
-        return f"Slack couldn't tell me who is in {channel}. Please try again in a moment."
-    except (SlackClientError, OSError) as error:
-        logger.warning("channel membership not checked: %s", type(error).__name__)
-        return f"Slack couldn't tell me who is in {channel}. Please try again in a moment."
-    return (
-        f"You're not in {channel}, so I can't use it for your relationship. Join it first, "
-        "or pick a channel you're in."
-    )
 
 
 def _drift(session: Session, call: Invocation) -> Reply:

@@ -4,6 +4,7 @@ modal submissions against the fake Slack."""
 
 from __future__ import annotations
 
+import json
 import threading
 
 from sqlalchemy import select
@@ -131,3 +132,18 @@ def test_setup_refuses_another_relationships_alerts_and_watched_channels(rapport
     assert "Another relationship watches this channel" in body["errors"]["alerts_channel"]
     with rapport.db.transaction() as session:
         assert session.scalars(select(Relationship.name)).all() == ["Globex"]
+
+
+def test_setup_leaves_out_channels_the_creator_is_not_in_and_says_why(rapport):
+    rapport.fake.add_channel("CSHARED", "acme-stellar", members=("UALICE",))
+    rapport.fake.add_channel("CPAYROLL", "payroll", members=("UBOB",))
+    rapport.fake.add_channel("CBOARD", "board", members=("UBOB",), is_member=True)
+    values = setup_values(name="Acme", channels=["CSHARED", "CPAYROLL"], alerts="CBOARD")
+    response = rapport.slack.view_submission("relationship_setup", values, user="UALICE")
+    assert response.body == ""  # the modal closes at once; Slack is asked afterwards
+    (dm,) = rapport.fake.wait_for("chat.postMessage")
+    assert dm.args["channel"] == "UALICE" and "is set up" in dm.args["text"]
+    told = json.dumps(dm.args["blocks"])
+    assert "You're not in <#CPAYROLL>" in told and "You're not in <#CBOARD>" in told
+    assert list(_watched(rapport)) == ["CSHARED"]
+    assert _alerts_channel(rapport, "Acme") is None
