@@ -21,8 +21,9 @@ go-live, and warns owners when talk in shared channels turns formal.
 • `/rapport use <relationship>` — pick the one your commands act on
 • `/rapport add @person client|provider [frontline|manager|owner]` — add or change someone
 • `/rapport remove @person` — take someone out
-• `/rapport watch #channel` / `/rapport unwatch #channel` — shared channels to keep an eye on
-• `/rapport alerts #channel` — where owners get alerts
+• `/rapport watch #channel` / `/rapport unwatch #channel` — shared channels (you're in) to \
+keep an eye on
+• `/rapport alerts #channel` — where owners get alerts (a channel you're in)
 Only owners change a relationship. In a watched or alerts channel, commands act on \
 that channel's relationship; you can also add a relationship's name at the end.
 
