@@ -68,21 +68,21 @@ def membership_problem(client: WebClient, channel_id: str, user_id: str) -> str 
         if is_channel_member(client, channel_id, user_id):
             return None
     except SlackApiError as error:
-        code = str(error.response.get("error") or "unknown_error")
-        if code in ("channel_not_found", "not_in_channel"):
+        failure = str(error.response.get("error") or "unknown_error")
+        if failure in ("channel_not_found", "not_in_channel"):
             return (
                 f"I can't see {channel}. If it's private, type `/invite @Rapport` in it "
                 "first, then try again."
             )
-        logger.warning("channel membership not checked: %s", code)
-        return f"Slack couldn't tell me who is in {channel}. Please try again in a moment."
-    except (SlackClientError, OSError) as error:
-        logger.warning("channel membership not checked: %s", type(error).__name__)
-        return f"Slack couldn't tell me who is in {channel}. Please try again in a moment."
-    return (
-        f"You're not in {channel}, so I can't use it for your relationship. Join it first, "
-        "or pick a channel you're in."
-    )
+    except (SlackClientError, OSError) as error:  # retries exhausted: timeouts, connection
+        failure = type(error).__name__
+    else:
+        return (
+            f"You're not in {channel}, so I can't use it for your relationship. Join it "
+            "first, or pick a channel you're in."
+        )
+    logger.warning("channel membership not checked: %s", failure)
+    return f"Slack couldn't tell me who is in {channel}. Please try again in a moment."
 
 
 def _join(client: WebClient, info: dict) -> bool:
