@@ -21,8 +21,9 @@ go-live, and warns owners when talk in shared channels turns formal.
 • `/rapport use <relationship>` — pick the one your commands act on
 • `/rapport add @person client|provider [frontline|manager|owner]` — add or change someone
 • `/rapport remove @person` — take someone out
-• `/rapport watch #channel` / `/rapport unwatch #channel` — shared channels to keep an eye on
-• `/rapport alerts #channel` — where owners get alerts
+• `/rapport watch #channel` / `/rapport unwatch #channel` — shared channels (you're in) to \
+keep an eye on
+• `/rapport alerts #channel` — where owners get alerts (a channel you're in)
 Only owners change a relationship. In a watched or alerts channel, commands act on \
 that channel's relationship; you can also add a relationship's name at the end.
 
@@ -210,12 +211,24 @@ def help_modal() -> dict[str, Any]:
     }
 
 
-def created_blocks(summary: RelationshipSummary) -> Blocks:
-    """The DM the creator gets once a relationship is set up, with the next steps."""
+def created_blocks(summary: RelationshipSummary, left_out: list[str] | None = None) -> Blocks:
+    """The DM the creator gets once a relationship is set up, with the next steps; the
+    reasons any channel picked in the modal was ``left_out``."""
     title = relationship_title(summary.name, summary.client_org, summary.provider_org)
     return [
         section(f":handshake: {title} is set up."),
         *summary_blocks(summary),
+        *(
+            [
+                section(
+                    "*Channels left out*\n"
+                    + "\n".join(f"• {why}" for why in left_out)
+                    + "\nAdd them with `/rapport watch #channel` or `/rapport alerts #channel`."
+                )
+            ]
+            if left_out
+            else []
+        ),
         section(
             "*Next steps*\n"
             "• Type `/invite @Rapport` in each shared channel so I can keep an eye on it.\n"

@@ -91,7 +91,7 @@ def alert_message(notice: AlertNotice) -> tuple[str, Blocks]:
             ],
         },
     ]
-    return f"{title} ({notice.relationship_name})", blocks
+    return f"{title} ({mrkdwn.escape(notice.relationship_name)})", blocks
 
 
 def answered_blocks(original: list[dict[str, Any]], note: str) -> Blocks:

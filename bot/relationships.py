@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from bot import mrkdwn
@@ -171,12 +171,7 @@ def validate_draft(
                 f"Add at least one {side.value} owner: owners on both sides get alerts.",
             )
 
-    taken = session.scalars(
-        select(WatchedChannel.channel_id).where(
-            WatchedChannel.team_id == team_id,
-            WatchedChannel.channel_id.in_(draft.watched_channels),
-        )
-    ).all()
+    taken = _watched_elsewhere(session, team_id, list(draft.watched_channels))
     if taken:
         which, it = (
             ("One of these channels is", "it")
@@ -186,6 +181,17 @@ def validate_draft(
         errors["watched_channels"] = (
             f"{which} already watched for another relationship: leave {it} out, or "
             f"unwatch {it} there first."
+        )
+    elif _alerts_elsewhere(session, team_id, list(draft.watched_channels)):
+        errors["watched_channels"] = (
+            "Another relationship's owners get their alerts in one of these channels: "
+            "leave it out, and pick the channel where both sides talk."
+        )
+    alerts = [draft.alerts_channel] if draft.alerts_channel else []
+    if _watched_elsewhere(session, team_id, alerts):
+        errors["alerts_channel"] = (
+            "Another relationship watches this channel, so alerts can't go there. "
+            "Pick another channel, or leave it empty to send alerts by DM."
         )
     return errors
 
@@ -438,6 +444,19 @@ def watch_channel(
     session: Session, relationship: Relationship, actor: str, channel_id: str, now: datetime
 ) -> bool:
     """Start watching; returns False when this relationship already watches it."""
+    if not may_watch(session, relationship, actor, channel_id):
+        return False
+    relationship.channels.append(
+        WatchedChannel(team_id=relationship.team_id, channel_id=channel_id, added_at=now)
+    )
+    session.flush()
+    return True
+
+
+def may_watch(session: Session, relationship: Relationship, actor: str, channel_id: str) -> bool:
+    """Whether ``actor`` may have ``relationship`` watch the channel: False when it already
+    does; ``RapportError`` when it is another relationship's watched or alerts channel.
+    Membership of the channel is Slack's to say (``bot.slack_channels``)."""
     require_owner(session, relationship, actor)
     existing = session.scalar(
         select(WatchedChannel).where(
@@ -453,11 +472,36 @@ def watch_channel(
             f"*{mrkdwn.escape(existing.relationship.name)}*. A channel can belong to one "
             "relationship; unwatch it there first."
         )
-    relationship.channels.append(
-        WatchedChannel(team_id=relationship.team_id, channel_id=channel_id, added_at=now)
-    )
-    session.flush()
+    if _alerts_elsewhere(session, relationship.team_id, [channel_id], relationship.id):
+        raise RapportError(
+            f"<#{channel_id}> is where another relationship's owners get their alerts, so I "
+            "won't watch it. Pick the channel where both sides talk."
+        )
     return True
+
+
+def _alerts_elsewhere(
+    session: Session, team_id: str, channel_ids: list[str], relationship_id: int | None = None
+) -> list[str]:
+    """Those of ``channel_ids`` that are the alerts channel of another relationship."""
+    others = Relationship.id != relationship_id if relationship_id is not None else true()
+    found = select(Relationship.alerts_channel_id).where(
+        Relationship.team_id == team_id, Relationship.alerts_channel_id.in_(channel_ids), others
+    )
+    return list(dict.fromkeys(session.scalars(found)))
+
+
+def _watched_elsewhere(
+    session: Session, team_id: str, channel_ids: list[str], relationship_id: int | None = None
+) -> list[str]:
+    """Those of ``channel_ids`` that another relationship watches."""
+    others = (
+        WatchedChannel.relationship_id != relationship_id if relationship_id is not None else true()
+    )
+    found = select(WatchedChannel.channel_id).where(
+        WatchedChannel.team_id == team_id, WatchedChannel.channel_id.in_(channel_ids), others
+    )
+    return list(session.scalars(found))
 
 
 def unwatch_channel(
@@ -477,8 +521,22 @@ def unwatch_channel(
 def set_alerts_channel(
     session: Session, relationship: Relationship, actor: str, channel_id: str
 ) -> None:
-    require_owner(session, relationship, actor)
+    check_alerts_channel(session, relationship, actor, channel_id)
     relationship.alerts_channel_id = channel_id
+
+
+def check_alerts_channel(
+    session: Session, relationship: Relationship, actor: str, channel_id: str
+) -> None:
+    """``RapportError`` unless ``actor`` may send ``relationship``'s alerts to the channel:
+    never one another relationship watches, where that relationship's people would read
+    them. Membership of the channel is Slack's to say (``bot.slack_channels``)."""
+    require_owner(session, relationship, actor)
+    if _watched_elsewhere(session, relationship.team_id, [channel_id], relationship.id):
+        raise RapportError(
+            f"<#{channel_id}> is a channel another relationship watches, so your alerts "
+            "can't go there. Pick another channel."
+        )
 
 
 def map_organisation(

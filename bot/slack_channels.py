@@ -1,11 +1,19 @@
-"""What Rapport needs to know about a channel before watching it, asked of Slack."""
+"""What Rapport needs to know about a channel before watching it or posting alerts there,
+asked of Slack."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot import mrkdwn
+
+logger = logging.getLogger(__name__)
+
+MEMBERS_PAGE = 1000  # conversations.members' largest page
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,46 @@ def join_channel(client: WebClient, channel_id: str) -> bool:
     must ``/invite`` Rapport. Raises ``SlackApiError`` (``channel_not_found`` for a private
     channel Rapport isn't in)."""
     return _join(client, client.conversations_info(channel=channel_id)["channel"])
+
+
+def is_channel_member(client: WebClient, channel_id: str, user_id: str) -> bool:
+    """Whether ``user_id`` is in the channel, as Slack reports its membership, page by page
+    until found. Raises ``SlackApiError`` (``channel_not_found`` for a private channel
+    Rapport isn't in)."""
+    cursor = None
+    while True:
+        page = client.conversations_members(channel=channel_id, limit=MEMBERS_PAGE, cursor=cursor)
+        if user_id in page["members"]:
+            return True
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return False
+
+
+def membership_problem(client: WebClient, channel_id: str, user_id: str) -> str | None:
+    """Why ``user_id`` can't pick the channel for their relationship, or None when Slack
+    says they are in it. Only members may: otherwise an owner could watch, or send alerts
+    into, a channel of people they don't share it with."""
+    channel = mrkdwn.channel(channel_id)
+    try:
+        if is_channel_member(client, channel_id, user_id):
+            return None
+    except SlackApiError as error:
+        failure = str(error.response.get("error") or "unknown_error")
+        if failure in ("channel_not_found", "not_in_channel"):
+            return (
+                f"I can't see {channel}. If it's private, type `/invite @Rapport` in it "
+                "first, then try again."
+            )
+    except (SlackClientError, OSError) as error:  # retries exhausted: timeouts, connection
+        failure = type(error).__name__
+    else:
+        return (
+            f"You're not in {channel}, so I can't use it for your relationship. Join it "
+            "first, or pick a channel you're in."
+        )
+    logger.warning("channel membership not checked: %s", failure)
+    return f"Slack couldn't tell me who is in {channel}. Please try again in a moment."
 
 
 def _join(client: WebClient, info: dict) -> bool:

@@ -162,7 +162,8 @@ def _run(
     if parsed.action == "history":
         report = checkins.history(session, relationship, user, now)
         return Reply(
-            f"Check-in history of {report.relationship}", checkin_blocks.history_blocks(report)
+            f"Check-in history of {mrkdwn.escape(report.relationship)}",
+            checkin_blocks.history_blocks(report),
         )
     if parsed.action == "edit":
         checkin = checkins.find_checkin(session, relationship, parsed.ref or "")
@@ -201,7 +202,7 @@ def _after_ack(
                 text, blocks, channel_id = checkin_blocks.created_text(view), None, view.channel_id
             else:
                 views = checkins.list_checkins(session, relationship, user_id, now)
-                text = f"Check-ins of {relationship.name}"
+                text = f"Check-ins of {mrkdwn.escape(relationship.name)}"
                 blocks = checkin_blocks.list_blocks(relationship.name, views, tz)
                 channel_id = None
     except (rel.RapportError, CadenceError) as error:

@@ -27,7 +27,7 @@ from bot.command_parser import RapportCommand, UsageError, parse_rapport_command
 from bot.db import Database
 from bot.services import Services
 from bot.setup_modal import setup_modal
-from bot.slack_channels import prepare_watched_channel
+from bot.slack_channels import membership_problem, prepare_watched_channel
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ def register(app: App, services: Services) -> None:
             return
         ack(text=reply.text, blocks=reply.blocks)
         if reply.follow_up is not None:
-            services.defer(reply.follow_up, client, respond)
+            services.defer(reply.follow_up, client, respond, apologise=respond)
 
     app.command("/rapport")(rapport)
 
@@ -142,36 +142,51 @@ def _watch(session: Session, call: Invocation) -> Reply:
     relationship = call.relationship(session)
     channel_id = call.command.channel
     assert channel_id is not None
-    added = rel.watch_channel(session, relationship, call.user_id, channel_id, call.now)
     name = mrkdwn.escape(relationship.name)
-    if not added:
+    if not rel.may_watch(session, relationship, call.user_id, channel_id):
         return Reply(text=f"I'm already watching {mrkdwn.channel(channel_id)} for *{name}*.")
+    relationship_id = relationship.id
 
-    def check_channel(client: WebClient, respond: Respond) -> None:
+    def check_and_watch(client: WebClient, respond: Respond) -> None:
+        problem = membership_problem(client, channel_id, call.user_id)
+        if problem is not None:
+            respond(text=problem)
+            return
+        try:
+            with call.db.transaction() as later:
+                relationship = rel.get_relationship(later, call.team_id, relationship_id)
+                rel.watch_channel(later, relationship, call.user_id, channel_id, call.now)
+        except rel.RapportError as error:  # no longer an owner, or taken meanwhile
+            respond(text=str(error))
+            return
+        watching = f"Watching {mrkdwn.channel(channel_id)} for *{name}*."
         try:
             facts = prepare_watched_channel(client, channel_id)
         except SlackApiError:
             respond(
-                text=f"I can't see {mrkdwn.channel(channel_id)} yet. If it's private, type "
-                "`/invite @Rapport` in it so I can listen."
+                text=f"{watching} I can't see {mrkdwn.channel(channel_id)} yet. If it's "
+                "private, type `/invite @Rapport` in it so I can listen."
             )
             return
         if facts.needs_invite:
-            respond(
-                text=f"One more step: type `/invite @Rapport` in {mrkdwn.channel(channel_id)} "
+            watching += (
+                f" One more step: type `/invite @Rapport` in {mrkdwn.channel(channel_id)} "
                 "so I can listen there."
             )
-        if facts.organisations:
-            respond(
-                text="Which side is each organisation on?",
-                blocks=blocks.organisation_mapping_blocks(
-                    relationship.id, relationship.name, channel_id, facts.organisations
+        if not facts.organisations:
+            respond(text=watching)
+            return
+        respond(
+            text=f"{watching} Which side is each organisation on?",
+            blocks=[
+                blocks.section(watching),
+                *blocks.organisation_mapping_blocks(
+                    relationship_id, relationship.name, channel_id, facts.organisations
                 ),
-            )
+            ],
+        )
 
-    return Reply(
-        text=f"Watching {mrkdwn.channel(channel_id)} for *{name}*.", follow_up=check_channel
-    )
+    return Reply(text=_checking(channel_id), follow_up=check_and_watch)
 
 
 def _unwatch(session: Session, call: Invocation) -> Reply:
@@ -188,11 +203,32 @@ def _alerts(session: Session, call: Invocation) -> Reply:
     relationship = call.relationship(session)
     channel_id = call.command.channel
     assert channel_id is not None
-    rel.set_alerts_channel(session, relationship, call.user_id, channel_id)
-    return Reply(
-        text=f"Alerts for *{mrkdwn.escape(relationship.name)}* will go to "
-        f"{mrkdwn.channel(channel_id)}. Invite me there if it's private."
-    )
+    rel.check_alerts_channel(session, relationship, call.user_id, channel_id)
+    relationship_id = relationship.id
+
+    def check_and_set(client: WebClient, respond: Respond) -> None:
+        problem = membership_problem(client, channel_id, call.user_id)
+        if problem is not None:
+            respond(text=problem)
+            return
+        try:
+            with call.db.transaction() as later:
+                relationship = rel.get_relationship(later, call.team_id, relationship_id)
+                rel.set_alerts_channel(later, relationship, call.user_id, channel_id)
+                name = relationship.name
+        except rel.RapportError as error:  # no longer an owner, or watched meanwhile
+            respond(text=str(error))
+            return
+        respond(
+            text=f"Alerts for *{mrkdwn.escape(name)}* will go to "
+            f"{mrkdwn.channel(channel_id)}. Invite me there if it's private."
+        )
+
+    return Reply(text=_checking(channel_id), follow_up=check_and_set)
+
+
+def _checking(channel_id: str) -> str:
+    return f"Checking with Slack that you're in {mrkdwn.channel(channel_id)}…"
 
 
 def _drift(session: Session, call: Invocation) -> Reply:

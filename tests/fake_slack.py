@@ -8,6 +8,7 @@ in chaos mode, to fail a share of all calls at random (reproducibly, from a seed
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import itertools
 import json
@@ -107,6 +108,7 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.users: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, dict[str, Any]] = {}
+        self.channel_members: dict[str, list[str]] = {}  # channel id -> people in it, in order
         self.teams: dict[str, str] = {TEAM_ID: "Acme"}
         self.refusals: dict[str, str] = {}  # user or channel id -> chat.postMessage's error
         self.files: dict[str, dict[str, Any]] = {}  # file id -> name, bytes, title, channel
@@ -163,7 +165,11 @@ class FakeSlack:
             **extra,
         }
 
-    def add_channel(self, channel_id: str, name: str, **extra: Any) -> None:
+    def add_channel(
+        self, channel_id: str, name: str, members: tuple[str, ...] = (), **extra: Any
+    ) -> None:
+        """A channel with ``members`` (people; Rapport is in it when ``is_member``)."""
+        self.channel_members[channel_id] = list(members)
         self.channels[channel_id] = {
             "id": channel_id,
             "name": name,
@@ -382,6 +388,33 @@ class FakeSlack:
             "response_metadata": {"next_cursor": str(start + limit) if more else ""},
         }
 
+    def _members(self, args: dict[str, Any]) -> dict[str, Any]:
+        """conversations.members: the people in a channel Rapport can see (the bot too when
+        it is in it), at most ``limit`` (1-1000, default 100) a page, with an opaque
+        ``next_cursor`` ("" on the last page)."""
+        channel = self.channels.get(args.get("channel", ""))
+        if channel is None or (channel["is_private"] and not channel["is_member"]):
+            return {"ok": False, "error": "channel_not_found"}
+        limit = str(args.get("limit") or 100)
+        if not limit.isdigit() or not 1 <= int(limit) <= 1000:
+            return {"ok": False, "error": "invalid_limit"}
+        with self._lock:
+            members = list(self.channel_members.get(channel["id"], []))
+        if channel["is_member"]:
+            members.append(BOT_USER_ID)
+        try:
+            cursor = base64.b64decode(args.get("cursor") or "", validate=True).decode()
+            start = int(cursor.removeprefix("start:")) if cursor else 0
+        except ValueError:
+            return {"ok": False, "error": "invalid_cursor"}
+        end = start + int(limit)
+        cursor = base64.b64encode(f"start:{end}".encode()).decode() if end < len(members) else ""
+        return {
+            "ok": True,
+            "members": members[start:end],
+            "response_metadata": {"next_cursor": cursor},
+        }
+
     def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         """Slack's answer to a successful call (shapes from Slack's published examples)."""
         if method == "auth.test":
@@ -429,6 +462,8 @@ class FakeSlack:
                 return {"ok": False, "error": "method_not_supported_for_channel_type"}
             channel["is_member"] = True
             return {"ok": True, "channel": channel}
+        if method == "conversations.members":
+            return self._members(args)
         if method in ("conversations.history", "conversations.replies"):
             return self._history(method, args)
         if method == "conversations.open":

@@ -117,8 +117,10 @@ def test_demoting_the_last_owner_is_refused(rapport):
 
 def test_watch_joins_a_public_channel(rapport):
     make_relationship(rapport.db, rapport.clock)
-    rapport.fake.add_channel("CSHARED", "acme-stellar")
-    text = rapport.slack.command("watch <#CSHARED|acme-stellar>", user="UALICE").text
+    rapport.fake.add_channel("CSHARED", "acme-stellar", members=("UALICE",))
+    rapport.slack.command("watch <#CSHARED|acme-stellar>", user="UALICE")
+    (reply,) = rapport.fake.wait_for("response_url")  # once Slack says Alice is in it
+    text = reply.args["text"]
     assert "Watching <#CSHARED>" in text
     (join,) = rapport.fake.wait_for("conversations.join")
     assert join.args["channel"] == "CSHARED"
@@ -143,6 +145,7 @@ def test_watch_slack_connect_channel_offers_to_map_organisations(rapport):
     rapport.fake.add_channel(
         "CSHARED",
         "acme-stellar",
+        members=("UALICE",),
         is_member=True,
         is_ext_shared=True,
         shared_team_ids=["T0ACME", "T0STELLAR"],
@@ -184,9 +187,10 @@ def test_unwatch_and_alerts_channel(rapport):
     assert (
         "wasn't being watched" in rapport.slack.command("unwatch <#CSHARED|x>", user="UALICE").text
     )
-    assert (
-        "will go to <#CALERTS>" in rapport.slack.command("alerts <#CALERTS|a>", user="UALICE").text
-    )
+    rapport.fake.add_channel("CALERTS", "alerts", members=("UALICE",))
+    rapport.slack.command("alerts <#CALERTS|a>", user="UALICE")
+    (reply,) = rapport.fake.wait_for("response_url")  # once Slack says Alice is in it
+    assert "will go to <#CALERTS>" in reply.args["text"]
     with rapport.db.transaction() as session:
         assert session.scalars(select(Relationship.alerts_channel_id)).one() == "CALERTS"
 

@@ -58,6 +58,8 @@ def test_setup_command_opens_the_modal(rapport):
 
 
 def test_submitting_setup_creates_relationship_with_creator_as_owner(rapport):
+    rapport.fake.add_channel("CSHARED", "acme-stellar", members=("UALICE",))
+    rapport.fake.add_channel("CALERTS", "acme-owners", members=("UALICE",))
     values = setup_values(
         client_members=["UCARL"],
         provider_members=["UPRIYA"],
@@ -68,6 +70,7 @@ def test_submitting_setup_creates_relationship_with_creator_as_owner(rapport):
     assert response.status == 200
     assert response.body == ""  # the modal closes
 
+    rapport.fake.wait_for("chat.postMessage")  # channels are added once Slack says she's in them
     with rapport.db.transaction() as session:
         relationship = session.scalars(select(Relationship)).one()
         members = {
@@ -124,9 +127,11 @@ def test_setup_rejects_a_duplicate_name_case_insensitively(rapport):
 
 
 def test_setup_rejects_a_channel_watched_by_another_relationship(rapport):
+    rapport.fake.add_channel("CSHARED", "acme-stellar", members=("UALICE",))
     rapport.slack.view_submission(
         "relationship_setup", setup_values(name="First", channels=["CSHARED"])
     )
+    rapport.fake.wait_for("chat.postMessage")  # watched once Slack says she's in it
     body = rapport.slack.view_submission(
         "relationship_setup", setup_values(name="Second", channels=["CSHARED"])
     ).json()
