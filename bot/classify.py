@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from typing import TextIO
 
 from bot.drift import DEFAULT_THRESHOLD, assess, default_cues
+from bot.figures import decimal_text
 
 PREVIEW_CHARS = 100
 
@@ -85,7 +86,8 @@ def main(argv: list[str], stdin: TextIO, stdout: TextIO) -> int:
         preview = " ".join(text.split())
         if len(preview) > PREVIEW_CHARS:
             preview = preview[: PREVIEW_CHARS - 1] + "…"
-        stdout.write(f"{result.score:.2f}  {'DRIFT' if is_drift else 'ok   '}  {preview}\n")
+        score = decimal_text(result.score, 2)
+        stdout.write(f"{score}  {'DRIFT' if is_drift else 'ok   '}  {preview}\n")
         for line in result.describe():
             stdout.write(f"             {line}\n")
         if result.negated:
@@ -94,5 +96,5 @@ def main(argv: list[str], stdin: TextIO, stdout: TextIO) -> int:
         if result.dampeners:
             stdout.write(f"             (softened: {', '.join(result.dampeners)})\n")
     if not args.json and total > 1:
-        stdout.write(f"{total} messages, {flagged} at or above {args.threshold:.2f}\n")
+        stdout.write(f"{total} messages, {flagged} at or above {decimal_text(args.threshold, 2)}\n")
     return 0

@@ -9,6 +9,7 @@ from bot.blocks import Blocks, button, context, section
 from bot.drift_alerts import AlertNotice
 from bot.drift_settings import THRESHOLDS, WordsOverview
 from bot.drift_signals import Excerpt
+from bot.figures import decimal_text
 from bot.models import Side
 
 NEXT_STEP = "A quick informal call usually does more than another formal reply."
@@ -141,6 +142,7 @@ def excerpts_text(name: str, excerpts: list[Excerpt]) -> str:
     for excerpt in excerpts:
         link = message_link(excerpt.channel_id, excerpt.message_ts)
         lines.append(
-            f"• {excerpt.side}, {excerpt.score:.2f} <{link}|↗> “{mrkdwn.escape(excerpt.text)}”"
+            f"• {excerpt.side}, {decimal_text(excerpt.score, 2)} <{link}|↗> "
+            f"“{mrkdwn.escape(excerpt.text)}”"
         )
     return "\n".join(lines)
