@@ -107,7 +107,9 @@ def _suppressed(
     fl, mg = groups.get("frontline", (0, 0, 0)), groups.get("managers", (0, 0, 0))
     if average is not None and fl[0] >= min_group and mg[0] >= min_group:
         frontline, managers = fl[1] / fl[2], mg[1] / mg[2]
-    return SideFigures(side, recipients, people, average, frontline, managers)
+    # everyone who answered was reached, even with no prompt recorded (feedback given ahead
+    # of a round, by someone removed before it opened): a rate never passes 100%
+    return SideFigures(side, max(recipients, people), people, average, frontline, managers)
 
 
 def round_results(
@@ -174,8 +176,8 @@ def round_results(
 
 
 def round_threshold(round_min_group: int, setting: int) -> int:
-    """The group size a round's figures need: never below 2, nor below what it promised
-    while taking answers, nor below today's setting."""
+    """The group size a round's figures need: never below 2, nor below the one it was
+    answered under, nor below today's setting."""
     return max(2, round_min_group, setting)
 
 
@@ -285,7 +287,7 @@ def results(
         progress = OpenRoundProgress(
             open_round.closes_at,
             respondents or 0,
-            recipients or 0,
+            max(recipients or 0, respondents or 0),
             unreachable.get(open_round.id, 0),
         )
     return PulseResults(
