@@ -11,6 +11,7 @@ from bot import mrkdwn
 from bot.blocks import button, context, section
 from bot.checkin_schedule import FollowUp, Lapse, Reminder
 from bot.checkins import USAGE, CheckInView, History, OccurrenceFacts, reminders_text
+from bot.figures import percent_text
 
 Blocks = list[dict[str, Any]]
 
@@ -78,7 +79,7 @@ def list_blocks(relationship: str, views: list[CheckInView], viewer_tz: str) -> 
 
 
 def _percent(held: int, scheduled: int) -> str:
-    return f"{round(100 * held / scheduled)}% ({held} of {scheduled})" if scheduled else "—"
+    return f"{percent_text(held / scheduled)} ({held} of {scheduled})" if scheduled else "—"
 
 
 def history_blocks(report: History) -> Blocks:

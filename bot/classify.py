@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from typing import TextIO
 
 from bot.drift import DEFAULT_THRESHOLD, assess, default_cues
+from bot.figures import decimal_text
 
 PREVIEW_CHARS = 100
 
@@ -85,7 +86,8 @@ def main(argv: list[str], stdin: TextIO, stdout: TextIO) -> int:
         preview = " ".join(text.split())
         if len(preview) > PREVIEW_CHARS:
             preview = preview[: PREVIEW_CHARS - 1] + "…"
-        stdout.write(f"{result.score:.2f}  {'DRIFT' if is_drift else 'ok   '}  {preview}\n")
+        score = decimal_text(result.score, 2)
+        stdout.write(f"{score}  {'DRIFT' if is_drift else 'ok   '}  {preview}\n")
         kinds = dict.fromkeys(cue.kind for cue in result.cues)  # in describe()'s order
         for kind, line in zip(kinds, result.describe(), strict=True):
             stdout.write(f"             {kind}: {line}\n")  # the id /rapport drift words takes
@@ -95,5 +97,5 @@ def main(argv: list[str], stdin: TextIO, stdout: TextIO) -> int:
         if result.dampeners:
             stdout.write(f"             (softened: {', '.join(result.dampeners)})\n")
     if not args.json and total > 1:
-        stdout.write(f"{total} messages, {flagged} at or above {args.threshold:.2f}\n")
+        stdout.write(f"{total} messages, {flagged} at or above {decimal_text(args.threshold, 2)}\n")
     return 0

@@ -35,6 +35,7 @@ from bot.drift_models import (
     DriftSignal,
     Thresholds,
 )
+from bot.figures import half_up
 from bot.models import Relationship, Side, WatchedChannel
 from bot.pulse import settings_for
 from bot.pulse_results import closed_round_ids, round_results
@@ -126,7 +127,7 @@ def pulse_rows(session: Session, relationship: Relationship, now: datetime) -> l
                     side.value,
                     figures.recipients,
                     figures.respondents,
-                    None if rate is None else round(rate * 100),
+                    None if rate is None else int(half_up(rate * 100, 0)),
                     figures.average,
                     figures.frontline,
                     figures.managers,
@@ -333,7 +334,7 @@ def _cell(value: Cell) -> str | int | float:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, float):
-        return round(value, 2)
+        return float(half_up(value, 2))  # 2.125 → 2.13, as a person rounds
     if isinstance(value, int):
         return value
     return neutralise(value)

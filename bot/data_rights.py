@@ -13,12 +13,16 @@ workspace only):
   answered or acknowledged stays true (an alert stays acknowledged); who did it goes.
 - ``drift_signals.author_id``: ``FORGOTTEN``; side, score and counts stay, and any kept
   excerpt of their words is cleared.
-- ``pulse_recipients.user_id``: a prompt not sent yet is deleted; sent (or failed) ones are
-  re-keyed ``forgotten-<row id>`` and marked reminded, so past response rates stay right
-  and no reminder goes.
+- ``pulse_recipients.user_id``: a prompt not sent yet, or of a round not closed yet, is
+  deleted; sent (or failed) ones of closed rounds are re-keyed ``forgotten-<row id>`` and
+  marked reminded, so past response rates stay right.
 - ``pulse_answers`` / ``pulse_comments`` ``respondent``: an HMAC token, not an id, but one
-  that the id and the round's secret recompute; replaced by a random token per round, so the
-  answers stay in the anonymous results and can no longer be linked to anyone.
+  that the id and the round's secret recompute. In a closed round it is replaced by a random
+  token, so the answers stay in the anonymous results and can no longer be linked to anyone.
+  From a round not closed yet they are deleted, with the prompt: someone re-added before it
+  closes is prompted again and counts once, never as two people (kept under a random token,
+  their old answers would count beside their new ones, and a group could look big enough
+  to show while it held fewer people).
 - ``sent_messages``: the ledger rows of messages sent to them (``channel`` is their id, and
   so is part of the key) are deleted.
 - ``slack_installations.user_id`` (who installed Rapport through OAuth): ``FORGOTTEN``; the
@@ -29,9 +33,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, cast, delete, literal, select, update
+from sqlalchemy import String, cast, delete, literal, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bot.checkin_models import CheckIn, CheckInParticipant, Occurrence, Rsvp
@@ -74,6 +79,7 @@ class ForgetReport:
     checkins_handed_over: int = 0
     pulse_prompts: int = 0
     pulse_rounds_unlinked: int = 0
+    pulse_rounds_withdrawn: int = 0  # rounds not closed yet that their answers left
     messages_anonymised: int = 0
     ledger_rows: int = 0
     profile: int = 0  # time zone and /rapport use choice
@@ -112,12 +118,12 @@ def ownerless_sides(session: Session, team_id: str, user_id: str) -> list[Ownerl
     return found
 
 
-def forget_person(session: Session, team_id: str, user_id: str) -> ForgetReport:
+def forget_person(session: Session, team_id: str, user_id: str, now: datetime) -> ForgetReport:
     """Forget ``user_id`` in ``team_id`` as the module docstring lays out; say what went."""
     ownerless = ownerless_sides(session, team_id, user_id)
     handed_over = _hand_over_checkins(session, team_id, user_id)
-    unlinked = _unlink_pulse_answers(session, team_id, user_id)
-    prompts = _forget_pulse_recipients(session, team_id, user_id)
+    unlinked, withdrawn = _unlink_pulse_answers(session, team_id, user_id, now)
+    prompts = _forget_pulse_recipients(session, team_id, user_id, now)
     anonymised = session.execute(
         update(DriftSignal)
         .where(DriftSignal.team_id == team_id, DriftSignal.author_id == user_id)
@@ -147,6 +153,7 @@ def forget_person(session: Session, team_id: str, user_id: str) -> ForgetReport:
         checkins_handed_over=handed_over,
         pulse_prompts=prompts,
         pulse_rounds_unlinked=unlinked,
+        pulse_rounds_withdrawn=withdrawn,
         messages_anonymised=anonymised,
         ledger_rows=remove(SentMessage, SentMessage.channel),
         profile=remove(PersonProfile, PersonProfile.user_id)
@@ -188,12 +195,20 @@ def _hand_over_checkins(session: Session, team_id: str, user_id: str) -> int:
     return len(created)
 
 
-def _unlink_pulse_answers(session: Session, team_id: str, user_id: str) -> int:
-    """Give their answers and comment in each round a fresh random token; rounds touched."""
+def _unlink_pulse_answers(
+    session: Session, team_id: str, user_id: str, now: datetime
+) -> tuple[int, int]:
+    """Their answers and comment: under a fresh random token in each closed round, deleted
+    from rounds not closed yet; returns (rounds unlinked, rounds withdrawn from)."""
     rounds = session.execute(
-        select(PulseRound.id, PulseRound.secret).where(PulseRound.team_id == team_id)
+        select(PulseRound.id, PulseRound.secret, PulseRound.closes_at).where(
+            PulseRound.team_id == team_id
+        )
     ).all()
-    round_of = {respondent_token(secret, team_id, user_id): round_id for round_id, secret in rounds}
+    round_of = {
+        respondent_token(secret, team_id, user_id): round_id for round_id, secret, _ in rounds
+    }
+    not_closed = {round_id for round_id, _, closes_at in rounds if closes_at > now}
     tokens = list(round_of)
     found: set[tuple[int, str]] = set()
     for start in range(0, len(tokens), TOKEN_BATCH):
@@ -211,22 +226,31 @@ def _unlink_pulse_answers(session: Session, team_id: str, user_id: str) -> int:
     for round_id, token in theirs:
         fresh = secrets.token_hex(32)
         for model in (PulseAnswer, PulseComment):
+            mine = (model.round_id == round_id, model.respondent == token)
             session.execute(
-                update(model)
-                .where(model.round_id == round_id, model.respondent == token)
-                .values(respondent=fresh),
+                delete(model).where(*mine)
+                if round_id in not_closed
+                else update(model).where(*mine).values(respondent=fresh),
                 execution_options={"synchronize_session": False},
             )
-    return len(theirs)
+    withdrawn = sum(1 for round_id, _ in theirs if round_id in not_closed)
+    return len(theirs) - withdrawn, withdrawn
 
 
-def _forget_pulse_recipients(session: Session, team_id: str, user_id: str) -> int:
-    """Unsent prompts go; sent ones stay counted under an id that names nobody."""
+def _forget_pulse_recipients(session: Session, team_id: str, user_id: str, now: datetime) -> int:
+    """Unsent prompts and those of rounds not closed yet go (re-added, they are prompted
+    again, once); sent ones of closed rounds stay counted under an id that names nobody."""
+    not_closed = select(PulseRound.id).where(
+        PulseRound.team_id == team_id, PulseRound.closes_at > now
+    )
     pending = session.execute(
         delete(PulseRecipient).where(
             PulseRecipient.team_id == team_id,
             PulseRecipient.user_id == user_id,
-            PulseRecipient.status == RecipientStatus.PENDING,
+            or_(
+                PulseRecipient.status == RecipientStatus.PENDING,
+                PulseRecipient.round_id.in_(not_closed),
+            ),
         ),
         execution_options={"synchronize_session": False},
     ).rowcount

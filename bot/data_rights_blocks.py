@@ -38,8 +38,9 @@ def forget_confirm_blocks(user_id: str, ownerless: list[OwnerlessSide]) -> Block
     lines = [
         "*Forget you?* I'll take you out of every relationship in this workspace and delete "
         "your check-in places, RSVPs, time zone and the record of messages I sent you. Your "
-        "pulse answers stay in the anonymous results, no longer linked to you, and drift "
-        "figures keep your messages as counts without your name. *This can't be undone.*"
+        "answers in closed pulse rounds stay in the anonymous results, no longer linked to "
+        "you; those in a round still open are withdrawn. Drift figures keep your messages as "
+        "counts without your name. *This can't be undone.*"
     ]
     lines += [
         f"You're the last {side.side.value} owner of *{mrkdwn.escape(side.relationship_name)}*: "
@@ -76,6 +77,11 @@ def forgotten_text(report: ForgetReport) -> str:
             report.pulse_rounds_unlinked,
             f"unlinked your answers in {_plural(report.pulse_rounds_unlinked, 'pulse round')} "
             "from you; they stay in the anonymous results",
+        ),
+        (
+            report.pulse_rounds_withdrawn,
+            f"withdrew your answers from {_plural(report.pulse_rounds_withdrawn, 'pulse round')} "
+            "still open",
         ),
         (
             report.messages_anonymised,

@@ -10,6 +10,7 @@ from bot.drift import DEFAULT_THRESHOLD, Assessment
 from bot.drift_alerts import AlertNotice
 from bot.drift_settings import MAX_WORDS, THRESHOLDS, WordsOverview
 from bot.drift_signals import Excerpt
+from bot.figures import decimal_text
 from bot.models import Side
 
 LIST_CHARS = 2_500  # of words in one reply: under the 3,000 Slack shows in a section
@@ -217,6 +218,7 @@ def excerpts_text(name: str, excerpts: list[Excerpt]) -> str:
     for excerpt in excerpts:
         link = message_link(excerpt.channel_id, excerpt.message_ts)
         lines.append(
-            f"• {excerpt.side}, {excerpt.score:.2f} <{link}|↗> “{mrkdwn.escape(excerpt.text)}”"
+            f"• {excerpt.side}, {decimal_text(excerpt.score, 2)} <{link}|↗> "
+            f"“{mrkdwn.escape(excerpt.text)}”"
         )
     return "\n".join(lines)

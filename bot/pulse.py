@@ -212,9 +212,10 @@ SETTING_RULES = {
 
 
 def change_setting(
-    session: Session, relationship: Relationship, actor: str, name: str, value: str
+    session: Session, relationship: Relationship, actor: str, name: str, value: str, now: datetime
 ) -> str:
-    """Set one of ``SETTING_RULES`` from typed text; returns what is now in force."""
+    """Set one of ``SETTING_RULES`` from typed text; returns what is now in force.
+    ``min-group`` also applies to rounds not closed yet; a closed round keeps its own."""
     require_owner(session, relationship, actor)
     rule = SETTING_RULES.get(name.lower())
     if rule is None:
@@ -235,6 +236,15 @@ def change_setting(
     settings = _editable_settings(session, relationship)
     stored = number / rule.scale
     setattr(settings, rule.column, int(stored) if rule.integer and rule.scale == 1 else stored)
+    if rule.column == "min_group":
+        session.execute(
+            update(PulseRound)
+            .where(
+                PulseRound.relationship_id == relationship.id,
+                PulseRound.closes_at > now,
+            )
+            .values(min_group=settings.min_group)
+        )
     session.flush()
     return f"{number:g}{'' if rule.unit == '%' else ' '}{rule.unit}"
 
@@ -384,6 +394,7 @@ def _create_round(
         questions=json.dumps(questions(session, relationship)),
         secret=secrets.token_hex(32),
         reminder_before_hours=settings.reminder_hours,
+        min_group=settings.min_group,
         alerts_done=False,
         created_at=now,
     )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot import mrkdwn
 from bot.blocks import Blocks, button, context, section
+from bot.figures import decimal_text, percent_text
 from bot.models import Side
 from bot.pulse import RoundToSend, Schedule
 from bot.pulse_results import (
@@ -277,13 +279,14 @@ class TrendScale:
     low: float
     high: float
     steady: float  # a change smaller than this reads "steady"
-    up: str  # e.g. "↑ {:.1f}", formatted with the size of the change
+    up: str  # e.g. "↑ {}", filled with the size of the change
     down: str
+    shown: Callable[[float], str] = decimal_text  # how the size of the change reads
 
 
-SCORE_TREND = TrendScale(1.0, 5.0, 0.05, "↑ {:.1f}", "↓ {:.1f}")
-RATE_TREND = TrendScale(0.0, 1.0, 0.005, "↑ {:.0%}", "↓ {:.0%}")
-GAP_TREND = TrendScale(0.0, 4.0, 0.05, "wider by {:.1f}", "narrower by {:.1f}")
+SCORE_TREND = TrendScale(1.0, 5.0, 0.05, "↑ {}", "↓ {}")
+RATE_TREND = TrendScale(0.0, 1.0, 0.005, "↑ {}", "↓ {}", percent_text)
+GAP_TREND = TrendScale(0.0, 4.0, 0.05, "wider by {}", "narrower by {}")
 
 
 def trend(values: list[float | None], scale: TrendScale) -> str:
@@ -297,7 +300,7 @@ def trend(values: list[float | None], scale: TrendScale) -> str:
     delta = values[-1] - values[-2]
     if abs(delta) < scale.steady:
         return line + " → steady"
-    return line + " " + (scale.up if delta > 0 else scale.down).format(abs(delta))
+    return line + " " + (scale.up if delta > 0 else scale.down).format(scale.shown(abs(delta)))
 
 
 def _size(gap: float | None) -> float | None:
@@ -308,7 +311,7 @@ NOT_ENOUGH = "_not enough answers yet_"
 
 
 def _figure(value: float | None) -> str:
-    return NOT_ENOUGH if value is None else f"*{value:.1f}*"
+    return NOT_ENOUGH if value is None else f"*{decimal_text(value)}*"
 
 
 def _rate(figures: SideFigures) -> str:
@@ -316,7 +319,7 @@ def _rate(figures: SideFigures) -> str:
         return f"{figures.respondents} answered"
     return (
         f"{figures.respondents} of {figures.recipients} answered "
-        f"({figures.respondents / figures.recipients:.0%})"
+        f"({percent_text(figures.respondents / figures.recipients)})"
     )
 
 
@@ -372,8 +375,9 @@ def _latest_blocks(
             else:
                 role_gaps = [_size(r.sides[side].role_gap) for r in trend_rounds]
                 lines.append(
-                    f"    front-line *{figures.frontline:.1f}* / managers "
-                    f"*{figures.managers:.1f}* (gap {figures.role_gap:+.1f})"
+                    f"    front-line *{decimal_text(figures.frontline)}* / managers "
+                    f"*{decimal_text(figures.managers)}* "
+                    f"(gap {decimal_text(figures.role_gap, signed=True)})"
                     f"{trend(role_gaps, GAP_TREND)}"
                 )
     if latest.gap is None:
@@ -381,7 +385,7 @@ def _latest_blocks(
     else:
         higher = "client" if latest.gap > 0 else "provider"
         lines.append(
-            f"*Client–provider gap*: *{abs(latest.gap):.1f}* "
+            f"*Client–provider gap*: *{decimal_text(abs(latest.gap))}* "
             f"({'even' if abs(latest.gap) < 0.05 else f'{higher} side happier'})"
             + trend([_size(r.gap) for r in trend_rounds], GAP_TREND)
         )
@@ -412,17 +416,19 @@ def alert_text(name: str, alert: PulseAlert) -> str:
     if alert.kind == "drop":
         return (
             f"📉 *{name}*: the {alert.side} side's pulse dropped from "
-            f"*{alert.previous:.1f}* to *{alert.current:.1f}* "
-            f"({alert.current - (alert.previous or 0):+.1f}) since the previous round."
+            f"*{decimal_text(alert.previous or 0)}* to *{decimal_text(alert.current)}* "
+            f"({decimal_text(alert.current - (alert.previous or 0), signed=True)}) "
+            "since the previous round."
         )
     if alert.kind == "gap":
         happier = "client" if alert.current > 0 else "provider"
         return (
             f"↔️ *{name}*: the two sides see things differently: the {happier} side scores "
-            f"*{abs(alert.current):.1f}* points higher than the other."
+            f"*{decimal_text(abs(alert.current))}* points higher than the other."
         )
     return (
-        f"📭 *{name}*: only *{alert.current:.0%}* of the {alert.side} side answered the pulse. "
+        f"📭 *{name}*: only *{percent_text(alert.current)}* of the {alert.side} side answered "
+        "the pulse. "
         "Quiet often means disengaged."
     )
 

@@ -85,6 +85,10 @@ class PulseRound(Base):
     questions: Mapped[str] = mapped_column(Text)  # JSON [[key, text], ...] asked this round
     secret: Mapped[str] = mapped_column(String(64))  # keys the respondent tokens; "" once closed
     reminder_before_hours: Mapped[int] = mapped_column(Integer, default=24)
+    # the anonymity threshold it was answered under: it follows the setting until the round
+    # closes, then stays; results use the larger of this and the setting in force
+    # (``bot.pulse_results``), so lowering the setting never reveals a closed round
+    min_group: Mapped[int] = mapped_column(Integer)
     alerts_done: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

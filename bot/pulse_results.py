@@ -1,6 +1,8 @@
 """Pulse results: aggregates computed in SQL, then suppressed for anonymity.
 
-A figure is shown only for a group with at least ``min_group`` respondents. Within a side,
+A figure is shown only for a group with at least ``min_group`` respondents: the larger of
+the setting in force and the round's own threshold (the one it was answered under), so that
+lowering the setting never reveals what a closed round hid. Within a side,
 front-line and manager figures are shown together or not at all: showing one next to the
 side's figure would give the other away by subtraction. Nothing here ever sees a user id.
 """
@@ -57,6 +59,7 @@ class QuestionFigures:
 class RoundResult:
     round_id: int
     closes_at: datetime
+    min_group: int  # the threshold its figures were suppressed at
     sides: dict[Side, SideFigures]
     comments: list[tuple[Side, str]] = field(default_factory=list)
     questions: list[QuestionFigures] = field(default_factory=list)  # latest round only
@@ -104,18 +107,19 @@ def _suppressed(
     fl, mg = groups.get("frontline", (0, 0, 0)), groups.get("managers", (0, 0, 0))
     if average is not None and fl[0] >= min_group and mg[0] >= min_group:
         frontline, managers = fl[1] / fl[2], mg[1] / mg[2]
-    return SideFigures(side, recipients, people, average, frontline, managers)
+    # everyone who answered was reached, even with no prompt recorded (feedback given ahead
+    # of a round, by someone removed before it opened): a rate never passes 100%
+    return SideFigures(side, max(recipients, people), people, average, frontline, managers)
 
 
 def round_results(
     session: Session, round_ids: list[int], min_group: int, with_comments: bool = False
 ) -> dict[int, RoundResult]:
-    """Suppressed figures for each round, from two grouped queries (plus comments). Each
-    respondent counts in one (side, role) group per round (``bot.pulse._round_group``), so
-    the groups' head counts add up to a side's."""
+    """Suppressed figures for each round, from two grouped queries (plus comments), each at
+    ``round_threshold``. Each respondent counts in one (side, role) group per round
+    (``bot.pulse._round_group``), so the groups' head counts add up to a side's."""
     if not round_ids:
         return {}
-    min_group = max(2, min_group)
     groups: dict[tuple[int, Side], dict[str, tuple[int, int, int]]] = {}
     for round_id, side, role, people, total, count in session.execute(
         select(
@@ -144,36 +148,44 @@ def round_results(
             .group_by(PulseRecipient.round_id, PulseRecipient.side)
         )
     }
-    closes = dict(
-        session.execute(
-            select(PulseRound.id, PulseRound.closes_at).where(PulseRound.id.in_(round_ids))
-        ).all()
-    )
+    rounds = {
+        round_id: (closes_at, round_threshold(round_min_group, min_group))
+        for round_id, closes_at, round_min_group in session.execute(
+            select(PulseRound.id, PulseRound.closes_at, PulseRound.min_group).where(
+                PulseRound.id.in_(round_ids)
+            )
+        )
+    }
     results = {}
     for round_id in round_ids:
+        closes_at, threshold = rounds[round_id]
         sides = {
             side: _suppressed(
                 side,
                 recipients.get((round_id, side), 0),
                 groups.get((round_id, side), {}),
-                min_group,
+                threshold,
             )
             for side in Side
         }
-        results[round_id] = RoundResult(round_id, closes[round_id], sides)
+        results[round_id] = RoundResult(round_id, closes_at, threshold, sides)
     if with_comments:
         for round_id in round_ids:
-            results[round_id].comments.extend(
-                _comments(session, round_id, results[round_id], min_group)
-            )
+            results[round_id].comments.extend(_comments(session, round_id, results[round_id]))
     return results
 
 
-def _comments(
-    session: Session, round_id: int, result: RoundResult, min_group: int
-) -> list[tuple[Side, str]]:
+def round_threshold(round_min_group: int, setting: int) -> int:
+    """The group size a round's figures need: never below 2, nor below the one it was
+    answered under, nor below today's setting."""
+    return max(2, round_min_group, setting)
+
+
+def _comments(session: Session, round_id: int, result: RoundResult) -> list[tuple[Side, str]]:
     """Comments of sides that meet the threshold, shuffled, without names."""
-    shown = [side for side, figures in result.sides.items() if figures.respondents >= min_group]
+    shown = [
+        side for side, figures in result.sides.items() if figures.respondents >= result.min_group
+    ]
     if not shown:
         return []
     rows = [
@@ -190,9 +202,12 @@ def _comments(
 
 def question_figures(session: Session, round_id: int, min_group: int) -> list[QuestionFigures]:
     """Per-question averages by side when the round asked more than one question."""
-    asked = round_questions(session.get(PulseRound, round_id))
+    pulse_round = session.get(PulseRound, round_id)
+    assert pulse_round is not None
+    asked = round_questions(pulse_round)
     if len(asked) < 2:
         return []
+    threshold = round_threshold(pulse_round.min_group, min_group)
     groups = {
         (key, side): (people, int(total) / count)
         for key, side, people, total, count in session.execute(
@@ -208,7 +223,7 @@ def question_figures(session: Session, round_id: int, min_group: int) -> list[Qu
         )
     }
     shown = {
-        side: all(groups.get((key, side), (0, 0.0))[0] >= max(2, min_group) for key, _ in asked)
+        side: all(groups.get((key, side), (0, 0.0))[0] >= threshold for key, _ in asked)
         for side in Side
     }
     return [
@@ -272,12 +287,12 @@ def results(
         progress = OpenRoundProgress(
             open_round.closes_at,
             respondents or 0,
-            recipients or 0,
+            max(recipients or 0, respondents or 0),
             unreachable.get(open_round.id, 0),
         )
     return PulseResults(
         relationship.name,
-        max(2, settings.min_group),
+        latest.min_group if latest else round_threshold(2, settings.min_group),
         latest,
         trend,
         progress,
@@ -305,7 +320,9 @@ def _side_level(result: RoundResult) -> RoundResult:
         side: SideFigures(f.side, f.recipients, f.respondents, f.average, None, None)
         for side, f in result.sides.items()
     }
-    return RoundResult(result.round_id, result.closes_at, sides, questions=result.questions)
+    return RoundResult(
+        result.round_id, result.closes_at, result.min_group, sides, questions=result.questions
+    )
 
 
 # ------------------------------------------------------------------------------- alerts

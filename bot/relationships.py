@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, true
+from sqlalchemy import Select, delete, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from bot import mrkdwn
@@ -252,16 +252,25 @@ def get_relationship(session: Session, team_id: str, relationship_id: int) -> Re
     return relationship
 
 
-def _find_by_name(session: Session, team_id: str, name: str) -> Relationship:
-    exact = _named(session, team_id, name)
+def _theirs(team_id: str, user_id: str) -> Select[tuple[Relationship]]:
+    """The relationships ``user_id`` is a member of: the only ones a command may name or
+    reach, so that for anyone else a relationship is indistinguishable from none."""
+    return (
+        select(Relationship)
+        .join(Member, Member.relationship_id == Relationship.id)
+        .where(Relationship.team_id == team_id, Member.user_id == user_id)
+    )
+
+
+def _find_by_name(session: Session, team_id: str, user_id: str, name: str) -> Relationship:
+    mine = _theirs(team_id, user_id)
+    exact = session.scalar(mine.where(Relationship.name_key == name_key(name)))
     if exact is not None:
         return exact
     key = name_key(name)
     pattern = "%" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     candidates = session.scalars(
-        select(Relationship)
-        .where(Relationship.team_id == team_id, Relationship.name_key.like(pattern, escape="\\"))
-        .order_by(Relationship.name_key)
+        mine.where(Relationship.name_key.like(pattern, escape="\\")).order_by(Relationship.name_key)
     ).all()
     if len(candidates) == 1:
         return candidates[0]
@@ -269,7 +278,8 @@ def _find_by_name(session: Session, team_id: str, name: str) -> Relationship:
         names = ", ".join(f"*{mrkdwn.escape(c.name)}*" for c in candidates)
         raise RapportError(f"“{mrkdwn.escape(name)}” matches several relationships: {names}.")
     raise RapportError(
-        f"I can't find a relationship called “{mrkdwn.escape(name)}”. `/rapport list` shows yours."
+        f"I can't find a relationship called “{mrkdwn.escape(name)}”, or you're not part of "
+        "it. `/rapport list` shows yours."
     )
 
 
@@ -277,15 +287,16 @@ def resolve(
     session: Session, team_id: str, user_id: str, channel_id: str | None, name: str | None
 ) -> Relationship:
     """Which relationship a command means: named > this channel's > the person's only one >
-    the one they chose with ``/rapport use``; otherwise ask (``ChoiceNeeded``)."""
+    the one they chose with ``/rapport use``; otherwise ask (``ChoiceNeeded``). Only
+    relationships the person is a member of are ever found: this is every command's
+    membership check, and a non-member's answer is the same as for a name nobody uses."""
     if name:
-        return _find_by_name(session, team_id, name)
+        return _find_by_name(session, team_id, user_id, name)
     if channel_id:
         by_channel = session.scalars(
-            select(Relationship)
+            _theirs(team_id, user_id)
             .outerjoin(WatchedChannel, WatchedChannel.relationship_id == Relationship.id)
             .where(
-                Relationship.team_id == team_id,
                 or_(
                     WatchedChannel.channel_id == channel_id,
                     Relationship.alerts_channel_id == channel_id,

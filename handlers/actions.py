@@ -62,7 +62,7 @@ def register(app: App, services: Services) -> None:
             )
             return
         with services.db.transaction() as session:
-            report = data_rights.forget_person(session, team_id, user_id)
+            report = data_rights.forget_person(session, team_id, user_id, services.clock.now())
         ack()
         services.defer(_after_forgetting, services, team_id, report, respond)
 

@@ -401,7 +401,12 @@ def _settings(session: Session, call: PulseCall) -> PulseReply:
 def _set_setting(session: Session, call: PulseCall) -> PulseReply:
     relationship = call.relationship(session)
     value = pulse.change_setting(
-        session, relationship, call.user_id, call.command.setting or "", call.command.text or ""
+        session,
+        relationship,
+        call.user_id,
+        call.command.setting or "",
+        call.command.text or "",
+        call.now,
     )
     return PulseReply(
         text=f"Done: `{mrkdwn.escape(call.command.setting or '')}` is now {value} for "
