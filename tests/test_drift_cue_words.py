@@ -262,7 +262,8 @@ def test_members_try_a_message_privately_and_nothing_is_stored(rapport):
     assert cue_kinds_by_channel(rapport.db) == {}
     assert rapport.fake.calls_to("chat.postMessage") == []
     outsider = rapport.slack.command("drift try hi", user="UZED", channel="CSHARED")
-    assert "You're not part of *Acme*" in outsider.text
+    assert "You're not part of a relationship" in outsider.text  # nor told Acme exists
+    assert "Acme" not in outsider.text
     assert "Which message?" in rapport.slack.command("drift try  ", user="UCARL").text
 
 
