@@ -50,7 +50,7 @@ def multi(fake_slack, db, database_url, clock) -> Iterator[RunningApp]:
     )
     services = create_services(settings, db, clock)
     app = create_app(settings, services)
-    with serving(RapportWsgi(app, db)) as url:
+    with serving(RapportWsgi(app, db, SIGNING_SECRET)) as url:
         running = RunningApp(url, app, SlackRequests(url, fake_slack), fake_slack, db, clock)
         running.services = services
         yield running
