@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -156,19 +156,16 @@ class RapportWsgi:
 
 
 def storable_body(body: str, content_type: str) -> str:
-    """``body`` as Bolt will read it (JSON, form fields, or form fields with a JSON
-    ``payload``; Bolt's own rules), re-encoded without the characters no database can
-    store, so no feature ever meets one. Raises ``MalformedBody`` if Bolt couldn't read it.
+    """The Slack payload in ``body`` (a JSON body, form fields with a JSON ``payload``, or a
+    slash command's plain form fields, as Bolt reads them) as one JSON object, without the
+    characters no database can store, so no feature ever meets one. Always JSON, which Bolt
+    reads as it is: it reads a form body that merely contains the word "payload" (in a
+    command's text) as empty. Raises ``MalformedBody`` if it isn't a Slack payload.
     """
     if content_type.split(";")[0].strip() == "application/json" or body.startswith("{"):
         return json.dumps(_json_object(body))
-    fields = parse_qsl(body, keep_blank_values=True)
-    return urlencode([_storable_field(name, value) for name, value in fields])
-
-
-def _storable_field(name: str, value: str) -> tuple[str, str]:
-    name = _storable(name)
-    return name, json.dumps(_json_object(value)) if name == "payload" else _storable(value)
+    fields = dict(parse_qsl(body, keep_blank_values=True))
+    return json.dumps(_json_object(fields["payload"]) if "payload" in fields else _storable(fields))
 
 
 def _json_object(text: str) -> dict[str, Any]:

@@ -123,6 +123,13 @@ def test_slacks_unsigned_certificate_check_is_still_answered(rapport):
     assert (response.status, response.body) == (200, "")
 
 
+def test_a_command_whose_text_says_payload_is_answered(rapport):
+    """Bolt reads a form body that merely contains the word "payload" as empty (404)."""
+    make_relationship(rapport.db, rapport.clock, "Payload team")
+    shown = rapport.slack.command("show payload", user="UALICE").json()
+    assert "*Payload team*" in shown["blocks"][0]["text"]["text"]
+
+
 def test_a_nul_in_a_command_is_dropped_before_any_feature_sees_it(rapport):
     make_relationship(rapport.db, rapport.clock, "Acme")
     shown = rapport.slack.command("show ac\x00me", user="UALICE").json()
