@@ -29,6 +29,9 @@ def create_app(settings: Settings, services: Services) -> App:
     client, store = create_web_client(settings), services.installations
     app = App(
         signing_secret=settings.slack_signing_secret,
+        # RapportWsgi (bot/web.py) checks every request's signature before anything parses
+        # it; Bolt's own check would parse first, and logs the body of every request it refuses
+        request_verification_enabled=False,
         client=client,
         # Installed in several workspaces: /slack/install and /slack/oauth_redirect, and each
         # request's bot token from the installation store. Otherwise SLACK_BOT_TOKEN.

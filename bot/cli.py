@@ -293,7 +293,8 @@ def _serve(settings: Settings, app: App, services: Services) -> int:
         SocketModeHandler(app, settings.slack_app_token).start()
         return 0
     try:
-        server = create_http_server(RapportWsgi(app, services.db), "0.0.0.0", settings.port)
+        wsgi_app = RapportWsgi(app, services.db, settings.slack_signing_secret)
+        server = create_http_server(wsgi_app, "0.0.0.0", settings.port)
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
             problem = f"Port {settings.port} is already in use: stop the other program or set PORT."

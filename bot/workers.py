@@ -105,7 +105,10 @@ def _serve(settings: Settings, sock: socket.socket) -> int:
     db = Database(engine)
     services = create_services(settings, db)
     try:
-        server = create_http_server(RapportWsgi(create_app(settings, services), db), sockets=[sock])
+        app = create_app(settings, services)
+        server = create_http_server(
+            RapportWsgi(app, db, settings.slack_signing_secret), sockets=[sock]
+        )
         services.prepare_to_serve()
         server.run()  # returns on SIGTERM (SystemExit) or Ctrl-C
     except (KeyboardInterrupt, SystemExit):

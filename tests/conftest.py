@@ -109,7 +109,7 @@ def rapport(fake_slack: FakeSlack, db: Database, database_url: str, clock: FakeC
     )
     services = create_services(settings, db, clock)
     app = create_app(settings, services)
-    with serving(RapportWsgi(app, db)) as url:
+    with serving(RapportWsgi(app, db, SIGNING_SECRET)) as url:
         yield RunningApp(url, app, SlackRequests(url, fake_slack), fake_slack, db, clock)
     services.close()
 
@@ -135,7 +135,7 @@ def installed_app(
     )
     services = create_services(settings, db, clock)
     app = create_app(settings, services)
-    with serving(RapportWsgi(app, db)) as url:
+    with serving(RapportWsgi(app, db, SIGNING_SECRET)) as url:
         running = RunningApp(url, app, SlackRequests(url, fake_slack), fake_slack, db, clock)
         running.services = services
         yield running

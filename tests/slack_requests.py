@@ -59,16 +59,22 @@ class SlackRequests:
         timestamp: str | None = None,
         signature: str | None = None,
         headers: dict[str, str] | None = None,
+        signed: bool = True,
     ) -> Response:
+        """POST ``body``, signed as Slack signs it unless ``signed=False`` (no signature or
+        timestamp header at all)."""
         timestamp = timestamp or str(int(time.time()))
+        signing = {
+            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": signature or sign(body, timestamp),
+        }
         request = urllib.request.Request(
             self.url,
             data=body.encode(),
             method="POST",
             headers={
                 "Content-Type": content_type,
-                "X-Slack-Request-Timestamp": timestamp,
-                "X-Slack-Signature": signature or sign(body, timestamp),
+                **(signing if signed else {}),
                 **(headers or {}),
             },
         )

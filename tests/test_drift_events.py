@@ -302,6 +302,45 @@ def test_a_40000_character_message_is_scored_to_its_last_line(rapport, watched):
     }
 
 
+def test_an_edit_between_two_40000_character_messages_in_any_script_is_scored(rapport, watched):
+    """Slack's largest edit: message and previous_message, each 40,000 characters with rich-text
+    blocks repeating them, every character JSON-escaped (an emoji as a \\uXXXX\\uXXXX pair)."""
+
+    def longest(opening: str, closing_line: str) -> str:
+        filler = "𝔥𝔢𝔩𝔩𝔬 😀🎉🙏 naïve ✓ " * 3000
+        text = opening + filler[: 40_000 - len(opening) - len(closing_line)] + closing_line
+        assert len(text) == 40_000
+        return text
+
+    def message(text: str) -> dict:
+        section = {"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}
+        blocks = [{"type": "rich_text", "block_id": "b1", "elements": [section]}]
+        return {"type": "message", "user": "UALICE", "text": text, "blocks": blocks, "ts": ts}
+
+    before = longest("Morning all! ", " see you thursday")
+    ts = say(rapport, "UALICE", before)
+    assert signals(rapport)[0].cue_kinds == ""
+    after = longest(
+        "Please be advised that as per clause 7.2 of the MSA the following applies.\n",
+        "\nService credits will apply for every day of delay.",
+    )
+    event = {
+        "type": "message",
+        "subtype": "message_changed",
+        "channel": "CSHARED",
+        "hidden": True,
+        "message": {**message(after), "edited": {"user": "UALICE", "ts": ts}},
+        "previous_message": message(before),
+    }
+    assert rapport.slack.event(event).status == 200
+    (signal,) = signals(rapport)
+    assert set(signal.cue_kinds.split(",")) == {
+        "formal_register",
+        "contract_reference",
+        "sla_penalty",  # from the very last line
+    }
+
+
 def test_formal_tone_alert_reaches_the_alerts_channel_once_with_figures_not_text(rapport, watched):
     for text in FRIENDLY[:2]:
         say(rapport, "UPRIYA", text)

@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 import json
+import logging
+import socket
 import time
 import urllib.error
 import urllib.request
+from urllib.parse import urlparse
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from bot.checkin_models import CheckIn
 from bot.db import Database, create_db_engine
+from bot.drift_models import DriftSignal
 from bot.models import Relationship
-from bot.web import RapportWsgi
+from bot.web import MAX_BODY_BYTES, RapportWsgi
 from tests.conftest import serving
 from tests.helpers import make_relationship
-from tests.slack_requests import sign
+from tests.slack_requests import SIGNING_SECRET, sign
+from tests.test_checkin_flows import checkin
+from tests.test_checkin_flows import setup as checkin_setup
+from tests.test_drift_events import say
 from tests.test_relationship_setup import setup_values
+
+FORM = "application/x-www-form-urlencoded"
 
 
 def get(url: str) -> tuple[int, dict]:
@@ -61,6 +72,107 @@ def test_stale_timestamp_is_rejected_even_with_a_valid_signature(rapport):
     assert response.status == 401
 
 
+def tracebacks_and_errors(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize(
+    "body, content_type, headers",
+    [
+        ("payload=%7B", FORM, {}),  # JSON that Bolt would parse before checking anything
+        ("{", "application/json", {}),
+        ("payload=%7B", FORM, {"timestamp": "soon", "signature": "v0=junk"}),
+        ("command=%2Frapport&text=help", FORM, {"timestamp": "12abc", "signature": "v0=junk"}),
+        ("command=%2Frapport&text=help", FORM, {"timestamp": "9" * 5000, "signature": "v0=1"}),
+    ],
+    ids=["unsigned-payload", "unsigned-json", "junk-timestamp", "letters-in-timestamp", "huge"],
+)
+def test_unsigned_requests_are_refused_with_401_before_anything_parses_them(
+    rapport, caplog, body, content_type, headers
+):
+    caplog.set_level(logging.DEBUG)
+    response = rapport.slack.post(body, content_type, signed=bool(headers), **headers)
+    assert (response.status, response.json()) == (401, {"error": "invalid request"})
+    assert tracebacks_and_errors(caplog) == []
+    assert rapport.fake.calls_to("chat.postMessage") == []
+
+
+@pytest.mark.parametrize(
+    "body, content_type",
+    [
+        ("payload=%7B", FORM),
+        ("payload=%5B1%2C2%5D", FORM),  # JSON, but not an object
+        ("{", "application/json"),
+        ("[1, 2]", "application/json"),
+        ('{"type": "event_callback", "event": {"type": "message"', "application/json"),
+    ],
+)
+def test_a_signed_body_that_is_no_slack_payload_is_refused_with_400(
+    rapport, caplog, body, content_type
+):
+    caplog.set_level(logging.DEBUG)
+    response = rapport.slack.post(body, content_type)
+    assert (response.status, response.json()) == (400, {"error": "malformed request"})
+    assert tracebacks_and_errors(caplog) == []
+
+
+def test_slacks_unsigned_certificate_check_is_still_answered(rapport):
+    """Slack checks the TLS certificate of a slash command's URL with an unsigned
+    ``ssl_check=1``; Bolt answers it with an empty 200, and so does Rapport."""
+    response = rapport.slack.post("ssl_check=1&token=legacy", FORM, signed=False)
+    assert (response.status, response.body) == (200, "")
+
+
+def test_a_command_whose_text_says_payload_is_answered(rapport):
+    """Bolt reads a form body that merely contains the word "payload" as empty (404)."""
+    make_relationship(rapport.db, rapport.clock, "Payload team")
+    shown = rapport.slack.command("show payload", user="UALICE").json()
+    assert "*Payload team*" in shown["blocks"][0]["text"]["text"]
+
+
+def test_a_nul_in_a_command_is_dropped_before_any_feature_sees_it(rapport):
+    make_relationship(rapport.db, rapport.clock, "Acme")
+    shown = rapport.slack.command("show ac\x00me", user="UALICE").json()
+    assert "*Acme*" in shown["blocks"][0]["text"]["text"]
+
+
+def test_a_nul_or_half_an_emoji_in_a_message_event_is_dropped_and_the_message_kept(rapport):
+    make_relationship(rapport.db, rapport.clock, channels=("CSHARED",))
+    rapport.slack.command("drift set excerpt-days 7", user="UALICE")
+    # JSON can carry half a surrogate pair ("\ud83d"), which no database can store either
+    say(rapport, "UALICE", "Kindly note\x00 CR-1042 is chargeable per the MSA\ud83d")
+    with rapport.db.transaction() as session:
+        (signal,) = session.scalars(select(DriftSignal))
+        assert signal.excerpt == "Kindly note CR-1042 is chargeable per the MSA"
+
+
+def test_a_nul_in_a_checkin_title_is_dropped_from_a_command_and_from_a_form(rapport):
+    checkin_setup(rapport)
+    typed = checkin(rapport, 'add "Ops\x00 catch-up" weekly tue 10:00 <@UPAT> tz Europe/London')
+    assert "saved" in typed.text
+    checkin(rapport, "new")
+    (opened,) = rapport.fake.wait_for("views.open")
+    values = {
+        "title": {"value": {"type": "plain_text_input", "value": "Ret\x00ro"}},
+        "cadence": {"value": {"type": "plain_text_input", "value": "every 2 weeks fri 16:00"}},
+        "tz": {"value": {"type": "plain_text_input", "value": "Europe/London"}},
+        "duration": {"value": {"type": "plain_text_input", "value": "1h"}},
+        "remind": {"value": {"type": "plain_text_input", "value": "1d"}},
+        "participants": {
+            "value": {"type": "multi_users_select", "selected_users": ["UALICE", "UPAT"]}
+        },
+        "channel": {"value": {"type": "conversations_select", "selected_conversation": None}},
+    }
+    metadata = opened.args["view"]["private_metadata"]
+    answer = rapport.slack.view_submission("checkin_save", values, private_metadata=metadata)
+    assert (answer.status, answer.body) == (200, "")
+    (confirmation,) = rapport.fake.wait_for("chat.postMessage")
+    assert "Retro" in confirmation.args["text"]
+    with rapport.db.transaction() as session:
+        titles = sorted(session.scalars(select(CheckIn.title)))
+    assert titles == ["Ops catch-up", "Retro"]
+
+
 def test_healthz_reports_ok_when_the_database_answers(rapport):
     assert get(f"{rapport.url}/healthz") == (200, {"status": "ok", "database": "ok"})
 
@@ -72,14 +184,28 @@ def test_healthz_reports_503_when_the_database_is_gone(rapport, database_url):
         else "sqlite:////nonexistent-dir/rapport.db"
     )
     broken = Database(create_db_engine(str(unreachable)))
-    with serving(RapportWsgi(rapport.app, broken)) as url:
+    with serving(RapportWsgi(rapport.app, broken, SIGNING_SECRET)) as url:
         status, body = get(f"{url}/healthz")
     assert (status, body["status"]) == (503, "unavailable")
 
 
 def test_oversized_body_is_refused(rapport):
-    response = rapport.slack.post("x" * (600 * 1024), "application/x-www-form-urlencoded")
+    response = rapport.slack.post("x" * (MAX_BODY_BYTES + 1), "application/x-www-form-urlencoded")
     assert response.status == 413
+
+
+def test_an_absurd_body_is_refused_with_413_before_it_is_sent(rapport):
+    """20 MB announced: refused from the headers alone (not one byte of the body is sent)."""
+    address = urlparse(rapport.url)
+    head = (
+        "POST /slack/events HTTP/1.1\r\nHost: rapport\r\nContent-Type: application/json\r\n"
+        "X-Slack-Request-Timestamp: 1\r\nX-Slack-Signature: v0=1\r\n"
+        f"Content-Length: {20 * 1000 * 1000}\r\n\r\n"
+    )
+    with socket.create_connection((address.hostname, address.port), timeout=10) as connection:
+        connection.sendall(head.encode())
+        status_line = connection.makefile("rb").readline()
+    assert status_line.split()[1] == b"413"
 
 
 def test_unknown_path_is_404(rapport):
