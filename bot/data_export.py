@@ -36,7 +36,7 @@ from bot.drift_models import (
     Thresholds,
 )
 from bot.figures import half_up
-from bot.models import Relationship, Side, WatchedChannel
+from bot.models import Relationship, Role, Side, WatchedChannel
 from bot.pulse import settings_for
 from bot.pulse_results import closed_round_ids, round_results
 
@@ -65,7 +65,7 @@ class Export:
 
 def require_exporter(session: Session, relationship: Relationship, user_id: str) -> None:
     """Exports hold a whole relationship's figures: owners only."""
-    if not rel.is_owner(session, relationship, user_id):
+    if rel.require_member(session, relationship, user_id).role is not Role.OWNER:
         raise rel.NotAllowed(
             f"Only owners of *{mrkdwn.escape(relationship.name)}* can export its data. "
             "`/rapport show` lists them if you'd like to ask one."

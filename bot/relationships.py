@@ -240,6 +240,11 @@ def memberships(session: Session, team_id: str, user_id: str) -> list[Membership
     ]
 
 
+# What a button or command naming a relationship by id hears when it isn't theirs: the same
+# as for one that doesn't exist, so ids tried one by one reveal no name.
+NOT_YOURS = "That relationship no longer exists, or you're not part of it."
+
+
 def get_relationship(session: Session, team_id: str, relationship_id: int) -> Relationship:
     """Load by id *within this workspace*; ids from button values are never trusted alone."""
     relationship = session.scalar(
@@ -248,7 +253,7 @@ def get_relationship(session: Session, team_id: str, relationship_id: int) -> Re
         )
     )
     if relationship is None:
-        raise RapportError("That relationship no longer exists.")
+        raise RapportError(NOT_YOURS)
     return relationship
 
 
@@ -329,10 +334,7 @@ def use_relationship(
 ) -> Relationship:
     """Remember the relationship a person's commands act on when they're in several."""
     relationship = get_relationship(session, team_id, relationship_id)
-    if _member(session, relationship, user_id) is None:
-        raise NotAllowed(
-            f"You're not a member of *{mrkdwn.escape(relationship.name)}*, so you can't pick it."
-        )
+    require_member(session, relationship, user_id)
     current = session.get(CurrentRelationship, (team_id, user_id))
     if current is None:
         session.add(
@@ -357,16 +359,12 @@ def is_owner(session: Session, relationship: Relationship, user_id: str) -> bool
 def require_member(session: Session, relationship: Relationship, user_id: str) -> Member:
     member = _member(session, relationship, user_id)
     if member is None:
-        raise NotAllowed(
-            f"You're not part of *{mrkdwn.escape(relationship.name)}*. "
-            "Ask one of its owners to add you."
-        )
+        raise NotAllowed(NOT_YOURS)
     return member
 
 
 def require_owner(session: Session, relationship: Relationship, user_id: str) -> None:
-    member = _member(session, relationship, user_id)
-    if member is None or member.role is not Role.OWNER:
+    if require_member(session, relationship, user_id).role is not Role.OWNER:
         raise NotAllowed(
             f"Only owners of *{mrkdwn.escape(relationship.name)}* can change it. "
             "`/rapport show` lists them if you'd like to ask one."

@@ -96,3 +96,21 @@ def test_show_with_a_prefix_lists_only_my_own_relationships(acme):
     shown = acme.slack.command("show acme", user="UZOE").text
     assert "Acme payroll" in shown and "Stellar" not in shown
     assert "several" not in shown
+
+
+@pytest.mark.parametrize(
+    "action",
+    ["use_relationship_{id}", "schedule_catch_up", "pulse_edit_schedule"],
+)
+def test_a_forged_button_for_a_relationship_answers_as_if_it_did_not_exist(rapport, action):
+    """Buttons carry relationship ids: trying ids one by one must reveal no name."""
+    other = make_relationship(rapport.db, rapport.clock, "Secret merger desk", creator="UBOB")
+    answers = []
+    for relationship_id in (other, other + 1000):
+        rapport.slack.block_action(
+            action.format(id=relationship_id), value=str(relationship_id), user="UZED"
+        )
+        answers.append(rapport.fake.wait_for("response_url", count=len(answers) + 1)[-1])
+    texts = [answer.args["text"] for answer in answers]
+    assert "Secret merger" not in texts[0]
+    assert texts[0] == texts[1]

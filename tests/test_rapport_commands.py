@@ -239,7 +239,7 @@ def test_use_button_for_a_relationship_i_am_not_in_is_refused(rapport):
     other = make_relationship(rapport.db, rapport.clock, "Other", creator="UBOB")
     rapport.slack.block_action(f"use_relationship_{other}", value=str(other), user="UZED")
     (answer,) = rapport.fake.wait_for("response_url")
-    assert "not a member" in answer.args["text"]
+    assert "not part of it" in answer.args["text"] and "Other" not in answer.args["text"]
 
 
 def test_a_click_whose_work_fails_after_the_ack_is_told_privately(rapport, monkeypatch):
