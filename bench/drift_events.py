@@ -28,9 +28,9 @@ from pathlib import Path
 from harness import ResponseUrls, load, report, start_rapport
 
 from bench.ack_latency import prepare_database
-from bot.db import create_db_engine
+from bot.core.db import create_db_engine
 from sqlalchemy import func, select
-from bot.drift_models import DriftSignal
+from bot.drift.models import DriftSignal
 from tests.fake_slack import TEAM_ID, FakeSlack
 
 MESSAGES = [

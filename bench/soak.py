@@ -52,13 +52,14 @@ from sqlalchemy.engine import make_url
 
 from bench.ack_latency import prepare_database
 from bench.drift_events import message_event
-from bot import checkins, pulse
-from bot import relationships as rel
+from bot.checkins import domain as checkins
+from bot.pulse import domain as pulse
+from bot.relationships import domain as rel
 from bot.services import DATABASE_DOWN, SORRY
-from bot.cadence import parse_cadence
-from bot.checkin_models import Occurrence
-from bot.clock import SystemClock
-from bot.db import Database, create_db_engine
+from bot.core.cadence import parse_cadence
+from bot.checkins.models import Occurrence
+from bot.core.clock import SystemClock
+from bot.core.db import Database, create_db_engine
 from tests.due_work import DueWork, ledger, scheduled_sends, seed_due_work, wait_until
 from tests.fake_slack import TEAM_ID, FakeSlack
 

@@ -17,10 +17,10 @@ import handlers.home
 import handlers.installs
 import handlers.pulse
 import handlers.views
-from bot.installations import oauth_settings, request_authorize
+from bot.core.settings import Settings
 from bot.services import Services, apology
-from bot.settings import Settings
-from bot.slack_client import create_web_client
+from bot.slack.client import create_web_client
+from bot.slack.installations import oauth_settings, request_authorize
 
 logger = logging.getLogger(__name__)
 

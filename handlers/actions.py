@@ -7,12 +7,17 @@ import re
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot import blocks, data_rights, data_rights_blocks, drift_alerts, drift_blocks, mrkdwn
-from bot import relationships as rel
-from bot.models import Side
-from bot.outbox import Outgoing, send_once
+from bot.drift import alerts as drift_alerts
+from bot.drift import blocks as drift_blocks
+from bot.privacy import blocks as data_rights_blocks
+from bot.privacy import rights as data_rights
+from bot.relationships import blocks
+from bot.relationships import domain as rel
+from bot.relationships.models import Side
+from bot.relationships.setup_modal import setup_modal
 from bot.services import Services
-from bot.setup_modal import setup_modal
+from bot.slack import mrkdwn
+from bot.slack.outbox import Outgoing, send_once
 
 STALE_BUTTON = "That button is out of date. Run the command again for a fresh one."
 

@@ -15,15 +15,18 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from bot import checkin_blocks, checkin_modal, checkins, mrkdwn
-from bot import relationships as rel
-from bot.blocks import choice_blocks
-from bot.cadence import CadenceError
-from bot.checkin_models import Outcome
-from bot.models import Relationship
+from bot.checkins import blocks as checkin_blocks
+from bot.checkins import domain as checkins
+from bot.checkins import modal as checkin_modal
+from bot.checkins.models import Outcome
+from bot.core.cadence import CadenceError
+from bot.relationships import domain as rel
+from bot.relationships.blocks import choice_blocks
+from bot.relationships.models import Relationship
 from bot.services import Services
-from bot.slack_channels import join_channel
-from bot.user_timezones import user_timezone
+from bot.slack import mrkdwn
+from bot.slack.channels import join_channel
+from bot.slack.timezones import user_timezone
 
 STALE_BUTTON = "That button is out of date. Run the command again for a fresh one."
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.drift_delivery import send_alerts, send_nudge
-from bot.drift_signals import IncomingMessage, forget_message
-from bot.drift_watch import observe
+from bot.drift.delivery import send_alerts, send_nudge
+from bot.drift.signals import IncomingMessage, forget_message
+from bot.drift.watch import observe
 from bot.services import Services
 
 CONVERSATION_SUBTYPES = {None, "thread_broadcast", "file_share", "me_message", "bot_message"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot import relationships as rel
-from bot.home_view import home_view
+from bot.relationships import domain as rel
+from bot.relationships.home import home_view
 from bot.services import Services
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.installations import uninstall
 from bot.services import Services
+from bot.slack.installations import uninstall
 
 
 def register(app: App, services: Services) -> None:

@@ -8,11 +8,12 @@ from datetime import datetime
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot import blocks, mrkdwn
-from bot import relationships as rel
+from bot.relationships import blocks
+from bot.relationships import domain as rel
+from bot.relationships.setup_modal import CALLBACK_ID, draft_from_state
 from bot.services import Services
-from bot.setup_modal import CALLBACK_ID, draft_from_state
-from bot.slack_channels import membership_problem
+from bot.slack import mrkdwn
+from bot.slack.channels import membership_problem
 
 
 def register(app: App, services: Services) -> None:

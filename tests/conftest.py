@@ -17,10 +17,10 @@ from slack_bolt import App
 from sqlalchemy import text
 
 from bot.app import create_app
-from bot.db import Database, create_db_engine
+from bot.core.db import Database, create_db_engine
+from bot.core.settings import Settings
 from bot.schema import metadata
 from bot.services import create_services
-from bot.settings import Settings
 from bot.web import RapportWsgi, create_http_server, stop_http_server
 from tests.fake_slack import FakeSlack
 from tests.fresh_db import fresh_database

@@ -17,13 +17,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from bot import checkins, pulse
-from bot import relationships as rel
-from bot.cadence import parse_cadence
-from bot.clock import Clock
-from bot.db import Database
-from bot.models import SentMessage
-from bot.pulse_models import RecipientStatus
+from bot.checkins import domain as checkins
+from bot.core.cadence import parse_cadence
+from bot.core.clock import Clock
+from bot.core.db import Database
+from bot.pulse import domain as pulse
+from bot.pulse.models import RecipientStatus
+from bot.relationships import domain as rel
+from bot.slack.models import SentMessage
 from tests.fake_slack import TEAM_ID, Call, FakeSlack
 from tests.helpers import make_relationship
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from bot.db import Database, create_db_engine, migrate
+from bot.core.db import Database, create_db_engine, migrate
 
 
 def fresh_database(url: str) -> Database:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import relationships as rel
-from bot.db import Database
-from bot.models import Side
+from bot.core.db import Database
+from bot.core.settings import Settings
+from bot.relationships import domain as rel
+from bot.relationships.models import Side
 from bot.services import Services, create_services
-from bot.settings import Settings
 from tests.conftest import FakeClock
 from tests.fake_slack import TEAM_ID
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.pulse_models import PulseRound
+from bot.pulse.models import PulseRound
 from bot.services import Services
 from scheduler.pulse_jobs import Pacer, PulseTick, run_pulse
 from tests.fake_slack import Call

@@ -1,4 +1,4 @@
-"""Behavioural tests for bot.cadence (pure time/cadence logic)."""
+"""Behavioural tests for bot.core.cadence (pure time/cadence logic)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.cadence import (
+from bot.core.cadence import (
     CADENCE_EXAMPLES,
     Cadence,
     CadenceError,

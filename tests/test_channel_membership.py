@@ -9,7 +9,7 @@ import threading
 
 from sqlalchemy import select
 
-from bot.models import Relationship, WatchedChannel
+from bot.relationships.models import Relationship, WatchedChannel
 from tests.helpers import make_relationship
 from tests.test_relationship_setup import setup_values
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.checkin_models import Occurrence
-from bot.models import SendStatus, SentMessage
+from bot.checkins.models import Occurrence
+from bot.slack.models import SendStatus, SentMessage
 from scheduler.checkin_jobs import run_checkin_tick
 from tests.helpers import make_relationship, scheduler_services
 

@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.cadence import CadenceError
-from bot.checkin_blocks import starts_in
-from bot.checkins import UsageError, parse_command, parse_reminders, reminders_text
+from bot.checkins.blocks import starts_in
+from bot.checkins.domain import UsageError, parse_command, parse_reminders, reminders_text
+from bot.core.cadence import CadenceError
 
 
 def test_checkin_add_reads_title_schedule_people_and_options():

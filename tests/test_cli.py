@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect
 
-from bot.db import create_db_engine
+from bot.core.db import create_db_engine
 from tests.slack_requests import SIGNING_SECRET, SlackRequests
 
 REPO = Path(__file__).resolve().parent.parent

@@ -9,12 +9,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from bot.checkin_models import CheckIn, Occurrence
-from bot.data_export import neutralise, to_csv
-from bot.models import Member, Relationship, SentMessage
-from bot.pulse import respondent_token
-from bot.pulse_models import PulseAnswer, PulseComment, PulseRound
+from bot.checkins.models import CheckIn, Occurrence
+from bot.privacy.export import neutralise, to_csv
+from bot.pulse.domain import respondent_token
+from bot.pulse.models import PulseAnswer, PulseComment, PulseRound
+from bot.relationships.models import Member, Relationship
 from bot.schema import metadata
+from bot.slack.models import SentMessage
 from tests.fake_slack import TEAM_ID
 from tests.helpers import make_relationship
 from tests.test_checkin_flows import checkin, occurrences

@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import make_url
 
-from bot.db import Database, create_db_engine
-from bot.drift_models import DriftSignal
-from bot.models import Member, Relationship
+from bot.core.db import Database, create_db_engine
+from bot.drift.models import DriftSignal
+from bot.relationships.models import Member, Relationship
 from bot.services import DATABASE_DOWN
 from scheduler.leader import LeaderElection, PostgresAdvisoryLock
 from scheduler.runner import create_scheduler

@@ -9,8 +9,8 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import OperationalError
 
+from bot.core.settings import Settings
 from bot.services import DATABASE_DOWN, SORRY, create_services
-from bot.settings import Settings
 
 
 @pytest.fixture

@@ -8,16 +8,16 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from bot.delivery_blocks import failure_message
-from bot.delivery_failures import (
+from bot.services import Services
+from bot.slack.delivery_blocks import failure_message
+from bot.slack.delivery_failures import (
     QUIET,
     FailureNotice,
     Refusal,
     batch_failures,
     pending_notices,
 )
-from bot.models import SendStatus, SentMessage
-from bot.services import Services
+from bot.slack.models import SendStatus, SentMessage
 from scheduler.checkin_jobs import run_checkin_tick
 from scheduler.delivery_jobs import report_delivery_failures
 from tests.fake_slack import TEAM_ID
@@ -229,7 +229,7 @@ def test_refusals_wait_for_a_quiet_spell_or_an_hour_then_go_in_one_notice(db, cl
     relationship_id = make_relationship(db, clock)
 
     def refused(target: str, error: str = "account_inactive") -> None:
-        """A refusal recorded now, as bot.outbox records one."""
+        """A refusal recorded now, as bot.slack.outbox records one."""
         with db.transaction() as session:
             session.add(
                 SentMessage(

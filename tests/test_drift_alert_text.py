@@ -1,12 +1,12 @@
-"""Wording of drift alerts (bot.drift_blocks): pure, no Slack, no database."""
+"""Wording of drift alerts (bot.drift.blocks): pure, no Slack, no database."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.drift_alerts import AlertNotice
-from bot.drift_blocks import alert_message, headline, trend
-from bot.drift_signals import ChannelFigures
+from bot.drift.alerts import AlertNotice
+from bot.drift.blocks import alert_message, headline, trend
+from bot.drift.signals import ChannelFigures
 
 
 def notice(formal: int, formal_before: int) -> AlertNotice:

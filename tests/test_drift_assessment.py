@@ -1,4 +1,4 @@
-"""Behaviour of the pure drift scorer (bot.drift): no Slack, no database."""
+"""Behaviour of the pure drift scorer (bot.drift.domain): no Slack, no database."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import drift_cues
-from bot.drift import (
+from bot.drift import cues as drift_cues
+from bot.drift.cues import anchors
+from bot.drift.domain import (
     DEFAULT_THRESHOLD,
     HIGH_SCORE,
     Assessment,
@@ -20,7 +21,6 @@ from bot.drift import (
     default_cues,
     load_cues,
 )
-from bot.drift_cues import anchors
 
 
 def kinds_of(text: str, **kwargs) -> set[str]:
@@ -515,7 +515,7 @@ def test_cue_data_with_an_out_of_range_weight_is_rejected():
 def test_shipped_cue_data_is_valid_json_with_every_kind_labelled():
     from importlib import resources
 
-    raw = json.loads(resources.files("bot").joinpath("drift_cues.json").read_text("utf-8"))
+    raw = json.loads(resources.files("bot.drift").joinpath("cues.json").read_text("utf-8"))
     assert all(kind["label"] for kind in raw["kinds"].values())
 
 
@@ -541,7 +541,7 @@ def test_skipping_patterns_by_their_anchors_never_loses_a_cue(monkeypatch):
         json.loads(line)["text"]
         for line in (Path(__file__).parent / "data" / "drift_eval.jsonl").open(encoding="utf-8")
     ]
-    raw = json.loads(resources.files("bot").joinpath("drift_cues.json").read_text("utf-8"))
+    raw = json.loads(resources.files("bot.drift").joinpath("cues.json").read_text("utf-8"))
     shipped = load_cues(raw)
     monkeypatch.setattr(drift_cues, "anchors", lambda regex: ())
     unfiltered = load_cues(raw)

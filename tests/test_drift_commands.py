@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.drift_models import DriftSettings, DriftSignal
+from bot.drift.models import DriftSettings, DriftSignal
 from scheduler.drift_jobs import purge_old_signals
 from tests.helpers import make_relationship
 from tests.test_drift_events import job_context, say

@@ -13,10 +13,13 @@ from contextlib import closing
 import pytest
 from sqlalchemy import event, select
 
-from bot import classify, drift_config, drift_cues, mrkdwn
-from bot.db import READ_ONLY_OPTION
-from bot.drift import default_cues
-from bot.drift_models import DriftSignal, DriftWord
+from bot.core.db import READ_ONLY_OPTION
+from bot.drift import classify
+from bot.drift import config as drift_config
+from bot.drift import cues as drift_cues
+from bot.drift.domain import default_cues
+from bot.drift.models import DriftSignal, DriftWord
+from bot.slack import mrkdwn
 from scheduler.drift_jobs import alert_unanswered
 from tests.fake_slack import TEAM_ID
 from tests.helpers import make_relationship, scheduler_services

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.classify import main
-from bot.drift import DEFAULT_THRESHOLD, assess
+from bot.drift.classify import main
+from bot.drift.domain import DEFAULT_THRESHOLD, assess
 
 EVAL_SET = Path(__file__).parent / "data" / "drift_eval.jsonl"
 

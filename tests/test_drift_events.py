@@ -10,9 +10,9 @@ from contextlib import closing
 import pytest
 from sqlalchemy import select
 
-from bot import relationships as rel
-from bot.drift_models import DriftAlert, DriftCalming, DriftSignal
-from bot.models import Side
+from bot.drift.models import DriftAlert, DriftCalming, DriftSignal
+from bot.relationships import domain as rel
+from bot.relationships.models import Side
 from bot.services import Services
 from scheduler.drift_jobs import alert_unanswered, purge_old_signals
 from tests.helpers import make_relationship, scheduler_services

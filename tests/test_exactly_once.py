@@ -15,9 +15,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.clock import SystemClock
-from bot.outbox import STALE_CLAIM
+from bot.core.clock import SystemClock
 from bot.services import Services
+from bot.slack.outbox import STALE_CLAIM
 from scheduler.checkin_jobs import run_checkin_tick
 from scheduler.pulse_jobs import Pacer, run_pulse
 from tests.conftest import POSTGRES_URL

@@ -6,8 +6,8 @@ from __future__ import annotations
 import csv
 import io
 
-from bot.data_export import to_csv
-from bot.figures import decimal_text, half_up, percent_text
+from bot.core.figures import decimal_text, half_up, percent_text
+from bot.privacy.export import to_csv
 from tests.pulse_helpers import alerts, job_context, tick
 from tests.test_data_rights import export
 from tests.test_pulse_results import _close, _relationship, _results, _round

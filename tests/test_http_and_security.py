@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from bot.checkin_models import CheckIn
-from bot.db import Database, create_db_engine
-from bot.drift_models import DriftSignal
-from bot.models import Relationship
+from bot.checkins.models import CheckIn
+from bot.core.db import Database, create_db_engine
+from bot.drift.models import DriftSignal
+from bot.relationships.models import Relationship
 from bot.web import MAX_BODY_BYTES, RapportWsgi
 from tests.conftest import serving
 from tests.helpers import make_relationship
@@ -232,12 +232,12 @@ def test_echoed_command_text_is_escaped(rapport):
 
 
 def test_a_listener_crash_answers_politely_not_with_a_500(rapport, monkeypatch):
-    import bot.relationships
+    import bot.relationships.domain
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(bot.relationships, "memberships", broken)
+    monkeypatch.setattr(bot.relationships.domain, "memberships", broken)
     response = rapport.slack.command("list", user="UALICE")
     assert response.status == 200
     assert "something went wrong" in response.text
@@ -245,12 +245,12 @@ def test_a_listener_crash_answers_politely_not_with_a_500(rapport, monkeypatch):
 
 
 def test_a_click_that_fails_says_so_where_they_clicked(rapport, monkeypatch):
-    import bot.pulse
+    import bot.pulse.domain
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(bot.pulse, "record_answer", broken)
+    monkeypatch.setattr(bot.pulse.domain, "record_answer", broken)
     response = rapport.slack.block_action("pulse_answer_3", value="1:0", user="UCARL")
     assert (response.status, response.body) == (200, "")  # a click's answer has no text
     (said,) = rapport.fake.wait_for("response_url")
@@ -266,12 +266,12 @@ def test_slack_rate_limit_on_a_follow_up_call_is_retried_after_retry_after(rappo
 
 
 def test_a_crash_while_saving_the_setup_modal_keeps_the_form_and_says_so(rapport, monkeypatch):
-    import bot.relationships
+    import bot.relationships.domain
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(bot.relationships, "create_relationship", broken)
+    monkeypatch.setattr(bot.relationships.domain, "create_relationship", broken)
     response = rapport.slack.view_submission("relationship_setup", setup_values())
     body = response.json()
     assert response.status == 200

@@ -12,11 +12,12 @@ from urllib.parse import parse_qs, urlparse
 
 from sqlalchemy import func, select, update
 
-from bot import workspaces
-from bot.installation_models import BOTS
-from bot.models import Member, Relationship, SentMessage, Workspace
-from bot.pulse_models import PulseRound
-from bot.token_cipher import TokenCipher
+from bot.pulse.models import PulseRound
+from bot.relationships.models import Member, Relationship
+from bot.slack import workspaces
+from bot.slack.installation_models import BOTS
+from bot.slack.models import SentMessage, Workspace
+from bot.slack.token_cipher import TokenCipher
 from scheduler.workspace_jobs import delete_departed_workspaces
 from tests.conftest import CLIENT_ID, CLIENT_SECRET, KEY, RunningApp
 from tests.fake_slack import TEAM_ID

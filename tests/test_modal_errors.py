@@ -8,8 +8,8 @@ import re
 
 from sqlalchemy import select
 
-from bot.checkin_models import CheckIn
-from bot.models import Relationship
+from bot.checkins.models import CheckIn
+from bot.relationships.models import Relationship
 from tests.test_checkin_flows import checkin, setup
 from tests.test_relationship_setup import setup_values
 

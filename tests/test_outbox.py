@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import outbox
-from bot.models import SendStatus, SentMessage
-from bot.outbox import STALE_CLAIM, Outgoing, claim, send_once
-from bot.settings import Settings
-from bot.slack_client import SlackClients
+from bot.core.settings import Settings
+from bot.slack import outbox
+from bot.slack.client import SlackClients
+from bot.slack.models import SendStatus, SentMessage
+from bot.slack.outbox import STALE_CLAIM, Outgoing, claim, send_once
 from tests.due_work import wait_until
 
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.pulse import respondent_token
-from bot.pulse_models import PulseAnswer, PulseComment, PulseRecipient
+from bot.pulse.domain import respondent_token
+from bot.pulse.models import PulseAnswer, PulseComment, PulseRecipient
 from bot.schema import metadata
 from tests.fake_slack import TEAM_ID
 from tests.helpers import make_relationship

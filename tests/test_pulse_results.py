@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from bot.models import Role, Side
-from bot.pulse_results import _suppressed
+from bot.pulse.results import _suppressed
+from bot.relationships.models import Role, Side
 from tests.helpers import make_relationship
 from tests.pulse_helpers import (
     alerts,

@@ -10,10 +10,10 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import insert, select
 
-from bot import pulse
-from bot.db import alembic_config, migrate
-from bot.models import Relationship
-from bot.pulse_models import PulseRound
+from bot.core.db import alembic_config, migrate
+from bot.pulse import domain as pulse
+from bot.pulse.models import PulseRound
+from bot.relationships.models import Relationship
 from tests.helpers import make_relationship
 from tests.pulse_helpers import alerts, job_context, tick
 from tests.test_data_rights import export

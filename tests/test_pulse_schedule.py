@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, select
 
-from bot import outbox
-from bot.outbox import Outgoing
-from bot.pulse_models import PulseAnswer, PulseRecipient
+from bot.pulse.models import PulseAnswer, PulseRecipient
+from bot.slack import outbox
+from bot.slack.outbox import Outgoing
 from scheduler.pulse_jobs import Pacer, prompt_key, run_pulse
 from tests.fake_slack import TEAM_ID
 from tests.helpers import make_relationship

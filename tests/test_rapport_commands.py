@@ -5,7 +5,14 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from bot.models import Member, OrganisationSide, Relationship, Role, Side, WatchedChannel
+from bot.relationships.models import (
+    Member,
+    OrganisationSide,
+    Relationship,
+    Role,
+    Side,
+    WatchedChannel,
+)
 from bot.services import DATABASE_DOWN
 from tests.helpers import make_relationship
 

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import select
 
-from bot.models import Member, Relationship, Role, Side
+from bot.relationships.models import Member, Relationship, Role, Side
 from tests.helpers import make_relationship
 
 

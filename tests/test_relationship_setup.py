@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.models import Member, Relationship, Role, Side, WatchedChannel
+from bot.relationships.models import Member, Relationship, Role, Side, WatchedChannel
 
 
 def setup_values(

@@ -8,7 +8,7 @@ import threading
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 
-from bot.settings import QUIET_LIBRARIES, Settings, configure_logging
+from bot.core.settings import QUIET_LIBRARIES, Settings, configure_logging
 from scheduler.runner import ALL_JOBS, create_scheduler
 from tests.due_work import seed_due_work
 from tests.helpers import scheduler_services

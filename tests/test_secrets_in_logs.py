@@ -9,8 +9,8 @@ import time
 from urllib.parse import urlencode
 
 from bot.app import create_app
+from bot.core.settings import QUIET_LIBRARIES, Settings, configure_logging
 from bot.services import create_services
-from bot.settings import QUIET_LIBRARIES, Settings, configure_logging
 from bot.web import RapportWsgi, RefusalLog
 from tests.conftest import serving
 from tests.fake_slack import TEAM_ID
@@ -39,9 +39,9 @@ def test_debug_logs_hold_no_token_or_signing_secret(db, clock, fake_slack, caplo
         assert slack.command("help").status == 200
         assert slack.command("setup").status == 200  # a Slack error after the ack
         fake_slack.wait_for("views.open")
-        import bot.relationships
+        import bot.relationships.domain
 
-        monkeypatch.setattr(bot.relationships, "memberships", lambda *a: 1 / 0)
+        monkeypatch.setattr(bot.relationships.domain, "memberships", lambda *a: 1 / 0)
         assert slack.command("list").status == 200  # a crash in a listener
     services.close()
     logged = caplog.text + repr(settings)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.settings import SettingsError, load_settings
+from bot.core.settings import SettingsError, load_settings
 from tests.conftest import KEY, OLD_KEY
 from tests.test_manifest import MANIFEST
 

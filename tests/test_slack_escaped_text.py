@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot import mrkdwn
-from bot.checkin_models import CheckIn, Occurrence
-from bot.drift_models import DriftWord
-from bot.pulse_models import PulseQuestion
+from bot.checkins.models import CheckIn, Occurrence
+from bot.drift.models import DriftWord
+from bot.pulse.models import PulseQuestion
+from bot.slack import mrkdwn
 from tests.helpers import make_relationship
 from tests.pulse_helpers import pulse
 from tests.test_checkin_flows import checkin, setup

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from bot.settings import QUIET_LIBRARIES, Settings, configure_logging
-from bot.slack_client import create_web_client
+from bot.core.settings import QUIET_LIBRARIES, Settings, configure_logging
+from bot.slack.client import create_web_client
 
 
 class Tripwire(str):

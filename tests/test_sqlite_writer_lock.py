@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.db import Database, create_db_engine
+from bot.core.db import Database, create_db_engine
 
 TRY_LOCK = """
 import fcntl, os, sys
@@ -63,7 +63,7 @@ def test_reads_take_no_lock(sqlite_db):
 
 DIES_HOLDING_THE_LOCK = """
 import os, sys, time
-from bot.db import Database, create_db_engine
+from bot.core.db import Database, create_db_engine
 db = Database(create_db_engine(sys.argv[1]))
 with db.transaction():
     child = os.fork()

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from bot.db import Database, create_db_engine
-from bot.drift_models import DriftWord
+from bot.core.db import Database, create_db_engine
+from bot.core.settings import Settings
+from bot.drift.models import DriftWord
 from bot.services import create_services
-from bot.settings import Settings
 from tests.fake_slack import TEAM_ID
 from tests.helpers import make_relationship
 

@@ -13,10 +13,10 @@ from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from sqlalchemy import select, update
 
-from bot.db import Database, alembic_config, create_db_engine
-from bot.installation_models import BOTS, INSTALLATIONS
-from bot.settings import load_settings
-from bot.token_cipher import PREFIX
+from bot.core.db import Database, alembic_config, create_db_engine
+from bot.core.settings import load_settings
+from bot.slack.installation_models import BOTS, INSTALLATIONS
+from bot.slack.token_cipher import PREFIX
 from tests.conftest import CLIENT_ID, CLIENT_SECRET, KEY, OLD_KEY, RunningApp, installed_app
 from tests.fake_slack import BOT_USER_ID, TOKEN_LENGTH
 from tests.pulse_helpers import prompts, tick

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bot.checkin_models import CheckIn, Occurrence, Rsvp
-from bot.drift_models import DriftAlert, DriftCalming
-from bot.models import CurrentRelationship, Member, OrganisationSide, SentMessage
-from bot.pulse_models import PulseAnswer, PulseRecipient
+from bot.checkins.models import CheckIn, Occurrence, Rsvp
+from bot.drift.models import DriftAlert, DriftCalming
+from bot.pulse.models import PulseAnswer, PulseRecipient
+from bot.relationships.models import CurrentRelationship, Member, OrganisationSide
+from bot.slack.models import SentMessage
 from tests.helpers import make_relationship
 from tests.pulse_helpers import answer_value, job_context, prompts, pulse, tick
 from tests.test_checkin_flows import ADD, checkin
