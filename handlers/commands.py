@@ -25,6 +25,7 @@ from bot.relationships.parser import RapportCommand, UsageError, parse_rapport_c
 from bot.relationships.setup_modal import setup_modal
 from bot.services import Services
 from bot.slack import mrkdwn
+from bot.slack.blocks import section
 from bot.slack.channels import membership_problem, prepare_watched_channel
 
 logger = logging.getLogger(__name__)
@@ -177,7 +178,7 @@ def _watch(session: Session, call: Invocation) -> Reply:
         respond(
             text=f"{watching} Which side is each organisation on?",
             blocks=[
-                blocks.section(watching),
+                section(watching),
                 *blocks.organisation_mapping_blocks(
                     relationship_id, relationship.name, channel_id, facts.organisations
                 ),

@@ -8,15 +8,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from bot.delivery.blocks import failure_message
+from bot.delivery.failures import QUIET, FailureNotice, Refusal, batch_failures, pending_notices
 from bot.services import Services
-from bot.slack.delivery_blocks import failure_message
-from bot.slack.delivery_failures import (
-    QUIET,
-    FailureNotice,
-    Refusal,
-    batch_failures,
-    pending_notices,
-)
 from bot.slack.models import SendStatus, SentMessage
 from scheduler.checkin_jobs import run_checkin_tick
 from scheduler.delivery_jobs import report_delivery_failures

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.slack.delivery_failures import QUIET
+from bot.delivery.failures import QUIET
 from scheduler.checkin_jobs import run_checkin_tick
 from scheduler.delivery_jobs import report_delivery_failures
 from tests.pulse_helpers import answer_value, click, job_context, prompts, pulse, tick

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from bot.checkins.domain import USAGE, CheckInView, History, OccurrenceFacts, reminders_text
 from bot.checkins.schedule import FollowUp, Lapse, Reminder
 from bot.core.figures import percent_text
-from bot.relationships.blocks import button, context, section
 from bot.slack import mrkdwn
+from bot.slack.blocks import button, context, section
 
 Blocks = list[dict[str, Any]]
 

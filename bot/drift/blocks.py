@@ -9,9 +9,9 @@ from bot.drift.alerts import AlertNotice
 from bot.drift.domain import DEFAULT_THRESHOLD, Assessment
 from bot.drift.settings import MAX_WORDS, THRESHOLDS, WordsOverview
 from bot.drift.signals import Excerpt
-from bot.relationships.blocks import Blocks, button, context, section
 from bot.relationships.models import Side
 from bot.slack import mrkdwn
+from bot.slack.blocks import Blocks, button, context, section
 
 LIST_CHARS = 2_500  # of words in one reply: under the 3,000 Slack shows in a section
 TRY_ECHO_CHARS = 300  # of a tried message shown back

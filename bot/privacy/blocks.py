@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.privacy.export import Export
 from bot.privacy.rights import ForgetReport, OwnerlessSide
-from bot.relationships.blocks import Blocks, button, section
 from bot.slack import mrkdwn
+from bot.slack.blocks import Blocks, button, section
 
 EXPORT_PREPARING = "Preparing your export… I'll send it to you in a DM."
 FORGET_CANCELLED = "Okay, I haven't forgotten anything."

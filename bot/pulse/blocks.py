@@ -11,9 +11,9 @@ from typing import Any
 from bot.core.figures import decimal_text, percent_text
 from bot.pulse.domain import RoundToSend, Schedule
 from bot.pulse.results import PulseAlert, PulseResults, QuestionFigures, RoundResult, SideFigures
-from bot.relationships.blocks import Blocks, button, context, section
 from bot.relationships.models import Side
 from bot.slack import mrkdwn
+from bot.slack.blocks import Blocks, button, context, section
 
 SCORE_LABELS = {1: "very poorly", 2: "poorly", 3: "okay", 4: "well", 5: "very well"}
 COMMENT_PROMPT = "What's one thing that would help?"

@@ -10,8 +10,8 @@ from typing import Any
 from bot.core.cadence import CadenceError, parse_time
 from bot.pulse.blocks import schedule_text
 from bot.pulse.domain import SETTING_RULES, Schedule, ScheduleForm
-from bot.relationships.blocks import Blocks, button, context, section
 from bot.slack import mrkdwn
+from bot.slack.blocks import Blocks, button, context, section
 
 CALLBACK_ID = "pulse_schedule"
 EDIT_ACTION = "pulse_edit_schedule"

@@ -7,8 +7,7 @@ from typing import Any
 from bot.relationships.domain import MemberChange, Membership, RelationshipSummary
 from bot.relationships.models import Role, Side
 from bot.slack import mrkdwn
-
-Blocks = list[dict[str, Any]]
+from bot.slack.blocks import Blocks, button, section
 
 HELP_TEXT = """*Rapport keeps the informal relationship between a client and its provider alive.*
 It asks front-line people on both sides how things are going, keeps check-ins happening after \
@@ -47,26 +46,6 @@ it, nothing is kept
 figures as CSV files, sent to you by DM; nothing in them names anyone
 • `/rapport forget-me` — remove yourself and your personal data from Rapport in this \
 workspace (anonymous results stay)"""
-
-
-def section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-
-
-def context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
-
-
-def button(text: str, action_id: str, value: str = "", style: str | None = None) -> dict:
-    element: dict[str, Any] = {
-        "type": "button",
-        "text": {"type": "plain_text", "text": text[:75]},
-        "action_id": action_id,
-        "value": value,
-    }
-    if style:
-        element["style"] = style
-    return element
 
 
 def help_blocks() -> Blocks:

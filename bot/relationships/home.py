@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.relationships.blocks import button, context, memberships_blocks
+from bot.relationships.blocks import memberships_blocks
 from bot.relationships.domain import Membership
+from bot.slack.blocks import button, context
 
 
 def home_view(memberships: list[Membership]) -> dict[str, Any]:

@@ -43,7 +43,7 @@ class SentMessage(Base):
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Whose owners hear if Slack refuses it for good; None: nobody is told (see
-    # bot.slack.delivery_failures), e.g. pulse reminders and the failure notices themselves.
+    # bot.delivery.failures), e.g. pulse reminders and the failure notices themselves.
     relationship_id: Mapped[int | None] = mapped_column(
         ForeignKey("relationships.id", ondelete="CASCADE")
     )

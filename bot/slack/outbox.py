@@ -67,7 +67,7 @@ class Outgoing:
     text: str
     blocks: list[dict[str, Any]] | None = None
     thread_ts: str | None = None
-    # whose owners are told if Slack refuses it for good (bot.slack.delivery_failures); None: nobody
+    # whose owners are told if Slack refuses it for good (bot.delivery.failures); None: nobody
     relationship_id: int | None = None
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.relationships.blocks import Blocks, context, section
+from bot.delivery.failures import FailureNotice, Refusal, is_person
 from bot.slack import mrkdwn
-from bot.slack.delivery_failures import FailureNotice, Refusal, is_person
+from bot.slack.blocks import Blocks, context, section
 
 REASONS = {
     "user_not_found": "not found",
