@@ -32,7 +32,7 @@ from bot.relationships import domain as rel
 from bot.core.clock import SystemClock
 from bot.core.db import Database, create_db_engine, migrate
 from bot.relationships.models import Side
-from tests.fake_slack import TEAM_ID, FakeSlack
+from tests.support.fake_slack import TEAM_ID, FakeSlack
 
 TRIGGER_LIFETIME = 3.0  # seconds Slack accepts a trigger_id for views.open
 

@@ -35,7 +35,7 @@ from sqlalchemy import delete, insert, text
 from bot.checkins.models import CheckIn, CheckInTask, Occurrence, TaskKind
 from bot.checkins.schedule import due_task_ids
 from bot.core.db import Database
-from tests.fresh_db import fresh_database
+from tests.support.fresh_db import fresh_database
 from bot.relationships.models import Relationship
 
 RELATIONSHIPS = 500

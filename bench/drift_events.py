@@ -31,7 +31,7 @@ from bench.ack_latency import prepare_database
 from bot.core.db import create_db_engine
 from sqlalchemy import func, select
 from bot.drift.models import DriftSignal
-from tests.fake_slack import TEAM_ID, FakeSlack
+from tests.support.fake_slack import TEAM_ID, FakeSlack
 
 MESSAGES = [
     "Morning! The overnight batch finished early, nice one team",

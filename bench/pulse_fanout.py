@@ -50,7 +50,7 @@ from bot.core.db import Database, create_db_engine, migrate
 from bot.relationships.models import Member, Role, Side
 from bot.slack.models import SentMessage
 from scheduler.pulse_jobs import PROMPTS_PER_SECOND
-from tests.fake_slack import send_json
+from tests.support.fake_slack import send_json
 
 TEAM = "TBENCH"
 

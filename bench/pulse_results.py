@@ -26,7 +26,7 @@ from sqlalchemy import insert, text
 
 from bot.relationships import domain as rel
 from bot.core.db import Database
-from tests.fresh_db import fresh_database
+from tests.support.fresh_db import fresh_database
 from bot.relationships.models import Role, Side
 from bot.pulse.models import PulseAnswer, PulseRecipient, PulseRound
 from bot.pulse.results import results
