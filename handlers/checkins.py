@@ -25,10 +25,9 @@ from bot.relationships.blocks import choice_blocks
 from bot.relationships.models import Relationship
 from bot.services import Services
 from bot.slack import mrkdwn
+from bot.slack.blocks import STALE_BUTTON
 from bot.slack.channels import join_channel
 from bot.slack.timezones import user_timezone
-
-STALE_BUTTON = "That button is out of date. Run the command again for a fresh one."
 
 
 def register(app: App, services: Services) -> None:

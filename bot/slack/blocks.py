@@ -6,6 +6,8 @@ from typing import Any
 
 Blocks = list[dict[str, Any]]
 
+STALE_BUTTON = "That button is out of date. Run the command again for a fresh one."
+
 
 def section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
