@@ -13,7 +13,6 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 import handlers.checkins
 import handlers.commands
 import handlers.drift
-import handlers.events
 import handlers.installs
 import handlers.privacy
 import handlers.pulse
@@ -54,13 +53,12 @@ def create_app(settings: Settings, services: Services) -> App:
     app.use(provide_services)
     # Bolt tries listeners in this order: message events, by far the most frequent
     # requests, are matched first.
-    handlers.events.register(app, services)
+    handlers.drift.register(app)
     handlers.commands.register(app, services)
     handlers.relationships.register(app)
-    handlers.drift.register(app)
     handlers.privacy.register(app)
     handlers.checkins.register(app, services)
-    handlers.installs.register(app, services)
+    handlers.installs.register(app)
     handlers.pulse.register(app, services)
 
     def friendly_error(error: Exception, body: dict[str, Any], respond: Respond) -> BoltResponse:
