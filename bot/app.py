@@ -57,7 +57,7 @@ def create_app(settings: Settings, services: Services) -> App:
     handlers.commands.register(app, services)
     handlers.relationships.register(app)
     handlers.privacy.register(app)
-    handlers.checkins.register(app, services)
+    handlers.checkins.register(app)
     handlers.installs.register(app)
     handlers.pulse.register(app, services)
 
