@@ -28,11 +28,11 @@ from urllib.parse import urlencode
 
 from harness import LoadResult, ResponseUrls, load, percentile, report, start_rapport
 
-from bot import relationships as rel
-from bot.clock import SystemClock
-from bot.db import Database, create_db_engine, migrate
-from bot.models import Side
-from tests.fake_slack import TEAM_ID, FakeSlack
+from bot.relationships import domain as rel
+from bot.core.clock import SystemClock
+from bot.core.db import Database, create_db_engine, migrate
+from bot.relationships.models import Side
+from tests.support.fake_slack import TEAM_ID, FakeSlack
 
 TRIGGER_LIFETIME = 3.0  # seconds Slack accepts a trigger_id for views.open
 

@@ -32,11 +32,11 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy import delete, insert, text
 
-from bot.checkin_models import CheckIn, CheckInTask, Occurrence, TaskKind
-from bot.checkin_schedule import due_task_ids
-from bot.db import Database
-from tests.fresh_db import fresh_database
-from bot.models import Relationship
+from bot.checkins.models import CheckIn, CheckInTask, Occurrence, TaskKind
+from bot.checkins.schedule import due_task_ids
+from bot.core.db import Database
+from tests.support.fresh_db import fresh_database
+from bot.relationships.models import Relationship
 
 RELATIONSHIPS = 500
 CHECKINS = 10_000

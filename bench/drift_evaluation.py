@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.drift import DEFAULT_THRESHOLD, assess
+from bot.drift.domain import DEFAULT_THRESHOLD, assess
 
 EVAL_SET = ROOT / "tests" / "data" / "drift_eval.jsonl"
 

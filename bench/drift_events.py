@@ -28,10 +28,10 @@ from pathlib import Path
 from harness import ResponseUrls, load, report, start_rapport
 
 from bench.ack_latency import prepare_database
-from bot.db import create_db_engine
+from bot.core.db import create_db_engine
 from sqlalchemy import func, select
-from bot.drift_models import DriftSignal
-from tests.fake_slack import TEAM_ID, FakeSlack
+from bot.drift.models import DriftSignal
+from tests.support.fake_slack import TEAM_ID, FakeSlack
 
 MESSAGES = [
     "Morning! The overnight batch finished early, nice one team",

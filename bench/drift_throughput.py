@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.drift import assess, default_cues
+from bot.drift.domain import assess, default_cues
 
 EVAL_SET = ROOT / "tests" / "data" / "drift_eval.jsonl"
 TARGET_PER_SECOND = 20_000

@@ -23,8 +23,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bot.services import DATABASE_DOWN, SORRY
-from tests.fake_slack import FakeSlack
-from tests.slack_requests import SIGNING_SECRET, sign
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_requests import SIGNING_SECRET, sign
 
 # a 200 whose body is one of these is a failure the app apologised for, not a success
 ERROR_REPLIES = (SORRY.encode(), DATABASE_DOWN.encode())

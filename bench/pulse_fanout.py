@@ -44,12 +44,13 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy import insert, select
 
-from bot import pulse
-from bot import relationships as rel
-from bot.db import Database, create_db_engine, migrate
-from bot.models import Member, Role, SentMessage, Side
+from bot.pulse import domain as pulse
+from bot.relationships import domain as rel
+from bot.core.db import Database, create_db_engine, migrate
+from bot.relationships.models import Member, Role, Side
+from bot.slack.models import SentMessage
 from scheduler.pulse_jobs import PROMPTS_PER_SECOND
-from tests.fake_slack import send_json
+from tests.support.fake_slack import send_json
 
 TEAM = "TBENCH"
 
@@ -182,7 +183,7 @@ def seed(url: str, members: int) -> None:
 def worker(url: str, api_url: str, paced: bool, clock_offset_minutes: float) -> None:
     """One pulse tick in this process, as the scheduler runs it (paced) or unpaced."""
     from bot.services import create_services
-    from bot.settings import Settings
+    from bot.core.settings import Settings
     from scheduler.pulse_jobs import Pacer, run_pulse
 
     class OffsetClock:

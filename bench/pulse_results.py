@@ -24,12 +24,12 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy import insert, text
 
-from bot import relationships as rel
-from bot.db import Database
-from tests.fresh_db import fresh_database
-from bot.models import Role, Side
-from bot.pulse_models import PulseAnswer, PulseRecipient, PulseRound
-from bot.pulse_results import results
+from bot.relationships import domain as rel
+from bot.core.db import Database
+from tests.support.fresh_db import fresh_database
+from bot.relationships.models import Role, Side
+from bot.pulse.models import PulseAnswer, PulseRecipient, PulseRound
+from bot.pulse.results import results
 
 ROUNDS = 200
 PEOPLE_PER_SIDE = 250

@@ -5,7 +5,7 @@ Signed slash commands (``/rapport show``, ``/pulse results``, ``/checkin list``,
 button clicks (pulse answers, check-in RSVPs) and message events in a watched channel go
 round-robin to the two web processes, as behind a load balancer, at ``--rate`` requests/s.
 Meanwhile the scheduler sends: the traffic relationship's pulse round, and every minute a
-new batch of due work (``tests.due_work``: prompts, reminders, alerts, check-in reminders).
+new batch of due work (``tests.support.due_work``: prompts, reminders, alerts, check-in reminders).
 Chaos (``--chaos`` of all Web API calls: 429 + Retry-After 1 s, 500, 503, or an answer
 slower than ``SLACK_TIMEOUT_SECONDS``) is on for the whole run. Afterwards the scheduler
 gets up to ``--drain`` seconds to retry what Slack refused, then the figures:
@@ -52,15 +52,16 @@ from sqlalchemy.engine import make_url
 
 from bench.ack_latency import prepare_database
 from bench.drift_events import message_event
-from bot import checkins, pulse
-from bot import relationships as rel
+from bot.checkins import domain as checkins
+from bot.pulse import domain as pulse
+from bot.relationships import domain as rel
 from bot.services import DATABASE_DOWN, SORRY
-from bot.cadence import parse_cadence
-from bot.checkin_models import Occurrence
-from bot.clock import SystemClock
-from bot.db import Database, create_db_engine
-from tests.due_work import DueWork, ledger, scheduled_sends, seed_due_work, wait_until
-from tests.fake_slack import TEAM_ID, FakeSlack
+from bot.core.cadence import parse_cadence
+from bot.checkins.models import Occurrence
+from bot.core.clock import SystemClock
+from bot.core.db import Database, create_db_engine
+from tests.support.due_work import DueWork, ledger, scheduled_sends, seed_due_work, wait_until
+from tests.support.fake_slack import TEAM_ID, FakeSlack
 
 BATCH_MEMBERS = 50  # people per minute's batch of due work
 TRAFFIC_MEMBERS = tuple(f"UC{i}" for i in range(40)) + tuple(f"UP{i}" for i in range(40))

@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App, BoltResponse, Respond
+from slack_bolt import App, BoltContext, BoltResponse, Respond
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-import handlers.actions
 import handlers.checkins
 import handlers.commands
-import handlers.events
-import handlers.home
+import handlers.drift
 import handlers.installs
+import handlers.privacy
 import handlers.pulse
-import handlers.views
-from bot.installations import oauth_settings, request_authorize
+import handlers.relationships
+from bot.core.settings import Settings
 from bot.services import Services, apology
-from bot.settings import Settings
-from bot.slack_client import create_web_client
+from bot.slack.client import create_web_client
+from bot.slack.installations import oauth_settings, request_authorize
 
 logger = logging.getLogger(__name__)
 
@@ -44,15 +44,21 @@ def create_app(settings: Settings, services: Services) -> App:
         # Bolt copies this logger's level into its own: configure_logging keeps it at INFO+
         logger=logging.getLogger("slack_bolt"),
     )
+
+    def provide_services(context: BoltContext, next_: Callable[[], None]) -> None:
+        """Listeners name ``services`` as an argument, as they name Bolt's ``client``."""
+        context["services"] = services
+        next_()
+
+    app.use(provide_services)
     # Bolt tries listeners in this order: message events, by far the most frequent
     # requests, are matched first.
-    handlers.events.register(app, services)
+    handlers.drift.register(app)
     handlers.commands.register(app, services)
-    handlers.actions.register(app, services)
-    handlers.checkins.register(app, services)
-    handlers.views.register(app, services)
-    handlers.home.register(app, services)
-    handlers.installs.register(app, services)
+    handlers.relationships.register(app)
+    handlers.privacy.register(app)
+    handlers.checkins.register(app)
+    handlers.installs.register(app)
     handlers.pulse.register(app, services)
 
     def friendly_error(error: Exception, body: dict[str, Any], respond: Respond) -> BoltResponse:

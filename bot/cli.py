@@ -24,14 +24,15 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from bot import classify, workspaces
 from bot.app import create_app
-from bot.db import Database, create_db_engine, migrate, pending_migrations
-from bot.installations import count_clear_tokens, seal_stored_tokens
+from bot.core.db import Database, create_db_engine, migrate, pending_migrations
+from bot.core.settings import Settings, SettingsError, configure_logging, load_settings
+from bot.drift import classify
 from bot.services import Services, create_services
-from bot.settings import Settings, SettingsError, configure_logging, load_settings
-from bot.slack_client import create_web_client
-from bot.token_cipher import KEY_VARIABLE, UnreadableToken, generate_key
+from bot.slack import workspaces
+from bot.slack.client import create_web_client
+from bot.slack.installations import count_clear_tokens, seal_stored_tokens
+from bot.slack.token_cipher import KEY_VARIABLE, UnreadableToken, generate_key
 from bot.web import RapportWsgi, create_http_server
 from bot.workers import PortUnavailable, Workers, listening_socket
 from scheduler.leader import LeaderElection, lock_for
@@ -122,7 +123,7 @@ def _new_sqlite_file(database_url: str) -> Path | None:
 
 def _remove_sqlite_files(path: Path) -> None:
     """The database file and what SQLite and Rapport keep beside it (the journal, and the
-    lock files of ``bot.db`` and ``scheduler.leader``)."""
+    lock files of ``bot.core.db`` and ``scheduler.leader``)."""
     for suffix in ("", "-wal", "-shm", "-journal", ".writer-lock", ".scheduler.lock"):
         path.with_name(path.name + suffix).unlink(missing_ok=True)
 

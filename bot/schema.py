@@ -1,13 +1,22 @@
 """The whole schema in one place, for Alembic and the tests: every model module is imported.
 
-A feature that adds tables in its own module imports it here.
+A feature that adds tables in its own ``models.py`` imports it here.
 """
 
-import bot.checkin_models
-import bot.drift_models
-import bot.installation_models
-import bot.pulse_models
-from bot.models import Base
+import bot.checkins.models
+import bot.drift.models
+import bot.pulse.models
+import bot.relationships.models
+import bot.slack.installation_models
+import bot.slack.models
+from bot.core.models import Base
 
-FEATURE_MODELS = (bot.checkin_models, bot.drift_models, bot.installation_models, bot.pulse_models)
+FEATURE_MODELS = (
+    bot.relationships.models,
+    bot.slack.models,
+    bot.checkins.models,
+    bot.drift.models,
+    bot.slack.installation_models,
+    bot.pulse.models,
+)
 metadata = Base.metadata

@@ -14,12 +14,12 @@ from typing import Any
 from slack_sdk.errors import SlackClientError
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
-from bot.clock import Clock, SystemClock
-from bot.db import Database
-from bot.drift_config import DriftConfigCache
-from bot.installations import InstallationStore
-from bot.settings import Settings
-from bot.slack_client import SlackClients
+from bot.core.clock import Clock, SystemClock
+from bot.core.db import Database
+from bot.core.settings import Settings
+from bot.drift.config import DriftConfigCache
+from bot.slack.client import SlackClients
+from bot.slack.installations import InstallationStore
 
 logger = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from slack_sdk.signature import SignatureVerifier
 from waitress import wasyncore
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
-from bot.db import Database
+from bot.core.db import Database
 
 logger = logging.getLogger(__name__)
 

@@ -19,9 +19,9 @@ import socket
 import time
 
 from bot.app import create_app
-from bot.db import Database, create_db_engine
+from bot.core.db import Database, create_db_engine
+from bot.core.settings import Settings
 from bot.services import create_services
-from bot.settings import Settings
 from bot.web import RapportWsgi, create_http_server
 
 logger = logging.getLogger(__name__)

@@ -15,103 +15,128 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from bot import checkin_blocks, checkin_modal, checkins, mrkdwn
-from bot import relationships as rel
-from bot.blocks import choice_blocks
-from bot.cadence import CadenceError
-from bot.checkin_models import Outcome
-from bot.models import Relationship
+from bot.checkins import blocks as checkin_blocks
+from bot.checkins import domain as checkins
+from bot.checkins import modal as checkin_modal
+from bot.checkins.models import Outcome
+from bot.core.cadence import CadenceError
+from bot.relationships import domain as rel
+from bot.relationships.blocks import choice_blocks
+from bot.relationships.models import Relationship
 from bot.services import Services
-from bot.slack_channels import join_channel
-from bot.user_timezones import user_timezone
+from bot.slack import mrkdwn
+from bot.slack.blocks import STALE_BUTTON
+from bot.slack.channels import join_channel
+from bot.slack.timezones import user_timezone
 
-STALE_BUTTON = "That button is out of date. Run the command again for a fresh one."
 
-
-def register(app: App, services: Services) -> None:
-    def checkin(ack: Ack, command: dict, client: WebClient, respond: Respond) -> None:
-        team_id, user_id = command["team_id"], command["user_id"]
-        try:
-            parsed = checkins.parse_command(command.get("text") or "")
-        except (rel.RapportError, CadenceError) as error:
-            ack(text=str(error))
-            return
-        if parsed.action == "help":
-            ack(text=checkin_blocks.HELP_TEXT)
-            return
-        try:
-            with services.db.transaction() as session:
-                relationship = rel.resolve(
-                    session, team_id, user_id, command.get("channel_id"), None
-                )
-                relationship_id = relationship.id
-                reply = _run(services, session, parsed, relationship, user_id)
-        except rel.ChoiceNeeded as choice:
-            ack(text=str(choice), blocks=choice_blocks(str(choice), choice.choices))
-            return
-        except (rel.RapportError, CadenceError) as error:
-            ack(text=str(error))
-            return
-        if isinstance(reply, Reply):
-            ack(text=reply.text, blocks=reply.blocks)
-            if reply.channel_id:
-                services.defer(_prepare_channel, client, respond, reply.channel_id)
-            return
-        ack()  # the rest needs Slack (a time zone or a modal): after the ack
-        services.defer(
-            _after_ack, services, client, respond, parsed, team_id, user_id, relationship_id,
-            command["trigger_id"], reply,
-        )  # fmt: skip
-
+def register(app: App) -> None:
     app.command("/checkin")(checkin)
-
     for answer in ("yes", "no"):
-        app.action(f"checkin_rsvp_{answer}")(_deferred(services, _rsvp))
+        app.action(f"checkin_rsvp_{answer}")(rsvp)
     for outcome in Outcome:
-        app.action(f"checkin_outcome_{outcome.value}")(_deferred(services, _outcome))
-    app.action("schedule_catch_up")(_deferred(services, _catch_up))
+        app.action(f"checkin_outcome_{outcome.value}")(record_outcome)
+    app.action("schedule_catch_up")(catch_up)
+    app.view(checkin_modal.CALLBACK_ID)(save)
+    app.view(checkin_modal.NOTE_CALLBACK_ID)(save_note)
 
-    @app.view(checkin_modal.CALLBACK_ID)
-    def save(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
-        team_id, user_id = body["team"]["id"], body["user"]["id"]
-        meta = json.loads(view.get("private_metadata") or "{}")
-        draft, errors = checkin_modal.draft_from_state(view["state"]["values"])
-        if draft is None:
-            ack(response_action="errors", errors=errors)
-            return
-        try:
-            with services.db.transaction() as session:
-                now = services.clock.now()
-                errors = checkins.validate_draft(session, team_id, meta["r"], meta["c"], draft, now)
-                if not errors:
-                    saved = checkins.save_from_form(
-                        session, team_id, meta["r"], meta["c"], user_id, draft, now
-                    )
-        except rel.RapportError as error:
-            errors = {"title": str(error)}
-        if errors:  # modal errors are plain text: no emphasis, no entities
-            plain = {field: mrkdwn.plain(message) for field, message in errors.items()}
-            ack(response_action="errors", errors=plain)
-            return
-        ack()
-        services.defer(_confirm_saved, client, user_id, saved)
 
-    @app.view(checkin_modal.NOTE_CALLBACK_ID)
-    def save_note(ack: Ack, body: dict, view: dict) -> None:
-        note = (view["state"]["values"].get("note", {}).get("value", {}).get("value")) or ""
-        metadata = view.get("private_metadata") or ""
-        if not metadata.isdigit():
-            ack()
-            return
-        try:
-            with services.db.transaction() as session:
-                checkins.record_note(
-                    session, body["team"]["id"], int(metadata), body["user"]["id"], note
+def checkin(
+    ack: Ack, command: dict, client: WebClient, respond: Respond, services: Services
+) -> None:
+    team_id, user_id = command["team_id"], command["user_id"]
+    try:
+        parsed = checkins.parse_command(command.get("text") or "")
+    except (rel.RapportError, CadenceError) as error:
+        ack(text=str(error))
+        return
+    if parsed.action == "help":
+        ack(text=checkin_blocks.HELP_TEXT)
+        return
+    try:
+        with services.db.transaction() as session:
+            relationship = rel.resolve(session, team_id, user_id, command.get("channel_id"), None)
+            relationship_id = relationship.id
+            reply = _run(services, session, parsed, relationship, user_id)
+    except rel.ChoiceNeeded as choice:
+        ack(text=str(choice), blocks=choice_blocks(str(choice), choice.choices))
+        return
+    except (rel.RapportError, CadenceError) as error:
+        ack(text=str(error))
+        return
+    if isinstance(reply, Reply):
+        ack(text=reply.text, blocks=reply.blocks)
+        if reply.channel_id:
+            services.defer(_prepare_channel, client, respond, reply.channel_id)
+        return
+    ack()  # the rest needs Slack (a time zone or a modal): after the ack
+    services.defer(
+        _after_ack, services, client, respond, parsed, team_id, user_id, relationship_id,
+        command["trigger_id"], reply,
+    )  # fmt: skip
+
+
+def rsvp(
+    ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond, services: Services
+) -> None:
+    ack()
+    services.defer(_rsvp, services, body, action, client, respond, apologise=respond)
+
+
+def record_outcome(
+    ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond, services: Services
+) -> None:
+    ack()
+    services.defer(_outcome, services, body, action, client, respond, apologise=respond)
+
+
+def catch_up(
+    ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond, services: Services
+) -> None:
+    ack()
+    services.defer(_catch_up, services, body, action, client, respond, apologise=respond)
+
+
+def save(ack: Ack, body: dict, view: dict, client: WebClient, services: Services) -> None:
+    team_id, user_id = body["team"]["id"], body["user"]["id"]
+    meta = json.loads(view.get("private_metadata") or "{}")
+    draft, errors = checkin_modal.draft_from_state(view["state"]["values"])
+    if draft is None:
+        ack(response_action="errors", errors=errors)
+        return
+    try:
+        with services.db.transaction() as session:
+            now = services.clock.now()
+            errors = checkins.validate_draft(session, team_id, meta["r"], meta["c"], draft, now)
+            if not errors:
+                saved = checkins.save_from_form(
+                    session, team_id, meta["r"], meta["c"], user_id, draft, now
                 )
-        except rel.RapportError as error:
-            ack(response_action="errors", errors={"note": mrkdwn.plain(str(error))})
-            return
+    except rel.RapportError as error:
+        errors = {"title": str(error)}
+    if errors:  # modal errors are plain text: no emphasis, no entities
+        plain = {field: mrkdwn.plain(message) for field, message in errors.items()}
+        ack(response_action="errors", errors=plain)
+        return
+    ack()
+    services.defer(_confirm_saved, client, user_id, saved)
+
+
+def save_note(ack: Ack, body: dict, view: dict, services: Services) -> None:
+    note = (view["state"]["values"].get("note", {}).get("value", {}).get("value")) or ""
+    metadata = view.get("private_metadata") or ""
+    if not metadata.isdigit():
         ack()
+        return
+    try:
+        with services.db.transaction() as session:
+            checkins.record_note(
+                session, body["team"]["id"], int(metadata), body["user"]["id"], note
+            )
+    except rel.RapportError as error:
+        ack(response_action="errors", errors={"note": mrkdwn.plain(str(error))})
+        return
+    ack()
 
 
 @dataclass(frozen=True)
@@ -237,14 +262,6 @@ def _confirm_saved(client: WebClient, user_id: str, saved: checkins.CheckInView)
     note = _channel_note(client, saved.channel_id) if saved.channel_id else None
     text = checkin_blocks.created_text(saved)
     client.chat_postMessage(channel=user_id, text=f"{text}\n{note}" if note else text)
-
-
-def _deferred(services: Services, work: Any) -> Any:
-    def listener(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
-        ack()
-        services.defer(work, services, body, action, client, respond, apologise=respond)
-
-    return listener
 
 
 def _rsvp(services: Services, body: dict, action: dict, client: WebClient, respond: Respond):

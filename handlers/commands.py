@@ -13,21 +13,20 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.orm import Session
 
-from bot import (
-    blocks,
-    data_export,
-    data_rights,
-    data_rights_blocks,
-    drift_blocks,
-    drift_settings,
-    mrkdwn,
-)
-from bot import relationships as rel
-from bot.command_parser import RapportCommand, UsageError, parse_rapport_command
-from bot.db import Database
+from bot.core.db import Database
+from bot.drift import blocks as drift_blocks
+from bot.drift import settings as drift_settings
+from bot.privacy import blocks as data_rights_blocks
+from bot.privacy import export as data_export
+from bot.privacy import rights as data_rights
+from bot.relationships import blocks
+from bot.relationships import domain as rel
+from bot.relationships.parser import RapportCommand, UsageError, parse_rapport_command
+from bot.relationships.setup_modal import setup_modal
 from bot.services import Services
-from bot.setup_modal import setup_modal
-from bot.slack_channels import membership_problem, prepare_watched_channel
+from bot.slack import mrkdwn
+from bot.slack.blocks import section
+from bot.slack.channels import membership_problem, prepare_watched_channel
 
 logger = logging.getLogger(__name__)
 
@@ -179,7 +178,7 @@ def _watch(session: Session, call: Invocation) -> Reply:
         respond(
             text=f"{watching} Which side is each organisation on?",
             blocks=[
-                blocks.section(watching),
+                section(watching),
                 *blocks.organisation_mapping_blocks(
                     relationship_id, relationship.name, channel_id, facts.organisations
                 ),

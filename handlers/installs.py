@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.installations import uninstall
 from bot.services import Services
+from bot.slack.installations import uninstall
 
 
-def register(app: App, services: Services) -> None:
-    def stop_sending(team_id: str) -> None:
-        uninstall(services.db, services.installations, team_id, services.clock.now())
+def register(app: App) -> None:
+    app.event("app_uninstalled")(on_uninstalled)
+    app.event("tokens_revoked")(on_tokens_revoked)
 
-    @app.event("app_uninstalled")
-    def on_uninstalled(body: dict) -> None:
-        stop_sending(body["team_id"])
 
-    @app.event("tokens_revoked")
-    def on_tokens_revoked(event: dict, body: dict) -> None:
-        if event.get("tokens", {}).get("bot"):  # Rapport holds no user tokens
-            stop_sending(body["team_id"])
+def on_uninstalled(body: dict, services: Services) -> None:
+    _stop_sending(services, body["team_id"])
+
+
+def on_tokens_revoked(event: dict, body: dict, services: Services) -> None:
+    if event.get("tokens", {}).get("bot"):  # Rapport holds no user tokens
+        _stop_sending(services, body["team_id"])
+
+
+def _stop_sending(services: Services, team_id: str) -> None:
+    uninstall(services.db, services.installations, team_id, services.clock.now())

@@ -18,12 +18,17 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from bot import blocks, mrkdwn, pulse, pulse_blocks, pulse_results, pulse_schedule_modal
-from bot import relationships as rel
-from bot.cadence import CadenceError
-from bot.command_parser import UsageError
-from bot.pulse_commands import PulseCommand, parse_pulse_command
+from bot.core.cadence import CadenceError
+from bot.pulse import blocks as pulse_blocks
+from bot.pulse import domain as pulse
+from bot.pulse import results as pulse_results
+from bot.pulse import schedule_modal as pulse_schedule_modal
+from bot.pulse.parser import PulseCommand, parse_pulse_command
+from bot.relationships import blocks
+from bot.relationships import domain as rel
+from bot.relationships.parser import UsageError
 from bot.services import Services
+from bot.slack import mrkdwn
 
 logger = logging.getLogger(__name__)
 

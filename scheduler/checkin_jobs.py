@@ -1,7 +1,7 @@
 """The check-in tick: send due reminders, follow-ups and lapse alerts, exactly once.
 
-Selects due ``checkin_tasks`` by their indexed ``next_due_at`` (see ``bot.checkin_schedule``
-for the missed-while-down policy) and sends through ``bot.outbox.send_once`` with keys
+Selects due ``checkin_tasks`` by their indexed ``next_due_at`` (see ``bot.checkins.schedule``
+for the missed-while-down policy) and sends through ``bot.slack.outbox.send_once`` with keys
 ``checkin-reminder:{occurrence}:{user|channel}:{offset}``, ``checkin-followup:{occurrence}``
 and ``checkin-lapse:…``, so a repeated tick, a restart or a second process sends nothing twice.
 """
@@ -13,12 +13,12 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from bot import checkin_schedule
-from bot.checkin_blocks import follow_up_message, lapse_message, reminder_message
-from bot.checkin_schedule import DueWork, FollowUp, Reminder
-from bot.outbox import Outgoing, send_once
+from bot.checkins import schedule as checkin_schedule
+from bot.checkins.blocks import follow_up_message, lapse_message, reminder_message
+from bot.checkins.schedule import DueWork, FollowUp, Reminder
 from bot.services import Services
-from bot.user_timezones import user_timezone
+from bot.slack.outbox import Outgoing, send_once
+from bot.slack.timezones import user_timezone
 from scheduler.jobs import Job
 
 logger = logging.getLogger(__name__)

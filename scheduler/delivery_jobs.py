@@ -1,6 +1,6 @@
 """Every few minutes, owners hear once about messages Slack refused for good.
 
-``bot.delivery_failures`` batches the refusals into notices; this job sends each notice
+``bot.delivery.failures`` batches the refusals into notices; this job sends each notice
 through the send ledger (key ``delivery-notice:{notice}:{recipient}``) to the alerts
 channel, or to the owners by DM when there is none or it is the channel that failed.
 """
@@ -10,20 +10,20 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from bot import outbox
-from bot.db import Database
-from bot.delivery_blocks import failure_message
-from bot.delivery_failures import (
+from bot.core.db import Database
+from bot.delivery.blocks import failure_message
+from bot.delivery.failures import (
     FailureNotice,
     batch_failures,
     is_person,
     mark_notified,
     pending_notices,
 )
-from bot.models import SendStatus
-from bot.outbox import Outgoing, send_once
 from bot.services import Services
-from bot.slack_client import SlackClients
+from bot.slack import outbox
+from bot.slack.client import SlackClients
+from bot.slack.models import SendStatus
+from bot.slack.outbox import Outgoing, send_once
 from scheduler.jobs import Job
 
 logger = logging.getLogger(__name__)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from bot.drift_delivery import send_alerts
-from bot.drift_signals import purge_excerpts, purge_signals
-from bot.drift_watch import review_unanswered
+from bot.drift.delivery import send_alerts
+from bot.drift.signals import purge_excerpts, purge_signals
+from bot.drift.watch import review_unanswered
 from bot.services import Services
 from scheduler.jobs import Job
 

@@ -1,7 +1,7 @@
 """What a recurring job is.
 
 Jobs decide *what is due* (from the database, with the injected clock); the domain decides
-*what to do*; ``bot.outbox`` sends. Each job is safe to run twice: sends are claimed in the
+*what to do*; ``bot.slack.outbox`` sends. Each job is safe to run twice: sends are claimed in the
 ledger first, so an overlapping or repeated run finds nothing left to do. A run that did
 something (sent, changed) says so in one INFO line; an idle run logs nothing (APScheduler's
 own lines show only at DEBUG). Every feature's jobs are listed in

@@ -1,6 +1,6 @@
 """The pulse tick: open due rounds, alert on closed ones, prompt members at their local
 time, remind once. Safe to run twice, concurrently or after a crash: every message is
-claimed in the send ledger (``bot.outbox``) under a key naming round, person and kind.
+claimed in the send ledger (``bot.slack.outbox``) under a key naming round, person and kind.
 """
 
 from __future__ import annotations
@@ -11,17 +11,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot import outbox, pulse, pulse_blocks
-from bot import relationships as rel
-from bot.db import Database
-from bot.models import SendStatus
-from bot.outbox import Outgoing, send_once
-from bot.pulse import LATEST_ZONE, RoundToSend
-from bot.pulse_models import RecipientStatus
-from bot.pulse_results import round_alerts
+from bot.core.db import Database
+from bot.pulse import blocks as pulse_blocks
+from bot.pulse import domain as pulse
+from bot.pulse.domain import LATEST_ZONE, RoundToSend
+from bot.pulse.models import RecipientStatus
+from bot.pulse.results import round_alerts
+from bot.relationships import domain as rel
 from bot.services import Services
-from bot.slack_client import SlackClients
-from bot.user_timezones import cached_timezones, known_timezone
+from bot.slack import outbox
+from bot.slack.client import SlackClients
+from bot.slack.models import SendStatus
+from bot.slack.outbox import Outgoing, send_once
+from bot.slack.timezones import cached_timezones, known_timezone
 from scheduler.jobs import Job
 
 logger = logging.getLogger(__name__)

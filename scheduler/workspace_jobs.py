@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from bot import workspaces
 from bot.services import Services
+from bot.slack import workspaces
 from scheduler.jobs import Job
 
 logger = logging.getLogger(__name__)

@@ -17,14 +17,14 @@ from slack_bolt import App
 from sqlalchemy import text
 
 from bot.app import create_app
-from bot.db import Database, create_db_engine
+from bot.core.db import Database, create_db_engine
+from bot.core.settings import Settings
 from bot.schema import metadata
 from bot.services import create_services
-from bot.settings import Settings
 from bot.web import RapportWsgi, create_http_server, stop_http_server
-from tests.fake_slack import FakeSlack
-from tests.fresh_db import fresh_database
-from tests.slack_requests import SIGNING_SECRET, SlackRequests
+from tests.support.fake_slack import FakeSlack
+from tests.support.fresh_db import fresh_database
+from tests.support.slack_requests import SIGNING_SECRET, SlackRequests
 
 POSTGRES_URL = os.environ.get("RAPPORT_TEST_DATABASE_URL")
 CLIENT_ID, CLIENT_SECRET = "1111.2222", "client-secret-abc"  # installs through OAuth
@@ -144,7 +144,7 @@ def installed_app(
 
 @pytest.fixture
 def multi(fake_slack: FakeSlack, db: Database, database_url: str, clock: FakeClock):
-    """``rapport``, installed through OAuth (see ``tests/test_installs.py``)."""
+    """``rapport``, installed through OAuth (see ``tests/slack/test_installs.py``)."""
     with installed_app(fake_slack, db, database_url, clock) as running:
         yield running
 

@@ -1,4 +1,4 @@
-"""Alembic environment: runs against the engine handed over by ``bot.db.migrate``."""
+"""Alembic environment: runs against the engine handed over by ``bot.core.db.migrate``."""
 
 from alembic import context
 

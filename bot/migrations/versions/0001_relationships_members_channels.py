@@ -8,7 +8,7 @@ Create Date: 2026-11-25 04:48:48.484857
 import sqlalchemy as sa
 from alembic import op
 
-import bot.models
+import bot.core.models
 
 revision = "0001"
 down_revision = None
@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column("provider_org", sa.String(length=80), nullable=False),
         sa.Column("alerts_channel_id", sa.String(length=32), nullable=True),
         sa.Column("created_by", sa.String(length=32), nullable=False),
-        sa.Column("created_at", bot.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", bot.core.models.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("team_id", "name_key", name="uq_relationship_name"),
     )
@@ -73,7 +73,7 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("added_at", bot.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("added_at", bot.core.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["relationship_id"], ["relationships.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("relationship_id", "user_id", name="uq_member_person"),
@@ -118,7 +118,7 @@ def upgrade() -> None:
         sa.Column("team_id", sa.String(length=32), nullable=False),
         sa.Column("relationship_id", sa.Integer(), nullable=False),
         sa.Column("channel_id", sa.String(length=32), nullable=False),
-        sa.Column("added_at", bot.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("added_at", bot.core.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["relationship_id"], ["relationships.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("team_id", "channel_id", name="uq_watched_channel"),

@@ -8,7 +8,7 @@ Create Date: 2026-11-25 05:21:48.015698
 import sqlalchemy as sa
 from alembic import op
 
-import bot.models
+import bot.core.models
 
 revision = "0002"
 down_revision = "0001"
@@ -22,7 +22,7 @@ def upgrade() -> None:
         sa.Column("team_id", sa.String(length=32), nullable=False),
         sa.Column("user_id", sa.String(length=32), nullable=False),
         sa.Column("tz", sa.String(length=64), nullable=False),
-        sa.Column("refreshed_at", bot.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("refreshed_at", bot.core.models.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("team_id", "user_id"),
     )
     op.create_table(
@@ -48,8 +48,8 @@ def upgrade() -> None:
         sa.Column("sent_channel", sa.String(length=32), nullable=True),
         sa.Column("error", sa.String(length=64), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("claimed_at", bot.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", bot.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("claimed_at", bot.core.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", bot.core.models.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("key", name="uq_sent_message_key"),
     )

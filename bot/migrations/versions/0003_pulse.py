@@ -8,7 +8,7 @@ Create Date: 2026-11-25 05:31:50.478819
 import sqlalchemy as sa
 from alembic import op
 
-import bot.models
+import bot.core.models
 
 revision = "0003"
 down_revision = "0002"
@@ -23,7 +23,7 @@ def upgrade() -> None:
         sa.Column("team_id", sa.String(length=32), nullable=False),
         sa.Column("relationship_id", sa.Integer(), nullable=False),
         sa.Column("text", sa.String(length=200), nullable=False),
-        sa.Column("created_at", bot.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", bot.core.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["relationship_id"], ["relationships.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
     )
@@ -39,13 +39,13 @@ def upgrade() -> None:
         sa.Column("relationship_id", sa.Integer(), nullable=False),
         sa.Column("day", sa.Date(), nullable=True),
         sa.Column("prompt_at", sa.Time(), nullable=False),
-        sa.Column("opens_at", bot.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("closes_at", bot.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("opens_at", bot.core.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("closes_at", bot.core.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("questions", sa.Text(), nullable=False),
         sa.Column("secret", sa.String(length=64), nullable=False),
         sa.Column("reminder_before_hours", sa.Integer(), nullable=False),
         sa.Column("alerts_done", sa.Boolean(), nullable=False),
-        sa.Column("created_at", bot.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", bot.core.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["relationship_id"], ["relationships.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("relationship_id", "day", name="uq_pulse_round_day"),
@@ -62,7 +62,7 @@ def upgrade() -> None:
         sa.Column("team_id", sa.String(length=32), nullable=False),
         sa.Column("cadence", sa.String(length=64), nullable=False),
         sa.Column("anchor", sa.Date(), nullable=False),
-        sa.Column("not_before", bot.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("not_before", bot.core.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("paused", sa.Boolean(), nullable=False),
         sa.Column("window_days", sa.Integer(), nullable=False),
         sa.Column("min_group", sa.Integer(), nullable=False),

@@ -8,7 +8,7 @@ Create Date: 2026-11-25 05:35:36.533622
 import sqlalchemy as sa
 from alembic import op
 
-import bot.models
+import bot.core.models
 
 revision = "0004"
 down_revision = "0003"
@@ -32,7 +32,7 @@ def upgrade() -> None:
         sa.Column("channel_id", sa.String(length=32), nullable=True),
         sa.Column("anchor", sa.Date(), nullable=False),
         sa.Column("created_by", sa.String(length=32), nullable=False),
-        sa.Column("created_at", bot.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", bot.core.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("stretched_from", sa.String(length=120), nullable=True),
         sa.ForeignKeyConstraint(["relationship_id"], ["relationships.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
@@ -49,8 +49,8 @@ def upgrade() -> None:
         sa.Column("team_id", sa.String(length=32), nullable=False),
         sa.Column("relationship_id", sa.Integer(), nullable=False),
         sa.Column("checkin_id", sa.Integer(), nullable=False),
-        sa.Column("starts_at", bot.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ends_at", bot.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("starts_at", bot.core.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", bot.core.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column(
             "outcome",
             sa.Enum(
@@ -67,7 +67,7 @@ def upgrade() -> None:
         sa.Column("reason", sa.String(length=200), nullable=True),
         sa.Column("note", sa.String(length=500), nullable=True),
         sa.Column("answered_by", sa.String(length=32), nullable=True),
-        sa.Column("answered_at", bot.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("answered_at", bot.core.models.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["checkin_id"], ["checkins.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["relationship_id"], ["relationships.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
@@ -96,7 +96,7 @@ def upgrade() -> None:
         sa.Column("occurrence_id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.String(length=32), nullable=False),
         sa.Column("attending", sa.Boolean(), nullable=False),
-        sa.Column("answered_at", bot.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("answered_at", bot.core.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["occurrence_id"], ["checkin_occurrences.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("occurrence_id", "user_id", name="uq_checkin_rsvp"),
@@ -123,7 +123,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("offset_minutes", sa.Integer(), nullable=False),
-        sa.Column("next_due_at", bot.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("next_due_at", bot.core.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["checkin_id"], ["checkins.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["occurrence_id"], ["checkin_occurrences.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),

@@ -8,7 +8,7 @@ Create Date: 2026-11-25 05:28:20.189876
 import sqlalchemy as sa
 from alembic import op
 
-import bot.models
+import bot.core.models
 
 # the partial index's condition, as it stood in this revision
 OPEN_FORMAL = "replied_at IS NULL AND score >= 0.5"
@@ -30,7 +30,7 @@ def upgrade() -> None:
         sa.Column("figure", sa.Integer(), nullable=False),
         sa.Column("day", sa.String(length=10), nullable=False),
         sa.Column("cue_kinds", sa.String(length=200), nullable=False),
-        sa.Column("sent_at", bot.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", bot.core.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("acknowledged_by", sa.String(length=32), nullable=True),
         sa.Column("not_drift_by", sa.String(length=32), nullable=True),
         sa.ForeignKeyConstraint(["relationship_id"], ["relationships.id"], ondelete="CASCADE"),
@@ -83,8 +83,8 @@ def upgrade() -> None:
         sa.Column("side", sa.String(length=16), nullable=False),
         sa.Column("score", sa.Float(), nullable=False),
         sa.Column("cue_kinds", sa.String(length=200), nullable=False),
-        sa.Column("posted_at", bot.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("replied_at", bot.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("posted_at", bot.core.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("replied_at", bot.core.models.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["relationship_id"], ["relationships.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("team_id", "channel_id", "message_ts", name="uq_drift_signal_message"),

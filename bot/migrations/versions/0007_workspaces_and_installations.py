@@ -11,7 +11,7 @@ Create Date: 2026-11-26 16:40:00.000000
 import sqlalchemy as sa
 from alembic import op
 
-import bot.models
+import bot.core.models
 
 revision = "0007"
 down_revision = "0006"
@@ -23,8 +23,8 @@ def upgrade() -> None:
     op.create_table(
         "workspaces",
         sa.Column("team_id", sa.String(length=32), nullable=False),
-        sa.Column("installed_at", bot.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("uninstalled_at", bot.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("installed_at", bot.core.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("uninstalled_at", bot.core.models.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("team_id"),
     )
     op.create_index("ix_workspaces_uninstalled_at", "workspaces", ["uninstalled_at"])

@@ -8,7 +8,7 @@ Create Date: 2026-11-25 09:10:00.000000
 import sqlalchemy as sa
 from alembic import op
 
-import bot.models
+import bot.core.models
 
 revision = "0008"
 down_revision = "0007"
@@ -22,8 +22,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("team_id", sa.String(length=32), nullable=False),
         sa.Column("relationship_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", bot.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("notified_at", bot.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", bot.core.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("notified_at", bot.core.models.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["relationship_id"], ["relationships.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
     )

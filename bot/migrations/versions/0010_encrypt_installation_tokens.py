@@ -2,7 +2,7 @@
 
 Room for encrypted tokens in slack-sdk's tables (``SEALED_LENGTH``). The tokens themselves
 are encrypted after the migrations, with the key from the settings, which a migration never
-sees: ``rapport migrate`` and every start call ``bot.installations.seal_stored_tokens``.
+sees: ``rapport migrate`` and every start call ``bot.slack.installations.seal_stored_tokens``.
 Sealed values carry the ``enc:v1:`` prefix, so clear ones left by an older Rapport are
 told apart (and still read) until then.
 
@@ -19,7 +19,7 @@ down_revision = "0009"
 branch_labels = None
 depends_on = None
 
-SEALED_LENGTH = 1000  # bot.installation_models.SEALED_LENGTH when this was written
+SEALED_LENGTH = 1000  # bot.slack.installation_models.SEALED_LENGTH when this was written
 SLACK_SDK_LENGTH = 200
 TOKEN_COLUMNS = {
     "slack_bots": ("bot_token", "bot_refresh_token"),

@@ -1,0 +1,1 @@
+"""Check-ins: recurring prompts to a relationship's people and their history."""

@@ -1,0 +1,1 @@
+"""Shared plumbing that knows no feature: database, clock, settings, cadences, figures."""

@@ -1,0 +1,1 @@
+"""Drift: watching channel tone, scoring it against cue words and alerting owners."""

@@ -1,0 +1,418 @@
+"""Messages in watched channels become signals: side, score, cue kinds, reply tracking.
+
+A message is stored once per (workspace, channel, ts), so Slack's retries and duplicate
+deliveries change nothing, an edit re-assesses the same row and a deletion drops it. The
+text itself is assessed in memory and never stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Any
+
+from sqlalchemy import (
+    CursorResult,
+    Executable,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from bot.drift.config import DriftConfig, DriftConfigCache
+from bot.drift.domain import DEFAULT_THRESHOLD, Assessment, assess
+from bot.drift.models import (
+    EXCERPT_CHARS,
+    OPEN_FORMAL,
+    UNKNOWN_SIDE,
+    DriftSettings,
+    DriftSignal,
+    Thresholds,
+)
+from bot.relationships.models import Member, OrganisationSide, WatchedChannel
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    team_id: str
+    channel_id: str
+    ts: str
+    thread_ts: str | None
+    author_id: str
+    author_team: str | None  # the author's own workspace (Slack Connect)
+    text: str
+    from_bot: bool = False
+
+
+@dataclass(frozen=True)
+class Recorded:
+    relationship_id: int
+    config: DriftConfig
+    side: str
+    assessment: Assessment
+    outcome: str  # "new", "edited" or "duplicate"
+
+
+@dataclass(frozen=True)
+class ChannelFigures:
+    messages: int
+    formal: int
+    formal_before: int  # in the window before this one, for the trend
+    unanswered: int  # formal messages the other side hasn't answered in time
+    by_side: dict[str, int]
+
+
+# Every message event runs these, so they are built once: building a statement costs more
+# than running it. They run on the session's connection (``_run``), skipping ORM bookkeeping.
+_formal = DriftSignal.score >= DEFAULT_THRESHOLD
+_in_channel = and_(
+    DriftSignal.relationship_id == bindparam("relationship"),
+    DriftSignal.channel_id == bindparam("channel"),
+)
+_from_other_side = and_(  # the side of the message we ask about is "own_side"
+    DriftSignal.side != bindparam("own_side"), DriftSignal.side != UNKNOWN_SIDE
+)
+_WATCHED = (
+    select(WatchedChannel.relationship_id, Member.side)
+    .outerjoin(
+        Member,
+        and_(
+            Member.relationship_id == WatchedChannel.relationship_id,
+            Member.user_id == bindparam("author"),
+        ),
+    )
+    .where(
+        WatchedChannel.team_id == bindparam("team"),
+        WatchedChannel.channel_id == bindparam("channel"),
+    )
+)
+_ORGANISATION_SIDE = select(OrganisationSide.side).where(
+    OrganisationSide.relationship_id == bindparam("relationship"),
+    OrganisationSide.org_team_id == bindparam("organisation"),
+)
+_ANSWER = {  # in a thread: its parent and earlier replies; in the channel: earlier messages
+    in_thread: update(DriftSignal)
+    .where(
+        _in_channel,
+        text(OPEN_FORMAL),  # literally, or SQLite can't prove the partial index applies
+        DriftSignal.posted_at <= bindparam("when"),
+        _from_other_side,
+        or_(
+            DriftSignal.message_ts == bindparam("thread"),
+            DriftSignal.thread_ts == bindparam("thread"),
+        )
+        if in_thread
+        else DriftSignal.thread_ts.is_(None),
+    )
+    .values(replied_at=bindparam("answered_at"))
+    for in_thread in (True, False)
+}
+_FIRST_ANSWER = {  # the same rule, asked the other way round
+    in_thread: select(func.min(DriftSignal.posted_at)).where(
+        _in_channel,
+        DriftSignal.posted_at >= bindparam("since"),
+        _from_other_side,
+        DriftSignal.message_ts != bindparam("message"),
+        DriftSignal.thread_ts == bindparam("thread")
+        if in_thread
+        else or_(DriftSignal.thread_ts.is_(None), DriftSignal.thread_ts == bindparam("thread")),
+    )
+    for in_thread in (True, False)
+}
+_OTHER_SIDE_SPOKE = (
+    select(DriftSignal.id)
+    .where(_in_channel, DriftSignal.posted_at > bindparam("since"), _from_other_side)
+    .limit(1)
+)
+_BY_SIDE = (
+    select(DriftSignal.side, func.count(), func.sum(case((_formal, 1), else_=0)))
+    .where(_in_channel, DriftSignal.posted_at > bindparam("start"))  # no upper bound: skew
+    .group_by(DriftSignal.side)
+)
+_FORMAL_BEFORE = select(func.count()).where(
+    _in_channel,
+    _formal,
+    DriftSignal.posted_at > bindparam("before"),
+    DriftSignal.posted_at <= bindparam("start"),
+)
+_UNANSWERED = select(func.count()).where(
+    _in_channel,
+    _formal,
+    DriftSignal.side != UNKNOWN_SIDE,
+    DriftSignal.posted_at > bindparam("start"),
+    DriftSignal.posted_at <= bindparam("due"),
+    DriftSignal.replied_at.is_(None),
+)
+
+
+@cache
+def _insert_signal(dialect: str) -> Executable:
+    """INSERT … ON CONFLICT DO NOTHING on the message's unique key, returning the new id."""
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    columns = [column.name for column in DriftSignal.__table__.columns if column.name != "id"]
+    return (
+        insert(DriftSignal)
+        .values({name: bindparam(name) for name in columns})
+        .on_conflict_do_nothing(index_elements=["team_id", "channel_id", "message_ts"])
+        .returning(DriftSignal.id)  # a row only when inserted: rowcount isn't portable here
+    )
+
+
+def _run(session: Session, statement: Executable, **params: Any) -> CursorResult[Any]:
+    return session.connection().execute(statement, params)
+
+
+def posted_at(ts: str) -> datetime:
+    """Slack's message ts is the posting time in epoch seconds."""
+    try:
+        return datetime.fromtimestamp(float(Decimal(ts)), UTC)
+    except (InvalidOperation, ValueError, OverflowError) as error:
+        raise ValueError(f"not a Slack timestamp: {ts!r}") from error
+
+
+def _watched_with_author_side(session: Session, message: IncomingMessage) -> tuple[int, str] | None:
+    """The channel's relationship id and the author's side: member mapping first, then the
+    author's organisation (Slack Connect); otherwise honestly "unknown"."""
+    row = _run(
+        session,
+        _WATCHED,
+        author=message.author_id,
+        team=message.team_id,
+        channel=message.channel_id,
+    ).first()
+    if row is None:
+        return None
+    relationship_id, side = row
+    if side is None and message.author_team:
+        side = _run(
+            session,
+            _ORGANISATION_SIDE,
+            relationship=relationship_id,
+            organisation=message.author_team,
+        ).scalar()
+    return relationship_id, side.value if side is not None else UNKNOWN_SIDE
+
+
+def record_message(
+    session: Session, message: IncomingMessage, configs: DriftConfigCache, edited: bool = False
+) -> Recorded | None:
+    """Assess and store a message from a watched channel (None when it isn't watched).
+
+    A new message is inserted once: Slack delivering it again comes back as "duplicate".
+    An edit re-assesses the stored row (or stores it, if we never saw the original).
+    """
+    watched = _watched_with_author_side(session, message)
+    if watched is None:
+        return None
+    relationship_id, side = watched
+    config = configs.get(session, relationship_id)
+    if message.from_bot and not config.thresholds.include_bots:
+        return None
+    assessment = assess(message.text, config.cues, config.calmed)
+    excerpt = (
+        message.text[:EXCERPT_CHARS]
+        if config.thresholds.excerpt_days > 0 and assessment.is_formal
+        else None
+    )
+    kinds = ",".join(dict.fromkeys(cue.kind for cue in assessment.cues))[:200]
+    if edited:
+        existing = session.scalar(
+            select(DriftSignal).where(
+                DriftSignal.team_id == message.team_id,
+                DriftSignal.channel_id == message.channel_id,
+                DriftSignal.message_ts == message.ts,
+            )
+        )
+        if existing is not None:
+            existing.score, existing.cue_kinds, existing.excerpt = assessment.score, kinds, excerpt
+            # formal now, perhaps after the other side already replied: ask the stored replies
+            existing.replied_at = _first_answer(session, existing) if assessment.is_formal else None
+            return Recorded(relationship_id, config, existing.side, assessment, "edited")
+    when = posted_at(message.ts)
+    row = {
+        "team_id": message.team_id,
+        "relationship_id": relationship_id,
+        "channel_id": message.channel_id,
+        "message_ts": message.ts,
+        "thread_ts": message.thread_ts if message.thread_ts != message.ts else None,
+        "author_id": message.author_id,
+        "side": side,
+        "score": assessment.score,
+        "cue_kinds": kinds,
+        "posted_at": when,
+        "excerpt": excerpt,
+    }
+    # Slack may deliver a message late, after replies to it
+    row["replied_at"] = _first_answer(session, DriftSignal(**row)) if assessment.is_formal else None
+    inserted = _run(session, _insert_signal(session.get_bind().dialect.name), **row).scalar()
+    if inserted is None:
+        return Recorded(relationship_id, config, side, assessment, "duplicate")
+    if side != UNKNOWN_SIDE:
+        _mark_answered(session, relationship_id, message, side, when)
+    return Recorded(relationship_id, config, side, assessment, "new")
+
+
+def _mark_answered(
+    session: Session, relationship_id: int, message: IncomingMessage, side: str, when: datetime
+) -> None:
+    """A message from one side answers the other side's earlier open formal messages: in a
+    thread, its parent and the thread's earlier replies; in the channel, every earlier one
+    posted in the channel. (``_first_answer`` is the same rule, asked the other way round.)"""
+    thread = message.thread_ts if message.thread_ts and message.thread_ts != message.ts else None
+    _run(  # (matches ix_drift_signals_open, so only open formal messages are visited)
+        session,
+        _ANSWER[thread is not None],
+        relationship=relationship_id,
+        channel=message.channel_id,
+        when=when,
+        answered_at=when,
+        own_side=side,
+        thread=thread,
+    )
+
+
+def _first_answer(session: Session, signal: DriftSignal) -> datetime | None:
+    """When the other side first answered this message, among the replies stored now: in
+    its thread, or (for a message posted in the channel) later in the channel."""
+    if signal.side == UNKNOWN_SIDE:
+        return None
+    return _run(
+        session,
+        _FIRST_ANSWER[signal.thread_ts is not None],
+        relationship=signal.relationship_id,
+        channel=signal.channel_id,
+        since=signal.posted_at,
+        own_side=signal.side,
+        message=signal.message_ts,
+        thread=signal.thread_ts or signal.message_ts,
+    ).scalar()
+
+
+def forget_message(session: Session, team_id: str, channel_id: str, ts: str) -> bool:
+    """A deleted message stops counting, as a message and as an answer: what it answered
+    is answered again only by the replies that remain."""
+    gone = session.execute(
+        delete(DriftSignal)
+        .where(
+            DriftSignal.team_id == team_id,
+            DriftSignal.channel_id == channel_id,
+            DriftSignal.message_ts == ts,
+        )
+        .returning(DriftSignal.relationship_id, DriftSignal.posted_at)
+    ).first()
+    if gone is None:
+        return False
+    answered = session.scalars(
+        select(DriftSignal).where(
+            DriftSignal.relationship_id == gone.relationship_id,
+            DriftSignal.channel_id == channel_id,
+            DriftSignal.replied_at == gone.posted_at,
+        )
+    ).all()
+    for signal in answered:
+        signal.replied_at = _first_answer(session, signal)
+    return True
+
+
+def channel_figures(
+    session: Session, relationship_id: int, channel_id: str, settings: Thresholds, now: datetime
+) -> ChannelFigures:
+    """The rolling-window figures for one channel, aggregated in SQL."""
+    window = timedelta(days=settings.window_days)
+    start, before = now - window, now - 2 * window
+    channel = {"relationship": relationship_id, "channel": channel_id}
+    rows = _run(session, _BY_SIDE, start=start, **channel).all()
+    by_side = {side: count for side, count, _ in rows}
+    formal_now = sum(int(formal_count or 0) for _, _, formal_count in rows)
+    formal_before = _run(session, _FORMAL_BEFORE, before=before, start=start, **channel).scalar()
+    due = now - timedelta(hours=settings.unanswered_hours)
+    unanswered = _run(session, _UNANSWERED, start=start, due=due, **channel).scalar()
+    return ChannelFigures(
+        messages=sum(by_side.values()),
+        formal=formal_now,
+        formal_before=formal_before or 0,
+        unanswered=unanswered or 0,
+        by_side=by_side,
+    )
+
+
+def other_side_spoke(
+    session: Session, relationship_id: int, channel_id: str, side: str, since: datetime
+) -> bool:
+    """Has the other side posted in this channel since ``since``? (one-way traffic can't tip)"""
+    if side == UNKNOWN_SIDE:
+        return False
+    spoke = _run(
+        session,
+        _OTHER_SIDE_SPOKE,
+        relationship=relationship_id,
+        channel=channel_id,
+        since=since,
+        own_side=side,
+    )
+    return spoke.first() is not None
+
+
+def purge_signals(session: Session, older_than: datetime) -> int:
+    """Retention: signals older than the cut-off are deleted."""
+    return session.execute(delete(DriftSignal).where(DriftSignal.posted_at < older_than)).rowcount
+
+
+def purge_excerpts(session: Session, now: datetime) -> int:
+    """Clear excerpts older than their relationship now allows (none at all when it's off)."""
+    keep_days = dict(
+        session.execute(select(DriftSettings.relationship_id, DriftSettings.excerpt_days)).all()
+    )
+    holding = session.scalars(
+        select(DriftSignal.relationship_id).where(DriftSignal.excerpt.is_not(None)).distinct()
+    ).all()
+    cleared = 0
+    for relationship_id in holding:
+        cutoff = now - timedelta(days=keep_days.get(relationship_id, 0))
+        cleared += session.execute(
+            update(DriftSignal)
+            .where(
+                DriftSignal.relationship_id == relationship_id,
+                DriftSignal.excerpt.is_not(None),
+                DriftSignal.posted_at < cutoff,
+            )
+            .values(excerpt=None),
+            execution_options={"synchronize_session": False},
+        ).rowcount
+    return cleared
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    channel_id: str
+    message_ts: str
+    side: str
+    score: float
+    text: str
+
+
+def recent_excerpts(session: Session, relationship_id: int, limit: int = 20) -> list[Excerpt]:
+    rows = session.execute(
+        select(
+            DriftSignal.channel_id,
+            DriftSignal.message_ts,
+            DriftSignal.side,
+            DriftSignal.score,
+            DriftSignal.excerpt,
+        )
+        .where(DriftSignal.relationship_id == relationship_id, DriftSignal.excerpt.is_not(None))
+        .order_by(DriftSignal.posted_at.desc())
+        .limit(limit)
+    ).all()
+    return [Excerpt(*row) for row in rows]

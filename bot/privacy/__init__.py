@@ -1,0 +1,1 @@
+"""Privacy: exporting and forgetting a person's data."""

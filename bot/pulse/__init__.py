@@ -1,0 +1,1 @@
+"""Pulse: short anonymous rounds of questions and their results."""

@@ -1,0 +1,448 @@
+"""Block Kit and words for pulse surveys: the prompt, modals, results and alerts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.core.figures import decimal_text, percent_text
+from bot.pulse.domain import RoundToSend, Schedule
+from bot.pulse.results import PulseAlert, PulseResults, QuestionFigures, RoundResult, SideFigures
+from bot.relationships.models import Side
+from bot.slack import mrkdwn
+from bot.slack.blocks import Blocks, button, context, section
+
+SCORE_LABELS = {1: "very poorly", 2: "poorly", 3: "okay", 4: "well", 5: "very well"}
+COMMENT_PROMPT = "What's one thing that would help?"
+FEEDBACK_CALLBACK = "pulse_feedback"
+COMMENT_CALLBACK = "pulse_comment"
+CATCH_UP_ACTION = "schedule_catch_up"  # handled by check-ins
+CHANGE_ANSWER_ACTION = "pulse_change_answer"
+SPARKS = "▁▂▃▄▅▆▇█"
+
+USAGE = """*Pulse: quick, anonymous feedback from both sides*
+• `/pulse` — give feedback now (counts in the current or next round)
+• `/pulse results` — how each side feels, the gaps, and the trend
+• `/pulse schedule` — when the pulse goes out (owners also get an *Edit schedule* button)
+• `/pulse help` — this list
+*Owners*
+• `/pulse schedule every 2 weeks on Tuesday at 10:00` — each person gets it at 10:00 \
+in their own time zone (also `weekly on Monday at 9:30`, `monthly on the first Monday at 9:30`)
+• `/pulse pause` / `/pulse resume` — for holidays and transitions: while paused nobody is \
+asked or reminded
+• `/pulse send` — open a round now
+• `/pulse questions` — list; `/pulse questions add How is communication?`; \
+`/pulse questions remove 2` (up to 5)
+• `/pulse settings` — list; `/pulse settings min-group 4` (also `window 3`, `reminder 24`, \
+`drop 0.5`, `gap 1.0`, `response 40`)
+Add a relationship's name at the end if you're in several, e.g. `/pulse results Acme`."""
+
+
+def usage_text(problem: str | None = None) -> str:
+    return f"{problem}\n\n{USAGE}" if problem else USAGE
+
+
+def when(instant: datetime) -> str:
+    """A date Slack shows in the reader's own time zone."""
+    fallback = instant.strftime("%a %d %b %H:%M UTC")
+    return f"<!date^{int(instant.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+# ------------------------------------------------------------------------------- prompt
+
+
+def prompt_text(pulse_round: RoundToSend) -> str:
+    return (
+        f"Quick pulse for {mrkdwn.escape(pulse_round.relationship_name)}: "
+        f"{mrkdwn.escape(pulse_round.questions[0][1])} (1 = very poorly … 5 = very well)"
+    )
+
+
+def prompt_blocks(
+    pulse_round: RoundToSend,
+    scores: dict[int, int] | None = None,
+    commented: bool = False,
+    changing: int | None = None,
+) -> Blocks:
+    """The DM: each question with buttons 1–5; once answered, a thank-you showing the answer
+    and a "Change my answer" button, which brings the buttons back (``changing``)."""
+    scores = scores or {}
+    blocks: Blocks = [
+        section(
+            f"*Quick pulse for {mrkdwn.escape(pulse_round.relationship_name)}* · "
+            f"anonymous, open until {when(pulse_round.closes_at)}"
+        )
+    ]
+    for key, question in pulse_round.questions:
+        value = f"{pulse_round.round_id}:{key}"
+        score = scores.get(key)
+        if score is not None and key != changing:
+            blocks.append(
+                {
+                    **section(
+                        f"{mrkdwn.escape(question)}\n✅ Thanks! You answered "
+                        f"*{score} — {SCORE_LABELS[score]}*."
+                    ),
+                    "accessory": button("Change my answer", CHANGE_ANSWER_ACTION, value),
+                }
+            )
+        else:
+            blocks.append(section(f"*{mrkdwn.escape(question)}*"))
+            blocks.append(_score_buttons(value, chosen=score))
+    if len(scores) < len(pulse_round.questions) or changing is not None:
+        blocks.append(context("1 = very poorly · 2 = poorly · 3 = okay · 4 = well · 5 = very well"))
+    comment = "Change your comment" if commented else "Add a comment"
+    blocks.append(
+        {
+            "type": "actions",
+            "elements": [button(comment, "pulse_comment", str(pulse_round.round_id))],
+        }
+    )
+    return blocks
+
+
+def _score_buttons(value: str, chosen: int | None = None) -> dict[str, Any]:
+    return {
+        "type": "actions",
+        "elements": [
+            button(str(n), f"pulse_answer_{n}", value, style="primary" if n == chosen else None)
+            for n in range(1, 6)
+        ],
+    }
+
+
+def answered_text(scores: dict[int, int]) -> str:
+    given = ", ".join(f"{s} — {SCORE_LABELS[s]}" for s in scores.values())
+    return f"Thanks! Your answer: {given}."
+
+
+def reminder_text(pulse_round: RoundToSend) -> str:
+    return (
+        f"A gentle nudge: the pulse for {mrkdwn.escape(pulse_round.relationship_name)} closes "
+        f"{when(pulse_round.closes_at)}. One click above is enough, and it stays anonymous."
+    )
+
+
+CLOSED_TEXT = "This round has closed"
+
+
+# ------------------------------------------------------------------------------- modals
+
+
+def _score_select() -> dict[str, Any]:
+    return {
+        "type": "input",
+        "block_id": "score",
+        "label": {"type": "plain_text", "text": "Your score"},
+        "element": {
+            "type": "radio_buttons",
+            "action_id": "value",
+            "options": [
+                {"text": {"type": "plain_text", "text": f"{n} — {label}"}, "value": str(n)}
+                for n, label in SCORE_LABELS.items()
+            ],
+        },
+    }
+
+
+def _comment_input(optional: bool) -> dict[str, Any]:
+    return {
+        "type": "input",
+        "block_id": "comment",
+        "optional": optional,
+        "label": {"type": "plain_text", "text": COMMENT_PROMPT},
+        "element": {
+            "type": "plain_text_input",
+            "action_id": "value",
+            "multiline": True,
+            "max_length": 2000,
+        },
+    }
+
+
+def feedback_modal(relationship_id: int, relationship_name: str, question: str) -> dict:
+    return {
+        "type": "modal",
+        "callback_id": FEEDBACK_CALLBACK,
+        "private_metadata": str(relationship_id),
+        "title": {"type": "plain_text", "text": "Pulse"},
+        "submit": {"type": "plain_text", "text": "Send"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            section(f"*{mrkdwn.escape(relationship_name)}*\n{mrkdwn.escape(question)}"),
+            _score_select(),
+            _comment_input(optional=True),
+            context("Anonymous: results only show groups of several people, never names."),
+        ],
+    }
+
+
+def comment_modal(round_id: int, channel: str, ts: str) -> dict:
+    return {
+        "type": "modal",
+        "callback_id": COMMENT_CALLBACK,
+        "private_metadata": json.dumps({"round": round_id, "channel": channel, "ts": ts}),
+        "title": {"type": "plain_text", "text": "Add a comment"},
+        "submit": {"type": "plain_text", "text": "Send"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            _comment_input(optional=False),
+            context("Shown to owners without your name, and only once enough people answered."),
+        ],
+    }
+
+
+def thanks_modal(relationship_name: str) -> dict:
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Pulse"},
+        "close": {"type": "plain_text", "text": "Done"},
+        "blocks": [
+            section(
+                f"Thanks! Your feedback on *{mrkdwn.escape(relationship_name)}* is in, anonymously."
+            )
+        ],
+    }
+
+
+# ----------------------------------------------------------------------------- schedule
+
+
+def schedule_text(name: str, schedule: Schedule) -> str:
+    title = f"*Pulse for {mrkdwn.escape(name)}*"
+    if schedule.paused:
+        state = "⏸ Paused. `/pulse resume` starts it again."
+    else:
+        next_day = (
+            schedule.next_round_day.strftime("%a %d %b %Y") if schedule.next_round_day else "—"
+        )
+        state = f"Next round: {next_day}."
+    return (
+        f"{title}: {schedule.cadence.describe()}, in each person's own time zone. {state}\n"
+        f"Open for {schedule.window_days} days; a reminder {schedule.reminder_hours} hours "
+        f"before it closes to those who haven't answered. Results show groups of at least "
+        f"{schedule.min_group}."
+    )
+
+
+def settings_text(name: str, schedule: Schedule) -> str:
+    return (
+        f"*Pulse settings for {mrkdwn.escape(name)}*\n"
+        f"• `min-group` {schedule.min_group} answers\n"
+        f"• `window` {schedule.window_days} days\n"
+        f"• `reminder` {schedule.reminder_hours} hours before the close\n"
+        f"• `drop` alert when a side's average drops by {schedule.drop_alert:g}\n"
+        f"• `gap` alert when the client–provider gap reaches {schedule.gap_alert:g}\n"
+        f"• `response` alert when a side's response rate is under "
+        f"{schedule.response_alert * 100:g}%\n"
+        "Change one with e.g. `/pulse settings min-group 4`."
+    )
+
+
+def questions_text(name: str, questions: list[tuple[int, str]]) -> str:
+    lines = [f"{n}. {mrkdwn.escape(text)}" for n, (_, text) in enumerate(questions, start=1)]
+    return (
+        f"*Pulse questions for {mrkdwn.escape(name)}*\n"
+        + "\n".join(lines)
+        + "\nOwners: `/pulse questions add <question>`, `/pulse questions remove <number>`."
+    )
+
+
+# ------------------------------------------------------------------------------ results
+
+
+def sparkline(values: list[float | None], low: float = 1.0, high: float = 5.0) -> str:
+    """One character per round on a ``low``–``high`` scale; a dot where a figure isn't shown."""
+    chars = []
+    for value in values:
+        if value is None:
+            chars.append("·")
+        else:
+            share = (min(max(value, low), high) - low) / (high - low)
+            chars.append(SPARKS[round(share * (len(SPARKS) - 1))])
+    return "".join(chars)
+
+
+@dataclass(frozen=True)
+class TrendScale:
+    """How one kind of figure is drawn over the rounds and its latest change worded."""
+
+    low: float
+    high: float
+    steady: float  # a change smaller than this reads "steady"
+    up: str  # e.g. "↑ {}", filled with the size of the change
+    down: str
+    shown: Callable[[float], str] = decimal_text  # how the size of the change reads
+
+
+SCORE_TREND = TrendScale(1.0, 5.0, 0.05, "↑ {}", "↓ {}")
+RATE_TREND = TrendScale(0.0, 1.0, 0.005, "↑ {}", "↓ {}", percent_text)
+GAP_TREND = TrendScale(0.0, 4.0, 0.05, "wider by {}", "narrower by {}")
+
+
+def trend(values: list[float | None], scale: TrendScale) -> str:
+    """`` `▃▅▇` ↑ 0.4``: a sparkline over the rounds and the change since the previous one
+    (when both are shown); empty for a single round."""
+    if len(values) < 2:
+        return ""
+    line = f"  `{sparkline(values, scale.low, scale.high)}`"
+    if values[-1] is None or values[-2] is None:
+        return line
+    delta = values[-1] - values[-2]
+    if abs(delta) < scale.steady:
+        return line + " → steady"
+    return line + " " + (scale.up if delta > 0 else scale.down).format(scale.shown(abs(delta)))
+
+
+def _size(gap: float | None) -> float | None:
+    return None if gap is None else abs(gap)
+
+
+NOT_ENOUGH = "_not enough answers yet_"
+
+
+def _figure(value: float | None) -> str:
+    return NOT_ENOUGH if value is None else f"*{decimal_text(value)}*"
+
+
+def _rate(figures: SideFigures) -> str:
+    if not figures.recipients:
+        return f"{figures.respondents} answered"
+    return (
+        f"{figures.respondents} of {figures.recipients} answered "
+        f"({percent_text(figures.respondents / figures.recipients)})"
+    )
+
+
+def results_blocks(found: PulseResults, is_owner: bool) -> Blocks:
+    name = mrkdwn.escape(found.relationship_name)
+    blocks: Blocks = []
+    if found.latest is None:
+        blocks.append(section(f"*Pulse for {name}*: no round has closed yet."))
+    else:
+        blocks.extend(_latest_blocks(name, found.latest, found.trend, is_owner))
+        if is_owner and found.unreachable:
+            blocks.append(context(unreachable_text(found.unreachable)))
+    if is_owner and found.open_round is not None:
+        progress = found.open_round
+        unreachable = f" {unreachable_text(progress.unreachable)}" if progress.unreachable else ""
+        blocks.append(
+            context(
+                f"Round open until {when(progress.closes_at)}: {progress.respondents} of "
+                f"{progress.recipients} people answered so far (totals only while it's open)."
+                + unreachable
+            )
+        )
+    blocks.append(
+        context(
+            f"Anonymous: figures only for groups of {found.min_group} or more answers. "
+            "Scores 1 (very poorly) to 5 (very well); trends over the last "
+            f"{len(found.trend)} rounds."
+        )
+    )
+    return blocks
+
+
+def unreachable_text(count: int) -> str:
+    member = "member" if count == 1 else "members"
+    return f"{count} {member} couldn't be reached (deactivated or not found)."
+
+
+def _latest_blocks(
+    name: str, latest: RoundResult, trend_rounds: list[RoundResult], is_owner: bool
+) -> Blocks:
+    lines = [f"*Pulse for {name}* · round closed {when(latest.closes_at)}"]
+    for side in Side:
+        figures = latest.sides[side]
+        averages = [r.sides[side].average for r in trend_rounds]
+        rates = [r.sides[side].response_rate for r in trend_rounds]
+        lines.append(
+            f"*{side.value.capitalize()}*: {_figure(figures.average)}"
+            f"{trend(averages, SCORE_TREND)} · {_rate(figures)}{trend(rates, RATE_TREND)}"
+        )
+        if is_owner:
+            if figures.frontline is None or figures.managers is None:
+                lines.append("    front-line / managers: " + NOT_ENOUGH)
+            else:
+                role_gaps = [_size(r.sides[side].role_gap) for r in trend_rounds]
+                lines.append(
+                    f"    front-line *{decimal_text(figures.frontline)}* / managers "
+                    f"*{decimal_text(figures.managers)}* "
+                    f"(gap {decimal_text(figures.role_gap, signed=True)})"
+                    f"{trend(role_gaps, GAP_TREND)}"
+                )
+    if latest.gap is None:
+        lines.append("*Client–provider gap*: " + NOT_ENOUGH)
+    else:
+        higher = "client" if latest.gap > 0 else "provider"
+        lines.append(
+            f"*Client–provider gap*: *{decimal_text(abs(latest.gap))}* "
+            f"({'even' if abs(latest.gap) < 0.05 else f'{higher} side happier'})"
+            + trend([_size(r.gap) for r in trend_rounds], GAP_TREND)
+        )
+    blocks = [section("\n".join(lines))]
+    if latest.questions:
+        blocks.append(section(_questions_text(latest.questions)))
+    if is_owner and latest.comments:
+        quoted = "\n".join(f"> {mrkdwn.escape(text)}" for _, text in latest.comments)
+        blocks.append(section(f"*Comments* (anonymous, in random order)\n{quoted}"[:2900]))
+    return blocks
+
+
+def _questions_text(questions: list[QuestionFigures]) -> str:
+    lines = ["*By question* (client / provider)"]
+    for number, question in enumerate(questions, start=1):
+        client, provider = question.averages[Side.CLIENT], question.averages[Side.PROVIDER]
+        lines.append(
+            f"{number}. {mrkdwn.escape(question.text)}: {_figure(client)} / {_figure(provider)}"
+        )
+    return "\n".join(lines)[:2900]
+
+
+# ------------------------------------------------------------------------------- alerts
+
+
+def alert_text(name: str, alert: PulseAlert) -> str:
+    name = mrkdwn.escape(name)
+    if alert.kind == "drop":
+        return (
+            f"📉 *{name}*: the {alert.side} side's pulse dropped from "
+            f"*{decimal_text(alert.previous or 0)}* to *{decimal_text(alert.current)}* "
+            f"({decimal_text(alert.current - (alert.previous or 0), signed=True)}) "
+            "since the previous round."
+        )
+    if alert.kind == "gap":
+        happier = "client" if alert.current > 0 else "provider"
+        return (
+            f"↔️ *{name}*: the two sides see things differently: the {happier} side scores "
+            f"*{decimal_text(abs(alert.current))}* points higher than the other."
+        )
+    return (
+        f"📭 *{name}*: only *{percent_text(alert.current)}* of the {alert.side} side answered "
+        "the pulse. "
+        "Quiet often means disengaged."
+    )
+
+
+NEXT_STEP = "An informal catch-up between the owners often helps before it becomes formal."
+
+
+def alert_blocks(relationship_id: int, name: str, alert: PulseAlert) -> Blocks:
+    return [
+        section(alert_text(name, alert)),
+        context(NEXT_STEP + " `/pulse results` has the details."),
+        {
+            "type": "actions",
+            "elements": [
+                button(
+                    "Schedule an informal catch-up",
+                    CATCH_UP_ACTION,
+                    str(relationship_id),
+                    style="primary",
+                )
+            ],
+        },
+    ]

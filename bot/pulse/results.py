@@ -1,0 +1,374 @@
+"""Pulse results: aggregates computed in SQL, then suppressed for anonymity.
+
+A figure is shown only for a group with at least ``min_group`` respondents: the larger of
+the setting in force and the round's own threshold (the one it was answered under), so that
+lowering the setting never reveals what a closed round hid. Within a side,
+front-line and manager figures are shown together or not at all: showing one next to the
+side's figure would give the other away by subtraction. Nothing here ever sees a user id.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.pulse.domain import current_round, round_questions, settings_for
+from bot.pulse.models import PulseAnswer, PulseComment, PulseRecipient, PulseRound, RecipientStatus
+from bot.relationships.models import Relationship, Role, Side
+
+TREND_ROUNDS = 8
+MANAGERS = (Role.MANAGER, Role.OWNER)
+
+
+@dataclass(frozen=True)
+class SideFigures:
+    side: Side
+    recipients: int
+    respondents: int
+    average: float | None  # None: not enough answers to show
+    frontline: float | None
+    managers: float | None
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.respondents / self.recipients if self.recipients else None
+
+    @property
+    def role_gap(self) -> float | None:
+        """Front-line minus managers; shown only when both groups are."""
+        if self.frontline is None or self.managers is None:
+            return None
+        return self.frontline - self.managers
+
+
+@dataclass(frozen=True)
+class QuestionFigures:
+    """One question's average per side, in a round that asks several. A side's figures are
+    shown for every question or for none: one hidden next to the others and the side's
+    average would give it away."""
+
+    text: str
+    averages: dict[Side, float | None]
+
+
+@dataclass(frozen=True)
+class RoundResult:
+    round_id: int
+    closes_at: datetime
+    min_group: int  # the threshold its figures were suppressed at
+    sides: dict[Side, SideFigures]
+    comments: list[tuple[Side, str]] = field(default_factory=list)
+    questions: list[QuestionFigures] = field(default_factory=list)  # latest round only
+
+    @property
+    def gap(self) -> float | None:
+        """Client minus provider average; None unless both sides are shown."""
+        client, provider = self.sides[Side.CLIENT].average, self.sides[Side.PROVIDER].average
+        if client is None or provider is None:
+            return None
+        return client - provider
+
+
+@dataclass(frozen=True)
+class OpenRoundProgress:
+    """What owners see of a round still open: totals only, never by side or role."""
+
+    closes_at: datetime
+    respondents: int
+    recipients: int
+    unreachable: int = 0  # members Slack refused the prompt to (deactivated, not found)
+
+
+@dataclass(frozen=True)
+class PulseResults:
+    relationship_name: str
+    min_group: int
+    latest: RoundResult | None
+    trend: list[RoundResult]  # oldest first, ending with ``latest``
+    open_round: OpenRoundProgress | None  # owners only
+    unreachable: int = 0  # owners only: members the latest closed round couldn't reach
+
+
+def _suppressed(
+    side: Side,
+    recipients: int,
+    groups: dict[str, tuple[int, int, int]],  # "frontline"/"managers" -> (people, sum, n)
+    min_group: int,
+) -> SideFigures:
+    people = sum(g[0] for g in groups.values())
+    total = sum(g[1] for g in groups.values())
+    count = sum(g[2] for g in groups.values())
+    average = total / count if count and people >= min_group else None
+    frontline = managers = None
+    fl, mg = groups.get("frontline", (0, 0, 0)), groups.get("managers", (0, 0, 0))
+    if average is not None and fl[0] >= min_group and mg[0] >= min_group:
+        frontline, managers = fl[1] / fl[2], mg[1] / mg[2]
+    # everyone who answered was reached, even with no prompt recorded (feedback given ahead
+    # of a round, by someone removed before it opened): a rate never passes 100%
+    return SideFigures(side, max(recipients, people), people, average, frontline, managers)
+
+
+def round_results(
+    session: Session, round_ids: list[int], min_group: int, with_comments: bool = False
+) -> dict[int, RoundResult]:
+    """Suppressed figures for each round, from two grouped queries (plus comments), each at
+    ``round_threshold``. Each respondent counts in one (side, role) group per round
+    (``bot.pulse.domain._round_group``), so the groups' head counts add up to a side's."""
+    if not round_ids:
+        return {}
+    groups: dict[tuple[int, Side], dict[str, tuple[int, int, int]]] = {}
+    for round_id, side, role, people, total, count in session.execute(
+        select(
+            PulseAnswer.round_id,
+            PulseAnswer.side,
+            PulseAnswer.role,
+            func.count(func.distinct(PulseAnswer.respondent)),
+            func.sum(PulseAnswer.score),
+            func.count(PulseAnswer.score),
+        )
+        .where(PulseAnswer.round_id.in_(round_ids))
+        .group_by(PulseAnswer.round_id, PulseAnswer.side, PulseAnswer.role)
+    ):
+        bucket = groups.setdefault((round_id, side), {})
+        name = "managers" if role in MANAGERS else "frontline"
+        old = bucket.get(name, (0, 0, 0))
+        bucket[name] = (old[0] + people, old[1] + int(total), old[2] + count)
+    recipients = {
+        (round_id, side): count
+        for round_id, side, count in session.execute(
+            select(PulseRecipient.round_id, PulseRecipient.side, func.count())
+            .where(
+                PulseRecipient.round_id.in_(round_ids),
+                PulseRecipient.status != RecipientStatus.FAILED,
+            )
+            .group_by(PulseRecipient.round_id, PulseRecipient.side)
+        )
+    }
+    rounds = {
+        round_id: (closes_at, round_threshold(round_min_group, min_group))
+        for round_id, closes_at, round_min_group in session.execute(
+            select(PulseRound.id, PulseRound.closes_at, PulseRound.min_group).where(
+                PulseRound.id.in_(round_ids)
+            )
+        )
+    }
+    results = {}
+    for round_id in round_ids:
+        closes_at, threshold = rounds[round_id]
+        sides = {
+            side: _suppressed(
+                side,
+                recipients.get((round_id, side), 0),
+                groups.get((round_id, side), {}),
+                threshold,
+            )
+            for side in Side
+        }
+        results[round_id] = RoundResult(round_id, closes_at, threshold, sides)
+    if with_comments:
+        for round_id in round_ids:
+            results[round_id].comments.extend(_comments(session, round_id, results[round_id]))
+    return results
+
+
+def round_threshold(round_min_group: int, setting: int) -> int:
+    """The group size a round's figures need: never below 2, nor below the one it was
+    answered under, nor below today's setting."""
+    return max(2, round_min_group, setting)
+
+
+def _comments(session: Session, round_id: int, result: RoundResult) -> list[tuple[Side, str]]:
+    """Comments of sides that meet the threshold, shuffled, without names."""
+    shown = [
+        side for side, figures in result.sides.items() if figures.respondents >= result.min_group
+    ]
+    if not shown:
+        return []
+    rows = [
+        (side, text)
+        for side, text in session.execute(
+            select(PulseComment.side, PulseComment.text).where(
+                PulseComment.round_id == round_id, PulseComment.side.in_(shown)
+            )
+        )
+    ]
+    random.SystemRandom().shuffle(rows)
+    return rows
+
+
+def question_figures(session: Session, round_id: int, min_group: int) -> list[QuestionFigures]:
+    """Per-question averages by side when the round asked more than one question."""
+    pulse_round = session.get(PulseRound, round_id)
+    assert pulse_round is not None
+    asked = round_questions(pulse_round)
+    if len(asked) < 2:
+        return []
+    threshold = round_threshold(pulse_round.min_group, min_group)
+    groups = {
+        (key, side): (people, int(total) / count)
+        for key, side, people, total, count in session.execute(
+            select(
+                PulseAnswer.question_key,
+                PulseAnswer.side,
+                func.count(func.distinct(PulseAnswer.respondent)),
+                func.sum(PulseAnswer.score),
+                func.count(PulseAnswer.score),
+            )
+            .where(PulseAnswer.round_id == round_id)
+            .group_by(PulseAnswer.question_key, PulseAnswer.side)
+        )
+    }
+    shown = {
+        side: all(groups.get((key, side), (0, 0.0))[0] >= threshold for key, _ in asked)
+        for side in Side
+    }
+    return [
+        QuestionFigures(
+            text, {side: groups[(key, side)][1] if shown[side] else None for side in Side}
+        )
+        for key, text in asked
+    ]
+
+
+def closed_round_ids(
+    session: Session, relationship_id: int, now: datetime, limit: int | None = TREND_ROUNDS
+) -> list[int]:
+    """The last ``limit`` closed rounds (None: all of them), oldest first."""
+    ids = session.scalars(
+        select(PulseRound.id)
+        .where(PulseRound.relationship_id == relationship_id, PulseRound.closes_at <= now)
+        .order_by(PulseRound.closes_at.desc(), PulseRound.id.desc())
+        .limit(limit)
+    ).all()
+    return list(reversed(ids))
+
+
+def results(
+    session: Session, relationship: Relationship, is_owner: bool, now: datetime
+) -> PulseResults:
+    """``/pulse results``: latest closed round and the trend. Members get side-level figures
+    only; owners also role breakdowns, comments and the open round's total count."""
+    settings = settings_for(session, relationship)
+    ids = closed_round_ids(session, relationship.id, now)
+    by_id = round_results(session, ids, settings.min_group, with_comments=False)
+    trend = [by_id[i] for i in ids]
+    latest = None
+    if ids:
+        latest = round_results(session, ids[-1:], settings.min_group, with_comments=is_owner)[
+            ids[-1]
+        ]
+        latest.questions.extend(question_figures(session, ids[-1], settings.min_group))
+        trend[-1] = latest
+    if not is_owner:
+        trend = [_side_level(result) for result in trend]
+        latest = trend[-1] if trend else None
+    progress, unreachable = None, {}
+    open_round = current_round(session, relationship.id, now) if is_owner else None
+    if is_owner:
+        unreachable = _unreachable(session, ids[-1:] + ([open_round.id] if open_round else []))
+    if open_round is not None:
+        respondents = session.scalar(
+            select(func.count(func.distinct(PulseAnswer.respondent))).where(
+                PulseAnswer.round_id == open_round.id
+            )
+        )
+        recipients = session.scalar(
+            select(func.count())
+            .select_from(PulseRecipient)
+            .where(
+                PulseRecipient.round_id == open_round.id,
+                PulseRecipient.status != RecipientStatus.FAILED,
+            )
+        )
+        progress = OpenRoundProgress(
+            open_round.closes_at,
+            respondents or 0,
+            max(recipients or 0, respondents or 0),
+            unreachable.get(open_round.id, 0),
+        )
+    return PulseResults(
+        relationship.name,
+        latest.min_group if latest else round_threshold(2, settings.min_group),
+        latest,
+        trend,
+        progress,
+        unreachable.get(ids[-1], 0) if ids else 0,
+    )
+
+
+def _unreachable(session: Session, round_ids: list[int]) -> dict[int, int]:
+    """Per round, how many members Slack refused the prompt to: a count, never who."""
+    return {
+        round_id: count
+        for round_id, count in session.execute(
+            select(PulseRecipient.round_id, func.count())
+            .where(
+                PulseRecipient.round_id.in_(round_ids),
+                PulseRecipient.status == RecipientStatus.FAILED,
+            )
+            .group_by(PulseRecipient.round_id)
+        )
+    }
+
+
+def _side_level(result: RoundResult) -> RoundResult:
+    sides = {
+        side: SideFigures(f.side, f.recipients, f.respondents, f.average, None, None)
+        for side, f in result.sides.items()
+    }
+    return RoundResult(
+        result.round_id, result.closes_at, result.min_group, sides, questions=result.questions
+    )
+
+
+# ------------------------------------------------------------------------------- alerts
+
+
+@dataclass(frozen=True)
+class PulseAlert:
+    kind: str  # "drop", "gap" or "response"
+    side: str  # "client", "provider" or "both"
+    current: float
+    previous: float | None = None  # drop: the previous round's average
+
+
+def round_alerts(session: Session, relationship: Relationship, round_id: int) -> list[PulseAlert]:
+    """Conditions worth an owner's attention when ``round_id`` closes. Only figures that
+    pass the anonymity threshold can trigger an alert (alerts may go to a channel)."""
+    settings = settings_for(session, relationship)
+    this_round = session.get(PulseRound, round_id)
+    assert this_round is not None
+    previous_id = session.scalar(
+        select(PulseRound.id)
+        .where(
+            PulseRound.relationship_id == relationship.id,
+            PulseRound.closes_at < this_round.closes_at,
+        )
+        .order_by(PulseRound.closes_at.desc())
+        .limit(1)
+    )
+    ids = [round_id] + ([previous_id] if previous_id else [])
+    figures = round_results(session, ids, settings.min_group)
+    current = figures[round_id]
+    alerts = []
+    if previous_id is not None:
+        before = figures[previous_id]
+        for side in Side:
+            now_avg, then_avg = current.sides[side].average, before.sides[side].average
+            if (
+                now_avg is not None
+                and then_avg is not None
+                and then_avg - now_avg >= settings.drop_alert - 1e-9
+            ):
+                alerts.append(PulseAlert("drop", side.value, now_avg, then_avg))
+    if current.gap is not None and abs(current.gap) >= settings.gap_alert - 1e-9:
+        alerts.append(PulseAlert("gap", "both", current.gap))
+    for side in Side:
+        rate = current.sides[side].response_rate
+        if rate is not None and rate < settings.response_alert:
+            alerts.append(PulseAlert("response", side.value, rate))
+    return alerts

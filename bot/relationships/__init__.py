@@ -1,0 +1,1 @@
+"""Relationships: setup, members, watched channels, the /rapport commands and App Home."""

@@ -1,0 +1,217 @@
+"""Block Kit messages for ``/rapport``: the words people read live next to the layout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.relationships.domain import MemberChange, Membership, RelationshipSummary
+from bot.relationships.models import Role, Side
+from bot.slack import mrkdwn
+from bot.slack.blocks import Blocks, button, section
+
+HELP_TEXT = """*Rapport keeps the informal relationship between a client and its provider alive.*
+It asks front-line people on both sides how things are going, keeps check-ins happening after \
+go-live, and warns owners when talk in shared channels turns formal.
+
+*Relationships*
+• `/rapport setup` — create a relationship between a client and a provider
+• `/rapport list` — relationships you belong to
+• `/rapport show [relationship]` — members by side and role, and channels
+• `/rapport use <relationship>` — pick the one your commands act on
+• `/rapport add @person client|provider [frontline|manager|owner]` — add or change someone
+• `/rapport remove @person` — take someone out
+• `/rapport watch #channel` / `/rapport unwatch #channel` — shared channels (you're in) to \
+keep an eye on
+• `/rapport alerts #channel` — where owners get alerts (a channel you're in)
+Only owners change a relationship. In a watched or alerts channel, commands act on \
+that channel's relationship; you can also add a relationship's name at the end.
+
+*Pulse and check-ins*
+• `/pulse` — give anonymous feedback now; `/pulse results`, `/pulse help` for the rest
+• `/checkin add "Ops catch-up" weekly tue 10:00 @alice @bob` — a recurring check-in; `/checkin help`
+
+*Drift alerts* (owners) — when shared channels turn formal
+• `/rapport drift settings` — thresholds, nudge and cue words
+• `/rapport drift words list [kind]` — the kinds of cue (`sla_penalty`, …) and their words
+• `/rapport drift words add|remove <kind> <words>` — tune what counts as formal (up to 200 \
+words)
+• `/rapport drift try <message>` — (members) how a message would score here; only you see \
+it, nothing is kept
+• `/rapport drift nudge on|off` — a private note to the author of a very formal message
+• `/rapport drift set <setting> <value>` — e.g. `formal-share 30%`, `unanswered-hours 48`
+• `/rapport drift bots on|off`, `/rapport drift excerpts` — other bots; kept excerpts (opt-in)
+
+*Your data*
+• `/rapport export [relationship]` — (owners) pulse results, check-in history and drift \
+figures as CSV files, sent to you by DM; nothing in them names anyone
+• `/rapport forget-me` — remove yourself and your personal data from Rapport in this \
+workspace (anonymous results stay)"""
+
+
+def help_blocks() -> Blocks:
+    return [
+        section(HELP_TEXT),
+        {
+            "type": "actions",
+            "elements": [button("Set up a relationship", "open_setup", style="primary")],
+        },
+    ]
+
+
+def relationship_title(name: str, client_org: str, provider_org: str) -> str:
+    return (
+        f"*{mrkdwn.escape(name)}* — {mrkdwn.escape(client_org)} (client) ⇄ "
+        f"{mrkdwn.escape(provider_org)} (provider)"
+    )
+
+
+def memberships_blocks(memberships: list[Membership]) -> Blocks:
+    if not memberships:
+        return [
+            section(
+                "You're not part of a relationship yet. `/rapport setup` creates one, "
+                "or ask an owner to add you."
+            )
+        ]
+    lines = [
+        f"• {relationship_title(m.name, m.client_org, m.provider_org)}: "
+        f"you're {m.side.value} {m.role.value}"
+        for m in memberships
+    ]
+    return [section("*Your relationships*\n" + "\n".join(lines))]
+
+
+def _people_line(people: dict[Role, list[str]]) -> str:
+    parts = [
+        f"{role.value}s: {mrkdwn.people(user_ids)}" for role, user_ids in people.items() if user_ids
+    ]
+    return "; ".join(parts) if parts else "nobody yet"
+
+
+def summary_blocks(summary: RelationshipSummary) -> Blocks:
+    channels = ", ".join(mrkdwn.channel(c) for c in summary.watched_channels) or "none yet"
+    alerts = (
+        mrkdwn.channel(summary.alerts_channel)
+        if summary.alerts_channel
+        else "none — owners get alerts by DM"
+    )
+    lines = [
+        relationship_title(summary.name, summary.client_org, summary.provider_org),
+        *(
+            f"*{side.value.capitalize()}* ({mrkdwn.escape(org)}): "
+            f"{_people_line(summary.people[side])}"
+            for side, org in (
+                (Side.CLIENT, summary.client_org),
+                (Side.PROVIDER, summary.provider_org),
+            )
+        ),
+        f"*Watched channels:* {channels}",
+        f"*Alerts:* {alerts}",
+    ]
+    if summary.organisations:
+        mapped = ", ".join(
+            f"{mrkdwn.escape(name)} → {side.value}" for name, side in summary.organisations
+        )
+        lines.append(f"*Organisations in shared channels:* {mapped}")
+    return [section("\n".join(lines))]
+
+
+_OUTCOME_WORDS = {
+    "added": "added",
+    "updated": "updated",
+    "unchanged": "already set that way",
+    "removed": "removed",
+    "not a member": "wasn't a member",
+}
+
+
+def member_changes_text(relationship_name: str, changes: list[MemberChange], how: str = "") -> str:
+    lines = [
+        f"• {mrkdwn.user(change.user_id)} {_OUTCOME_WORDS[change.outcome]}"
+        + (f" as {how}" if how and change.outcome in ("added", "updated") else "")
+        for change in changes
+    ]
+    return f"*{mrkdwn.escape(relationship_name)}*\n" + "\n".join(lines)
+
+
+def choice_blocks(message: str, choices: list[tuple[int, str]]) -> Blocks:
+    return [
+        section(message),
+        {
+            "type": "actions",
+            "elements": [
+                button(name, f"use_relationship_{rel_id}", str(rel_id))
+                for rel_id, name in choices[:25]
+            ],
+        },
+    ]
+
+
+def organisation_mapping_blocks(
+    relationship_id: int, relationship_name: str, channel_id: str, orgs: list[tuple[str, str]]
+) -> Blocks:
+    """Ask an owner which side each organisation in a Slack Connect channel is on."""
+    blocks: Blocks = [
+        section(
+            f"{mrkdwn.channel(channel_id)} is shared between {len(orgs)} organisations. "
+            f"Which side is each one on in *{mrkdwn.escape(relationship_name)}*? "
+            "Everyone from an organisation then counts for its side."
+        )
+    ]
+    for org_id, org_name in orgs:
+        blocks.append(
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": f"*{mrkdwn.escape(org_name)}*"},
+                "accessory": {
+                    "type": "static_select",
+                    "action_id": f"map_organisation_{org_id}",
+                    "placeholder": {"type": "plain_text", "text": "Choose a side"},
+                    "options": [
+                        {
+                            "text": {"type": "plain_text", "text": side.value.capitalize()},
+                            # Slack caps option values at 150 characters
+                            "value": f"{relationship_id}|{org_id}|{side.value}|{org_name}"[:150],
+                        }
+                        for side in Side
+                    ],
+                },
+            }
+        )
+    return blocks
+
+
+def help_modal() -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Rapport help"},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": [section(HELP_TEXT)],
+    }
+
+
+def created_blocks(summary: RelationshipSummary, left_out: list[str] | None = None) -> Blocks:
+    """The DM the creator gets once a relationship is set up, with the next steps; the
+    reasons any channel picked in the modal was ``left_out``."""
+    title = relationship_title(summary.name, summary.client_org, summary.provider_org)
+    return [
+        section(f":handshake: {title} is set up."),
+        *summary_blocks(summary),
+        *(
+            [
+                section(
+                    "*Channels left out*\n"
+                    + "\n".join(f"• {why}" for why in left_out)
+                    + "\nAdd them with `/rapport watch #channel` or `/rapport alerts #channel`."
+                )
+            ]
+            if left_out
+            else []
+        ),
+        section(
+            "*Next steps*\n"
+            "• Type `/invite @Rapport` in each shared channel so I can keep an eye on it.\n"
+            "• `/rapport add @person client|provider [role]` adds people later.\n"
+            "• `/rapport show` shows everyone and every channel."
+        ),
+    ]

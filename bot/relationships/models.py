@@ -1,0 +1,125 @@
+"""Relationships, their members and watched channels (SQLAlchemy 2.0 typed ORM).
+
+Uniqueness that the product relies on (one membership per person and relationship,
+one relationship per watched channel) is enforced here, by the database.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from bot.core.models import Base, UTCDateTime, _enum
+
+
+class Side(StrEnum):
+    CLIENT = "client"
+    PROVIDER = "provider"
+
+    @property
+    def other(self) -> Side:
+        return Side.PROVIDER if self is Side.CLIENT else Side.CLIENT
+
+
+class Role(StrEnum):
+    FRONTLINE = "frontline"
+    MANAGER = "manager"
+    OWNER = "owner"
+
+
+class Relationship(Base):
+    """A client organisation and its provider, e.g. "Acme ⇄ Stellar service desk"."""
+
+    __tablename__ = "relationships"
+    __table_args__ = (UniqueConstraint("team_id", "name_key", name="uq_relationship_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    name_key: Mapped[str] = mapped_column(String(80))  # case-folded name, for uniqueness
+    client_org: Mapped[str] = mapped_column(String(80))
+    provider_org: Mapped[str] = mapped_column(String(80))
+    alerts_channel_id: Mapped[str | None] = mapped_column(String(32))
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    members: Mapped[list[Member]] = relationship(
+        back_populates="relationship", cascade="all, delete-orphan", passive_deletes=True
+    )
+    channels: Mapped[list[WatchedChannel]] = relationship(
+        back_populates="relationship", cascade="all, delete-orphan", passive_deletes=True
+    )
+    organisations: Mapped[list[OrganisationSide]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    def org_name(self, side: Side) -> str:
+        return self.client_org if side is Side.CLIENT else self.provider_org
+
+
+class Member(Base):
+    __tablename__ = "members"
+    __table_args__ = (
+        UniqueConstraint("relationship_id", "user_id", name="uq_member_person"),
+        Index("ix_members_team_user", "team_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    relationship_id: Mapped[int] = mapped_column(
+        ForeignKey("relationships.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[str] = mapped_column(String(32))
+    side: Mapped[Side] = mapped_column(_enum(Side, "side"))
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    relationship: Mapped[Relationship] = relationship(back_populates="members")
+
+
+class WatchedChannel(Base):
+    """A shared channel where both sides talk; one relationship per channel per workspace."""
+
+    __tablename__ = "watched_channels"
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", name="uq_watched_channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    relationship_id: Mapped[int] = mapped_column(
+        ForeignKey("relationships.id", ondelete="CASCADE"), index=True
+    )
+    channel_id: Mapped[str] = mapped_column(String(32))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    relationship: Mapped[Relationship] = relationship(back_populates="channels")
+
+
+class OrganisationSide(Base):
+    """Slack Connect: everyone from organisation ``org_team_id`` counts for ``side``."""
+
+    __tablename__ = "organisation_sides"
+    __table_args__ = (
+        UniqueConstraint("relationship_id", "org_team_id", name="uq_organisation_side"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    relationship_id: Mapped[int] = mapped_column(
+        ForeignKey("relationships.id", ondelete="CASCADE"), index=True
+    )
+    org_team_id: Mapped[str] = mapped_column(String(32))
+    org_name: Mapped[str] = mapped_column(String(120))
+    side: Mapped[Side] = mapped_column(_enum(Side, "side"))
+
+
+class CurrentRelationship(Base):
+    """The relationship a person chose with ``/rapport use`` when they belong to several."""
+
+    __tablename__ = "current_relationships"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    relationship_id: Mapped[int] = mapped_column(ForeignKey("relationships.id", ondelete="CASCADE"))

@@ -1,0 +1,1 @@
+"""Talking to Slack: clients, exactly-once sending, channels, time zones, installations."""

@@ -1,0 +1,108 @@
+"""Slack Web API clients, with slack-sdk's own retry handlers for 429s, 5xx and timeouts.
+
+Work that doesn't start from a Slack request (scheduled prompts, reminders, alerts) asks
+``SlackClients.for_team`` for the workspace's client: the one bot token in a
+single-workspace install, or the installation's (rotated when near expiry) when Rapport is
+installed through OAuth. A workspace that uninstalled Rapport gets no client, so nothing
+is sent there from that moment on.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+from slack_sdk import WebClient
+from slack_sdk.http_retry import RetryHandler
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.oauth.token_rotation import TokenRotator
+
+from bot.core.db import Database
+from bot.core.settings import Settings
+from bot.slack import workspaces
+from bot.slack.installations import ROTATE_MINUTES_BEFORE_EXPIRY, InstallationStore
+
+
+def create_web_client(settings: Settings, token: str | None = None) -> WebClient:
+    """A client for ``token`` (default: ``SLACK_BOT_TOKEN``; none in a multi-workspace
+    install, where Bolt supplies each request's token)."""
+    return WebClient(
+        token=token or settings.slack_bot_token or None,
+        base_url=settings.slack_api_url,
+        timeout=settings.slack_timeout_seconds,
+        retry_handlers=_retry_handlers(ConnectionErrorRetryHandler(max_retry_count=2)),
+    )
+
+
+def posting_once(client: WebClient) -> WebClient:
+    """The same client for a call that must not be made twice, such as posting a message.
+
+    A connection that drops after the request went out may have lost Slack's answer to a
+    post Slack made, so it is not retried here: the caller finds out (the send ledger looks
+    for the message in the conversation) before posting again. A connection Slack refused
+    never carried the request, and is retried."""
+    return WebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        retry_handlers=_retry_handlers(_RefusedConnectionRetryHandler(max_retry_count=2)),
+    )
+
+
+def _retry_handlers(connection_errors: RetryHandler) -> list[RetryHandler]:
+    return [
+        connection_errors,
+        RateLimitErrorRetryHandler(max_retry_count=3),
+        ServerErrorRetryHandler(max_retry_count=2),
+    ]
+
+
+class _RefusedConnectionRetryHandler(ConnectionErrorRetryHandler):
+    def _can_retry(self, *, error: Exception | None = None, **_: object) -> bool:
+        reason = getattr(error, "reason", error)  # urllib wraps the socket's error
+        return isinstance(reason, (ConnectionRefusedError, socket.gaierror))
+
+
+class SlackClients:
+    """One workspace's client, or None once it uninstalled Rapport."""
+
+    def __init__(self, settings: Settings, db: Database, store: InstallationStore | None = None):
+        self._settings, self._db, self._store = settings, db, store
+        self._single = None if store is not None else create_web_client(settings)
+        self._by_team: dict[str, WebClient] = {}
+        self._lock = threading.Lock()
+        self._rotator = (
+            TokenRotator(
+                client_id=settings.slack_client_id,
+                client_secret=settings.slack_client_secret,
+                client=create_web_client(settings),
+            )
+            if store is not None and settings.slack_client_secret
+            else None
+        )
+
+    def for_team(self, team_id: str) -> WebClient | None:
+        with self._db.transaction() as session:
+            if not workspaces.is_active(session, team_id):
+                return None
+        if self._store is None:
+            return self._single
+        bot = self._store.find_bot(enterprise_id=None, team_id=team_id)
+        if bot is None or not bot.bot_token:
+            return None
+        if self._rotator is not None and bot.bot_refresh_token:
+            refreshed = self._rotator.perform_bot_token_rotation(
+                bot=bot, minutes_before_expiration=ROTATE_MINUTES_BEFORE_EXPIRY
+            )
+            if refreshed is not None:
+                self._store.save_bot(refreshed)
+                bot = refreshed
+        with self._lock:  # one client per workspace, replaced when its token rotates
+            client = self._by_team.get(team_id)
+            if client is None or client.token != bot.bot_token:
+                client = self._by_team[team_id] = create_web_client(self._settings, bot.bot_token)
+            return client

@@ -1,0 +1,1 @@
+"""The wiring: HTTP and security, the CLI, process roles, start-up, cross-feature checks."""

@@ -1,0 +1,45 @@
+"""manifest.json stays in step with what the app handles."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+MANIFEST = json.loads((Path(__file__).resolve().parents[2] / "manifest.json").read_text())
+
+
+def test_every_manifest_command_escapes_mentions_and_is_answered(rapport):
+    commands = MANIFEST["features"]["slash_commands"]
+    assert {c["command"] for c in commands} == {"/rapport", "/pulse", "/checkin"}
+    for command in commands:
+        assert command["should_escape"] is True
+        assert command["url"].endswith("/slack/events")
+        response = rapport.slack.command("help", command=command["command"])
+        assert response.status == 200, command["command"]
+        assert response.text
+
+
+def test_every_subscribed_event_is_handled(rapport):
+    """Slack answers 404 for an event no listener takes; message.channels arrives as message."""
+    for subscription in MANIFEST["settings"]["event_subscriptions"]["bot_events"]:
+        event = {"type": subscription.split(".")[0], "user": "UALICE", "tab": "home"}
+        event |= {"channel": "C1", "text": "hi", "ts": "1700000000.000100"}
+        response = rapport.slack.event(event)
+        assert response.status == 200, subscription
+    rapport.fake.wait_for("views.publish")
+
+
+def test_scopes_cover_the_web_api_methods_the_app_calls():
+    scopes = set(MANIFEST["oauth_config"]["scopes"]["bot"])
+    needed = {
+        "commands",  # slash commands
+        "chat:write",  # DMs and channel posts
+        "channels:read",  # conversations.info on public channels
+        "groups:read",  # ... and private ones
+        "channels:join",  # joining a public channel when it's watched
+        "team:read",  # organisation names in Slack Connect channels
+        "channels:history",  # message events in watched public channels
+        "groups:history",  # ... and private ones
+        "im:history",  # finding a message a crashed sender may have posted in a DM
+    }
+    assert needed <= scopes

@@ -1,0 +1,226 @@
+"""rapport web / scheduler / run as separate processes, and one active scheduler at a time."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from scheduler.leader import LeaderElection
+from tests.app.test_cli import free_port, rapport_env, run_rapport, wait_for_health
+from tests.conftest import POSTGRES_URL
+from tests.support.slack_requests import SIGNING_SECRET, SlackRequests
+
+
+class Process:
+    """A rapport process whose stderr lines can be awaited."""
+
+    def __init__(self, role: str, cwd, *args: str, **env: str):
+        self.popen = subprocess.Popen(
+            [sys.executable, "-m", "bot", role, *args],
+            cwd=cwd,
+            env=rapport_env(**env),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.popen.stderr:
+            self.lines.put(line)
+
+    def wait_for(self, text: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            self.seen.append(line)
+            if text in line:
+                return
+        raise AssertionError(f"never saw {text!r}; saw: {''.join(self.seen)[-2000:]}")
+
+    def stop(self) -> int:
+        self.popen.send_signal(signal.SIGTERM)
+        try:
+            return self.popen.wait(timeout=20)
+        finally:
+            self.popen.kill()
+
+
+def slack_env(fake_slack, database_url: str) -> dict[str, str]:
+    return {
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": "s",
+        "SLACK_API_URL": fake_slack.api_url,
+        "DATABASE_URL": database_url,
+    }
+
+
+class FakeLock:
+    def __init__(self, free: bool):
+        self.free, self.mine = free, False
+
+    def acquire(self) -> bool:
+        self.mine = self.free
+        return self.mine
+
+    def still_held(self) -> bool:
+        return self.mine
+
+    def release(self) -> None:
+        self.mine = False
+
+
+class FakeScheduler:
+    def __init__(self):
+        self.running = False
+
+    def start(self):
+        self.running = True
+
+    def shutdown(self, wait: bool = True):
+        self.running = False
+
+
+def test_a_standby_takes_over_when_the_lock_frees_and_steps_down_when_it_is_lost():
+    lock, scheduler = FakeLock(free=False), FakeScheduler()
+    election = LeaderElection(lock, lambda: scheduler)
+    election.step()
+    assert not election.leading and not scheduler.running
+    lock.free = True
+    election.step()
+    assert election.leading and scheduler.running
+    lock.mine = False  # e.g. PostgreSQL restarted and the session is gone
+    election.step()
+    assert not election.leading and not scheduler.running
+
+
+def test_web_refuses_to_start_on_a_database_that_needs_migrating(tmp_path, fake_slack):
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    result = run_rapport("web", cwd=tmp_path, **slack_env(fake_slack, url))
+    assert result.returncode == 1
+    assert "run `rapport migrate` once" in result.stderr
+
+
+def test_web_serves_slack_without_running_the_scheduler(tmp_path, fake_slack):
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    assert run_rapport("migrate", cwd=tmp_path, DATABASE_URL=url).returncode == 0
+    port = free_port()
+    web = Process("web", tmp_path, PORT=str(port), **slack_env(fake_slack, url))
+    try:
+        assert wait_for_health(f"http://127.0.0.1:{port}/healthz", web.popen)["status"] == "ok"
+        scheduler = Process("scheduler", tmp_path, **slack_env(fake_slack, url))
+        scheduler.wait_for("now the active scheduler")  # web didn't take the lock
+        assert scheduler.stop() == 0
+    finally:
+        assert web.stop() == 0
+    assert not (tmp_path / "r.db.scheduler.lock").read_text()  # nothing written, just locked
+
+
+def test_a_second_scheduler_on_sqlite_refuses_with_a_clear_message(tmp_path, fake_slack):
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    assert run_rapport("migrate", cwd=tmp_path, DATABASE_URL=url).returncode == 0
+    first = Process("scheduler", tmp_path, **slack_env(fake_slack, url))
+    try:
+        first.wait_for("now the active scheduler")
+        second = run_rapport("scheduler", cwd=tmp_path, **slack_env(fake_slack, url))
+        assert second.returncode == 1
+        assert "Another Rapport scheduler is already running" in second.stderr
+        also_run = run_rapport(
+            "run", cwd=tmp_path, PORT=str(free_port()), **slack_env(fake_slack, url)
+        )
+        assert also_run.returncode == 1 and "only one may" in also_run.stderr
+    finally:
+        assert first.stop() == 0
+    after = Process("scheduler", tmp_path, **slack_env(fake_slack, url))
+    after.wait_for("now the active scheduler")
+    assert after.stop() == 0
+
+
+def children_of(pid: int) -> set[int]:
+    """Live processes whose parent is ``pid`` (from /proc)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # it just exited
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.add(int(entry.name))
+    return found
+
+
+def is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("role", ["run", "web"])
+def test_workers_serve_signed_requests_and_all_stop_on_sigterm(tmp_path, fake_slack, role):
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    assert run_rapport("migrate", cwd=tmp_path, DATABASE_URL=url).returncode == 0
+    port = free_port()
+    env = {**slack_env(fake_slack, url), "SLACK_SIGNING_SECRET": SIGNING_SECRET}
+    rapport = Process(role, tmp_path, "--workers", "2", PORT=str(port), **env)
+    try:
+        rapport.wait_for("serving with 2 web workers")
+        workers = children_of(rapport.popen.pid)
+        assert len(workers) == 2  # (the parent serves nothing itself)
+        assert wait_for_health(f"http://127.0.0.1:{port}/healthz", rapport.popen)
+        for _ in range(4):  # new connections each time: workers race to accept them
+            reply = SlackRequests(f"http://127.0.0.1:{port}", fake_slack).command("help")
+            assert reply.status == 200 and "/rapport setup" in reply.text
+        if role == "run":  # the scheduler runs once, in the parent
+            rapport.wait_for("now the active scheduler")
+            other = run_rapport("scheduler", cwd=tmp_path, **env)
+            assert other.returncode == 1 and "already running" in other.stderr
+    finally:
+        assert rapport.stop() == 0
+    assert not any(is_running(pid) for pid in workers)
+    rapport.wait_for("Rapport stopped")
+
+
+def test_workers_are_refused_for_socket_mode_and_need_a_sensible_count(tmp_path, fake_slack):
+    env = slack_env(fake_slack, f"sqlite:///{tmp_path / 'r.db'}")
+    socket_mode = run_rapport(
+        "run", "--workers", "2", cwd=tmp_path, SLACK_APP_TOKEN="xapp-1", **env
+    )
+    assert socket_mode.returncode == 2 and "Socket Mode" in socket_mode.stderr
+    for count in ("0", "two", "1000"):
+        refused = run_rapport("web", "--workers", count, cwd=tmp_path, **env)
+        assert refused.returncode == 2 and "number of workers from 1 to 64" in refused.stderr
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="standby schedulers need PostgreSQL")
+def test_on_postgresql_a_standby_takes_over_within_30_seconds_of_the_leader_dying(
+    tmp_path, fake_slack, database_url
+):
+    env = slack_env(fake_slack, database_url)
+    leader = Process("scheduler", tmp_path, **env)
+    leader.wait_for("now the active scheduler")
+    standby = Process("scheduler", tmp_path, **env)
+    try:
+        standby.wait_for("standing by")
+        leader.popen.kill()  # no goodbye: the session just disappears
+        killed_at = time.monotonic()
+        standby.wait_for("now the active scheduler", timeout=30)
+        assert time.monotonic() - killed_at < 30
+    finally:
+        leader.popen.kill()
+        assert standby.stop() == 0

@@ -1,0 +1,1 @@
+"""Check-ins: commands, modals, parsing and scheduled prompts."""

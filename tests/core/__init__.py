@@ -1,0 +1,1 @@
+"""Shared plumbing: cadences, figures, settings, the database and its outages."""

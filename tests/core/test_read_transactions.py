@@ -1,0 +1,77 @@
+"""Acknowledgements that only read (``/rapport show``, ``list``, ``help``, the App Home) take
+no write lock: they are answered while another request holds a write transaction open."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import select
+
+from bot.relationships.models import Member, Relationship, Role, Side
+from tests.support.helpers import make_relationship
+
+
+@contextmanager
+def writer_holding_the_database(db, relationship_id: int) -> Iterator[threading.Event]:
+    """A write transaction with a pending change, open until the block ends; the event it
+    yields is set once the writer has finished."""
+    holding, release, finished = threading.Event(), threading.Event(), threading.Event()
+
+    def write() -> None:
+        with db.transaction() as session:
+            session.get(Relationship, relationship_id).client_org = "Acme Corp"
+            session.flush()
+            holding.set()
+            release.wait(timeout=30)
+        finished.set()
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    try:
+        assert holding.wait(timeout=10)
+        yield finished
+    finally:
+        release.set()
+        thread.join(timeout=10)
+
+
+def test_show_and_list_answer_while_a_writer_holds_the_database(rapport):
+    relationship_id = make_relationship(rapport.db, rapport.clock)
+    with writer_holding_the_database(rapport.db, relationship_id) as writer_finished:
+        shown = str(rapport.slack.command("show", user="UALICE").json())
+        listed = str(rapport.slack.command("list", user="UALICE").json())
+        assert not writer_finished.is_set()  # answered while the write was still open
+    assert "(Acme)" in shown and "Acme Corp" not in shown  # the last committed state
+    assert "Acme ⇄ Stellar" in listed
+    assert "(Acme Corp)" in str(rapport.slack.command("show", user="UALICE").json())
+
+
+def test_app_home_opens_while_a_writer_holds_the_database(rapport):
+    relationship_id = make_relationship(rapport.db, rapport.clock)
+    with writer_holding_the_database(rapport.db, relationship_id) as writer_finished:
+        rapport.slack.event({"type": "app_home_opened", "user": "UPAT", "tab": "home"})
+        (published,) = rapport.fake.wait_for("views.publish")
+        assert not writer_finished.is_set()
+    assert "Acme ⇄ Stellar" in str(published.args["view"])
+
+
+def test_a_read_session_saves_nothing(rapport):
+    relationship_id = make_relationship(rapport.db, rapport.clock)
+    with rapport.db.read() as session:
+        session.get(Relationship, relationship_id).name = "Renamed"
+        relationship = session.get(Relationship, relationship_id)
+        session.add(
+            Member(
+                team_id=relationship.team_id,
+                relationship_id=relationship_id,
+                user_id="UEVE",
+                side=Side.CLIENT,
+                role=Role.FRONTLINE,
+                added_at=rapport.clock.now(),
+            )
+        )
+    with rapport.db.read() as session:
+        assert session.get(Relationship, relationship_id).name == "Acme ⇄ Stellar"
+        assert "UEVE" not in session.scalars(select(Member.user_id)).all()

@@ -1,0 +1,1 @@
+"""Delivery failures told once to owners."""

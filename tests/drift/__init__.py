@@ -1,0 +1,1 @@
+"""Drift: message events, scoring, cue words, alerts and their commands."""

@@ -1,0 +1,184 @@
+"""Drift scoring against the labelled evaluation set, and the `rapport classify` CLI."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from bot.drift.classify import main
+from bot.drift.domain import DEFAULT_THRESHOLD, assess
+
+EVAL_SET = Path(__file__).parents[1] / "data" / "drift_eval.jsonl"
+
+# Floors a little under what the shipped cues achieve, per split: "tune" is what the cues
+# were tuned on (including 800 messages written for tuning in souring, stiff or curt tones,
+# which the cues still partly miss); "holdout" rows were written blind, by someone who never
+# saw the cues, and never used for tuning, so they are the honest estimate for new text
+# (see bench/drift_evaluation.py). Measured at the time of writing: tune 0.994 / 0.896 /
+# 0.968, holdout 0.903 / 0.622 / 0.840. Raise these when the scorer improves; never lower
+# them to make a change pass.
+FLOORS = {  # split: (precision, recall, ROC AUC)
+    "tune": (0.97, 0.87, 0.95),
+    "holdout": (0.87, 0.59, 0.81),
+}
+
+
+@pytest.fixture(scope="module")
+def rows() -> list[dict]:
+    with EVAL_SET.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def scored_by_split(rows) -> dict[str, list[tuple[float, int]]]:
+    scored: dict[str, list[tuple[float, int]]] = {}
+    for row in rows:
+        scored.setdefault(row["split"], []).append((assess(row["text"]).score, int(row["label"])))
+    return scored
+
+
+def _roc_auc(scored: list[tuple[float, int]]) -> float:
+    positives = [s for s, y in scored if y]
+    negatives = [s for s, y in scored if not y]
+    wins = sum((p > n) + 0.5 * (p == n) for p in positives for n in negatives)
+    return wins / (len(positives) * len(negatives))
+
+
+# --------------------------------------------------------------------------- the set itself
+
+
+def test_evaluation_set_is_large_balanced_and_varied(rows):
+    assert len(rows) >= 320
+    share = sum(row["label"] for row in rows) / len(rows)
+    assert 0.3 <= share <= 0.5
+    assert {row["side"] for row in rows} == {"client", "provider"}
+    assert len({row["industry"] for row in rows}) >= 6
+    for side in ("client", "provider"):
+        assert Counter(row["label"] for row in rows if row["side"] == side)[1] >= 50
+    held_out = Counter(row["label"] for row in rows if row["split"] == "holdout")
+    assert held_out[0] >= 80 and held_out[1] >= 80
+
+
+def test_evaluation_rows_are_well_formed_and_unique(rows):
+    for row in rows:
+        assert set(row) <= {"text", "label", "side", "industry", "note", "split"}
+        assert row["label"] in (0, 1)
+        assert row["split"] in ("tune", "holdout")
+        assert isinstance(row["text"], str) and row["text"].strip()
+    texts = [row["text"] for row in rows]
+    assert len(texts) == len(set(texts))
+
+
+def test_evaluation_set_covers_slack_markup_and_tricky_negatives(rows):
+    texts = [row["text"] for row in rows]
+    for marker in ("<@", "<#", "<https://", "<!", "&gt;", "&amp;", "```", "`", ":joy:", "😂"):
+        assert any(marker in text for text in texts), marker
+    notes = Counter(row.get("note", "").split(" ")[0] for row in rows if row["label"] == 0)
+    for note in ("negation", "joke", "technical"):
+        assert notes[note] >= 10, note
+
+
+# --------------------------------------------------------------------------- quality floors
+
+
+@pytest.mark.parametrize("split", FLOORS)
+def test_precision_stays_above_floor(scored_by_split, split):
+    flagged = [y for s, y in scored_by_split[split] if s >= DEFAULT_THRESHOLD]
+    precision = sum(flagged) / len(flagged)
+    assert precision >= FLOORS[split][0], f"{split} precision {precision:.3f}"
+
+
+@pytest.mark.parametrize("split", FLOORS)
+def test_recall_stays_above_floor(scored_by_split, split):
+    positives = [s for s, y in scored_by_split[split] if y]
+    recall = sum(s >= DEFAULT_THRESHOLD for s in positives) / len(positives)
+    assert recall >= FLOORS[split][1], f"{split} recall {recall:.3f}"
+
+
+@pytest.mark.parametrize("split", FLOORS)
+def test_ranking_quality_stays_above_floor(scored_by_split, split):
+    auc = _roc_auc(scored_by_split[split])
+    assert auc >= FLOORS[split][2], f"{split} ROC AUC {auc:.3f}"
+
+
+def test_scores_are_fractions(scored_by_split):
+    assert all(0.0 <= s <= 1.0 for scored in scored_by_split.values() for s, _ in scored)
+
+
+# --------------------------------------------------------------------------- rapport classify
+
+
+def run(argv: list[str], stdin_text: str = "") -> tuple[int, str]:
+    stdout = io.StringIO()
+    code = main(argv, io.StringIO(stdin_text), stdout)
+    return code, stdout.getvalue()
+
+
+def test_classify_reads_one_message_per_line_and_skips_empty_lines():
+    code, out = run(["--json"], "Please raise a CR for this.\n\n   \nthanks, legend!\n")
+    assert code == 0
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [r["text"] for r in records] == ["Please raise a CR for this.", "thanks, legend!"]
+
+
+def test_classify_json_has_text_score_and_readable_cues():
+    code, out = run(["--json", "Per clause 7.2 of the MSA, raise CR-1042"])
+    assert code == 0
+    record = json.loads(out)
+    assert {"text", "score", "cues"} <= set(record)
+    assert record["score"] >= DEFAULT_THRESHOLD
+    assert 'change request ("CR-1042")' in record["cues"]
+    assert record["formal"] is True
+
+
+def test_classify_takes_messages_as_arguments_instead_of_stdin():
+    code, out = run(["--json", "hello there", "That's out of scope."], "ignored\n")
+    assert code == 0
+    assert [json.loads(line)["text"] for line in out.splitlines()] == [
+        "hello there",
+        "That's out of scope.",
+    ]
+
+
+def test_classify_text_output_shows_score_flag_and_cues():
+    code, out = run([], "Please be advised that all requests must be in writing.\nthanks!\n")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("0.") and "DRIFT" in lines[0]
+    assert 'formal register ("Please be advised"' in lines[1]
+    assert any(line.startswith("0.00  ok") for line in lines)
+    assert lines[-1] == "2 messages, 1 at or above 0.50"
+
+
+def test_classify_text_output_explains_negation_and_jokes():
+    _, out = run(["No need for a formal change request", "breach of contract lol"])
+    assert "negated, not counted" in out
+    assert "softened: joking or celebrating" in out
+
+
+def test_classify_does_not_count_a_negated_scope_dispute():
+    record = json.loads(run(["--json", "This is not out of scope, happy to help"])[1])
+    assert (record["score"], record["cues"], record["formal"]) == (0.0, [], False)
+    assert "negated, not counted" in run(["This is not out of scope, happy to help"])[1]
+
+
+def test_classify_threshold_changes_what_counts_as_drift():
+    message = "Can you put that in a CR please?"
+    score = json.loads(run(["--json", message])[1])["score"]
+    assert 0 < score < 1
+    assert json.loads(run(["--json", "--threshold", "1", message])[1])["formal"] is False
+    assert json.loads(run(["--json", "--threshold", "0.01", message])[1])["formal"] is True
+
+
+def test_classify_rejects_a_threshold_outside_zero_to_one(capsys):
+    code, _ = run(["--threshold", "2"])
+    assert code == 2
+    assert "between 0 and 1" in capsys.readouterr().err
+
+
+def test_classify_with_no_input_prints_nothing():
+    assert run([], "") == (0, "")

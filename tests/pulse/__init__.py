@@ -1,0 +1,1 @@
+"""Pulse rounds: commands, answers, schedules and results."""

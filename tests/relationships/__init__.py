@@ -1,0 +1,1 @@
+"""Relationships: setup, members, channels, /rapport and App Home."""

@@ -1,0 +1,1 @@
+"""Talking to Slack: exactly-once sending, installs, tokens, escaping, SDK logging."""

@@ -1,0 +1,1 @@
+"""Shared test plumbing: the fake Slack Web API, signed requests, fixtures' helpers."""

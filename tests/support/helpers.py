@@ -1,0 +1,54 @@
+"""Shared set-up for end-to-end tests: relationships created through the real domain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.core.db import Database
+from bot.core.settings import Settings
+from bot.relationships import domain as rel
+from bot.relationships.models import Side
+from bot.services import Services, create_services
+from tests.conftest import FakeClock
+from tests.support.fake_slack import TEAM_ID
+
+
+def scheduler_services(rapport, **overrides: Any) -> Services:
+    """Services as a separate scheduler process builds them: its own Slack clients and
+    threads, on the running app's database and clock. Close them when done. ``overrides``
+    change settings, e.g. ``slack_timeout_seconds=0.5``."""
+    settings = Settings(
+        slack_bot_token="xoxb-test",
+        slack_signing_secret="s",
+        slack_api_url=rapport.fake.api_url,
+        **overrides,
+    )
+    return create_services(settings, rapport.db, rapport.clock)
+
+
+def make_relationship(
+    db: Database,
+    clock: FakeClock,
+    name: str = "Acme ⇄ Stellar",
+    *,
+    creator: str = "UALICE",
+    client_members: tuple[str, ...] = ("UCARL",),
+    provider_owners: tuple[str, ...] = ("UPAT",),
+    provider_members: tuple[str, ...] = ("UPRIYA",),
+    channels: tuple[str, ...] = (),
+    alerts: str | None = None,
+    team: str = TEAM_ID,
+) -> int:
+    draft = rel.RelationshipDraft(
+        name=name,
+        client_org="Acme",
+        provider_org="Stellar",
+        creator_side=Side.CLIENT,
+        client_members=client_members,
+        provider_owners=provider_owners,
+        provider_members=provider_members,
+        watched_channels=channels,
+        alerts_channel=alerts,
+    )
+    with db.transaction() as session:
+        return rel.create_relationship(session, team, creator, draft, clock.now()).id

@@ -1,0 +1,201 @@
+"""Signs and posts requests to the running app exactly as Slack does.
+
+Slash commands are form-encoded, interactivity is ``payload=<json>``, events are JSON, and
+each carries ``X-Slack-Request-Timestamp`` and ``X-Slack-Signature`` (v0 HMAC-SHA256 over
+``v0:{timestamp}:{body}`` with the signing secret).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from tests.support.fake_slack import TEAM_ID, FakeSlack
+
+SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
+APP_ID = "A0RAPPORT"
+
+
+@dataclass
+class Response:
+    status: int
+    body: str
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+    @property
+    def text(self) -> str:
+        """The text of an ack() reply to a slash command (Slack takes a plain body or JSON)."""
+        if not self.body.startswith("{"):
+            return self.body
+        return self.json().get("text", "")
+
+
+def sign(body: str, timestamp: str, secret: str = SIGNING_SECRET) -> str:
+    base = f"v0:{timestamp}:{body}".encode()
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+class SlackRequests:
+    def __init__(self, app_url: str, fake: FakeSlack):
+        self.url = f"{app_url}/slack/events"
+        self.fake = fake
+        self._ids = itertools.count(1)
+
+    def post(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        timestamp: str | None = None,
+        signature: str | None = None,
+        headers: dict[str, str] | None = None,
+        signed: bool = True,
+    ) -> Response:
+        """POST ``body``, signed as Slack signs it unless ``signed=False`` (no signature or
+        timestamp header at all)."""
+        timestamp = timestamp or str(int(time.time()))
+        signing = {
+            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": signature or sign(body, timestamp),
+        }
+        request = urllib.request.Request(
+            self.url,
+            data=body.encode(),
+            method="POST",
+            headers={
+                "Content-Type": content_type,
+                **(signing if signed else {}),
+                **(headers or {}),
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                return Response(answer.status, answer.read().decode())
+        except urllib.error.HTTPError as error:
+            return Response(error.code, error.read().decode())
+
+    def command(
+        self,
+        text: str,
+        *,
+        user: str = "UALICE",
+        channel: str = "CGENERAL",
+        command: str = "/rapport",
+        team: str = TEAM_ID,
+        **overrides: Any,
+    ) -> Response:
+        fields = {
+            "token": "legacy-verification-token",
+            "team_id": team,
+            "team_domain": "acme",
+            "channel_id": channel,
+            "channel_name": "general",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": command,
+            "text": text,
+            "api_app_id": APP_ID,
+            "is_enterprise_install": "false",
+            "response_url": self.fake.response_url("cmd"),
+            "trigger_id": f"{next(self._ids)}.1234.abcdef",
+            **overrides,
+        }
+        return self.post(urlencode(fields), "application/x-www-form-urlencoded")
+
+    def interactive(self, payload: dict[str, Any], **kwargs: Any) -> Response:
+        body = urlencode({"payload": json.dumps(payload)})
+        return self.post(body, "application/x-www-form-urlencoded", **kwargs)
+
+    def block_action(
+        self,
+        action_id: str,
+        *,
+        value: str | None = None,
+        selected_option: dict[str, Any] | None = None,
+        user: str = "UALICE",
+        team: str = TEAM_ID,
+        container: dict[str, Any] | None = None,
+    ) -> Response:
+        action: dict[str, Any] = {
+            "action_id": action_id,
+            "block_id": "b1",
+            "type": "static_select" if selected_option else "button",
+            "action_ts": f"{time.time():.6f}",
+        }
+        if value is not None:
+            action["value"] = value
+        if selected_option is not None:
+            action["selected_option"] = selected_option
+        payload = {
+            "type": "block_actions",
+            "team": {"id": team, "domain": "acme"},
+            "user": {"id": user, "username": user.lower(), "team_id": team},
+            "api_app_id": APP_ID,
+            "token": "legacy-verification-token",
+            "container": container or {"type": "message", "message_ts": "1700000000.000100"},
+            "trigger_id": f"{next(self._ids)}.1234.abcdef",
+            "channel": {"id": "CGENERAL", "name": "general"},
+            "response_url": self.fake.response_url("action"),
+            "actions": [action],
+        }
+        return self.interactive(payload)
+
+    def view_submission(
+        self,
+        callback_id: str,
+        values: dict[str, dict[str, dict[str, Any]]],
+        *,
+        user: str = "UALICE",
+        team: str = TEAM_ID,
+        private_metadata: str = "",
+    ) -> Response:
+        payload = {
+            "type": "view_submission",
+            "team": {"id": team, "domain": "acme"},
+            "user": {"id": user, "username": user.lower(), "team_id": team},
+            "api_app_id": APP_ID,
+            "token": "legacy-verification-token",
+            "trigger_id": f"{next(self._ids)}.1234.abcdef",
+            "view": {
+                "id": "VSETUP",
+                "type": "modal",
+                "callback_id": callback_id,
+                "private_metadata": private_metadata,
+                "state": {"values": values},
+                "hash": "1700000000.abcdef",
+            },
+        }
+        return self.interactive(payload)
+
+    def event(
+        self,
+        event: dict[str, Any],
+        *,
+        team: str = TEAM_ID,
+        event_id: str | None = None,
+        retry_num: int | None = None,
+    ) -> Response:
+        envelope = {
+            "token": "legacy-verification-token",
+            "team_id": team,
+            "api_app_id": APP_ID,
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{next(self._ids):08d}",
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": team, "user_id": "UBOTRAPPORT", "is_bot": True}],
+        }
+        headers = {}
+        if retry_num is not None:
+            headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
+        return self.post(json.dumps(envelope), "application/json", headers=headers)
