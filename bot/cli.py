@@ -76,9 +76,18 @@ def main(argv: list[str] | None = None) -> int:
         help="score messages for drift: one per line on stdin, or as arguments (--json)",
         add_help=False,
     )
+    commands.add_parser(
+        "train-drift",
+        help="retrain the drift model from labelled messages (needs the [train] extra)",
+        add_help=False,
+    )
     args, rest = parser.parse_known_args(argv)
     if args.command == "classify":  # needs no configuration at all
         return classify.main(rest, sys.stdin, sys.stdout)
+    if args.command == "train-drift":
+        from bot.drift.train_command import main as train_drift  # imports scikit-learn
+
+        return train_drift(rest, sys.stdout)
     if args.command == "generate-key":
         print(generate_key())
         return 0

@@ -6,7 +6,10 @@
 One message per stdin line (empty lines skipped) unless messages are given as
 arguments. Text output shows the score, DRIFT when it reaches the threshold, the
 message and its cues; ``--json`` prints one object per line with ``text``,
-``score``, ``cues`` (human-readable cue strings) and ``formal``.
+``score``, ``cues`` (human-readable cue strings), ``formal``, ``kinds`` (the cue kinds'
+ids) and ``model`` ("lexicon", or the learned model's version). ``--learned`` scores with
+the learned model (``bot.drift.tone``) instead of the cues alone, and also gives
+``lexicon_score`` and ``sounds_like`` (the tone of a flagged message).
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from collections.abc import Iterator
 from typing import TextIO
 
 from bot.core.figures import decimal_text
-from bot.drift.domain import DEFAULT_THRESHOLD, assess, default_cues
+from bot.drift.domain import DEFAULT_THRESHOLD, assess, assess_learned, default_cues
+from bot.drift.tone import tone_model
 
 PREVIEW_CHARS = 100
 
@@ -48,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
         default=DEFAULT_THRESHOLD,
         help=f"score at which a message counts as drift (default {DEFAULT_THRESHOLD})",
     )
+    parser.add_argument(
+        "--learned",
+        action="store_true",
+        help="score with the learned model (cues, wording and tone) instead of the cues alone",
+    )
     return parser
 
 
@@ -68,9 +77,11 @@ def main(argv: list[str], stdin: TextIO, stdout: TextIO) -> int:
         return exc.code if isinstance(exc.code, int) else 2
 
     cues = default_cues()
+    score_with = assess_learned if args.learned else assess
+    model = tone_model().version if args.learned else "lexicon"
     total = flagged = 0
     for text in _messages(args, stdin):
-        result = assess(text, cues)
+        result = score_with(text, cues)
         is_drift = result.score >= args.threshold
         total += 1
         flagged += is_drift
@@ -80,7 +91,11 @@ def main(argv: list[str], stdin: TextIO, stdout: TextIO) -> int:
                 "score": result.score,
                 "cues": [cue.describe() for cue in result.cues],
                 "formal": is_drift,
+                "kinds": list(dict.fromkeys(cue.kind for cue in result.cues)),
+                "model": model,
             }
+            if args.learned:
+                record |= {"lexicon_score": result.lexicon_score, "sounds_like": result.sounds_like}
             stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
             continue
         preview = " ".join(text.split())
@@ -96,6 +111,11 @@ def main(argv: list[str], stdin: TextIO, stdout: TextIO) -> int:
             stdout.write(f"             (negated, not counted: {ignored})\n")
         if result.dampeners:
             stdout.write(f"             (softened: {', '.join(result.dampeners)})\n")
+        if args.learned:
+            tone = f", sounds like: {result.sounds_like}" if is_drift and result.sounds_like else ""
+            stdout.write(
+                f"             (cues alone: {decimal_text(result.lexicon_score, 2)}{tone})\n"
+            )
     if not args.json and total > 1:
         stdout.write(f"{total} messages, {flagged} at or above {decimal_text(args.threshold, 2)}\n")
     return 0

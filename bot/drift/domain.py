@@ -22,9 +22,10 @@ import html
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.drift.cues import CueSet, default_cues, load_cues, word_key
+from bot.drift.tone import TONES, LexiconSignals, tone_model
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -33,6 +34,7 @@ __all__ = [
     "Cue",
     "CueSet",
     "assess",
+    "assess_learned",
     "clean_text",
     "default_cues",
     "load_cues",
@@ -81,6 +83,8 @@ class Assessment:
     cues: tuple[Cue, ...] = ()
     negated: tuple[Cue, ...] = ()  # cues that were found but negated, so not counted
     dampeners: tuple[str, ...] = ()  # context that lowered weights, e.g. "joking or celebrating"
+    lexicon_score: float = 0.0  # what the cues alone say; ``score`` is the learned model's
+    tone: str | None = None  # the kind of drift a flagged message sounds like (a TONES key)
 
     @property
     def is_formal(self) -> bool:
@@ -109,6 +113,11 @@ class Assessment:
             grouped.setdefault(cue.kind, {})[f'"{cue.word}"'] = None
             labels[cue.kind] = cue.label
         return [f"{labels[k]} ({', '.join(v)})" for k, v in grouped.items()]
+
+    @property
+    def sounds_like(self) -> str | None:
+        """What a message the learned model flagged sounds like ("curt, cold reply")."""
+        return TONES[self.tone] if self.tone else None
 
 
 _NOTHING = Assessment(0.0)
@@ -187,6 +196,46 @@ def _is_negated(low: str, start: int, cues: CueSet) -> bool:
     return (
         cues.release_regex.search(tail) is not None
         or cues.verb_negation_regex.search(tail) is not None
+    )
+
+
+def assess_learned(
+    text: str,
+    cues: CueSet | None = None,
+    calmed: Mapping[str, float] | None = None,
+    shift: float = 0.0,
+) -> Assessment:
+    """Score one message with the learned model (``bot.drift.tone``), the cues found kept as
+    the explanation, and the cues' own score as ``lexicon_score``. ``shift`` (a logit)
+    lowers the score, for owners' "Not drift" feedback."""
+    lexicon = assess(text, cues, calmed)
+    if not text.strip():
+        return lexicon
+    probability, tone = tone_model().score(text, _signals(text, lexicon), shift)
+    score = round(probability, 4)
+    return replace(
+        lexicon,
+        score=score,
+        lexicon_score=lexicon.score,
+        tone=tone if score >= DEFAULT_THRESHOLD else None,
+    )
+
+
+def lexicon_signals(text: str) -> LexiconSignals:
+    """What the default cues find in ``text``, as the learned model reads it (for training)."""
+    return _signals(text, assess(text))
+
+
+def _signals(text: str, lexicon: Assessment) -> LexiconSignals:
+    weights: dict[str, float] = {}
+    for cue in lexicon.cues:
+        weights[cue.kind] = max(weights.get(cue.kind, 0.0), cue.weight)
+    return LexiconSignals(
+        clean_text(text)[0] if text else "",
+        lexicon.score,
+        bool(lexicon.negated),
+        bool(lexicon.dampeners),
+        weights,
     )
 
 

@@ -223,4 +223,11 @@ def test_classify_scores_stdin_lines_as_json_without_any_configuration(tmp_path)
     formal, friendly = (json.loads(line) for line in process.stdout.splitlines())
     assert formal["score"] >= 0.5 > friendly["score"]
     assert any(cue.startswith("scope dispute") for cue in formal["cues"])
-    assert friendly == {"text": "lunch on Friday?", "score": 0.0, "cues": [], "formal": False}
+    assert friendly == {
+        "text": "lunch on Friday?",
+        "score": 0.0,
+        "cues": [],
+        "formal": False,
+        "kinds": [],
+        "model": "lexicon",
+    }

@@ -10,21 +10,26 @@ from pathlib import Path
 import pytest
 
 from bot.drift.classify import main
-from bot.drift.domain import DEFAULT_THRESHOLD, assess
+from bot.drift.domain import DEFAULT_THRESHOLD, assess, assess_learned
+from bot.drift.tone import TONES
 
 EVAL_SET = Path(__file__).parents[1] / "data" / "drift_eval.jsonl"
 
-# Floors a little under what the shipped cues achieve, per split: "tune" is what the cues
-# were tuned on (including 800 messages written for tuning in souring, stiff or curt tones,
-# which the cues still partly miss); "holdout" rows were written blind, by someone who never
-# saw the cues, and never used for tuning, so they are the honest estimate for new text
-# (see bench/drift_evaluation.py). Measured at the time of writing: tune 0.994 / 0.896 /
-# 0.968, holdout 0.903 / 0.622 / 0.840. Raise these when the scorer improves; never lower
-# them to make a change pass.
-FLOORS = {  # split: (precision, recall, ROC AUC)
-    "tune": (0.97, 0.87, 0.95),
-    "holdout": (0.87, 0.59, 0.81),
+# Floors a little under what the shipped scorers achieve, per split. "tune" rows are what the
+# cues were tuned on and the learned model trained on; "holdout" rows belong to whole batches
+# written blind, by writers who never saw the cues, the model or other data, and never used
+# for tuning or training, so they are the honest estimate for new text (see
+# bench/drift_evaluation.py). Measured at the time of writing, (precision, recall, ROC AUC):
+# lexicon tune 0.934 / 0.622 / 0.819, holdout 0.875 / 0.404 / 0.700; learned holdout
+# 0.907 / 0.837 / 0.957. Raise these when a scorer improves; never lower them to make a
+# change pass.
+FLOORS = {  # (scorer, split): (precision, recall, ROC AUC)
+    ("lexicon", "tune"): (0.91, 0.59, 0.80),
+    ("lexicon", "holdout"): (0.85, 0.38, 0.68),
+    ("learned", "holdout"): (0.89, 0.81, 0.94),
 }
+SCORERS = {"lexicon": assess, "learned": assess_learned}
+BATCH_FIELDS = {"kind", "register", "seniority", "batch"}
 
 
 @pytest.fixture(scope="module")
@@ -34,10 +39,12 @@ def rows() -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def scored_by_split(rows) -> dict[str, list[tuple[float, int]]]:
-    scored: dict[str, list[tuple[float, int]]] = {}
-    for row in rows:
-        scored.setdefault(row["split"], []).append((assess(row["text"]).score, int(row["label"])))
+def scored_by_split(rows) -> dict[tuple[str, str], list[tuple[float, int]]]:
+    scored: dict[tuple[str, str], list[tuple[float, int]]] = {}
+    for scorer in {scorer for scorer, _ in FLOORS}:
+        for row in rows:
+            score = SCORERS[scorer](row["text"]).score
+            scored.setdefault((scorer, row["split"]), []).append((score, int(row["label"])))
     return scored
 
 
@@ -52,7 +59,7 @@ def _roc_auc(scored: list[tuple[float, int]]) -> float:
 
 
 def test_evaluation_set_is_large_balanced_and_varied(rows):
-    assert len(rows) >= 320
+    assert len(rows) >= 5000
     share = sum(row["label"] for row in rows) / len(rows)
     assert 0.3 <= share <= 0.5
     assert {row["side"] for row in rows} == {"client", "provider"}
@@ -60,16 +67,33 @@ def test_evaluation_set_is_large_balanced_and_varied(rows):
     for side in ("client", "provider"):
         assert Counter(row["label"] for row in rows if row["side"] == side)[1] >= 50
     held_out = Counter(row["label"] for row in rows if row["split"] == "holdout")
-    assert held_out[0] >= 80 and held_out[1] >= 80
+    assert held_out[0] >= 500 and held_out[1] >= 500
+
+
+def test_every_batch_is_tagged_by_kind_and_held_out_whole(rows):
+    """New batches name each message's kind; a batch is either trained on or held out."""
+    splits: dict[str, set[str]] = {}
+    for row in rows:
+        splits.setdefault(row["batch"], set()).add(row["split"])
+    assert all(len(found) == 1 for found in splits.values())
+    held_out = [row for row in rows if row["split"] == "holdout" and "kind" in row]
+    kinds = Counter(row["kind"] for row in held_out)
+    negatives = {"joke", "quoted_speech", "technical_sense", "warm_formal", "ordinary"}
+    assert set(kinds) == set(TONES) | negatives
+    assert all(count >= 40 for count in kinds.values())
+    for row in rows:
+        if "kind" in row:
+            assert set(row) >= BATCH_FIELDS
+            assert row["label"] == (row["kind"] in TONES)
 
 
 def test_evaluation_rows_are_well_formed_and_unique(rows):
     for row in rows:
-        assert set(row) <= {"text", "label", "side", "industry", "note", "split"}
+        assert set(row) <= {"text", "label", "side", "industry", "note", "split"} | BATCH_FIELDS
         assert row["label"] in (0, 1)
         assert row["split"] in ("tune", "holdout")
         assert isinstance(row["text"], str) and row["text"].strip()
-    texts = [row["text"] for row in rows]
+    texts = [" ".join(row["text"].lower().split()) for row in rows]
     assert len(texts) == len(set(texts))
 
 
@@ -85,24 +109,24 @@ def test_evaluation_set_covers_slack_markup_and_tricky_negatives(rows):
 # --------------------------------------------------------------------------- quality floors
 
 
-@pytest.mark.parametrize("split", FLOORS)
-def test_precision_stays_above_floor(scored_by_split, split):
-    flagged = [y for s, y in scored_by_split[split] if s >= DEFAULT_THRESHOLD]
+@pytest.mark.parametrize("scored", FLOORS)
+def test_precision_stays_above_floor(scored_by_split, scored):
+    flagged = [y for s, y in scored_by_split[scored] if s >= DEFAULT_THRESHOLD]
     precision = sum(flagged) / len(flagged)
-    assert precision >= FLOORS[split][0], f"{split} precision {precision:.3f}"
+    assert precision >= FLOORS[scored][0], f"{scored} precision {precision:.3f}"
 
 
-@pytest.mark.parametrize("split", FLOORS)
-def test_recall_stays_above_floor(scored_by_split, split):
-    positives = [s for s, y in scored_by_split[split] if y]
+@pytest.mark.parametrize("scored", FLOORS)
+def test_recall_stays_above_floor(scored_by_split, scored):
+    positives = [s for s, y in scored_by_split[scored] if y]
     recall = sum(s >= DEFAULT_THRESHOLD for s in positives) / len(positives)
-    assert recall >= FLOORS[split][1], f"{split} recall {recall:.3f}"
+    assert recall >= FLOORS[scored][1], f"{scored} recall {recall:.3f}"
 
 
-@pytest.mark.parametrize("split", FLOORS)
-def test_ranking_quality_stays_above_floor(scored_by_split, split):
-    auc = _roc_auc(scored_by_split[split])
-    assert auc >= FLOORS[split][2], f"{split} ROC AUC {auc:.3f}"
+@pytest.mark.parametrize("scored", FLOORS)
+def test_ranking_quality_stays_above_floor(scored_by_split, scored):
+    auc = _roc_auc(scored_by_split[scored])
+    assert auc >= FLOORS[scored][2], f"{scored} ROC AUC {auc:.3f}"
 
 
 def test_scores_are_fractions(scored_by_split):

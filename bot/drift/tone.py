@@ -1,0 +1,171 @@
+"""The learned drift score: a small neural network over a message's embedding, the cue
+lexicon's findings and a few register signals (length, greetings, emoji, "your side"), so
+that curt, sarcastic or indirect messages score even where no cue word is used.
+
+Numpy only at run time; ``bot.drift.training`` fits the weights (with scikit-learn) and
+writes them to ``tone_model.npz`` beside this module. The score is calibrated so that
+``DEFAULT_THRESHOLD`` (0.5) is the threshold chosen in training.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bot.drift.embedding import embedder
+
+MODEL_PATH = Path(__file__).with_name("tone_model.npz")
+
+# What each kind of drift sounds like, for a message the model flags without any cue word.
+TONES = {
+    "contract_citation": "quoting the contract",
+    "sla_penalty": "SLA or penalty talk",
+    "change_request": "pushing formal change requests",
+    "formal_register": "stiff, formal tone",
+    "scope_dispute": "disputing scope or ownership",
+    "put_in_writing": "asking for it in writing",
+    "escalation": "escalating over heads",
+    "us_and_them": "us-and-them blame",
+    "indirect": "veiled warning or distrust",
+    "sarcasm": "sarcastic about the work",
+    "curt_cold": "curt, cold reply",
+}
+
+_GREETING = re.compile(
+    r"\b(hi+|hey+|hello|morning|afternoon|thanks|thank you|thx|ty|cheers|appreciate\w*|"
+    r"please|pls|great|awesome|lovely|brilliant|no worries|np)\b",
+    re.IGNORECASE,
+)
+_HEDGE = re.compile(
+    r"\b(maybe|perhaps|i think|might|could we|would you|happy to|let me know|shout|no rush|"
+    r"when you get a chance)\b",
+    re.IGNORECASE,
+)
+_YOUR_SIDE = re.compile(
+    r"\b(your (side|team|people|lot|guys|end|company|staff|folks)|you guys|you people)\b",
+    re.IGNORECASE,
+)
+_EMOJI = re.compile(r":[a-z0-9_+'-]+:|[\U0001F300-\U0001FAFF\u2600-\u27BF]")
+_SHOUT = re.compile(r"\b[A-Z]{3,}\b")
+
+
+def register_features(text: str) -> list[float]:
+    """Cheap signals of register that the embedding's average blurs: how short, how warm."""
+    words = len(text.split())
+    stripped = text.strip()
+    return [
+        math.log1p(len(text)),
+        math.log1p(words),
+        float(words <= 3),
+        float(words <= 8),
+        float(_GREETING.search(text) is not None),
+        float(_HEDGE.search(text) is not None),
+        float(_YOUR_SIDE.search(text) is not None),
+        min(3, len(_EMOJI.findall(text))) / 3,
+        min(3, text.count("!")) / 3,
+        float("?" in text),
+        float(stripped.endswith(".")),
+        float(text == text.lower()),
+        float(_SHOUT.search(text) is not None),
+        float("<@" in text),
+        float(any(mark in text for mark in "\"'“‘")),
+    ]
+
+
+@dataclass(frozen=True)
+class LexiconSignals:
+    """What the cue lexicon found in a message, as the model reads it."""
+
+    clean: str  # the message without Slack markup: what the embedding reads
+    score: float
+    negated: bool
+    dampened: bool
+    weights: dict[str, float]  # strongest cue weight per kind
+
+
+def feature_row(signals: LexiconSignals, text: str, kinds: Sequence[str]) -> list[float]:
+    lexicon = [signals.score, float(signals.negated), float(signals.dampened)]
+    return lexicon + [signals.weights.get(kind, 0.0) for kind in kinds] + register_features(text)
+
+
+def feature_matrix(
+    texts: Sequence[str], signals: Sequence[LexiconSignals], kinds: Sequence[str]
+) -> np.ndarray:
+    """One row per message: embedding, then lexicon and register features."""
+    embedded = embedder().embed([s.clean for s in signals])
+    rest = np.array(
+        [feature_row(s, t, kinds) for s, t in zip(signals, texts, strict=True)], dtype=np.float32
+    )
+    return np.hstack([embedded, rest])
+
+
+class ModelUnavailable(RuntimeError):
+    """The drift model's weights are missing or unreadable."""
+
+
+@dataclass(frozen=True)
+class ToneModel:
+    """An ensemble of one-hidden-layer networks (inputs already standardised into the first
+    layer) and a linear head saying which kind of drift a message sounds like."""
+
+    version: str
+    kinds: tuple[str, ...]  # lexicon kinds, in the order the features list them
+    hidden_weights: np.ndarray  # (members, features, hidden)
+    hidden_bias: np.ndarray  # (members, hidden)
+    output_weights: np.ndarray  # (members, hidden)
+    output_bias: np.ndarray  # (members,)
+    offset: float  # subtracted from the logit: the training threshold becomes 0.5
+    tones: tuple[str, ...]
+    tone_weights: np.ndarray  # (features, tones)
+    tone_bias: np.ndarray  # (tones,)
+
+    def logits(self, features: np.ndarray) -> np.ndarray:
+        """Calibrated logits for a ``(n, features)`` matrix: mean of the members' logits."""
+        hidden = np.maximum(
+            np.einsum("nf,mfh->mnh", features, self.hidden_weights) + self.hidden_bias[:, None],
+            0.0,
+        )
+        members = np.einsum("mnh,mh->mn", hidden, self.output_weights) + self.output_bias[:, None]
+        return members.mean(axis=0) - self.offset
+
+    def tone_of(self, features: np.ndarray) -> str:
+        """The kind of drift one message's features sound most like."""
+        return self.tones[int(np.argmax(features @ self.tone_weights + self.tone_bias))]
+
+    def score(self, text: str, signals: LexiconSignals, shift: float = 0.0) -> tuple[float, str]:
+        """(probability of drift, the tone it sounds like); ``shift`` lowers the logit, the
+        way owners' "Not drift" feedback calms one relationship."""
+        row = feature_matrix([text], [signals], self.kinds)
+        logit = float(self.logits(row)[0]) - shift
+        return 1.0 / (1.0 + math.exp(-logit)), self.tone_of(row[0])
+
+
+@functools.cache
+def tone_model(path: Path = MODEL_PATH) -> ToneModel:
+    """The shipped model, loaded once per process."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return ToneModel(
+                version=str(data["version"]),
+                kinds=tuple(str(kind) for kind in data["kinds"]),
+                hidden_weights=data["hidden_weights"],
+                hidden_bias=data["hidden_bias"],
+                output_weights=data["output_weights"],
+                output_bias=data["output_bias"],
+                offset=float(data["offset"]),
+                tones=tuple(str(tone) for tone in data["tones"]),
+                tone_weights=data["tone_weights"],
+                tone_bias=data["tone_bias"],
+            )
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
+        raise ModelUnavailable(
+            f"The drift model {path} is missing or damaged ({error}). Reinstall Rapport, "
+            "or retrain it with `rapport train-drift`."
+        ) from error
