@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
@@ -21,6 +21,7 @@ from bot.privacy import export as data_export
 from bot.privacy import rights as data_rights
 from bot.relationships import blocks
 from bot.relationships import domain as rel
+from bot.relationships.models import Relationship
 from bot.relationships.parser import RapportCommand, UsageError, parse_rapport_command
 from bot.relationships.setup_modal import setup_modal
 from bot.services import Services
@@ -29,6 +30,7 @@ from bot.slack.blocks import section
 from bot.slack.channels import membership_problem, prepare_watched_channel
 
 logger = logging.getLogger(__name__)
+Changed = TypeVar("Changed")
 
 FollowUp = Callable[[WebClient, Respond], None]
 
@@ -147,16 +149,12 @@ def _watch(session: Session, call: Invocation) -> Reply:
     relationship_id = relationship.id
 
     def check_and_watch(client: WebClient, respond: Respond) -> None:
-        problem = membership_problem(client, channel_id, call.user_id)
-        if problem is not None:
-            respond(text=problem)
-            return
-        try:
-            with call.db.transaction() as later:
-                relationship = rel.get_relationship(later, call.team_id, relationship_id)
-                rel.watch_channel(later, relationship, call.user_id, channel_id, call.now)
-        except rel.RapportError as error:  # no longer an owner, or taken meanwhile
-            respond(text=str(error))
+        def watch(later: Session, relationship: Relationship) -> Relationship:
+            rel.watch_channel(later, relationship, call.user_id, channel_id, call.now)
+            return relationship
+
+        relationship = _as_member(call, client, respond, channel_id, relationship_id, watch)
+        if relationship is None:
             return
         watching = f"Watching {mrkdwn.channel(channel_id)} for *{name}*."
         try:
@@ -206,17 +204,12 @@ def _alerts(session: Session, call: Invocation) -> Reply:
     relationship_id = relationship.id
 
     def check_and_set(client: WebClient, respond: Respond) -> None:
-        problem = membership_problem(client, channel_id, call.user_id)
-        if problem is not None:
-            respond(text=problem)
-            return
-        try:
-            with call.db.transaction() as later:
-                relationship = rel.get_relationship(later, call.team_id, relationship_id)
-                rel.set_alerts_channel(later, relationship, call.user_id, channel_id)
-                name = relationship.name
-        except rel.RapportError as error:  # no longer an owner, or watched meanwhile
-            respond(text=str(error))
+        def set_alerts(later: Session, relationship: Relationship) -> str:
+            rel.set_alerts_channel(later, relationship, call.user_id, channel_id)
+            return relationship.name
+
+        name = _as_member(call, client, respond, channel_id, relationship_id, set_alerts)
+        if name is None:
             return
         respond(
             text=f"Alerts for *{mrkdwn.escape(name)}* will go to "
@@ -224,6 +217,29 @@ def _alerts(session: Session, call: Invocation) -> Reply:
         )
 
     return Reply(text=_checking(channel_id), follow_up=check_and_set)
+
+
+def _as_member(
+    call: Invocation,
+    client: WebClient,
+    respond: Respond,
+    channel_id: str,
+    relationship_id: int,
+    change: Callable[[Session, Relationship], Changed],
+) -> Changed | None:
+    """After the ack: once Slack confirms the caller is in the channel, ``change`` the
+    relationship in a fresh transaction; None (the reason told) when either step refuses,
+    e.g. no longer an owner, or the channel taken by another relationship meanwhile."""
+    problem = membership_problem(client, channel_id, call.user_id)
+    if problem is not None:
+        respond(text=problem)
+        return None
+    try:
+        with call.db.transaction() as later:
+            return change(later, rel.get_relationship(later, call.team_id, relationship_id))
+    except rel.RapportError as error:
+        respond(text=str(error))
+        return None
 
 
 def _checking(channel_id: str) -> str:

@@ -129,18 +129,12 @@ def test_run_on_a_port_in_use_says_so(tmp_path, fake_slack):
 
 def test_run_serves_slack_and_health_then_stops_cleanly_on_sigterm(tmp_path, fake_slack):
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"],
-        cwd=tmp_path,
-        env=rapport_env(
-            SLACK_BOT_TOKEN="xoxb-test",
-            SLACK_SIGNING_SECRET=SIGNING_SECRET,
-            SLACK_API_URL=fake_slack.api_url,
-            PORT=str(port),
-        ),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    process = start_run(
+        tmp_path,
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=fake_slack.api_url,
+        PORT=str(port),
     )
     try:
         health = wait_for_health(f"http://127.0.0.1:{port}/healthz", process)
@@ -154,6 +148,18 @@ def test_run_serves_slack_and_health_then_stops_cleanly_on_sigterm(tmp_path, fak
     assert process.returncode == 0, stderr
     assert "Rapport stopped" in stderr
     assert (tmp_path / "rapport.db").exists()  # the SQLite default, next to where it runs
+
+
+def start_run(cwd: Path, **env: str) -> subprocess.Popen:
+    """`rapport run` in the background, its output captured as text."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=cwd,
+        env=rapport_env(**env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def wait_for_health(url: str, process: subprocess.Popen) -> dict:
@@ -171,18 +177,12 @@ def wait_for_health(url: str, process: subprocess.Popen) -> dict:
 
 def test_socket_mode_connects_with_the_app_token_and_opens_no_port(tmp_path, fake_slack):
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"],
-        cwd=tmp_path,
-        env=rapport_env(
-            SLACK_BOT_TOKEN="xoxb-test",
-            SLACK_APP_TOKEN="xapp-1-test",
-            SLACK_API_URL=fake_slack.api_url,
-            PORT=str(port),
-        ),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    process = start_run(
+        tmp_path,
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_APP_TOKEN="xapp-1-test",
+        SLACK_API_URL=fake_slack.api_url,
+        PORT=str(port),
     )
     try:
         (opened, *_) = fake_slack.wait_for("apps.connections.open", timeout=30)

@@ -8,15 +8,19 @@ import re
 import shutil
 import signal
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from importlib.metadata import version
 
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.app.test_cli import REPO, free_port, rapport_env, run_rapport, wait_for_health
+from tests.app.test_cli import (
+    REPO,
+    free_port,
+    run_rapport,
+    start_run,
+    wait_for_health,
+)
 from tests.app.test_manifest import MANIFEST
 from tests.conftest import POSTGRES_URL
 from tests.support.slack_requests import SIGNING_SECRET
@@ -203,18 +207,12 @@ def test_help_is_plain_text_and_version_names_the_package(tmp_path):
 
 def test_a_start_logs_no_library_warnings_nor_scheduler_chatter(tmp_path, fake_slack):
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"],
-        cwd=tmp_path,
-        env=rapport_env(
-            SLACK_BOT_TOKEN="xoxb-test",
-            SLACK_SIGNING_SECRET=SIGNING_SECRET,
-            SLACK_API_URL=fake_slack.api_url,
-            PORT=str(port),
-        ),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    process = start_run(
+        tmp_path,
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=fake_slack.api_url,
+        PORT=str(port),
     )
     try:
         wait_for_health(f"http://127.0.0.1:{port}/healthz", process)
