@@ -59,7 +59,7 @@ def create_app(settings: Settings, services: Services) -> App:
     handlers.privacy.register(app)
     handlers.checkins.register(app)
     handlers.installs.register(app)
-    handlers.pulse.register(app, services)
+    handlers.pulse.register(app)
 
     def friendly_error(error: Exception, body: dict[str, Any], respond: Respond) -> BoltResponse:
         return _friendly_error(error, body, respond, services)

@@ -54,203 +54,219 @@ class PulseReply:
     modal: dict[str, Any] | None = None  # opened after the ack
 
 
-def register(app: App, services: Services) -> None:
-    def pulse_command(ack: Ack, command: dict, client: WebClient) -> None:
-        try:
-            parsed = parse_pulse_command(command.get("text") or "")
-        except UsageError as error:
-            ack(text=pulse_blocks.usage_text(str(error)))
-            return
-        call = PulseCall(
-            team_id=command["team_id"],
-            user_id=command["user_id"],
-            channel_id=command.get("channel_id"),
-            command=parsed,
-            now=services.clock.now(),
-        )
-        try:
-            with services.db.transaction() as session:
-                reply = SUBCOMMANDS[parsed.action](session, call)
-        except rel.ChoiceNeeded as choice:
-            ack(text=str(choice), blocks=blocks.choice_blocks(str(choice), choice.choices))
-            return
-        except (rel.RapportError, CadenceError) as error:
-            ack(text=str(error))
-            return
-        if reply.modal is not None:
-            ack()
-            services.defer(client.views_open, trigger_id=command["trigger_id"], view=reply.modal)
-            return
-        ack(text=reply.text, blocks=reply.blocks)
-
+def register(app: App) -> None:
     app.command("/pulse")(pulse_command)
+    app.action(re.compile(r"^pulse_answer_[1-5]$"))(answer)
+    app.action(pulse_blocks.CHANGE_ANSWER_ACTION)(change_answer)
+    app.action("pulse_comment")(add_comment)
+    app.view(pulse_blocks.COMMENT_CALLBACK)(submit_comment)
+    app.action(pulse_schedule_modal.EDIT_ACTION)(edit_schedule)
+    app.view(pulse_schedule_modal.CALLBACK_ID)(save_schedule)
+    app.view(pulse_blocks.FEEDBACK_CALLBACK)(submit_feedback)
 
-    @app.action(re.compile(r"^pulse_answer_[1-5]$"))
-    def answer(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
-        score = int(action["action_id"].rsplit("_", 1)[1])
-        question = _round_and_question(action)
-        if question is None:
-            _answer_privately(services, ack, respond, STALE_BUTTON)
-            return
-        round_id, question_key = question
-        try:
-            with services.db.transaction() as session:
-                mine = pulse.record_answer(
-                    session,
-                    body["team"]["id"],
-                    body["user"]["id"],
-                    round_id,
-                    question_key,
-                    score,
-                    services.clock.now(),
-                )
-        except rel.RapportError as error:
-            _answer_privately(services, ack, respond, str(error))
-            return
-        ack()
-        text = pulse_blocks.answered_text(mine.scores)
-        blocks = pulse_blocks.prompt_blocks(mine.round, mine.scores, mine.commented)
-        _redraw_prompt(services, client, body, text, blocks)
 
-    @app.action(pulse_blocks.CHANGE_ANSWER_ACTION)
-    def change_answer(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond):
-        """Bring one question's buttons back, while the round is open."""
-        question = _round_and_question(action)
-        if question is None:
-            _answer_privately(services, ack, respond, STALE_BUTTON)
-            return
-        round_id, question_key = question
-        try:
-            with services.db.transaction() as session:
-                mine = pulse.my_answers_if_open(
-                    session, body["team"]["id"], body["user"]["id"], round_id, services.clock.now()
-                )
-        except rel.RapportError as error:
-            _answer_privately(services, ack, respond, str(error))
-            return
+def pulse_command(ack: Ack, command: dict, client: WebClient, services: Services) -> None:
+    try:
+        parsed = parse_pulse_command(command.get("text") or "")
+    except UsageError as error:
+        ack(text=pulse_blocks.usage_text(str(error)))
+        return
+    call = PulseCall(
+        team_id=command["team_id"],
+        user_id=command["user_id"],
+        channel_id=command.get("channel_id"),
+        command=parsed,
+        now=services.clock.now(),
+    )
+    try:
+        with services.db.transaction() as session:
+            reply = SUBCOMMANDS[parsed.action](session, call)
+    except rel.ChoiceNeeded as choice:
+        ack(text=str(choice), blocks=blocks.choice_blocks(str(choice), choice.choices))
+        return
+    except (rel.RapportError, CadenceError) as error:
+        ack(text=str(error))
+        return
+    if reply.modal is not None:
         ack()
-        blocks = pulse_blocks.prompt_blocks(
-            mine.round, mine.scores, mine.commented, changing=question_key
-        )
-        _redraw_prompt(services, client, body, pulse_blocks.prompt_text(mine.round), blocks)
+        services.defer(client.views_open, trigger_id=command["trigger_id"], view=reply.modal)
+        return
+    ack(text=reply.text, blocks=reply.blocks)
 
-    @app.action("pulse_comment")
-    def add_comment(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond):
-        value = action.get("value", "")
-        if not value.isdigit():
-            _answer_privately(services, ack, respond, STALE_BUTTON)
-            return
-        try:
-            with services.db.transaction() as session:
-                pulse.my_answers_if_open(
-                    session,
-                    body["team"]["id"],
-                    body["user"]["id"],
-                    int(value),
-                    services.clock.now(),
-                )
-        except rel.RapportError as error:
-            _answer_privately(services, ack, respond, str(error))
-            return
-        ack()
-        channel, ts = _message_location(body)
-        services.defer(
-            client.views_open,
-            trigger_id=body["trigger_id"],
-            view=pulse_blocks.comment_modal(int(value), channel or "", ts or ""),
-        )
 
-    @app.view(pulse_blocks.COMMENT_CALLBACK)
-    def submit_comment(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
-        meta = json.loads(view.get("private_metadata") or "{}")
-        text = _value(view, "comment") or ""
-        try:
-            with services.db.transaction() as session:
-                mine = pulse.record_comment(
-                    session,
-                    body["team"]["id"],
-                    body["user"]["id"],
-                    int(meta.get("round", 0)),
-                    text,
-                    services.clock.now(),
-                )
-        except rel.RapportError as error:
-            ack(response_action="errors", errors={"comment": mrkdwn.plain(str(error))})
-            return
-        ack()
-        if meta.get("channel") and meta.get("ts"):
-            services.defer(
-                client.chat_update,
-                channel=meta["channel"],
-                ts=meta["ts"],
-                text="Thanks for your comment.",
-                blocks=pulse_blocks.prompt_blocks(mine.round, mine.scores, mine.commented),
+def answer(
+    ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond, services: Services
+) -> None:
+    score = int(action["action_id"].rsplit("_", 1)[1])
+    question = _round_and_question(action)
+    if question is None:
+        _answer_privately(services, ack, respond, STALE_BUTTON)
+        return
+    round_id, question_key = question
+    try:
+        with services.db.transaction() as session:
+            mine = pulse.record_answer(
+                session,
+                body["team"]["id"],
+                body["user"]["id"],
+                round_id,
+                question_key,
+                score,
+                services.clock.now(),
             )
+    except rel.RapportError as error:
+        _answer_privately(services, ack, respond, str(error))
+        return
+    ack()
+    text = pulse_blocks.answered_text(mine.scores)
+    blocks = pulse_blocks.prompt_blocks(mine.round, mine.scores, mine.commented)
+    _redraw_prompt(services, client, body, text, blocks)
 
-    @app.action(pulse_schedule_modal.EDIT_ACTION)
-    def edit_schedule(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond):
-        """Open the schedule modal, for owners only (the button can be replayed)."""
-        value = action.get("value", "")
-        try:
-            with services.db.transaction() as session:
-                relationship = rel.get_relationship(session, body["team"]["id"], int(value))
-                rel.require_owner(session, relationship, body["user"]["id"])
-                modal = pulse_schedule_modal.schedule_modal(
-                    relationship.id, relationship.name, pulse.schedule(session, relationship)
-                )
-        except (rel.RapportError, ValueError) as error:
-            message = str(error) if isinstance(error, rel.RapportError) else STALE_BUTTON
-            _answer_privately(services, ack, respond, message)
-            return
-        ack()
-        services.defer(client.views_open, trigger_id=body["trigger_id"], view=modal)
 
-    @app.view(pulse_schedule_modal.CALLBACK_ID)
-    def save_schedule(ack: Ack, body: dict, view: dict) -> None:
-        form, errors = pulse_schedule_modal.form_from_state(view["state"]["values"])
-        if form is None:
-            ack(response_action="errors", errors=errors)
-            return
-        try:
-            with services.db.transaction() as session:
-                relationship = rel.get_relationship(
-                    session, body["team"]["id"], int(view.get("private_metadata") or 0)
-                )
-                saved = pulse.edit_schedule(
-                    session, relationship, body["user"]["id"], form, services.clock.now()
-                )
-                name = relationship.name
-        except (rel.RapportError, ValueError) as error:
-            ack(response_action="errors", errors={"every": mrkdwn.plain(str(error))})
-            return
-        ack(response_action="update", view=pulse_schedule_modal.saved_modal(name, saved))
+def change_answer(
+    ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond, services: Services
+) -> None:
+    """Bring one question's buttons back, while the round is open."""
+    question = _round_and_question(action)
+    if question is None:
+        _answer_privately(services, ack, respond, STALE_BUTTON)
+        return
+    round_id, question_key = question
+    try:
+        with services.db.transaction() as session:
+            mine = pulse.my_answers_if_open(
+                session, body["team"]["id"], body["user"]["id"], round_id, services.clock.now()
+            )
+    except rel.RapportError as error:
+        _answer_privately(services, ack, respond, str(error))
+        return
+    ack()
+    blocks = pulse_blocks.prompt_blocks(
+        mine.round, mine.scores, mine.commented, changing=question_key
+    )
+    _redraw_prompt(services, client, body, pulse_blocks.prompt_text(mine.round), blocks)
 
-    @app.view(pulse_blocks.FEEDBACK_CALLBACK)
-    def submit_feedback(ack: Ack, body: dict, view: dict) -> None:
-        team_id, user_id = body["team"]["id"], body["user"]["id"]
-        score_text = _value(view, "score") or ""
-        if not score_text.isdigit():
-            ack(response_action="errors", errors={"score": "Pick a score from 1 to 5."})
-            return
-        try:
-            with services.db.transaction() as session:
-                relationship = rel.get_relationship(
-                    session, team_id, int(view.get("private_metadata") or 0)
-                )
-                pulse.give_feedback(
-                    session,
-                    team_id,
-                    user_id,
-                    relationship,
-                    int(score_text),
-                    _value(view, "comment") or "",
-                    services.clock.now(),
-                )
-                name = relationship.name
-        except (rel.RapportError, ValueError) as error:
-            ack(response_action="errors", errors={"score": mrkdwn.plain(str(error))})
-            return
-        ack(response_action="update", view=pulse_blocks.thanks_modal(name))
+
+def add_comment(
+    ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond, services: Services
+) -> None:
+    value = action.get("value", "")
+    if not value.isdigit():
+        _answer_privately(services, ack, respond, STALE_BUTTON)
+        return
+    try:
+        with services.db.transaction() as session:
+            pulse.my_answers_if_open(
+                session,
+                body["team"]["id"],
+                body["user"]["id"],
+                int(value),
+                services.clock.now(),
+            )
+    except rel.RapportError as error:
+        _answer_privately(services, ack, respond, str(error))
+        return
+    ack()
+    channel, ts = _message_location(body)
+    services.defer(
+        client.views_open,
+        trigger_id=body["trigger_id"],
+        view=pulse_blocks.comment_modal(int(value), channel or "", ts or ""),
+    )
+
+
+def submit_comment(ack: Ack, body: dict, view: dict, client: WebClient, services: Services) -> None:
+    meta = json.loads(view.get("private_metadata") or "{}")
+    text = _value(view, "comment") or ""
+    try:
+        with services.db.transaction() as session:
+            mine = pulse.record_comment(
+                session,
+                body["team"]["id"],
+                body["user"]["id"],
+                int(meta.get("round", 0)),
+                text,
+                services.clock.now(),
+            )
+    except rel.RapportError as error:
+        ack(response_action="errors", errors={"comment": mrkdwn.plain(str(error))})
+        return
+    ack()
+    if meta.get("channel") and meta.get("ts"):
+        services.defer(
+            client.chat_update,
+            channel=meta["channel"],
+            ts=meta["ts"],
+            text="Thanks for your comment.",
+            blocks=pulse_blocks.prompt_blocks(mine.round, mine.scores, mine.commented),
+        )
+
+
+def edit_schedule(
+    ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond, services: Services
+) -> None:
+    """Open the schedule modal, for owners only (the button can be replayed)."""
+    value = action.get("value", "")
+    try:
+        with services.db.transaction() as session:
+            relationship = rel.get_relationship(session, body["team"]["id"], int(value))
+            rel.require_owner(session, relationship, body["user"]["id"])
+            modal = pulse_schedule_modal.schedule_modal(
+                relationship.id, relationship.name, pulse.schedule(session, relationship)
+            )
+    except (rel.RapportError, ValueError) as error:
+        message = str(error) if isinstance(error, rel.RapportError) else STALE_BUTTON
+        _answer_privately(services, ack, respond, message)
+        return
+    ack()
+    services.defer(client.views_open, trigger_id=body["trigger_id"], view=modal)
+
+
+def save_schedule(ack: Ack, body: dict, view: dict, services: Services) -> None:
+    form, errors = pulse_schedule_modal.form_from_state(view["state"]["values"])
+    if form is None:
+        ack(response_action="errors", errors=errors)
+        return
+    try:
+        with services.db.transaction() as session:
+            relationship = rel.get_relationship(
+                session, body["team"]["id"], int(view.get("private_metadata") or 0)
+            )
+            saved = pulse.edit_schedule(
+                session, relationship, body["user"]["id"], form, services.clock.now()
+            )
+            name = relationship.name
+    except (rel.RapportError, ValueError) as error:
+        ack(response_action="errors", errors={"every": mrkdwn.plain(str(error))})
+        return
+    ack(response_action="update", view=pulse_schedule_modal.saved_modal(name, saved))
+
+
+def submit_feedback(ack: Ack, body: dict, view: dict, services: Services) -> None:
+    team_id, user_id = body["team"]["id"], body["user"]["id"]
+    score_text = _value(view, "score") or ""
+    if not score_text.isdigit():
+        ack(response_action="errors", errors={"score": "Pick a score from 1 to 5."})
+        return
+    try:
+        with services.db.transaction() as session:
+            relationship = rel.get_relationship(
+                session, team_id, int(view.get("private_metadata") or 0)
+            )
+            pulse.give_feedback(
+                session,
+                team_id,
+                user_id,
+                relationship,
+                int(score_text),
+                _value(view, "comment") or "",
+                services.clock.now(),
+            )
+            name = relationship.name
+    except (rel.RapportError, ValueError) as error:
+        ack(response_action="errors", errors={"score": mrkdwn.plain(str(error))})
+        return
+    ack(response_action="update", view=pulse_blocks.thanks_modal(name))
 
 
 def _round_and_question(action: dict) -> tuple[int, int] | None:
