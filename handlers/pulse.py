@@ -9,10 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
@@ -24,38 +20,22 @@ from bot.pulse import domain as pulse
 from bot.pulse import results as pulse_results
 from bot.pulse import schedule_modal as pulse_schedule_modal
 from bot.pulse.parser import PulseCommand, parse_pulse_command
-from bot.relationships import blocks
 from bot.relationships import domain as rel
 from bot.relationships.parser import UsageError
 from bot.services import Services
 from bot.slack import mrkdwn
+from handlers.routing import Call, Reply, Router, Subcommand
 
 logger = logging.getLogger(__name__)
 
 STALE_BUTTON = "That button is out of date. `/pulse` lets you give feedback any time."
 
 
-@dataclass(frozen=True)
-class PulseCall:
-    team_id: str
-    user_id: str
-    channel_id: str | None
-    command: PulseCommand
-    now: datetime
-
-    def relationship(self, session: Session) -> rel.Relationship:
-        return rel.resolve(session, self.team_id, self.user_id, self.channel_id, self.command.name)
-
-
-@dataclass
-class PulseReply:
-    text: str
-    blocks: list[dict[str, Any]] | None = None
-    modal: dict[str, Any] | None = None  # opened after the ack
-
-
 def register(app: App) -> None:
-    app.command("/pulse")(pulse_command)
+    pulse_command = Router(parse, refusals=(UsageError, rel.RapportError, CadenceError))
+    for name, run in SUBCOMMANDS.items():
+        pulse_command.add(name, run)
+    app.command("/pulse")(pulse_command.command)
     app.action(re.compile(r"^pulse_answer_[1-5]$"))(answer)
     app.action(pulse_blocks.CHANGE_ANSWER_ACTION)(change_answer)
     app.action("pulse_comment")(add_comment)
@@ -65,33 +45,12 @@ def register(app: App) -> None:
     app.view(pulse_blocks.FEEDBACK_CALLBACK)(submit_feedback)
 
 
-def pulse_command(ack: Ack, command: dict, client: WebClient, services: Services) -> None:
+def parse(text: str) -> PulseCommand:
+    """``/pulse …`` text → command; a ``UsageError`` says what went wrong, then the usage."""
     try:
-        parsed = parse_pulse_command(command.get("text") or "")
+        return parse_pulse_command(text)
     except UsageError as error:
-        ack(text=pulse_blocks.usage_text(str(error)))
-        return
-    call = PulseCall(
-        team_id=command["team_id"],
-        user_id=command["user_id"],
-        channel_id=command.get("channel_id"),
-        command=parsed,
-        now=services.clock.now(),
-    )
-    try:
-        with services.db.transaction() as session:
-            reply = SUBCOMMANDS[parsed.action](session, call)
-    except rel.ChoiceNeeded as choice:
-        ack(text=str(choice), blocks=blocks.choice_blocks(str(choice), choice.choices))
-        return
-    except (rel.RapportError, CadenceError) as error:
-        ack(text=str(error))
-        return
-    if reply.modal is not None:
-        ack()
-        services.defer(client.views_open, trigger_id=command["trigger_id"], view=reply.modal)
-        return
-    ack(text=reply.text, blocks=reply.blocks)
+        raise UsageError(pulse_blocks.usage_text(str(error))) from error
 
 
 def answer(
@@ -310,116 +269,116 @@ def _value(view: dict, block_id: str) -> str | None:
 # -------------------------------------------------------------------------- subcommands
 
 
-def _help(session: Session, call: PulseCall) -> PulseReply:
-    return PulseReply(text=pulse_blocks.USAGE)
+def _help(session: Session, call: Call[PulseCommand]) -> Reply:
+    return Reply(text=pulse_blocks.USAGE)
 
 
-def _feedback(session: Session, call: PulseCall) -> PulseReply:
+def _feedback(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
     rel.require_member(session, relationship, call.user_id)
     question = pulse.questions(session, relationship)[0][1]
-    return PulseReply(
+    return Reply(
         text="", modal=pulse_blocks.feedback_modal(relationship.id, relationship.name, question)
     )
 
 
-def _schedule(session: Session, call: PulseCall) -> PulseReply:
+def _schedule(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
     found = pulse.schedule(session, relationship)
     text = pulse_blocks.schedule_text(relationship.name, found)
     if not rel.is_owner(session, relationship, call.user_id):
-        return PulseReply(text=text)
-    return PulseReply(
+        return Reply(text=text)
+    return Reply(
         text=text,
         blocks=pulse_schedule_modal.schedule_blocks(relationship.id, relationship.name, found),
     )
 
 
-def _set_schedule(session: Session, call: PulseCall) -> PulseReply:
+def _set_schedule(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
     assert call.command.cadence is not None
     found = pulse.set_schedule(session, relationship, call.user_id, call.command.cadence, call.now)
-    return PulseReply(text="Done. " + pulse_blocks.schedule_text(relationship.name, found))
+    return Reply(text="Done. " + pulse_blocks.schedule_text(relationship.name, found))
 
 
-def _pause(session: Session, call: PulseCall) -> PulseReply:
+def _pause(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
     name = mrkdwn.escape(relationship.name)
     if pulse.set_paused(session, relationship, call.user_id, True, call.now):
-        return PulseReply(text=f"⏸ Pulse for *{name}* is paused. `/pulse resume` starts it again.")
-    return PulseReply(text=f"Pulse for *{name}* was already paused.")
+        return Reply(text=f"⏸ Pulse for *{name}* is paused. `/pulse resume` starts it again.")
+    return Reply(text=f"Pulse for *{name}* was already paused.")
 
 
-def _resume(session: Session, call: PulseCall) -> PulseReply:
+def _resume(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
     name = mrkdwn.escape(relationship.name)
     if pulse.set_paused(session, relationship, call.user_id, False, call.now):
         found = pulse.schedule(session, relationship)
-        return PulseReply(
+        return Reply(
             text="▶️ Pulse is back on. " + pulse_blocks.schedule_text(relationship.name, found)
         )
-    return PulseReply(text=f"Pulse for *{name}* isn't paused.")
+    return Reply(text=f"Pulse for *{name}* isn't paused.")
 
 
-def _send(session: Session, call: PulseCall) -> PulseReply:
+def _send(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
     opened = pulse.open_round_now(session, relationship, call.user_id, call.now)
     people = len(rel.people(session, relationship))
-    return PulseReply(
+    return Reply(
         text=f"A pulse round for *{mrkdwn.escape(relationship.name)}* is open: I'm sending it "
         f"to {people} people within a minute. It closes "
         f"{pulse_blocks.when(opened.closes_at)}."
     )
 
 
-def _results(session: Session, call: PulseCall) -> PulseReply:
+def _results(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
     rel.require_member(session, relationship, call.user_id)
     is_owner = rel.is_owner(session, relationship, call.user_id)
     found = pulse_results.results(session, relationship, is_owner, call.now)
-    return PulseReply(
+    return Reply(
         text=f"Pulse results for {mrkdwn.escape(relationship.name)}",
         blocks=pulse_blocks.results_blocks(found, is_owner),
     )
 
 
-def _questions(session: Session, call: PulseCall) -> PulseReply:
+def _questions(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
-    return PulseReply(
+    return Reply(
         text=pulse_blocks.questions_text(relationship.name, pulse.questions(session, relationship))
     )
 
 
-def _add_question(session: Session, call: PulseCall) -> PulseReply:
+def _add_question(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
     found = pulse.add_question(
         session, relationship, call.user_id, call.command.text or "", call.now
     )
-    return PulseReply(
+    return Reply(
         text="Added. New rounds ask these:\n"
         + pulse_blocks.questions_text(relationship.name, found)
     )
 
 
-def _remove_question(session: Session, call: PulseCall) -> PulseReply:
+def _remove_question(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
     removed, found = pulse.remove_question(
         session, relationship, call.user_id, call.command.number or 0
     )
-    return PulseReply(
+    return Reply(
         text=f"Removed “{mrkdwn.escape(removed)}”.\n"
         + pulse_blocks.questions_text(relationship.name, found)
     )
 
 
-def _settings(session: Session, call: PulseCall) -> PulseReply:
+def _settings(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
-    return PulseReply(
+    return Reply(
         text=pulse_blocks.settings_text(relationship.name, pulse.schedule(session, relationship))
     )
 
 
-def _set_setting(session: Session, call: PulseCall) -> PulseReply:
+def _set_setting(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
     value = pulse.change_setting(
         session,
@@ -429,13 +388,13 @@ def _set_setting(session: Session, call: PulseCall) -> PulseReply:
         call.command.text or "",
         call.now,
     )
-    return PulseReply(
+    return Reply(
         text=f"Done: `{mrkdwn.escape(call.command.setting or '')}` is now {value} for "
         f"*{mrkdwn.escape(relationship.name)}*."
     )
 
 
-SUBCOMMANDS: dict[str, Callable[[Session, PulseCall], PulseReply]] = {
+SUBCOMMANDS: dict[str, Subcommand] = {
     "feedback": _feedback,
     "help": _help,
     "schedule": _schedule,
