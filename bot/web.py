@@ -229,4 +229,7 @@ def stop_http_server(server: BaseWSGIServer) -> None:
         server.task_dispatcher.shutdown()
         wasyncore.close_all(server._map)
 
-    server.trigger.pull_trigger(close_everything)
+    try:
+        server.trigger.pull_trigger(close_everything)
+    except OSError:  # the wake-up pipe is already closed: its loop is gone, close from here
+        close_everything()
