@@ -49,7 +49,7 @@ from bot.relationships import domain as rel
 from bot.core.db import Database, create_db_engine, migrate
 from bot.relationships.models import Member, Role, Side
 from bot.slack.models import SentMessage
-from scheduler.pulse_jobs import PROMPTS_PER_SECOND
+from bot.slack.pacing import PROMPTS_PER_SECOND, Pacer
 from tests.support.fake_slack import send_json
 
 TEAM = "TBENCH"
@@ -184,7 +184,7 @@ def worker(url: str, api_url: str, paced: bool, clock_offset_minutes: float) -> 
     """One pulse tick in this process, as the scheduler runs it (paced) or unpaced."""
     from bot.services import create_services
     from bot.core.settings import Settings
-    from scheduler.pulse_jobs import Pacer, run_pulse
+    from scheduler.pulse_jobs import run_pulse
 
     class OffsetClock:
         def now(self) -> datetime:

@@ -297,10 +297,10 @@ def _serve(settings: Settings, app: App, services: Services) -> int:
     """Serve until Ctrl-C or SIGTERM; the exit status (1 when the port can't be had)."""
     services.prepare_to_serve()
     if settings.socket_mode:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+        from bot.socket_mode import StorableSocketModeHandler
 
         logger.info("Rapport is running in Socket Mode")
-        SocketModeHandler(app, settings.slack_app_token).start()
+        StorableSocketModeHandler(app, settings.slack_app_token).start()
         return 0
     try:
         wsgi_app = RapportWsgi(app, services.db, settings.slack_signing_secret)

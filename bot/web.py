@@ -165,12 +165,12 @@ def storable_body(body: str, content_type: str) -> str:
     if content_type.split(";")[0].strip() == "application/json" or body.startswith("{"):
         return json.dumps(_json_object(body))
     fields = dict(parse_qsl(body, keep_blank_values=True))
-    return json.dumps(_json_object(fields["payload"]) if "payload" in fields else _storable(fields))
+    return json.dumps(_json_object(fields["payload"]) if "payload" in fields else storable(fields))
 
 
 def _json_object(text: str) -> dict[str, Any]:
     try:
-        parsed = _storable(json.loads(text))
+        parsed = storable(json.loads(text))
     except (ValueError, RecursionError) as error:
         raise MalformedBody("not JSON") from error
     if not isinstance(parsed, dict):
@@ -178,14 +178,14 @@ def _json_object(text: str) -> dict[str, Any]:
     return parsed
 
 
-def _storable(value: Any) -> Any:
+def storable(value: Any) -> Any:
     """``value`` with every string in it (keys too) rid of ``UNSTORABLE_CHARACTERS``."""
     if isinstance(value, str):
         return UNSTORABLE_CHARACTERS.sub("", value)
     if isinstance(value, list):
-        return [_storable(item) for item in value]
+        return [storable(item) for item in value]
     if isinstance(value, dict):
-        return {_storable(key): _storable(item) for key, item in value.items()}
+        return {storable(key): storable(item) for key, item in value.items()}
     return value
 
 
@@ -229,4 +229,7 @@ def stop_http_server(server: BaseWSGIServer) -> None:
         server.task_dispatcher.shutdown()
         wasyncore.close_all(server._map)
 
-    server.trigger.pull_trigger(close_everything)
+    try:
+        server.trigger.pull_trigger(close_everything)
+    except OSError:  # the wake-up pipe is already closed: its loop is gone, close from here
+        close_everything()

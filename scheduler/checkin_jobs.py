@@ -17,6 +17,7 @@ from bot.checkins import schedule as checkin_schedule
 from bot.checkins.blocks import follow_up_message, lapse_message, reminder_message
 from bot.checkins.schedule import DueWork, FollowUp, Reminder
 from bot.services import Services
+from bot.slack import message_keys
 from bot.slack.outbox import Outgoing, send_once
 from bot.slack.timezones import user_timezone
 from scheduler.jobs import Job
@@ -80,15 +81,16 @@ def _messages(services: Services, work: DueWork) -> list[Outgoing]:
             for user_id in facts.participants:
                 tz = _zone(services, facts.team_id, user_id)
                 text, blocks = reminder_message(item, tz)
-                key = f"checkin-reminder:{facts.occurrence_id}:{user_id}:{item.offset_minutes}"
+                key = message_keys.checkin_reminder(
+                    facts.occurrence_id, user_id, item.offset_minutes
+                )
                 messages.append(
                     Outgoing(facts.team_id, key, user_id, text, blocks, relationship_id=rel_id)
                 )
             if facts.channel_id:
                 text, blocks = reminder_message(item, facts.tz)
-                key = (
-                    f"checkin-reminder:{facts.occurrence_id}:{facts.channel_id}:"
-                    f"{item.offset_minutes}"
+                key = message_keys.checkin_reminder(
+                    facts.occurrence_id, facts.channel_id, item.offset_minutes
                 )
                 messages.append(
                     Outgoing(
@@ -97,7 +99,7 @@ def _messages(services: Services, work: DueWork) -> list[Outgoing]:
                 )
         elif isinstance(item, FollowUp):
             text, blocks = follow_up_message(item)
-            key = checkin_schedule.follow_up_key(item.facts.occurrence_id)
+            key = message_keys.checkin_follow_up(item.facts.occurrence_id)
             messages.append(
                 Outgoing(
                     item.facts.team_id,

@@ -20,7 +20,7 @@ from bot.delivery.failures import (
     pending_notices,
 )
 from bot.services import Services
-from bot.slack import outbox
+from bot.slack import message_keys, outbox
 from bot.slack.client import SlackClients
 from bot.slack.models import SendStatus
 from bot.slack.outbox import Outgoing, send_once
@@ -48,10 +48,6 @@ def report_delivery_failures(services: Services) -> int:
     return done
 
 
-def notice_key(notice_id: int, recipient: str) -> str:
-    return f"delivery-notice:{notice_id}:{recipient}"
-
-
 def send_notice(db: Database, slack: SlackClients, notice: FailureNotice, now: datetime) -> bool:
     """Post to the recipients, then DM the owners if the alerts channel refused the notice
     as well; False when Slack should be tried again next time."""
@@ -59,7 +55,7 @@ def send_notice(db: Database, slack: SlackClients, notice: FailureNotice, now: d
 
     def post(recipient: str) -> outbox.Delivery:
         # no relationship_id: a notice that can't be delivered is never itself reported
-        key = notice_key(notice.notice_id, recipient)
+        key = message_keys.delivery_notice(notice.notice_id, recipient)
         return send_once(db, slack, Outgoing(notice.team_id, key, recipient, text, blocks), now)
 
     deliveries = [post(recipient) for recipient in notice.recipients]
@@ -72,7 +68,7 @@ def send_notice(db: Database, slack: SlackClients, notice: FailureNotice, now: d
 
 def _refused(db: Database, notice_id: int, recipient: str) -> bool:
     """Whether Slack refused this notice to ``recipient``, now or before a crash."""
-    row = outbox.sent(db, notice_key(notice_id, recipient))
+    row = outbox.sent(db, message_keys.delivery_notice(notice_id, recipient))
     return row is not None and row.status is SendStatus.FAILED
 
 

@@ -6,8 +6,6 @@ claimed in the send ledger (``bot.slack.outbox``) under a key naming round, pers
 from __future__ import annotations
 
 import logging
-import time as time_module
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,21 +17,17 @@ from bot.pulse.models import RecipientStatus
 from bot.pulse.results import round_alerts
 from bot.relationships import domain as rel
 from bot.services import Services
-from bot.slack import outbox
+from bot.slack import message_keys, outbox
 from bot.slack.client import SlackClients
 from bot.slack.models import SendStatus
 from bot.slack.outbox import Outgoing, send_once
+from bot.slack.pacing import PROMPTS_PER_SECOND, Pacer
 from bot.slack.timezones import cached_timezones, known_timezone
 from scheduler.jobs import Job
 
 logger = logging.getLogger(__name__)
 
 PULSE_EVERY_SECONDS = 60
-# Slack allows chat.postMessage about once per second per channel and in bursts beyond
-# that; pacing a big fan-out below the workspace limit avoids most 429s (which are still
-# honoured: the client waits Retry-After, and a prompt that keeps failing is retried on
-# the next tick). bench/pulse_fanout.py measures both ways.
-PROMPTS_PER_SECOND = 20
 
 
 @dataclass
@@ -48,37 +42,6 @@ class PulseTick:
     @staticmethod
     def count(tally: dict[str, int], status: str) -> None:
         tally[status] = tally.get(status, 0) + 1
-
-
-class Pacer:
-    """Spaces calls to at most ``per_second`` (0 = unpaced) so a big fan-out stays under
-    Slack's rate limit instead of bouncing off 429s."""
-
-    def __init__(self, per_second: float, sleep: Callable[[float], None] = time_module.sleep):
-        self.interval = 1.0 / per_second if per_second else 0.0
-        self.sleep = sleep
-        self.next_at = 0.0
-
-    def wait(self) -> None:
-        if not self.interval:
-            return
-        now = time_module.monotonic()
-        if self.next_at > now:
-            self.sleep(self.next_at - now)
-            now = self.next_at
-        self.next_at = now + self.interval
-
-
-def prompt_key(round_id: int, user_id: str) -> str:
-    return f"pulse-prompt:{round_id}:{user_id}"
-
-
-def reminder_key(round_id: int, user_id: str) -> str:
-    return f"pulse-reminder:{round_id}:{user_id}"
-
-
-def alert_key(round_id: int, kind: str, side: str, recipient: str) -> str:
-    return f"pulse-alert:{round_id}:{kind}:{side}:{recipient}"
 
 
 def run_pulse(services: Services, pacer: Pacer | None = None) -> PulseTick:
@@ -139,7 +102,7 @@ def send_prompts(
                 tz = known_timezone(db, client, pulse_round.team_id, person.user_id, now)
             if tz is None or pulse_round.due_at(tz) > now:
                 continue
-        key = prompt_key(pulse_round.round_id, person.user_id)
+        key = message_keys.pulse_prompt(pulse_round.round_id, person.user_id)
         pacer.wait()
         message = Outgoing(
             pulse_round.team_id,
@@ -190,7 +153,7 @@ def send_reminders(
             people = pulse.members_to_remind(session, pulse_round.round_id)
         text = pulse_blocks.reminder_text(pulse_round)
         for user_id in people:
-            prompt = outbox.sent(db, prompt_key(pulse_round.round_id, user_id))
+            prompt = outbox.sent(db, message_keys.pulse_prompt(pulse_round.round_id, user_id))
             if prompt is None or prompt.status is not SendStatus.SENT:
                 continue
             pacer.wait()
@@ -199,7 +162,7 @@ def send_reminders(
                 slack,
                 Outgoing(
                     pulse_round.team_id,
-                    reminder_key(pulse_round.round_id, user_id),
+                    message_keys.pulse_reminder(pulse_round.round_id, user_id),
                     prompt.sent_channel or user_id,
                     text,
                     thread_ts=prompt.ts,
@@ -229,7 +192,7 @@ def send_alerts(db: Database, slack: SlackClients, now: datetime, tick: PulseTic
             text = pulse_blocks.alert_text(name, alert)
             blocks = pulse_blocks.alert_blocks(found.relationship_id, name, alert)
             for recipient in recipients:
-                key = alert_key(round_id, alert.kind, alert.side, recipient)
+                key = message_keys.pulse_alert(round_id, alert.kind, alert.side, recipient)
                 message = Outgoing(
                     found.team_id,
                     key,

@@ -139,7 +139,7 @@ def parse_command(text: str) -> CheckInCommand:
         reason = mrkdwn.unescape(" ".join(rest[1:]))[:REASON_MAX]
         return CheckInCommand("skip", ref=mrkdwn.unescape(rest[0]), reason=reason)
     raise UsageError(
-        f"I don't know `/checkin {mrkdwn.escape(tokens[0])}`. Try:\n"
+        f"I don't know `/checkin {mrkdwn.echo(tokens[0])}`. Try:\n"
         + "\n".join(f"• {line}" for line in USAGE.values())
     )
 
@@ -243,7 +243,7 @@ def parse_start_date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise UsageError(
-            f"I can't read “{mrkdwn.escape(text)}” as a date. Write it as YYYY-MM-DD, "
+            f"I can't read “{mrkdwn.echo(text)}” as a date. Write it as YYYY-MM-DD, "
             "e.g. `from 2026-04-07`."
         ) from None
 

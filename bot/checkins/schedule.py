@@ -43,12 +43,12 @@ from bot.checkins.models import CheckIn, CheckInTask, Occurrence, Outcome, Rsvp,
 from bot.core.cadence import parse_cadence
 from bot.relationships.domain import alert_recipients, get_relationship
 from bot.relationships.models import Member, Role
+from bot.slack import message_keys
 from bot.slack.models import SentMessage
 
 DUE_BATCH = 200
 RETRY_AFTER = timedelta(minutes=1)
 OVERDUE = timedelta(minutes=10)  # work this late came due while Rapport was down
-FOLLOW_UP_KEY = "checkin-followup:"  # + occurrence id: the follow-up's send-ledger key
 LAPSE_IN_A_ROW = 2  # skipped or unconfirmed occurrences in a row
 QUIET_WEEKS = 3  # no check-in of any kind held for this long
 
@@ -87,10 +87,6 @@ class Lapse:
 class DueWork:
     task_id: int
     messages: list[Reminder | FollowUp | Lapse]
-
-
-def follow_up_key(occurrence_id: int) -> str:
-    return f"{FOLLOW_UP_KEY}{occurrence_id}"
 
 
 def due_task_ids(session: Session, now: datetime, limit: int = DUE_BATCH) -> list[int]:
@@ -160,7 +156,10 @@ def take(session: Session, task_id: int, now: datetime) -> DueWork | None:
 def _asked(session: Session, occurrence_ids: list[int]) -> dict[int, datetime]:
     """When each occurrence's follow-up was asked (claimed in the send ledger); an
     unanswered occurrence missing here was missed while Rapport was down."""
-    keys = {follow_up_key(occurrence_id): occurrence_id for occurrence_id in occurrence_ids}
+    keys = {
+        message_keys.checkin_follow_up(occurrence_id): occurrence_id
+        for occurrence_id in occurrence_ids
+    }
     if not keys:
         return {}
     return {
@@ -277,7 +276,7 @@ def _lapses(
         found.append(
             Lapse(
                 kind="in-a-row",
-                key=f"checkin-lapse:{checkin.id}:in-a-row:{run[-1]}",
+                key=message_keys.checkin_lapse_in_a_row(checkin.id, run[-1]),
                 title=checkin.title,
                 count=len(run),
                 **_lapse_base(session, checkin),
@@ -296,7 +295,9 @@ def _lapses(
     )
     was_asked = (
         select(SentMessage.id)
-        .where(SentMessage.key == literal(FOLLOW_UP_KEY) + cast(Occurrence.id, String))
+        .where(
+            SentMessage.key == literal(message_keys.CHECKIN_FOLLOW_UP) + cast(Occurrence.id, String)
+        )
         .exists()
     )
     last_missed = session.scalar(
@@ -312,7 +313,7 @@ def _lapses(
         found.append(
             Lapse(
                 kind="quiet",
-                key=f"checkin-lapse:rel{checkin.relationship_id}:quiet:{since:%Y%m%dT%H%M}",
+                key=message_keys.checkin_lapse_quiet(checkin.relationship_id, since),
                 count=QUIET_WEEKS,
                 since=since,
                 **_lapse_base(session, checkin),
@@ -327,7 +328,7 @@ def _stretched(session: Session, checkin: CheckIn, task: CheckInTask) -> list[La
     return [
         Lapse(
             kind="stretched",
-            key=f"checkin-lapse:{checkin.id}:stretched:{task.occurrence_id}",
+            key=message_keys.checkin_lapse_stretched(checkin.id, task.occurrence_id),
             title=checkin.title,
             before=parse_cadence(checkin.stretched_from).describe(),
             after=parse_cadence(checkin.cadence).describe(),

@@ -10,7 +10,7 @@ from bot.drift.alerts import AlertNotice
 from bot.drift.blocks import alert_message
 from bot.drift.watch import Nudge
 from bot.services import Services
-from bot.slack import mrkdwn
+from bot.slack import message_keys, mrkdwn
 from bot.slack.outbox import Delivery, Outgoing, send_once
 
 
@@ -21,7 +21,7 @@ def send_alerts(services: Services, notices: list[AlertNotice], now: datetime) -
         for recipient in notice.recipients:
             message = Outgoing(
                 team_id=notice.team_id,
-                key=f"drift-alert:{notice.alert_id}:{recipient}",
+                key=message_keys.drift_alert(notice.alert_id, recipient),
                 channel=recipient,
                 text=text,
                 blocks=blocks,

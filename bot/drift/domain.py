@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from bot.drift.cues import CueSet, default_cues, load_cues, word_key
-from bot.drift.tone import TONES, LexiconSignals, tone_model
+from bot.drift.tone import TONES, LexiconSignals, message_pieces, tone_model
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -211,7 +211,12 @@ def assess_learned(
     lexicon = assess(text, cues, calmed)
     if not text.strip():
         return lexicon
-    probability, tone = tone_model().score(text, _signals(text, lexicon), shift)
+    pieces = message_pieces(text)
+    if len(pieces) == 1:
+        signals = [_signals(text, lexicon)]
+    else:
+        signals = [_signals(piece, assess(piece, cues, calmed)) for piece in pieces]
+    probability, tone = tone_model().score(pieces, signals, shift)
     score = round(probability, 4)
     return replace(
         lexicon,

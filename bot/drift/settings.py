@@ -66,7 +66,7 @@ def _kind(kind: str) -> str:
     try:
         return default_cues().resolve_kind(kind.replace("-", "_").lower())
     except ValueError as error:
-        raise rel.RapportError(mrkdwn.escape(str(error))) from error
+        raise rel.RapportError(mrkdwn.echo(str(error))) from error
 
 
 def _phrase(phrase: str) -> str:
@@ -228,7 +228,7 @@ def set_threshold(
     threshold = THRESHOLDS.get(name.lower())
     if threshold is None:
         raise rel.RapportError(
-            f"I don't know the setting “{mrkdwn.escape(name)}”. Settings: "
+            f"I don't know the setting “{mrkdwn.echo(name)}”. Settings: "
             + ", ".join(f"`{key}`" for key in THRESHOLDS)
         )
     try:

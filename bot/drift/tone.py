@@ -22,6 +22,8 @@ import numpy as np
 from bot.drift.embedding import embedder
 
 MODEL_PATH = Path(__file__).with_name("tone_model.npz")
+PIECE_CHARS = 600  # longer than any training message; longer messages are scored in pieces
+_SENTENCE_END = re.compile(r"(?<=[.!?\n])(?=\s)")
 
 # What each kind of drift sounds like, for a message the model flags without any cue word.
 TONES = {
@@ -139,12 +141,38 @@ class ToneModel:
         """The kind of drift one message's features sound most like."""
         return self.tones[int(np.argmax(features @ self.tone_weights + self.tone_bias))]
 
-    def score(self, text: str, signals: LexiconSignals, shift: float = 0.0) -> tuple[float, str]:
-        """(probability of drift, the tone it sounds like); ``shift`` lowers the logit, the
-        way owners' "Not drift" feedback calms one relationship."""
-        row = feature_matrix([text], [signals], self.kinds)
-        logit = float(self.logits(row)[0]) - shift
-        return 1.0 / (1.0 + math.exp(-logit)), self.tone_of(row[0])
+    def score(
+        self, pieces: Sequence[str], signals: Sequence[LexiconSignals], shift: float = 0.0
+    ) -> tuple[float, str]:
+        """(probability of drift, the tone it sounds like) of a message, from its pieces
+        (``message_pieces``): a message drifts as much as its most drifting piece.
+        ``shift`` lowers the logit, the way owners' "Not drift" feedback calms one
+        relationship."""
+        rows = feature_matrix(pieces, signals, self.kinds)
+        logits = self.logits(rows) - shift
+        best = int(np.argmax(logits))
+        return 1.0 / (1.0 + math.exp(-float(logits[best]))), self.tone_of(rows[best])
+
+
+def message_pieces(text: str) -> list[str]:
+    """A long message cut into pieces of at most ``PIECE_CHARS`` at line and sentence ends
+    (at a space, in a run-on text), so that a formal paragraph isn't averaged away by pages
+    of routine text and the cost stays linear in the length. Short messages stay whole."""
+    if len(text) <= PIECE_CHARS:
+        return [text]
+    pieces: list[str] = []
+    current = ""
+    for sentence in _SENTENCE_END.split(text):
+        while len(sentence) > PIECE_CHARS:
+            cut = sentence.rfind(" ", 0, PIECE_CHARS) + 1 or PIECE_CHARS
+            pieces.append(sentence[:cut])
+            sentence = sentence[cut:]
+        if current and len(current) + len(sentence) > PIECE_CHARS:
+            pieces.append(current)
+            current = ""
+        current += sentence
+    pieces.append(current)
+    return [piece for piece in pieces if piece.strip()]
 
 
 @functools.cache

@@ -220,7 +220,7 @@ def change_setting(
     rule = SETTING_RULES.get(name.lower())
     if rule is None:
         raise RapportError(
-            f"I don't know the setting `{mrkdwn.escape(name)}`. "
+            f"I don't know the setting `{mrkdwn.echo(name)}`. "
             f"Settings: {', '.join(f'`{n}`' for n in SETTING_RULES)}."
         )
     try:

@@ -121,4 +121,4 @@ def parse_pulse_command(text: str) -> PulseCommand:
         ):
             raise UsageError(f"Give a value, e.g. `/pulse settings {words[0].lower()} 3`.")
         return PulseCommand("settings", name=_rest(words))
-    raise UsageError(f"I don't know `/pulse {mrkdwn.escape(action)}`.")
+    raise UsageError(f"I don't know `/pulse {mrkdwn.echo(action)}`.")

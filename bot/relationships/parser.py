@@ -147,7 +147,7 @@ def parse_rapport_command(text: str) -> RapportCommand:
             )
         return RapportCommand(action)
     raise UsageError(
-        f"I don't know the command `{mrkdwn.escape(action)}`. Try `/rapport help` "
+        f"I don't know the command `{mrkdwn.echo(action)}`. Try `/rapport help` "
         "to see everything I can do."
     )
 

@@ -37,6 +37,16 @@ def unescape(slack_text: str) -> str:
     return slack_text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+def echo(slack_text: str) -> str:
+    """Words of a slash command (which Slack delivers escaped), made safe to show back once:
+    decoded, then escaped, so they read as typed rather than as ``&lt;``.
+
+    >>> echo("&lt;!channel&gt; R&amp;D")
+    '&lt;!channel&gt; R&amp;D'
+    """
+    return escape(unescape(slack_text))
+
+
 def plain(message: str) -> str:
     """A safe-mrkdwn message as plain text, for modal field errors (Slack shows those
     literally): ``*bold*`` loses its stars and entities are decoded. Write such messages

@@ -204,3 +204,6 @@ def test_typed_markup_reaches_slack_escaped_from_every_feature(rapport):
     assert found == []
     shown = [text for call in fake.calls for _, text in mrkdwn_strings(call.args)]
     assert any(typed(HOSTILE) in text for text in shown)  # it was there, escaped
+    replies = [answer.body for answer in acks]
+    escaped_twice = [text for text in shown + replies if "&amp;lt;" in text or "&amp;gt;" in text]
+    assert escaped_twice == []  # echoed as typed, not as "&lt;"

@@ -8,9 +8,12 @@ import socket
 import time
 import urllib.error
 import urllib.request
+from types import SimpleNamespace
 from urllib.parse import urlparse
 
 import pytest
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
@@ -18,12 +21,14 @@ from bot.checkins.models import CheckIn
 from bot.core.db import Database, create_db_engine
 from bot.drift.models import DriftSignal
 from bot.relationships.models import Relationship
+from bot.socket_mode import StorableSocketModeHandler
 from bot.web import MAX_BODY_BYTES, RapportWsgi
 from tests.checkins.test_flows import checkin
 from tests.checkins.test_flows import setup as checkin_setup
 from tests.conftest import serving
 from tests.drift.test_events import say
 from tests.relationships.test_setup import setup_values
+from tests.support.fake_slack import TEAM_ID
 from tests.support.helpers import make_relationship
 from tests.support.slack_requests import SIGNING_SECRET, sign
 
@@ -279,3 +284,25 @@ def test_a_crash_while_saving_the_setup_modal_keeps_the_form_and_says_so(rapport
     assert "nothing was changed" in json.dumps(body)
     assert "disk on fire" not in response.body
     assert relationships_stored(rapport) == 0
+
+
+def test_a_nul_arriving_over_socket_mode_is_dropped_before_any_feature_sees_it(rapport):
+    """Socket Mode skips the HTTP front door: its deliveries are cleaned the same way."""
+    make_relationship(rapport.db, rapport.clock, "Acme")
+    answers: list[SocketModeResponse] = []
+    client = SimpleNamespace(
+        send_socket_mode_response=answers.append, logger=logging.getLogger("socket-mode-test")
+    )
+    handler = StorableSocketModeHandler(rapport.app, "xapp-1-test")
+    command = {
+        "command": "/rapport",
+        "text": "show ac\x00me",
+        "team_id": TEAM_ID,
+        "user_id": "UALICE",
+        "channel_id": "CDM",
+        "response_url": "https://hooks.slack.invalid/response",
+        "trigger_id": "1.2.3",
+    }
+    handler.handle(client, SocketModeRequest("slash_commands", "envelope-1", command))
+    (answer,) = answers
+    assert "*Acme*" in answer.payload["blocks"][0]["text"]["text"]

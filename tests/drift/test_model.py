@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from bot.drift.classify import main as classify
-from bot.drift.tone import MODEL_PATH, ModelUnavailable, tone_model
+from bot.drift.tone import MODEL_PATH, PIECE_CHARS, ModelUnavailable, message_pieces, tone_model
 from bot.drift.training import read_rows, train
 
 EVAL_SET = Path(__file__).parents[1] / "data" / "drift_eval.jsonl"
@@ -119,3 +119,16 @@ def test_classify_learned_adds_the_model_the_lexicon_score_and_the_tone():
     lexicon = json.loads(plain.getvalue())
     assert lexicon["model"] == "lexicon" and lexicon["score"] == record["lexicon_score"]
     assert "sounds_like" not in lexicon
+
+
+def test_a_long_message_is_scored_by_its_most_drifting_piece():
+    routine = "Ticket 4411: reset the badge reader on floor 3 and note the time. " * 700
+    formal = "Please be advised that as per clause 7.2 of the MSA the following applies.\n"
+    text = (routine[:20_000] + "\n" + formal + routine)[:40_000]
+    pieces = message_pieces(text)
+    assert "".join(pieces) == text and max(map(len, pieces)) <= PIECE_CHARS
+    assert any(formal.strip() in piece for piece in pieces)
+    out = io.StringIO()
+    classify(["--json", "--learned", text, routine[:40_000]], io.StringIO(), out)
+    with_formal, without = (json.loads(line) for line in out.getvalue().splitlines())
+    assert with_formal["formal"] and not without["formal"]

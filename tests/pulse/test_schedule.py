@@ -10,8 +10,10 @@ from sqlalchemy import delete, select
 
 from bot.pulse.models import PulseAnswer, PulseRecipient
 from bot.slack import outbox
+from bot.slack.message_keys import pulse_prompt
 from bot.slack.outbox import Outgoing
-from scheduler.pulse_jobs import Pacer, prompt_key, run_pulse
+from bot.slack.pacing import Pacer
+from scheduler.pulse_jobs import run_pulse
 from tests.support.fake_slack import TEAM_ID
 from tests.support.helpers import make_relationship
 from tests.support.pulse_helpers import (
@@ -152,12 +154,12 @@ def test_pulse_prompts_in_flight_when_schedulers_died_go_out_exactly_once(rappor
     (opened,) = rounds(rapport.db)
     now = rapport.clock.now()
     # one scheduler claimed Priya's prompt and died before Slack saw it
-    claimed = Outgoing(TEAM_ID, prompt_key(opened.id, "UPRIYA"), "UPRIYA", "Quick pulse")
+    claimed = Outgoing(TEAM_ID, pulse_prompt(opened.id, "UPRIYA"), "UPRIYA", "Quick pulse")
     assert outbox.claim(rapport.db, claimed, now)
     record = outbox._record
 
     def dies_once_carl_is_posted(db, key, status, **values):
-        if key == prompt_key(opened.id, "UCARL"):
+        if key == pulse_prompt(opened.id, "UCARL"):
             raise Died  # Slack posted Carl's prompt; the ledger never heard
         record(db, key, status, **values)
 

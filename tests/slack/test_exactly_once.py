@@ -18,8 +18,9 @@ import pytest
 from bot.core.clock import SystemClock
 from bot.services import Services
 from bot.slack.outbox import STALE_CLAIM
+from bot.slack.pacing import Pacer
 from scheduler.checkin_jobs import run_checkin_tick
-from scheduler.pulse_jobs import Pacer, run_pulse
+from scheduler.pulse_jobs import run_pulse
 from tests.app.test_cli import free_port, wait_for_health
 from tests.app.test_process_roles import Process, slack_env
 from tests.conftest import POSTGRES_URL

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from bot.pulse.models import PulseRound
 from bot.services import Services
-from scheduler.pulse_jobs import Pacer, PulseTick, run_pulse
+from bot.slack.pacing import Pacer
+from scheduler.pulse_jobs import PulseTick, run_pulse
 from tests.support.fake_slack import Call
 from tests.support.helpers import scheduler_services
 
