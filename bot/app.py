@@ -11,7 +11,6 @@ from slack_bolt import App, BoltContext, BoltResponse, Respond
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 import handlers.checkins
-import handlers.commands
 import handlers.drift
 import handlers.installs
 import handlers.privacy
@@ -53,13 +52,15 @@ def create_app(settings: Settings, services: Services) -> App:
     app.use(provide_services)
     # Bolt tries listeners in this order: message events, by far the most frequent
     # requests, are matched first.
-    handlers.drift.register(app)
-    handlers.commands.register(app, services)
-    handlers.relationships.register(app)
-    handlers.privacy.register(app)
+    # /rapport's subcommands are added by the features they belong to.
+    rapport = handlers.relationships.rapport_router()
+    handlers.drift.register(app, rapport)
+    app.command("/rapport")(rapport.command)
+    handlers.relationships.register(app, rapport)
+    handlers.privacy.register(app, rapport)
     handlers.checkins.register(app)
     handlers.installs.register(app)
-    handlers.pulse.register(app, services)
+    handlers.pulse.register(app)
 
     def friendly_error(error: Exception, body: dict[str, Any], respond: Respond) -> BoltResponse:
         return _friendly_error(error, body, respond, services)

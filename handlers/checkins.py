@@ -6,9 +6,8 @@ replies after the ack) go through ``services.defer``.
 
 from __future__ import annotations
 
+import functools
 import json
-from dataclasses import dataclass
-from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
@@ -21,17 +20,29 @@ from bot.checkins import modal as checkin_modal
 from bot.checkins.models import Outcome
 from bot.core.cadence import CadenceError
 from bot.relationships import domain as rel
-from bot.relationships.blocks import choice_blocks
 from bot.relationships.models import Relationship
 from bot.services import Services
 from bot.slack import mrkdwn
 from bot.slack.blocks import STALE_BUTTON
 from bot.slack.channels import join_channel
 from bot.slack.timezones import user_timezone
+from handlers.routing import Call, FollowUp, Reply, Router
 
 
 def register(app: App) -> None:
-    app.command("/checkin")(checkin)
+    # the rest waits on Slack (a time zone, a channel to join): logged, not apologised for
+    checkin = Router(
+        checkins.parse_command, (rel.RapportError, CadenceError), apologise_after_ack=False
+    )
+    checkin.add("help", show_help, reads_only=True)
+    checkin.add("add", add)
+    checkin.add("new", new)
+    checkin.add("list", list_checkins)
+    checkin.add("edit", edit)
+    checkin.add("remove", remove)
+    checkin.add("skip", skip)
+    checkin.add("history", history)
+    app.command("/checkin")(checkin.command)
     for answer in ("yes", "no"):
         app.action(f"checkin_rsvp_{answer}")(rsvp)
     for outcome in Outcome:
@@ -39,41 +50,6 @@ def register(app: App) -> None:
     app.action("schedule_catch_up")(catch_up)
     app.view(checkin_modal.CALLBACK_ID)(save)
     app.view(checkin_modal.NOTE_CALLBACK_ID)(save_note)
-
-
-def checkin(
-    ack: Ack, command: dict, client: WebClient, respond: Respond, services: Services
-) -> None:
-    team_id, user_id = command["team_id"], command["user_id"]
-    try:
-        parsed = checkins.parse_command(command.get("text") or "")
-    except (rel.RapportError, CadenceError) as error:
-        ack(text=str(error))
-        return
-    if parsed.action == "help":
-        ack(text=checkin_blocks.HELP_TEXT)
-        return
-    try:
-        with services.db.transaction() as session:
-            relationship = rel.resolve(session, team_id, user_id, command.get("channel_id"), None)
-            relationship_id = relationship.id
-            reply = _run(services, session, parsed, relationship, user_id)
-    except rel.ChoiceNeeded as choice:
-        ack(text=str(choice), blocks=choice_blocks(str(choice), choice.choices))
-        return
-    except (rel.RapportError, CadenceError) as error:
-        ack(text=str(error))
-        return
-    if isinstance(reply, Reply):
-        ack(text=reply.text, blocks=reply.blocks)
-        if reply.channel_id:
-            services.defer(_prepare_channel, client, respond, reply.channel_id)
-        return
-    ack()  # the rest needs Slack (a time zone or a modal): after the ack
-    services.defer(
-        _after_ack, services, client, respond, parsed, team_id, user_id, relationship_id,
-        command["trigger_id"], reply,
-    )  # fmt: skip
 
 
 def rsvp(
@@ -139,103 +115,130 @@ def save_note(ack: Ack, body: dict, view: dict, services: Services) -> None:
     ack()
 
 
-@dataclass(frozen=True)
-class Reply:
-    """Answered in the acknowledgement itself."""
-
-    text: str
-    blocks: list[dict[str, Any]] | None = None
-    channel_id: str | None = None  # a check-in's channel to join after the ack
+CheckIn = Call[checkins.CheckInCommand]
 
 
-@dataclass(frozen=True)
-class AfterAck:
-    """Needs Slack (the person's time zone, or a modal), so it runs after the ack."""
-
-    kind: str  # "add", "new", "list", "edit"
-    form: checkins.EditForm | None = None
+def show_help(session: Session, call: CheckIn) -> Reply:
+    return Reply(text=checkin_blocks.HELP_TEXT)
 
 
-def _run(
-    services: Services,
-    session: Session,
-    parsed: checkins.CheckInCommand,
-    relationship: Relationship,
-    user: str,
-) -> Reply | AfterAck:
-    now = services.clock.now()
-    rel.require_member(session, relationship, user)
-    if parsed.action == "add":
-        assert parsed.draft is not None
-        if not parsed.draft.tz:
-            return AfterAck("add")
-        view = checkins.create_checkin(
-            session, relationship, user, parsed.draft, parsed.draft.tz, now
-        )
-        return Reply(checkin_blocks.created_text(view), channel_id=view.channel_id)
-    if parsed.action == "remove":
-        title = checkins.remove_checkin(session, relationship, parsed.ref or "", user)
-        return Reply(f"Removed the check-in *{mrkdwn.escape(title)}*.")
-    if parsed.action == "skip":
-        title, start, tz = checkins.skip_next(
-            session, relationship, parsed.ref or "", user, parsed.reason or "", now
-        )
-        return Reply(
-            f"Skipping *{mrkdwn.escape(title)}* on {checkin_blocks.when(start, tz)}: no "
-            "reminders for that one. The one after goes ahead as usual."
-        )
-    if parsed.action == "history":
-        report = checkins.history(session, relationship, user, now)
-        return Reply(
-            f"Check-in history of {mrkdwn.escape(report.relationship)}",
-            checkin_blocks.history_blocks(report),
-        )
-    if parsed.action == "edit":
-        checkin = checkins.find_checkin(session, relationship, parsed.ref or "")
-        return AfterAck("edit", checkins.edit_form(session, checkin, user))
-    return AfterAck(parsed.action)  # "list", "new"
+def add(session: Session, call: CheckIn) -> Reply:
+    relationship = _relationship(session, call)
+    draft = call.command.draft
+    assert draft is not None
+    if not draft.tz:  # the person's own time zone, which only Slack knows
+        return Reply(follow_up=functools.partial(_add_in_their_zone, call, relationship.id))
+    view = checkins.create_checkin(session, relationship, call.user_id, draft, draft.tz, call.now)
+    return Reply(text=checkin_blocks.created_text(view), follow_up=_joining(view.channel_id))
 
 
-def _after_ack(
-    services: Services,
-    client: WebClient,
-    respond: Respond,
-    parsed: checkins.CheckInCommand,
-    team_id: str,
-    user_id: str,
-    relationship_id: int,
-    trigger_id: str,
-    work: AfterAck,
+def new(session: Session, call: CheckIn) -> Reply:
+    relationship = _relationship(session, call)
+    return Reply(follow_up=functools.partial(_open_new_form, call, relationship.id))
+
+
+def list_checkins(session: Session, call: CheckIn) -> Reply:
+    relationship = _relationship(session, call)
+    return Reply(follow_up=functools.partial(_list_in_their_zone, call, relationship.id))
+
+
+def edit(session: Session, call: CheckIn) -> Reply:
+    relationship = _relationship(session, call)
+    checkin = checkins.find_checkin(session, relationship, call.command.ref or "")
+    form = checkins.edit_form(session, checkin, call.user_id)
+    return Reply(modal=checkin_modal.checkin_modal(form))
+
+
+def remove(session: Session, call: CheckIn) -> Reply:
+    relationship = _relationship(session, call)
+    title = checkins.remove_checkin(session, relationship, call.command.ref or "", call.user_id)
+    return Reply(text=f"Removed the check-in *{mrkdwn.escape(title)}*.")
+
+
+def skip(session: Session, call: CheckIn) -> Reply:
+    relationship = _relationship(session, call)
+    title, start, tz = checkins.skip_next(
+        session, relationship, call.command.ref or "", call.user_id, call.command.reason or "",
+        call.now,
+    )  # fmt: skip
+    return Reply(
+        text=f"Skipping *{mrkdwn.escape(title)}* on {checkin_blocks.when(start, tz)}: no "
+        "reminders for that one. The one after goes ahead as usual."
+    )
+
+
+def history(session: Session, call: CheckIn) -> Reply:
+    relationship = _relationship(session, call)
+    report = checkins.history(session, relationship, call.user_id, call.now)
+    return Reply(
+        text=f"Check-in history of {mrkdwn.escape(report.relationship)}",
+        blocks=checkin_blocks.history_blocks(report),
+    )
+
+
+def _relationship(session: Session, call: CheckIn) -> Relationship:
+    """The channel's (or the person's current) relationship, if they belong to it."""
+    relationship = call.relationship(session)
+    rel.require_member(session, relationship, call.user_id)
+    return relationship
+
+
+def _joining(channel_id: str | None) -> FollowUp | None:
+    """After the ack: join a new check-in's channel, or say how to let Rapport in."""
+    return functools.partial(_prepare_channel, channel_id=channel_id) if channel_id else None
+
+
+def _their_timezone(call: CheckIn, client: WebClient) -> str:
+    services = call.services
+    return user_timezone(services.db, client, call.team_id, call.user_id, services.clock.now()).key
+
+
+def _open_new_form(
+    call: CheckIn, relationship_id: int, client: WebClient, respond: Respond
 ) -> None:
-    now = services.clock.now()
-    if work.form is not None:
-        client.views_open(trigger_id=trigger_id, view=checkin_modal.checkin_modal(work.form))
-        return
-    tz = user_timezone(services.db, client, team_id, user_id, now).key
-    if work.kind == "new":
-        form = checkins.EditForm(relationship_id, None, "", "", tz, 30, (user_id,), None)
-        client.views_open(trigger_id=trigger_id, view=checkin_modal.checkin_modal(form))
-        return
+    tz = _their_timezone(call, client)
+    form = checkins.EditForm(relationship_id, None, "", "", tz, 30, (call.user_id,), None)
+    client.views_open(trigger_id=call.trigger_id, view=checkin_modal.checkin_modal(form))
+
+
+def _add_in_their_zone(
+    call: CheckIn, relationship_id: int, client: WebClient, respond: Respond
+) -> None:
+    tz = _their_timezone(call, client)
+    draft = call.command.draft
+    assert draft is not None
     try:
-        with services.db.transaction() as session:
-            relationship = rel.get_relationship(session, team_id, relationship_id)
-            if work.kind == "add":
-                assert parsed.draft is not None
-                view = checkins.create_checkin(
-                    session, relationship, user_id, parsed.draft, tz, now
-                )
-                text, blocks, channel_id = checkin_blocks.created_text(view), None, view.channel_id
-            else:
-                views = checkins.list_checkins(session, relationship, user_id, now)
-                text = f"Check-ins of {mrkdwn.escape(relationship.name)}"
-                blocks = checkin_blocks.list_blocks(relationship.name, views, tz)
-                channel_id = None
+        with call.services.db.transaction() as session:
+            relationship = rel.get_relationship(session, call.team_id, relationship_id)
+            view = checkins.create_checkin(
+                session, relationship, call.user_id, draft, tz, call.services.clock.now()
+            )
     except (rel.RapportError, CadenceError) as error:
         respond(text=str(error))
         return
-    respond(text=text, blocks=blocks)
-    if channel_id:
-        _prepare_channel(client, respond, channel_id)
+    respond(text=checkin_blocks.created_text(view), blocks=None)
+    if view.channel_id:
+        _prepare_channel(client, respond, view.channel_id)
+
+
+def _list_in_their_zone(
+    call: CheckIn, relationship_id: int, client: WebClient, respond: Respond
+) -> None:
+    tz = _their_timezone(call, client)
+    try:
+        with call.services.db.transaction() as session:
+            relationship = rel.get_relationship(session, call.team_id, relationship_id)
+            views = checkins.list_checkins(
+                session, relationship, call.user_id, call.services.clock.now()
+            )
+            name = relationship.name
+    except (rel.RapportError, CadenceError) as error:
+        respond(text=str(error))
+        return
+    respond(
+        text=f"Check-ins of {mrkdwn.escape(name)}",
+        blocks=checkin_blocks.list_blocks(name, views, tz),
+    )
 
 
 def _channel_note(client: WebClient, channel_id: str) -> str | None:

@@ -1,27 +1,41 @@
-"""Drift listeners: messages in watched channels (the Events API), and the alert buttons, with
-which an owner acknowledges an alert or says it wasn't drift. Every button re-checks who
-clicked: buttons can be replayed."""
+"""Drift listeners: messages in watched channels (the Events API), ``/rapport drift …``, and
+the alert buttons, with which an owner acknowledges an alert or says it wasn't drift. Every
+button re-checks who clicked: buttons can be replayed."""
 
 from __future__ import annotations
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
 from bot.drift import alerts as drift_alerts
 from bot.drift import blocks as drift_blocks
+from bot.drift import settings as drift_settings
 from bot.drift.delivery import send_alerts, send_nudge
 from bot.drift.signals import IncomingMessage, forget_message
 from bot.drift.watch import observe
 from bot.relationships import domain as rel
+from bot.relationships.parser import RapportCommand
 from bot.services import Services
 from bot.slack import mrkdwn
 from bot.slack.blocks import STALE_BUTTON
+from handlers.routing import Call, Reply, Router
 
 CONVERSATION_SUBTYPES = {None, "thread_broadcast", "file_share", "me_message", "bot_message"}
 
 
-def register(app: App) -> None:
+def register(app: App, rapport: Router[RapportCommand]) -> None:
     app.event("message")(on_message)
+    # operations that only read: a cue set compiled for them never holds the write lock
+    rapport.add("drift settings", show_settings, reads_only=True)
+    rapport.add("drift words-list", list_words, reads_only=True)
+    rapport.add("drift try", try_message, reads_only=True)
+    rapport.add("drift words-add", add_word)
+    rapport.add("drift words-remove", remove_word)
+    rapport.add("drift bots", count_bots)
+    rapport.add("drift excerpts", show_excerpts)
+    rapport.add("drift nudge", set_nudge)
+    rapport.add("drift set", set_threshold)
     app.action("drift_acknowledge")(acknowledge_drift)
     app.action("drift_not_drift")(not_drift)
 
@@ -63,6 +77,89 @@ def not_drift(ack: Ack, body: dict, action: dict, respond: Respond, services: Se
     services.defer(
         _answer_drift_alert, services, body, action, respond, "not_drift", apologise=respond
     )
+
+
+Drift = Call[RapportCommand]
+
+
+def show_settings(session: Session, call: Drift) -> Reply:
+    relationship = _relationship(session, call)
+    settings = drift_settings.current_settings(session, relationship)
+    overview = drift_settings.words_overview(session, relationship, None)
+    return Reply(text=drift_blocks.settings_text(relationship.name, settings, overview))
+
+
+def list_words(session: Session, call: Drift) -> Reply:
+    relationship = _relationship(session, call)
+    operands = call.command.args[1:]
+    kind = operands[0] if operands else None
+    overview = drift_settings.words_overview(session, relationship, kind)
+    page = int(operands[1]) if len(operands) > 1 else 1
+    return Reply(text=drift_blocks.words_text(overview, page))
+
+
+def add_word(session: Session, call: Drift) -> Reply:
+    relationship = _relationship(session, call)
+    _, kind, words = call.command.args
+    kind, left = drift_settings.add_word(session, relationship, call.user_id, kind, words)
+    return Reply(
+        text=f"“{mrkdwn.escape(words)}” now counts as {kind} in "
+        f"*{mrkdwn.escape(relationship.name)}*. {drift_blocks.words_left_text(left)}"
+    )
+
+
+def remove_word(session: Session, call: Drift) -> Reply:
+    relationship = _relationship(session, call)
+    _, kind, words = call.command.args
+    kind = drift_settings.remove_word(session, relationship, call.user_id, kind, words)
+    return Reply(
+        text=f"“{mrkdwn.escape(words)}” no longer counts as {kind} in "
+        f"*{mrkdwn.escape(relationship.name)}*."
+    )
+
+
+def try_message(session: Session, call: Drift) -> Reply:
+    relationship = _relationship(session, call)
+    message = call.command.args[1]
+    tried = drift_settings.try_message(session, relationship, call.user_id, message)
+    return Reply(text=drift_blocks.try_text(relationship.name, message, tried))
+
+
+def count_bots(session: Session, call: Drift) -> Reply:
+    relationship = _relationship(session, call)
+    on = call.command.args[1] == "on"
+    drift_settings.set_include_bots(session, relationship, call.user_id, on)
+    counted = "count" if on else "don't count"
+    return Reply(text=f"Other bots' messages {counted} in *{mrkdwn.escape(relationship.name)}*.")
+
+
+def show_excerpts(session: Session, call: Drift) -> Reply:
+    relationship = _relationship(session, call)
+    kept = drift_settings.excerpts(session, relationship, call.user_id)
+    return Reply(text=drift_blocks.excerpts_text(relationship.name, kept))
+
+
+def set_nudge(session: Session, call: Drift) -> Reply:
+    relationship = _relationship(session, call)
+    state = call.command.args[1]
+    drift_settings.set_nudge(session, relationship, call.user_id, state == "on")
+    return Reply(text=f"Gentle nudges are {state} for *{mrkdwn.escape(relationship.name)}*.")
+
+
+def set_threshold(session: Session, call: Drift) -> Reply:
+    relationship = _relationship(session, call)
+    shown = drift_settings.set_threshold(
+        session, relationship, call.user_id, *call.command.args[1:]
+    )
+    return Reply(text=f"Drift alerts for *{mrkdwn.escape(relationship.name)}*: {shown}.")
+
+
+def _relationship(session: Session, call: Drift) -> rel.Relationship:
+    """The relationship the command acts on; this process forgets its cached drift settings,
+    so it sees owners' changes at once."""
+    relationship = call.relationship(session)
+    call.services.drift_configs.forget(relationship.id)
+    return relationship
 
 
 def _answer_drift_alert(

@@ -1,19 +1,84 @@
-"""Forget-me buttons: the person confirms, or keeps their data.
-The confirm button carries whose data it forgets, so a replayed click forgets nobody else."""
+"""Data rights: ``/rapport export`` and ``/rapport forget-me``, and the forget-me buttons, with
+which the person confirms or keeps their data. The confirm button carries whose data it
+forgets, so a replayed click forgets nobody else."""
 
 from __future__ import annotations
 
+import logging
+
 from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from sqlalchemy.orm import Session
 
 from bot.privacy import blocks as data_rights_blocks
+from bot.privacy import export as data_export
 from bot.privacy import rights as data_rights
+from bot.relationships import domain as rel
+from bot.relationships.parser import RapportCommand
 from bot.services import Services
 from bot.slack.outbox import Outgoing, send_once
+from handlers.routing import Call, Reply, Router
+
+logger = logging.getLogger(__name__)
 
 
-def register(app: App) -> None:
+def register(app: App, rapport: Router[RapportCommand]) -> None:
+    rapport.add("export", export)
+    rapport.add("forget-me", confirm_forget_me)
     app.action("forget_me_confirm")(forget_me)
     app.action("forget_me_cancel")(keep_me)
+
+
+def export(session: Session, call: Call[RapportCommand]) -> Reply:
+    relationship = call.relationship(session)
+    data_export.require_exporter(session, relationship, call.user_id)
+    relationship_id = relationship.id
+
+    def build_and_upload(client: WebClient, respond: Respond) -> None:
+        try:
+            with call.services.db.transaction() as later:
+                export = data_export.build_export(
+                    later, call.team_id, relationship_id, call.user_id, call.now
+                )
+        except rel.RapportError as error:  # no longer an owner, or the relationship is gone
+            respond(text=str(error))
+            return
+        problem = _upload_export(client, call.user_id, export)
+        if problem is not None:
+            respond(text=problem)
+
+    return Reply(text=data_rights_blocks.EXPORT_PREPARING, follow_up=build_and_upload)
+
+
+def _upload_export(client: WebClient, user_id: str, export: data_export.Export) -> str | None:
+    """Upload every file of the export in one DM message; None once sent, else what to say."""
+    try:
+        dm = client.conversations_open(users=user_id)["channel"]["id"]
+        client.files_upload_v2(
+            file_uploads=[
+                {"content": file.content, "filename": file.filename, "title": file.title}
+                for file in export.files
+            ],
+            channel=dm,
+            initial_comment=data_rights_blocks.export_comment(export),
+        )
+    except SlackApiError as error:
+        code = str(error.response.get("error") or "unknown_error")
+        logger.warning("export not delivered: %s", code)
+        return data_rights_blocks.export_failed_text(code)
+    except (SlackClientError, OSError) as error:  # the upload URL refused the bytes; no network
+        logger.warning("export not delivered: %s", type(error).__name__)
+        return data_rights_blocks.export_failed_text(None)
+    return None
+
+
+def confirm_forget_me(session: Session, call: Call[RapportCommand]) -> Reply:
+    ownerless = data_rights.ownerless_sides(session, call.team_id, call.user_id)
+    return Reply(
+        text="Forget you? This can't be undone.",
+        blocks=data_rights_blocks.forget_confirm_blocks(call.user_id, ownerless),
+    )
 
 
 def forget_me(ack: Ack, body: dict, action: dict, respond: Respond, services: Services) -> None:

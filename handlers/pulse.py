@@ -9,10 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
@@ -24,233 +20,212 @@ from bot.pulse import domain as pulse
 from bot.pulse import results as pulse_results
 from bot.pulse import schedule_modal as pulse_schedule_modal
 from bot.pulse.parser import PulseCommand, parse_pulse_command
-from bot.relationships import blocks
 from bot.relationships import domain as rel
 from bot.relationships.parser import UsageError
 from bot.services import Services
 from bot.slack import mrkdwn
+from handlers.routing import Call, Reply, Router, Subcommand
 
 logger = logging.getLogger(__name__)
 
 STALE_BUTTON = "That button is out of date. `/pulse` lets you give feedback any time."
 
 
-@dataclass(frozen=True)
-class PulseCall:
-    team_id: str
-    user_id: str
-    channel_id: str | None
-    command: PulseCommand
-    now: datetime
-
-    def relationship(self, session: Session) -> rel.Relationship:
-        return rel.resolve(session, self.team_id, self.user_id, self.channel_id, self.command.name)
-
-
-@dataclass
-class PulseReply:
-    text: str
-    blocks: list[dict[str, Any]] | None = None
-    modal: dict[str, Any] | None = None  # opened after the ack
+def register(app: App) -> None:
+    pulse_command = Router(parse, refusals=(UsageError, rel.RapportError, CadenceError))
+    for name, run in SUBCOMMANDS.items():
+        pulse_command.add(name, run)
+    app.command("/pulse")(pulse_command.command)
+    app.action(re.compile(r"^pulse_answer_[1-5]$"))(answer)
+    app.action(pulse_blocks.CHANGE_ANSWER_ACTION)(change_answer)
+    app.action("pulse_comment")(add_comment)
+    app.view(pulse_blocks.COMMENT_CALLBACK)(submit_comment)
+    app.action(pulse_schedule_modal.EDIT_ACTION)(edit_schedule)
+    app.view(pulse_schedule_modal.CALLBACK_ID)(save_schedule)
+    app.view(pulse_blocks.FEEDBACK_CALLBACK)(submit_feedback)
 
 
-def register(app: App, services: Services) -> None:
-    def pulse_command(ack: Ack, command: dict, client: WebClient) -> None:
-        try:
-            parsed = parse_pulse_command(command.get("text") or "")
-        except UsageError as error:
-            ack(text=pulse_blocks.usage_text(str(error)))
-            return
-        call = PulseCall(
-            team_id=command["team_id"],
-            user_id=command["user_id"],
-            channel_id=command.get("channel_id"),
-            command=parsed,
-            now=services.clock.now(),
-        )
-        try:
-            with services.db.transaction() as session:
-                reply = SUBCOMMANDS[parsed.action](session, call)
-        except rel.ChoiceNeeded as choice:
-            ack(text=str(choice), blocks=blocks.choice_blocks(str(choice), choice.choices))
-            return
-        except (rel.RapportError, CadenceError) as error:
-            ack(text=str(error))
-            return
-        if reply.modal is not None:
-            ack()
-            services.defer(client.views_open, trigger_id=command["trigger_id"], view=reply.modal)
-            return
-        ack(text=reply.text, blocks=reply.blocks)
+def parse(text: str) -> PulseCommand:
+    """``/pulse …`` text → command; a ``UsageError`` says what went wrong, then the usage."""
+    try:
+        return parse_pulse_command(text)
+    except UsageError as error:
+        raise UsageError(pulse_blocks.usage_text(str(error))) from error
 
-    app.command("/pulse")(pulse_command)
 
-    @app.action(re.compile(r"^pulse_answer_[1-5]$"))
-    def answer(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
-        score = int(action["action_id"].rsplit("_", 1)[1])
-        question = _round_and_question(action)
-        if question is None:
-            _answer_privately(services, ack, respond, STALE_BUTTON)
-            return
-        round_id, question_key = question
-        try:
-            with services.db.transaction() as session:
-                mine = pulse.record_answer(
-                    session,
-                    body["team"]["id"],
-                    body["user"]["id"],
-                    round_id,
-                    question_key,
-                    score,
-                    services.clock.now(),
-                )
-        except rel.RapportError as error:
-            _answer_privately(services, ack, respond, str(error))
-            return
-        ack()
-        text = pulse_blocks.answered_text(mine.scores)
-        blocks = pulse_blocks.prompt_blocks(mine.round, mine.scores, mine.commented)
-        _redraw_prompt(services, client, body, text, blocks)
-
-    @app.action(pulse_blocks.CHANGE_ANSWER_ACTION)
-    def change_answer(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond):
-        """Bring one question's buttons back, while the round is open."""
-        question = _round_and_question(action)
-        if question is None:
-            _answer_privately(services, ack, respond, STALE_BUTTON)
-            return
-        round_id, question_key = question
-        try:
-            with services.db.transaction() as session:
-                mine = pulse.my_answers_if_open(
-                    session, body["team"]["id"], body["user"]["id"], round_id, services.clock.now()
-                )
-        except rel.RapportError as error:
-            _answer_privately(services, ack, respond, str(error))
-            return
-        ack()
-        blocks = pulse_blocks.prompt_blocks(
-            mine.round, mine.scores, mine.commented, changing=question_key
-        )
-        _redraw_prompt(services, client, body, pulse_blocks.prompt_text(mine.round), blocks)
-
-    @app.action("pulse_comment")
-    def add_comment(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond):
-        value = action.get("value", "")
-        if not value.isdigit():
-            _answer_privately(services, ack, respond, STALE_BUTTON)
-            return
-        try:
-            with services.db.transaction() as session:
-                pulse.my_answers_if_open(
-                    session,
-                    body["team"]["id"],
-                    body["user"]["id"],
-                    int(value),
-                    services.clock.now(),
-                )
-        except rel.RapportError as error:
-            _answer_privately(services, ack, respond, str(error))
-            return
-        ack()
-        channel, ts = _message_location(body)
-        services.defer(
-            client.views_open,
-            trigger_id=body["trigger_id"],
-            view=pulse_blocks.comment_modal(int(value), channel or "", ts or ""),
-        )
-
-    @app.view(pulse_blocks.COMMENT_CALLBACK)
-    def submit_comment(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
-        meta = json.loads(view.get("private_metadata") or "{}")
-        text = _value(view, "comment") or ""
-        try:
-            with services.db.transaction() as session:
-                mine = pulse.record_comment(
-                    session,
-                    body["team"]["id"],
-                    body["user"]["id"],
-                    int(meta.get("round", 0)),
-                    text,
-                    services.clock.now(),
-                )
-        except rel.RapportError as error:
-            ack(response_action="errors", errors={"comment": mrkdwn.plain(str(error))})
-            return
-        ack()
-        if meta.get("channel") and meta.get("ts"):
-            services.defer(
-                client.chat_update,
-                channel=meta["channel"],
-                ts=meta["ts"],
-                text="Thanks for your comment.",
-                blocks=pulse_blocks.prompt_blocks(mine.round, mine.scores, mine.commented),
+def answer(
+    ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond, services: Services
+) -> None:
+    score = int(action["action_id"].rsplit("_", 1)[1])
+    question = _round_and_question(action)
+    if question is None:
+        _answer_privately(services, ack, respond, STALE_BUTTON)
+        return
+    round_id, question_key = question
+    try:
+        with services.db.transaction() as session:
+            mine = pulse.record_answer(
+                session,
+                body["team"]["id"],
+                body["user"]["id"],
+                round_id,
+                question_key,
+                score,
+                services.clock.now(),
             )
+    except rel.RapportError as error:
+        _answer_privately(services, ack, respond, str(error))
+        return
+    ack()
+    text = pulse_blocks.answered_text(mine.scores)
+    blocks = pulse_blocks.prompt_blocks(mine.round, mine.scores, mine.commented)
+    _redraw_prompt(services, client, body, text, blocks)
 
-    @app.action(pulse_schedule_modal.EDIT_ACTION)
-    def edit_schedule(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond):
-        """Open the schedule modal, for owners only (the button can be replayed)."""
-        value = action.get("value", "")
-        try:
-            with services.db.transaction() as session:
-                relationship = rel.get_relationship(session, body["team"]["id"], int(value))
-                rel.require_owner(session, relationship, body["user"]["id"])
-                modal = pulse_schedule_modal.schedule_modal(
-                    relationship.id, relationship.name, pulse.schedule(session, relationship)
-                )
-        except (rel.RapportError, ValueError) as error:
-            message = str(error) if isinstance(error, rel.RapportError) else STALE_BUTTON
-            _answer_privately(services, ack, respond, message)
-            return
-        ack()
-        services.defer(client.views_open, trigger_id=body["trigger_id"], view=modal)
 
-    @app.view(pulse_schedule_modal.CALLBACK_ID)
-    def save_schedule(ack: Ack, body: dict, view: dict) -> None:
-        form, errors = pulse_schedule_modal.form_from_state(view["state"]["values"])
-        if form is None:
-            ack(response_action="errors", errors=errors)
-            return
-        try:
-            with services.db.transaction() as session:
-                relationship = rel.get_relationship(
-                    session, body["team"]["id"], int(view.get("private_metadata") or 0)
-                )
-                saved = pulse.edit_schedule(
-                    session, relationship, body["user"]["id"], form, services.clock.now()
-                )
-                name = relationship.name
-        except (rel.RapportError, ValueError) as error:
-            ack(response_action="errors", errors={"every": mrkdwn.plain(str(error))})
-            return
-        ack(response_action="update", view=pulse_schedule_modal.saved_modal(name, saved))
+def change_answer(
+    ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond, services: Services
+) -> None:
+    """Bring one question's buttons back, while the round is open."""
+    question = _round_and_question(action)
+    if question is None:
+        _answer_privately(services, ack, respond, STALE_BUTTON)
+        return
+    round_id, question_key = question
+    try:
+        with services.db.transaction() as session:
+            mine = pulse.my_answers_if_open(
+                session, body["team"]["id"], body["user"]["id"], round_id, services.clock.now()
+            )
+    except rel.RapportError as error:
+        _answer_privately(services, ack, respond, str(error))
+        return
+    ack()
+    blocks = pulse_blocks.prompt_blocks(
+        mine.round, mine.scores, mine.commented, changing=question_key
+    )
+    _redraw_prompt(services, client, body, pulse_blocks.prompt_text(mine.round), blocks)
 
-    @app.view(pulse_blocks.FEEDBACK_CALLBACK)
-    def submit_feedback(ack: Ack, body: dict, view: dict) -> None:
-        team_id, user_id = body["team"]["id"], body["user"]["id"]
-        score_text = _value(view, "score") or ""
-        if not score_text.isdigit():
-            ack(response_action="errors", errors={"score": "Pick a score from 1 to 5."})
-            return
-        try:
-            with services.db.transaction() as session:
-                relationship = rel.get_relationship(
-                    session, team_id, int(view.get("private_metadata") or 0)
-                )
-                pulse.give_feedback(
-                    session,
-                    team_id,
-                    user_id,
-                    relationship,
-                    int(score_text),
-                    _value(view, "comment") or "",
-                    services.clock.now(),
-                )
-                name = relationship.name
-        except (rel.RapportError, ValueError) as error:
-            ack(response_action="errors", errors={"score": mrkdwn.plain(str(error))})
-            return
-        ack(response_action="update", view=pulse_blocks.thanks_modal(name))
+
+def add_comment(
+    ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond, services: Services
+) -> None:
+    value = action.get("value", "")
+    if not value.isdigit():
+        _answer_privately(services, ack, respond, STALE_BUTTON)
+        return
+    try:
+        with services.db.transaction() as session:
+            pulse.my_answers_if_open(
+                session,
+                body["team"]["id"],
+                body["user"]["id"],
+                int(value),
+                services.clock.now(),
+            )
+    except rel.RapportError as error:
+        _answer_privately(services, ack, respond, str(error))
+        return
+    ack()
+    channel, ts = _message_location(body)
+    services.defer(
+        client.views_open,
+        trigger_id=body["trigger_id"],
+        view=pulse_blocks.comment_modal(int(value), channel or "", ts or ""),
+    )
+
+
+def submit_comment(ack: Ack, body: dict, view: dict, client: WebClient, services: Services) -> None:
+    meta = json.loads(view.get("private_metadata") or "{}")
+    text = _value(view, "comment") or ""
+    try:
+        with services.db.transaction() as session:
+            mine = pulse.record_comment(
+                session,
+                body["team"]["id"],
+                body["user"]["id"],
+                int(meta.get("round", 0)),
+                text,
+                services.clock.now(),
+            )
+    except rel.RapportError as error:
+        ack(response_action="errors", errors={"comment": mrkdwn.plain(str(error))})
+        return
+    ack()
+    if meta.get("channel") and meta.get("ts"):
+        services.defer(
+            client.chat_update,
+            channel=meta["channel"],
+            ts=meta["ts"],
+            text="Thanks for your comment.",
+            blocks=pulse_blocks.prompt_blocks(mine.round, mine.scores, mine.commented),
+        )
+
+
+def edit_schedule(
+    ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond, services: Services
+) -> None:
+    """Open the schedule modal, for owners only (the button can be replayed)."""
+    value = action.get("value", "")
+    try:
+        with services.db.transaction() as session:
+            relationship = rel.get_relationship(session, body["team"]["id"], int(value))
+            rel.require_owner(session, relationship, body["user"]["id"])
+            modal = pulse_schedule_modal.schedule_modal(
+                relationship.id, relationship.name, pulse.schedule(session, relationship)
+            )
+    except (rel.RapportError, ValueError) as error:
+        message = str(error) if isinstance(error, rel.RapportError) else STALE_BUTTON
+        _answer_privately(services, ack, respond, message)
+        return
+    ack()
+    services.defer(client.views_open, trigger_id=body["trigger_id"], view=modal)
+
+
+def save_schedule(ack: Ack, body: dict, view: dict, services: Services) -> None:
+    form, errors = pulse_schedule_modal.form_from_state(view["state"]["values"])
+    if form is None:
+        ack(response_action="errors", errors=errors)
+        return
+    try:
+        with services.db.transaction() as session:
+            relationship = rel.get_relationship(
+                session, body["team"]["id"], int(view.get("private_metadata") or 0)
+            )
+            saved = pulse.edit_schedule(
+                session, relationship, body["user"]["id"], form, services.clock.now()
+            )
+            name = relationship.name
+    except (rel.RapportError, ValueError) as error:
+        ack(response_action="errors", errors={"every": mrkdwn.plain(str(error))})
+        return
+    ack(response_action="update", view=pulse_schedule_modal.saved_modal(name, saved))
+
+
+def submit_feedback(ack: Ack, body: dict, view: dict, services: Services) -> None:
+    team_id, user_id = body["team"]["id"], body["user"]["id"]
+    score_text = _value(view, "score") or ""
+    if not score_text.isdigit():
+        ack(response_action="errors", errors={"score": "Pick a score from 1 to 5."})
+        return
+    try:
+        with services.db.transaction() as session:
+            relationship = rel.get_relationship(
+                session, team_id, int(view.get("private_metadata") or 0)
+            )
+            pulse.give_feedback(
+                session,
+                team_id,
+                user_id,
+                relationship,
+                int(score_text),
+                _value(view, "comment") or "",
+                services.clock.now(),
+            )
+            name = relationship.name
+    except (rel.RapportError, ValueError) as error:
+        ack(response_action="errors", errors={"score": mrkdwn.plain(str(error))})
+        return
+    ack(response_action="update", view=pulse_blocks.thanks_modal(name))
 
 
 def _round_and_question(action: dict) -> tuple[int, int] | None:
@@ -294,116 +269,116 @@ def _value(view: dict, block_id: str) -> str | None:
 # -------------------------------------------------------------------------- subcommands
 
 
-def _help(session: Session, call: PulseCall) -> PulseReply:
-    return PulseReply(text=pulse_blocks.USAGE)
+def _help(session: Session, call: Call[PulseCommand]) -> Reply:
+    return Reply(text=pulse_blocks.USAGE)
 
 
-def _feedback(session: Session, call: PulseCall) -> PulseReply:
+def _feedback(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
     rel.require_member(session, relationship, call.user_id)
     question = pulse.questions(session, relationship)[0][1]
-    return PulseReply(
+    return Reply(
         text="", modal=pulse_blocks.feedback_modal(relationship.id, relationship.name, question)
     )
 
 
-def _schedule(session: Session, call: PulseCall) -> PulseReply:
+def _schedule(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
     found = pulse.schedule(session, relationship)
     text = pulse_blocks.schedule_text(relationship.name, found)
     if not rel.is_owner(session, relationship, call.user_id):
-        return PulseReply(text=text)
-    return PulseReply(
+        return Reply(text=text)
+    return Reply(
         text=text,
         blocks=pulse_schedule_modal.schedule_blocks(relationship.id, relationship.name, found),
     )
 
 
-def _set_schedule(session: Session, call: PulseCall) -> PulseReply:
+def _set_schedule(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
     assert call.command.cadence is not None
     found = pulse.set_schedule(session, relationship, call.user_id, call.command.cadence, call.now)
-    return PulseReply(text="Done. " + pulse_blocks.schedule_text(relationship.name, found))
+    return Reply(text="Done. " + pulse_blocks.schedule_text(relationship.name, found))
 
 
-def _pause(session: Session, call: PulseCall) -> PulseReply:
+def _pause(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
     name = mrkdwn.escape(relationship.name)
     if pulse.set_paused(session, relationship, call.user_id, True, call.now):
-        return PulseReply(text=f"⏸ Pulse for *{name}* is paused. `/pulse resume` starts it again.")
-    return PulseReply(text=f"Pulse for *{name}* was already paused.")
+        return Reply(text=f"⏸ Pulse for *{name}* is paused. `/pulse resume` starts it again.")
+    return Reply(text=f"Pulse for *{name}* was already paused.")
 
 
-def _resume(session: Session, call: PulseCall) -> PulseReply:
+def _resume(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
     name = mrkdwn.escape(relationship.name)
     if pulse.set_paused(session, relationship, call.user_id, False, call.now):
         found = pulse.schedule(session, relationship)
-        return PulseReply(
+        return Reply(
             text="▶️ Pulse is back on. " + pulse_blocks.schedule_text(relationship.name, found)
         )
-    return PulseReply(text=f"Pulse for *{name}* isn't paused.")
+    return Reply(text=f"Pulse for *{name}* isn't paused.")
 
 
-def _send(session: Session, call: PulseCall) -> PulseReply:
+def _send(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
     opened = pulse.open_round_now(session, relationship, call.user_id, call.now)
     people = len(rel.people(session, relationship))
-    return PulseReply(
+    return Reply(
         text=f"A pulse round for *{mrkdwn.escape(relationship.name)}* is open: I'm sending it "
         f"to {people} people within a minute. It closes "
         f"{pulse_blocks.when(opened.closes_at)}."
     )
 
 
-def _results(session: Session, call: PulseCall) -> PulseReply:
+def _results(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
     rel.require_member(session, relationship, call.user_id)
     is_owner = rel.is_owner(session, relationship, call.user_id)
     found = pulse_results.results(session, relationship, is_owner, call.now)
-    return PulseReply(
+    return Reply(
         text=f"Pulse results for {mrkdwn.escape(relationship.name)}",
         blocks=pulse_blocks.results_blocks(found, is_owner),
     )
 
 
-def _questions(session: Session, call: PulseCall) -> PulseReply:
+def _questions(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
-    return PulseReply(
+    return Reply(
         text=pulse_blocks.questions_text(relationship.name, pulse.questions(session, relationship))
     )
 
 
-def _add_question(session: Session, call: PulseCall) -> PulseReply:
+def _add_question(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
     found = pulse.add_question(
         session, relationship, call.user_id, call.command.text or "", call.now
     )
-    return PulseReply(
+    return Reply(
         text="Added. New rounds ask these:\n"
         + pulse_blocks.questions_text(relationship.name, found)
     )
 
 
-def _remove_question(session: Session, call: PulseCall) -> PulseReply:
+def _remove_question(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
     removed, found = pulse.remove_question(
         session, relationship, call.user_id, call.command.number or 0
     )
-    return PulseReply(
+    return Reply(
         text=f"Removed “{mrkdwn.escape(removed)}”.\n"
         + pulse_blocks.questions_text(relationship.name, found)
     )
 
 
-def _settings(session: Session, call: PulseCall) -> PulseReply:
+def _settings(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
-    return PulseReply(
+    return Reply(
         text=pulse_blocks.settings_text(relationship.name, pulse.schedule(session, relationship))
     )
 
 
-def _set_setting(session: Session, call: PulseCall) -> PulseReply:
+def _set_setting(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
     value = pulse.change_setting(
         session,
@@ -413,13 +388,13 @@ def _set_setting(session: Session, call: PulseCall) -> PulseReply:
         call.command.text or "",
         call.now,
     )
-    return PulseReply(
+    return Reply(
         text=f"Done: `{mrkdwn.escape(call.command.setting or '')}` is now {value} for "
         f"*{mrkdwn.escape(relationship.name)}*."
     )
 
 
-SUBCOMMANDS: dict[str, Callable[[Session, PulseCall], PulseReply]] = {
+SUBCOMMANDS: dict[str, Subcommand] = {
     "feedback": _feedback,
     "help": _help,
     "schedule": _schedule,

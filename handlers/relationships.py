@@ -1,27 +1,56 @@
-"""Relationship listeners: the setup modal, the relationship-picker and organisation buttons,
-help, and the App Home tab. Every button re-checks who clicked: buttons can be replayed."""
+"""Relationship listeners: ``/rapport``'s own subcommands (setup, people, channels), the setup
+modal, the relationship-picker and organisation buttons, help, and the App Home tab. Every
+button re-checks who clicked: buttons can be replayed."""
 
 from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
 
 from bot.relationships import blocks
 from bot.relationships import domain as rel
 from bot.relationships.home import home_view
-from bot.relationships.models import Side
+from bot.relationships.models import Relationship, Side
+from bot.relationships.parser import RapportCommand, UsageError, parse_rapport_command
 from bot.relationships.setup_modal import CALLBACK_ID, draft_from_state, setup_modal
 from bot.services import Services
 from bot.slack import mrkdwn
-from bot.slack.blocks import STALE_BUTTON
-from bot.slack.channels import membership_problem
+from bot.slack.blocks import STALE_BUTTON, section
+from bot.slack.channels import membership_problem, prepare_watched_channel
+from handlers.routing import Call, Reply, Router
+
+Changed = TypeVar("Changed")
 
 
-def register(app: App) -> None:
+def rapport_router() -> Router[RapportCommand]:
+    """``/rapport``, whose subcommands each feature adds in its ``register``."""
+    return Router(parse_rapport_command, refusals=(UsageError, rel.RapportError), route=_route)
+
+
+def _route(command: RapportCommand) -> str:
+    """Drift's operations are subcommands of their own: some only read, some write."""
+    return f"drift {command.args[0]}" if command.action == "drift" else command.action
+
+
+def register(app: App, rapport: Router[RapportCommand]) -> None:
+    rapport.add("help", rapport_help, reads_only=True)
+    rapport.add("setup", rapport_setup, reads_only=True)
+    rapport.add("list", rapport_list, reads_only=True)
+    rapport.add("show", rapport_show, reads_only=True)
+    rapport.add("use", rapport_use)
+    rapport.add("add", rapport_add)
+    rapport.add("remove", rapport_remove)
+    rapport.add("watch", rapport_watch)
+    rapport.add("unwatch", rapport_unwatch)
+    rapport.add("alerts", rapport_alerts)
     app.action("open_setup")(open_setup)
     app.action("show_help")(show_help)
     app.action(re.compile(r"^use_relationship_\d+$"))(use_relationship)
@@ -78,6 +107,161 @@ def show_home(event: dict, context: dict, client: WebClient, services: Services)
     with services.db.read() as session:
         mine = rel.memberships(session, context["team_id"], event["user"])
     services.defer(client.views_publish, user_id=event["user"], view=home_view(mine))
+
+
+def rapport_setup(session: Session, call: Call[RapportCommand]) -> Reply:
+    return Reply(modal=setup_modal())
+
+
+def rapport_help(session: Session, call: Call[RapportCommand]) -> Reply:
+    return Reply(text=blocks.HELP_TEXT, blocks=blocks.help_blocks())
+
+
+def rapport_list(session: Session, call: Call[RapportCommand]) -> Reply:
+    mine = rel.memberships(session, call.team_id, call.user_id)
+    return Reply(text="Your relationships", blocks=blocks.memberships_blocks(mine))
+
+
+def rapport_show(session: Session, call: Call[RapportCommand]) -> Reply:
+    summary = rel.summarise(session, call.relationship(session))
+    return Reply(text=mrkdwn.escape(summary.name), blocks=blocks.summary_blocks(summary))
+
+
+def rapport_use(session: Session, call: Call[RapportCommand]) -> Reply:
+    chosen = call.relationship(session)
+    rel.use_relationship(session, call.team_id, call.user_id, chosen.id)
+    return Reply(text=f"Got it: your commands now act on *{mrkdwn.escape(chosen.name)}*.")
+
+
+def rapport_add(session: Session, call: Call[RapportCommand]) -> Reply:
+    relationship = call.relationship(session)
+    side, role = call.command.side, call.command.role
+    assert side is not None and role is not None  # the parser always sets both for "add"
+    changes = rel.add_members(
+        session,
+        relationship,
+        call.user_id,
+        call.command.users,
+        side,
+        role,
+        call.now,
+    )
+    return Reply(
+        text=blocks.member_changes_text(relationship.name, changes, f"{side.value} {role.value}")
+    )
+
+
+def rapport_remove(session: Session, call: Call[RapportCommand]) -> Reply:
+    relationship = call.relationship(session)
+    changes = rel.remove_members(session, relationship, call.user_id, call.command.users)
+    return Reply(text=blocks.member_changes_text(relationship.name, changes))
+
+
+def rapport_watch(session: Session, call: Call[RapportCommand]) -> Reply:
+    relationship = call.relationship(session)
+    channel_id = call.command.channel
+    assert channel_id is not None
+    name = mrkdwn.escape(relationship.name)
+    if not rel.may_watch(session, relationship, call.user_id, channel_id):
+        return Reply(text=f"I'm already watching {mrkdwn.channel(channel_id)} for *{name}*.")
+    relationship_id = relationship.id
+
+    def check_and_watch(client: WebClient, respond: Respond) -> None:
+        def watch(later: Session, relationship: Relationship) -> Relationship:
+            rel.watch_channel(later, relationship, call.user_id, channel_id, call.now)
+            return relationship
+
+        relationship = _as_member(call, client, respond, channel_id, relationship_id, watch)
+        if relationship is None:
+            return
+        watching = f"Watching {mrkdwn.channel(channel_id)} for *{name}*."
+        try:
+            facts = prepare_watched_channel(client, channel_id)
+        except SlackApiError:
+            respond(
+                text=f"{watching} I can't see {mrkdwn.channel(channel_id)} yet. If it's "
+                "private, type `/invite @Rapport` in it so I can listen."
+            )
+            return
+        if facts.needs_invite:
+            watching += (
+                f" One more step: type `/invite @Rapport` in {mrkdwn.channel(channel_id)} "
+                "so I can listen there."
+            )
+        if not facts.organisations:
+            respond(text=watching)
+            return
+        respond(
+            text=f"{watching} Which side is each organisation on?",
+            blocks=[
+                section(watching),
+                *blocks.organisation_mapping_blocks(
+                    relationship_id, relationship.name, channel_id, facts.organisations
+                ),
+            ],
+        )
+
+    return Reply(text=_checking(channel_id), follow_up=check_and_watch)
+
+
+def rapport_unwatch(session: Session, call: Call[RapportCommand]) -> Reply:
+    relationship = call.relationship(session)
+    channel_id = call.command.channel
+    assert channel_id is not None
+    name = mrkdwn.escape(relationship.name)
+    if rel.unwatch_channel(session, relationship, call.user_id, channel_id):
+        return Reply(text=f"Stopped watching {mrkdwn.channel(channel_id)} for *{name}*.")
+    return Reply(text=f"{mrkdwn.channel(channel_id)} wasn't being watched for *{name}*.")
+
+
+def rapport_alerts(session: Session, call: Call[RapportCommand]) -> Reply:
+    relationship = call.relationship(session)
+    channel_id = call.command.channel
+    assert channel_id is not None
+    rel.check_alerts_channel(session, relationship, call.user_id, channel_id)
+    relationship_id = relationship.id
+
+    def check_and_set(client: WebClient, respond: Respond) -> None:
+        def set_alerts(later: Session, relationship: Relationship) -> str:
+            rel.set_alerts_channel(later, relationship, call.user_id, channel_id)
+            return relationship.name
+
+        name = _as_member(call, client, respond, channel_id, relationship_id, set_alerts)
+        if name is None:
+            return
+        respond(
+            text=f"Alerts for *{mrkdwn.escape(name)}* will go to "
+            f"{mrkdwn.channel(channel_id)}. Invite me there if it's private."
+        )
+
+    return Reply(text=_checking(channel_id), follow_up=check_and_set)
+
+
+def _as_member(
+    call: Call[RapportCommand],
+    client: WebClient,
+    respond: Respond,
+    channel_id: str,
+    relationship_id: int,
+    change: Callable[[Session, Relationship], Changed],
+) -> Changed | None:
+    """After the ack: once Slack confirms the caller is in the channel, ``change`` the
+    relationship in a fresh transaction; None (the reason told) when either step refuses,
+    e.g. no longer an owner, or the channel taken by another relationship meanwhile."""
+    problem = membership_problem(client, channel_id, call.user_id)
+    if problem is not None:
+        respond(text=problem)
+        return None
+    try:
+        with call.services.db.transaction() as later:
+            return change(later, rel.get_relationship(later, call.team_id, relationship_id))
+    except rel.RapportError as error:
+        respond(text=str(error))
+        return None
+
+
+def _checking(channel_id: str) -> str:
+    return f"Checking with Slack that you're in {mrkdwn.channel(channel_id)}…"
 
 
 def _use_relationship(services: Services, body: dict, action: dict, respond: Respond) -> None:
