@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import inspect
 
 from bot.core.db import create_db_engine
+from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SIGNING_SECRET, SlackRequests
 
 REPO = Path(__file__).resolve().parents[2]
@@ -129,13 +130,7 @@ def test_run_on_a_port_in_use_says_so(tmp_path, fake_slack):
 
 def test_run_serves_slack_and_health_then_stops_cleanly_on_sigterm(tmp_path, fake_slack):
     port = free_port()
-    process = start_run(
-        tmp_path,
-        SLACK_BOT_TOKEN="xoxb-test",
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_URL=fake_slack.api_url,
-        PORT=str(port),
-    )
+    process = start_run(tmp_path, fake_slack, port)
     try:
         health = wait_for_health(f"http://127.0.0.1:{port}/healthz", process)
         assert health == {"status": "ok", "database": "ok"}
@@ -150,12 +145,19 @@ def test_run_serves_slack_and_health_then_stops_cleanly_on_sigterm(tmp_path, fak
     assert (tmp_path / "rapport.db").exists()  # the SQLite default, next to where it runs
 
 
-def start_run(cwd: Path, **env: str) -> subprocess.Popen:
-    """`rapport run` in the background, its output captured as text."""
+def start_run(cwd: Path, fake_slack: FakeSlack, port: int, **env: str) -> subprocess.Popen:
+    """`rapport run` on ``port`` in the background, talking to the fake Slack with a bot
+    token (and ``env`` on top), its output captured as text."""
+    settings = {
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.api_url,
+        "PORT": str(port),
+    }
     return subprocess.Popen(
         [sys.executable, "-m", "bot", "run"],
         cwd=cwd,
-        env=rapport_env(**env),
+        env=rapport_env(**settings | env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -177,13 +179,7 @@ def wait_for_health(url: str, process: subprocess.Popen) -> dict:
 
 def test_socket_mode_connects_with_the_app_token_and_opens_no_port(tmp_path, fake_slack):
     port = free_port()
-    process = start_run(
-        tmp_path,
-        SLACK_BOT_TOKEN="xoxb-test",
-        SLACK_APP_TOKEN="xapp-1-test",
-        SLACK_API_URL=fake_slack.api_url,
-        PORT=str(port),
-    )
+    process = start_run(tmp_path, fake_slack, port, SLACK_APP_TOKEN="xapp-1-test")
     try:
         (opened, *_) = fake_slack.wait_for("apps.connections.open", timeout=30)
         assert opened.token == "xapp-1-test"

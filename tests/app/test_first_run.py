@@ -23,7 +23,6 @@ from tests.app.test_cli import (
 )
 from tests.app.test_manifest import MANIFEST
 from tests.conftest import POSTGRES_URL
-from tests.support.slack_requests import SIGNING_SECRET
 
 EXAMPLE_ASSIGNMENT = re.compile(r"^#?\s*([A-Z_]+)=(.*)$")
 
@@ -207,13 +206,7 @@ def test_help_is_plain_text_and_version_names_the_package(tmp_path):
 
 def test_a_start_logs_no_library_warnings_nor_scheduler_chatter(tmp_path, fake_slack):
     port = free_port()
-    process = start_run(
-        tmp_path,
-        SLACK_BOT_TOKEN="xoxb-test",
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_URL=fake_slack.api_url,
-        PORT=str(port),
-    )
+    process = start_run(tmp_path, fake_slack, port)
     try:
         wait_for_health(f"http://127.0.0.1:{port}/healthz", process)
         process.send_signal(signal.SIGTERM)
