@@ -2,14 +2,16 @@
 alert rule applied day by day, for the cue lexicon and the learned score.
 
 Run from the repository root:
-    python bench/drift_channels.py [--channels 400] [--seed 1] [--share 0.25] [--min-formal 3]
+    python bench/drift_channels.py [--channels 400] [--seed 1] [--share S] [--min-formal 3]
 
 Every message comes from the held-out batches of ``tests/data/drift_eval.jsonl`` (never
 tuned or trained on), scored once by each scorer. A channel lasts 8 weeks with 4 to 25
 messages a working day. Healthy channels draw 3-8% drift messages throughout (the occasional
 formal message); drifting ones are healthy for 4 weeks, then sour over 2 weeks to 35-60% drift
 messages. Each day the rule of ``/rapport drift``'s formal-tone alert is applied to the last 7
-days: at least ``--min-formal`` formal messages making up at least ``--share`` of them.
+days: at least ``--min-formal`` formal messages making up at least a share of them: each
+scorer's default (25% for the cues alone, as before the learned score took over; 35% for the
+learned score, today's default), or ``--share`` for both.
 Printed per scorer: how many drifting channels alert after the souring starts and the median
 days it took, and how many healthy channels (and drifting ones before souring) alert at all.
 """
@@ -29,12 +31,14 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bot.drift.domain import DEFAULT_THRESHOLD, assess, assess_learned
+from bot.drift.models import DEFAULTS
 
 EVAL_SET = ROOT / "tests" / "data" / "drift_eval.jsonl"
 DAYS = 56
 SOURING_STARTS = 28
 SOURING_DAYS = 14
 WINDOW_DAYS = 7
+LEXICON_SHARE = 0.25  # the default while the cues alone drove alerts
 
 
 def _held_out() -> tuple[list[str], list[str]]:
@@ -78,12 +82,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--channels", type=int, default=400, help="of each kind (default 400)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--share", type=float, default=0.25)
+    parser.add_argument("--share", type=float, help="for both scorers (default: their own)")
     parser.add_argument("--min-formal", type=int, default=3)
     args = parser.parse_args()
 
     drift, healthy = _held_out()
     scorers: dict[str, Callable] = {"lexicon": assess, "learned": assess_learned}
+    shares = {"lexicon": LEXICON_SHARE, "learned": DEFAULTS.formal_share}
+    if args.share is not None:
+        shares = dict.fromkeys(scorers, args.share)
     flagged = {
         name: {
             True: [score(text).score >= DEFAULT_THRESHOLD for text in drift],
@@ -96,17 +103,18 @@ def main() -> None:
     channels += [(True, _channel(rng, True)) for _ in range(args.channels)]
     print(
         f"{args.channels} healthy and {args.channels} drifting channels, {DAYS} days; alert at "
-        f">= {args.min_formal} formal and >= {args.share:.0%} of the last {WINDOW_DAYS} days"
+        f">= {args.min_formal} formal making up the share below of the last {WINDOW_DAYS} days"
     )
     print(f"held-out pools: {len(drift)} drift messages, {len(healthy)} healthy ones")
     for name in scorers:
+        share = shares[name]
         pools = {is_drift: flagged[name][is_drift] for is_drift in (True, False)}
 
         def flags(days, pools=pools):
             return [[pools[d][i % len(pools[d])] for d, i in messages] for messages in days]
 
         healthy_alerts = sum(
-            _first_alert(flags(days), args.share, args.min_formal, 0) is not None
+            _first_alert(flags(days), share, args.min_formal, 0) is not None
             for drifting, days in channels
             if not drifting
         )
@@ -116,15 +124,15 @@ def main() -> None:
             if not drifting:
                 continue
             marked = flags(days)
-            if _first_alert(marked[:SOURING_STARTS], args.share, args.min_formal, 0) is not None:
+            if _first_alert(marked[:SOURING_STARTS], share, args.min_formal, 0) is not None:
                 early += 1
-            alert = _first_alert(marked, args.share, args.min_formal, SOURING_STARTS)
+            alert = _first_alert(marked, share, args.min_formal, SOURING_STARTS)
             if alert is not None:
                 caught += 1
                 delays.append(alert - SOURING_STARTS + 1)
         median = statistics.median(delays) if delays else float("nan")
         print(
-            f"{name:<8} drifting alerted {caught / args.channels:6.1%} "
+            f"{name:<8} at {share:.0%}: drifting alerted {caught / args.channels:6.1%} "
             f"(median {median:.0f} days after souring starts)   "
             f"healthy alerted {healthy_alerts / args.channels:6.1%}   "
             f"drifting alerted before souring {early / args.channels:6.1%}"

@@ -1,5 +1,5 @@
 """Precision, recall, F1 and ROC AUC of drift scoring over the labelled evaluation set: the
-learned model beside the cue lexicon (which drives alerts until the learned model replaces it).
+learned model (which drives alerts) beside the cue lexicon alone.
 
 Run from the repository root:
     python bench/drift_evaluation.py [--threshold 0.5] [--errors]

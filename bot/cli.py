@@ -28,6 +28,8 @@ from bot.app import create_app
 from bot.core.db import Database, create_db_engine, migrate, pending_migrations
 from bot.core.settings import Settings, SettingsError, configure_logging, load_settings
 from bot.drift import classify
+from bot.drift.domain import load_model as load_drift_model
+from bot.drift.tone import ModelUnavailable
 from bot.services import Services, create_services
 from bot.slack import workspaces
 from bot.slack.client import create_web_client
@@ -209,6 +211,11 @@ def _run(settings: Settings, role: str, workers: int = 1) -> int:
             file=sys.stderr,
         )
         return 2
+    try:  # before forking workers, which share it
+        load_drift_model()
+    except ModelUnavailable as problem:
+        print(problem, file=sys.stderr)
+        return 1
     team_id = None
     if not settings.multi_workspace:  # before the database: a wrong token creates nothing
         try:

@@ -175,11 +175,9 @@ def _answer_drift_alert(
                 drift_alerts.acknowledge(session, team_id, alert_id, user_id)
                 note = f"Acknowledged by {mrkdwn.user(user_id)}."
             else:
-                calmed = drift_alerts.not_drift(session, team_id, alert_id, user_id)
+                changed = drift_alerts.not_drift(session, team_id, alert_id, user_id)
                 services.drift_configs.forget(drift_alerts.relationship_of(session, alert_id))
-                note = f"{mrkdwn.user(user_id)} marked this as not drift" + (
-                    ": those cues will count for less in this relationship." if calmed else "."
-                )
+                note = drift_blocks.not_drift_note(user_id, changed)
     except rel.RapportError as error:
         respond(text=str(error), replace_original=False)
         return

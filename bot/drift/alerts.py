@@ -14,6 +14,8 @@ from sqlalchemy import Row, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.drift.config import FEEDBACK_ALERTS
+from bot.drift.cues import default_cues
 from bot.drift.models import DriftAlert, DriftCalming, Thresholds
 from bot.drift.signals import ChannelFigures
 from bot.relationships import domain as rel
@@ -49,6 +51,15 @@ class AlertNotice:
     cues: tuple[str, ...]
     message_ts: str | None
     recipients: tuple[str, ...]
+    tone: str | None = None  # what the message sounds like, where no cue says it
+
+
+@dataclass(frozen=True)
+class NotDrift:
+    """What an owner's "Not drift" changed."""
+
+    eases_score: bool = False  # the relationship's learned score got less eager
+    calmed: tuple[str, ...] = ()  # cue kinds that now count for less
 
 
 def triggered(figures: ChannelFigures, settings: Thresholds) -> dict[str, int]:
@@ -79,6 +90,7 @@ def decide(
     cues: tuple[str, ...] = (),
     cue_kinds: str = "",
     message_ts: str | None = None,
+    tone: str | None = None,
 ) -> list[AlertNotice]:
     """Alerts to send for the thresholds the figures cross, recorded so they go out once."""
     notices = []
@@ -123,6 +135,7 @@ def decide(
                 cues=cues if kind == "formal_tone" else (),
                 message_ts=message_ts if kind != "unanswered" else None,
                 recipients=tuple(rel.alert_recipients(session, relationship)),
+                tone=tone if kind == "formal_tone" else None,
             )
         )
     return notices
@@ -154,17 +167,17 @@ def acknowledge(session: Session, team_id: str, alert_id: int, user_id: str) -> 
     return alert
 
 
-def not_drift(session: Session, team_id: str, alert_id: int, user_id: str) -> list[str]:
-    """Owners' feedback: calm the cue kinds behind this alert, for this relationship only.
-
-    Returns the kinds calmed (none for alerts about replies or one-way traffic). Pressing
-    twice on the same alert counts once.
-    """
+def not_drift(session: Session, team_id: str, alert_id: int, user_id: str) -> NotDrift:
+    """Owners' feedback, for this relationship only: an alert about the score makes the
+    learned score a little less eager (``bot.drift.config.feedback_shift``), and the cue
+    kinds behind a formal-tone alert count for less. Pressing twice on the same alert
+    counts once."""
     alert = _owned_alert(session, team_id, alert_id, user_id)
     if alert.not_drift_by is not None:
-        return []
+        return NotDrift()
     alert.not_drift_by = user_id
-    kinds = [kind for kind in alert.cue_kinds.split(",") if kind]
+    labels = default_cues().labels
+    kinds = [kind for kind in alert.cue_kinds.split(",") if kind in labels]  # not tones
     for kind in kinds:
         calming = session.scalar(
             select(DriftCalming).where(
@@ -179,4 +192,4 @@ def not_drift(session: Session, team_id: str, alert_id: int, user_id: str) -> li
             )
         else:
             calming.presses += 1
-    return kinds
+    return NotDrift(alert.kind in FEEDBACK_ALERTS, tuple(kinds))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.figures import decimal_text
-from bot.drift.alerts import AlertNotice
+from bot.drift.alerts import AlertNotice, NotDrift
 from bot.drift.domain import DEFAULT_THRESHOLD, Assessment
 from bot.drift.settings import MAX_WORDS, THRESHOLDS, WordsOverview
 from bot.drift.signals import Excerpt
@@ -44,7 +44,7 @@ def figures_text(notice: AlertNotice) -> str:
     if notice.kind == "formal_tone":
         text = (
             f"{figures.formal} of the last {figures.messages} messages "
-            f"({days} days) cite the contract, scope or formal process, "
+            f"({days} days) read as formal or cold, "
             f"{trend(figures.formal, figures.formal_before)} the {days} days before."
         )
         if figures.unanswered:
@@ -73,6 +73,8 @@ def alert_message(notice: AlertNotice) -> tuple[str, Blocks]:
     lines.append(figures_text(notice))
     if notice.cues:
         lines.append("Cues: " + ", ".join(mrkdwn.escape(cue) for cue in notice.cues[:6]))
+    if notice.tone:
+        lines.append(f"Sounds like: {notice.tone}")
     if notice.message_ts:
         lines.append(f"<{message_link(notice.channel_id, notice.message_ts)}|See the message>")
     blocks: Blocks = [
@@ -95,6 +97,17 @@ def alert_message(notice: AlertNotice) -> tuple[str, Blocks]:
     return f"{title} ({mrkdwn.escape(notice.relationship_name)})", blocks
 
 
+def not_drift_note(user_id: str, changed: NotDrift) -> str:
+    """Who said "Not drift" on an alert, and what it changed for the relationship."""
+    changes = []
+    if changed.calmed:
+        changes.append("those cues will count for less")
+    if changed.eases_score:
+        changes.append("drift scores will be a little less eager")
+    said = f"{mrkdwn.user(user_id)} marked this as not drift"
+    return f"{said}: {' and '.join(changes)} in this relationship." if changes else f"{said}."
+
+
 def answered_blocks(original: list[dict[str, Any]], note: str) -> Blocks:
     """The alert with its buttons replaced by who did what."""
     kept = [block for block in original if block.get("type") != "actions"]
@@ -107,6 +120,11 @@ def settings_text(name: str, settings: dict[str, str], words: WordsOverview) -> 
         f"• nudge: {settings['nudge']} (a private note to the author of a very formal message)"
     )
     lines.append(f"• other bots' messages: {settings['bots']}")
+    lines.append(
+        f"• owners' “Not drift” answers: {settings['feedback']} (a message counts as formal "
+        f"from a model score of {settings['formal_bar']}; each answer raises it a little, "
+        f"to {settings['highest_bar']} at most)"
+    )
     lines += [
         f"• `{key}` {settings[key]} — {threshold.meaning}" for key, threshold in THRESHOLDS.items()
     ]
@@ -201,6 +219,8 @@ def try_text(name: str, message: str, assessment: Assessment) -> str:
             lines.append(
                 f"{title}: " + "; ".join(f"{k} {', '.join(w)}" for k, w in by_kind.items())
             )
+    if assessment.unexplained_tone:
+        lines.append(f"Sounds like: {assessment.unexplained_tone}.")
     if assessment.dampeners:
         lines.append(f"Softened by: {', '.join(assessment.dampeners)}.")
     lines.append("Nothing was stored. `/rapport drift words add|remove <kind> <words>` tunes it.")

@@ -3,13 +3,14 @@
     rapport classify "Please raise a CR for this" "thanks, legend!"
     rapport classify --json < messages.txt
 
-One message per stdin line (empty lines skipped) unless messages are given as
-arguments. Text output shows the score, DRIFT when it reaches the threshold, the
-message and its cues; ``--json`` prints one object per line with ``text``,
-``score``, ``cues`` (human-readable cue strings), ``formal``, ``kinds`` (the cue kinds'
-ids) and ``model`` ("lexicon", or the learned model's version). ``--learned`` scores with
-the learned model (``bot.drift.tone``) instead of the cues alone, and also gives
-``lexicon_score`` and ``sounds_like`` (the tone of a flagged message).
+One message per stdin line (empty lines skipped) unless messages are given as arguments.
+Messages are scored as drift alerts score them: by the learned model (``bot.drift.tone``),
+the cues that fired kept as the explanation; ``--lexicon`` scores with the cues alone.
+Text output shows the score, DRIFT when it reaches the threshold, the message and its cues;
+``--json`` prints one object per line with ``text``, ``score``, ``cues`` (human-readable cue
+strings), ``formal``, ``kinds`` (the cue kinds' ids, then the tone's when no cue says it),
+``model`` (the learned model's version, or "lexicon"), and for the learned model
+``lexicon_score`` (the cues alone) and ``sounds_like`` (the tone of a flagged message).
 """
 
 from __future__ import annotations
@@ -53,9 +54,9 @@ def _parser() -> argparse.ArgumentParser:
         help=f"score at which a message counts as drift (default {DEFAULT_THRESHOLD})",
     )
     parser.add_argument(
-        "--learned",
+        "--lexicon",
         action="store_true",
-        help="score with the learned model (cues, wording and tone) instead of the cues alone",
+        help="score with the cues alone instead of the learned model (cues, wording and tone)",
     )
     return parser
 
@@ -77,8 +78,9 @@ def main(argv: list[str], stdin: TextIO, stdout: TextIO) -> int:
         return exc.code if isinstance(exc.code, int) else 2
 
     cues = default_cues()
-    score_with = assess_learned if args.learned else assess
-    model = tone_model().version if args.learned else "lexicon"
+    learned = not args.lexicon
+    score_with = assess_learned if learned else assess
+    model = tone_model().version if learned else "lexicon"
     total = flagged = 0
     for text in _messages(args, stdin):
         result = score_with(text, cues)
@@ -91,10 +93,10 @@ def main(argv: list[str], stdin: TextIO, stdout: TextIO) -> int:
                 "score": result.score,
                 "cues": [cue.describe() for cue in result.cues],
                 "formal": is_drift,
-                "kinds": list(dict.fromkeys(cue.kind for cue in result.cues)),
+                "kinds": list(result.kinds),
                 "model": model,
             }
-            if args.learned:
+            if learned:
                 record |= {"lexicon_score": result.lexicon_score, "sounds_like": result.sounds_like}
             stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
             continue
@@ -111,7 +113,7 @@ def main(argv: list[str], stdin: TextIO, stdout: TextIO) -> int:
             stdout.write(f"             (negated, not counted: {ignored})\n")
         if result.dampeners:
             stdout.write(f"             (softened: {', '.join(result.dampeners)})\n")
-        if args.learned:
+        if learned:
             tone = f", sounds like: {result.sounds_like}" if is_drift and result.sounds_like else ""
             stdout.write(
                 f"             (cues alone: {decimal_text(result.lexicon_score, 2)}{tone})\n"

@@ -1,4 +1,4 @@
-"""A relationship's drift configuration (cue words, calming, thresholds), cached.
+"""A relationship's drift configuration (cue words, calming, feedback, thresholds), cached.
 
 Read on every message in a watched channel but changed rarely, by owners. Each app holds its
 own cache: changes made through it are forgotten at once; changes made by another process
@@ -8,22 +8,33 @@ show up within ``TTL_SECONDS``.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.drift.cues import clean_word
 from bot.drift.domain import CueSet, default_cues
-from bot.drift.models import DEFAULTS, DriftCalming, DriftSettings, DriftWord, Thresholds
+from bot.drift.models import (
+    DEFAULTS,
+    DriftAlert,
+    DriftCalming,
+    DriftSettings,
+    DriftWord,
+    Thresholds,
+)
 from bot.relationships.models import WatchedChannel
 
 logger = logging.getLogger(__name__)
 
 TTL_SECONDS = 30.0
 CALMING_STEP = 0.6  # each "Not drift" press multiplies that cue kind's weight by this
+SHIFT_STEP = 0.25  # ... and lowers the learned score's logit by this
+MAX_SHIFT = 1.0  # at most: a message the model is 73% sure of still counts as formal
+FEEDBACK_ALERTS = ("formal_tone", "unanswered")  # alerts about the score (not one-way traffic)
 
 
 @dataclass(frozen=True)
@@ -31,6 +42,41 @@ class DriftConfig:
     cues: CueSet
     calmed: dict[str, float]
     thresholds: Thresholds
+    feedback: int = 0  # alerts owners marked "Not drift"
+
+    @property
+    def shift(self) -> float:
+        """How far owners' feedback lowers the learned score's logit (``assess_learned``)."""
+        return feedback_shift(self.feedback)
+
+
+def feedback_shift(presses: int) -> float:
+    """Each "Not drift" lowers the learned score a step, up to a bound, so that a few
+    presses make a relationship's detection less eager but can't switch it off."""
+    return min(MAX_SHIFT, SHIFT_STEP * presses)
+
+
+def formal_bar(presses: int) -> float:
+    """The model's own score a message needs to count as formal after ``presses``."""
+    return _sigmoid(feedback_shift(presses))
+
+
+def _sigmoid(logit: float) -> float:
+    return 1.0 / (1.0 + math.exp(-logit))
+
+
+HIGHEST_BAR = _sigmoid(MAX_SHIFT)  # however many presses
+
+
+def count_feedback(session: Session, relationship_id: int) -> int:
+    """Alerts about the score that the relationship's owners marked "Not drift"."""
+    return session.scalar(
+        select(func.count()).where(
+            DriftAlert.relationship_id == relationship_id,
+            DriftAlert.not_drift_by.is_not(None),
+            DriftAlert.kind.in_(FEEDBACK_ALERTS),
+        )
+    )
 
 
 def load_config(session: Session, relationship_id: int) -> DriftConfig:
@@ -44,7 +90,12 @@ def load_config(session: Session, relationship_id: int) -> DriftConfig:
             select(DriftCalming).where(DriftCalming.relationship_id == relationship_id)
         )
     }
-    return DriftConfig(cues, calmed, load_thresholds(session, relationship_id))
+    return DriftConfig(
+        cues,
+        calmed,
+        load_thresholds(session, relationship_id),
+        count_feedback(session, relationship_id),
+    )
 
 
 def load_thresholds(session: Session, relationship_id: int) -> Thresholds:

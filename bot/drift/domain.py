@@ -38,6 +38,7 @@ __all__ = [
     "clean_text",
     "default_cues",
     "load_cues",
+    "load_model",
 ]
 
 DEFAULT_THRESHOLD: float = 0.5
@@ -118,6 +119,22 @@ class Assessment:
     def sounds_like(self) -> str | None:
         """What a message the learned model flagged sounds like ("curt, cold reply")."""
         return TONES[self.tone] if self.tone else None
+
+    @property
+    def unexplained_tone(self) -> str | None:
+        """``sounds_like`` when no cue found says it already: the explanation of a flag that
+        the cues alone don't give."""
+        if self.tone is None or any(cue.kind == self.tone for cue in self.cues):
+            return None
+        return self.sounds_like
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """Ids of the cue kinds found, then of the tone the model heard if no cue says it."""
+        kinds = dict.fromkeys(cue.kind for cue in self.cues)
+        if self.tone is not None:
+            kinds.setdefault(self.tone)
+        return tuple(kinds)
 
 
 _NOTHING = Assessment(0.0)
@@ -224,6 +241,13 @@ def assess_learned(
         lexicon_score=lexicon.score,
         tone=tone if score >= DEFAULT_THRESHOLD else None,
     )
+
+
+def load_model() -> None:
+    """Load the learned model and its embeddings and score one message, so that no Slack
+    event waits for them (about 0.3 s); a missing or damaged model raises
+    ``ModelUnavailable``, whose message says what to do."""
+    assess_learned("Loading the drift model.")
 
 
 def lexicon_signals(text: str) -> LexiconSignals:

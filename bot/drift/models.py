@@ -87,7 +87,7 @@ class Thresholds:
     """A relationship's drift thresholds, as plain values (the defaults when never changed)."""
 
     nudge: bool = False
-    formal_share: float = 0.25
+    formal_share: float = 0.35
     min_formal: int = 3
     unanswered_hours: int = 24
     min_unanswered: int = 2

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from bot.drift.config import load_config, load_thresholds
+from bot.drift.config import HIGHEST_BAR, count_feedback, formal_bar, load_config, load_thresholds
 from bot.drift.cues import clean_word, word_key
-from bot.drift.domain import Assessment, assess, default_cues
+from bot.drift.domain import Assessment, assess_learned, default_cues
 from bot.drift.models import DriftSettings, DriftSignal, DriftWord
 from bot.drift.signals import Excerpt, recent_excerpts
 from bot.relationships import domain as rel
@@ -196,11 +196,11 @@ def words_overview(session: Session, relationship: Relationship, kind: str | Non
 
 
 def try_message(session: Session, relationship: Relationship, actor: str, text: str) -> Assessment:
-    """How this relationship's cues and calming score ``text``, for a member trying wording
-    out. Nothing is stored."""
+    """How this relationship's cues, calming and feedback score ``text``, for a member trying
+    wording out. Nothing is stored."""
     rel.require_member(session, relationship, actor)
     config = load_config(session, relationship.id)
-    return assess(text, config.cues, config.calmed)
+    return assess_learned(text, config.cues, config.calmed, config.shift)
 
 
 def set_nudge(session: Session, relationship: Relationship, actor: str, on: bool) -> None:
@@ -261,4 +261,8 @@ def current_settings(session: Session, relationship: Relationship) -> dict[str, 
     for name, threshold in THRESHOLDS.items():
         value = getattr(settings, threshold.field)
         shown[name] = f"{value * 100:g}%" if threshold.percent else f"{value:g}"
+    presses = count_feedback(session, relationship.id)
+    shown["feedback"] = str(presses)
+    shown["formal_bar"] = f"{formal_bar(presses):.2f}"
+    shown["highest_bar"] = f"{HIGHEST_BAR:.2f}"
     return shown

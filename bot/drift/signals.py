@@ -31,7 +31,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.drift.config import DriftConfig, DriftConfigCache
-from bot.drift.domain import DEFAULT_THRESHOLD, Assessment, assess
+from bot.drift.domain import DEFAULT_THRESHOLD, Assessment, assess_learned
 from bot.drift.models import (
     EXCERPT_CHARS,
     OPEN_FORMAL,
@@ -219,13 +219,13 @@ def record_message(
     config = configs.get(session, relationship_id)
     if message.from_bot and not config.thresholds.include_bots:
         return None
-    assessment = assess(message.text, config.cues, config.calmed)
+    assessment = assess_learned(message.text, config.cues, config.calmed, config.shift)
     excerpt = (
         message.text[:EXCERPT_CHARS]
         if config.thresholds.excerpt_days > 0 and assessment.is_formal
         else None
     )
-    kinds = ",".join(dict.fromkeys(cue.kind for cue in assessment.cues))[:200]
+    kinds = ",".join(assessment.kinds)[:200]
     if edited:
         existing = session.scalar(
             select(DriftSignal).where(

@@ -176,8 +176,9 @@ def message_pieces(text: str) -> list[str]:
 
 
 @functools.cache
-def tone_model(path: Path = MODEL_PATH) -> ToneModel:
-    """The shipped model, loaded once per process."""
+def tone_model(path: Path | None = None) -> ToneModel:
+    """The model at ``path`` (default: the shipped one), loaded once per process."""
+    path = path or MODEL_PATH
     try:
         with np.load(path, allow_pickle=False) as data:
             return ToneModel(

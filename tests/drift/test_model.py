@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -44,7 +45,7 @@ def test_the_model_loads_and_scores_with_the_network_blocked():
         socket.socket.connect = socket.socket.connect_ex = refuse
         socket.create_connection = socket.getaddrinfo = refuse
         from bot.drift.classify import main
-        sys.exit(main(["--json", "--learned", "Fine.", "thanks, legend!"], sys.stdin, sys.stdout))
+        sys.exit(main(["--json", "Fine.", "thanks, legend!"], sys.stdin, sys.stdout))
         """
     )
     done = subprocess.run(
@@ -104,18 +105,18 @@ def test_train_drift_command_fits_from_a_file_and_says_what_it_did(tmp_path):
     assert "Traceback" not in missing.stderr
 
 
-def test_classify_learned_adds_the_model_the_lexicon_score_and_the_tone():
+def test_classify_scores_with_the_model_and_gives_the_lexicon_score_and_the_tone():
     out = io.StringIO()
-    code = classify(
-        ["--json", "--learned", "Per clause 7.2 of the MSA, raise CR-1042"], io.StringIO(), out
-    )
+    code = classify(["--json", "Per clause 7.2 of the MSA, raise CR-1042"], io.StringIO(), out)
     assert code == 0
     record = json.loads(out.getvalue())
     assert record["formal"] and record["model"] == tone_model().version
     assert {"contract_reference", "change_request"} <= set(record["kinds"])
     assert 0.5 <= record["lexicon_score"] <= 1 and record["sounds_like"]
     plain = io.StringIO()
-    classify(["--json", "Per clause 7.2 of the MSA, raise CR-1042"], io.StringIO(), plain)
+    classify(
+        ["--json", "--lexicon", "Per clause 7.2 of the MSA, raise CR-1042"], io.StringIO(), plain
+    )
     lexicon = json.loads(plain.getvalue())
     assert lexicon["model"] == "lexicon" and lexicon["score"] == record["lexicon_score"]
     assert "sounds_like" not in lexicon
@@ -129,6 +130,34 @@ def test_a_long_message_is_scored_by_its_most_drifting_piece():
     assert "".join(pieces) == text and max(map(len, pieces)) <= PIECE_CHARS
     assert any(formal.strip() in piece for piece in pieces)
     out = io.StringIO()
-    classify(["--json", "--learned", text, routine[:40_000]], io.StringIO(), out)
+    classify(["--json", text, routine[:40_000]], io.StringIO(), out)
     with_formal, without = (json.loads(line) for line in out.getvalue().splitlines())
     assert with_formal["formal"] and not without["formal"]
+
+
+def test_rapport_run_stops_at_start_up_when_the_model_is_damaged(tmp_path):
+    damaged = tmp_path / "tone_model.npz"
+    damaged.write_bytes(b"PK\x03\x04broken")
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from pathlib import Path
+        import bot.drift.tone
+        bot.drift.tone.MODEL_PATH = Path({str(damaged)!r})  # as a broken install would have it
+        from bot.cli import main
+        sys.exit(main(["run"]))
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_"))}
+    env |= {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "secret"}
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env=env | {"PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert str(damaged) in done.stderr and "rapport train-drift" in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "rapport.db").exists()

@@ -18,8 +18,8 @@ from bot.schema import metadata
 from bot.slack.models import SentMessage
 from tests.checkins.test_flows import checkin, occurrences
 from tests.checkins.test_flows import tick as checkin_tick
-from tests.drift.test_events import FORMAL, say
 from tests.pulse.test_results import _close, _comment, _round
+from tests.support.drift_helpers import FORMAL, say
 from tests.support.fake_slack import TEAM_ID
 from tests.support.helpers import make_relationship
 
