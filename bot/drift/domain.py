@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from bot.drift.cues import CueSet, default_cues, load_cues, word_key
-from bot.drift.tone import TONES, LexiconSignals, message_pieces, tone_model
+from bot.drift.tone import CUE_KIND_OF_TONE, TONES, LexiconSignals, message_pieces, tone_model
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -124,17 +124,16 @@ class Assessment:
     def unexplained_tone(self) -> str | None:
         """``sounds_like`` when no cue found says it already: the explanation of a flag that
         the cues alone don't give."""
-        if self.tone is None or any(cue.kind == self.tone for cue in self.cues):
+        if self.tone is None:
             return None
-        return self.sounds_like
+        kind = CUE_KIND_OF_TONE.get(self.tone, self.tone)
+        return None if any(cue.kind == kind for cue in self.cues) else self.sounds_like
 
     @property
     def kinds(self) -> tuple[str, ...]:
         """Ids of the cue kinds found, then of the tone the model heard if no cue says it."""
-        kinds = dict.fromkeys(cue.kind for cue in self.cues)
-        if self.tone is not None:
-            kinds.setdefault(self.tone)
-        return tuple(kinds)
+        kinds = tuple(dict.fromkeys(cue.kind for cue in self.cues))
+        return (*kinds, self.tone) if self.unexplained_tone else kinds
 
 
 _NOTHING = Assessment(0.0)

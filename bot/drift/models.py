@@ -51,7 +51,7 @@ class DriftSignal(Base):
     author_id: Mapped[str] = mapped_column(String(32))
     side: Mapped[str] = mapped_column(String(16))  # client, provider or unknown
     score: Mapped[float] = mapped_column(Float)
-    cue_kinds: Mapped[str] = mapped_column(String(200))  # comma-separated kinds, no words
+    cue_kinds: Mapped[str] = mapped_column(String(200))  # cue kinds, then the tone; no words
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # other side answered
     # only when owners opted in (excerpt_days > 0), only for formal messages, purged after that

@@ -40,6 +40,9 @@ TONES = {
     "curt_cold": "curt, cold reply",
 }
 
+# A tone whose cue kind has another name: a cue of that kind already explains the tone.
+CUE_KIND_OF_TONE = {"contract_citation": "contract_reference"}
+
 _GREETING = re.compile(
     r"\b(hi+|hey+|hello|morning|afternoon|thanks|thank you|thx|ty|cheers|appreciate\w*|"
     r"please|pls|great|awesome|lovely|brilliant|no worries|np)\b",
@@ -54,14 +57,43 @@ _YOUR_SIDE = re.compile(
     r"\b(your (side|team|people|lot|guys|end|company|staff|folks)|you guys|you people)\b",
     re.IGNORECASE,
 )
+# Sarcasm praises what went wrong: a praise word beside a failure or a repeat, an eye-roll
+# emoji, a word in scare quotes ("another 'quick fix'").
+_PRAISE = re.compile(
+    r"\b(great|love|loving|fantastic|brilliant|awesome|wonderful|amazing|perfect|superb|"
+    r"thrilled|excellent|impressive|efficient|honou?red|shocking|who knew|who could have|"
+    r"can'?t wait|oh good|oh great|wow|bravo|congrats|what a surprise|surprise|nice one|"
+    r"so glad|fabulous|stellar|incredible|genius|top notch|world[- ]class)\b",
+    re.IGNORECASE,
+)
+_FAILURE = re.compile(
+    r"\b(another|again|yet|still|once more|only took|took|weeks|months|as usual|as always|"
+    r"every time|never|finally|(third|fourth|fifth|sixth|nth|umpteenth) time|late|missed|"
+    r"broke|broken|outage|down|delay(ed)?|redo|rework|wrong|forgot|nobody|no one)\b",
+    re.IGNORECASE,
+)
+_IRONIC_MARK = re.compile(
+    r"[\U0001F643\U0001F644\U0001F44F\U0001F612]|:(upside_down_face|roll_eyes|face_with_rolling_eyes|"
+    r"clap|slow_clap|unamused):|(^|\s)['\"\u2018\u201c][\w -]{2,25}['\"\u2019\u201d](\W|$)",
+)
+# ... and banter laughs at itself, which sarcasm doesn't.
+_LAUGHING = re.compile(
+    r"\b(lol|lmao|rofl|haha\w*|hehe\w*|jk|kidding|joking)\b|[\U0001F602\U0001F923\U0001F606"
+    r"\U0001F605\U0001F61C\U0001F609\U0001F604]|:(joy|laughing|sweat_smile|wink|rofl|"
+    r"stuck_out_tongue_winking_eye|smile):",
+    re.IGNORECASE,
+)
 _EMOJI = re.compile(r":[a-z0-9_+'-]+:|[\U0001F300-\U0001FAFF\u2600-\u27BF]")
 _SHOUT = re.compile(r"\b[A-Z]{3,}\b")
 
 
 def register_features(text: str) -> list[float]:
-    """Cheap signals of register that the embedding's average blurs: how short, how warm."""
+    """Cheap signals of register that the embedding's average blurs: how short, how warm,
+    how ironic."""
     words = len(text.split())
     stripped = text.strip()
+    praise = _PRAISE.search(text) is not None
+    failure = _FAILURE.search(text) is not None
     return [
         math.log1p(len(text)),
         math.log1p(words),
@@ -78,6 +110,11 @@ def register_features(text: str) -> list[float]:
         float(_SHOUT.search(text) is not None),
         float("<@" in text),
         float(any(mark in text for mark in "\"'“‘")),
+        float(praise),
+        float(failure),
+        float(praise and failure),
+        float(_IRONIC_MARK.search(text) is not None),
+        float(_LAUGHING.search(text) is not None),
     ]
 
 
