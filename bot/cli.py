@@ -28,7 +28,7 @@ from bot.app import create_app
 from bot.core.db import Database, create_db_engine, migrate, pending_migrations
 from bot.core.settings import Settings, SettingsError, configure_logging, load_settings
 from bot.drift import classify
-from bot.drift.domain import load_model as load_drift_model
+from bot.drift.domain import load_model
 from bot.drift.tone import ModelUnavailable
 from bot.services import Services, create_services
 from bot.slack import workspaces
@@ -49,6 +49,40 @@ MAX_WORKERS = 64
 
 
 def main(argv: list[str] | None = None) -> int:
+    parser = _argument_parser()
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "classify":  # needs no configuration at all
+        return classify.main(rest, sys.stdin, sys.stdout)
+    if args.command == "train-drift":
+        from bot.drift.train_command import main as train_drift  # imports scikit-learn
+
+        return train_drift(rest, sys.stdout)
+    if args.command == "generate-key":
+        print(generate_key())
+        return 0
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+
+    try:
+        settings = load_settings(require_slack=args.command != "migrate")
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        return 2
+    configure_logging(settings)
+    # Settings hold the token from here on. Bolt, given none, would read it from the
+    # environment too, then warn at every start that the client's token wins over it.
+    os.environ.pop("SLACK_BOT_TOKEN", None)
+    created = _new_sqlite_file(settings.database_url)
+    if args.command == "migrate":
+        exit_code = _migrate(settings)
+    else:
+        exit_code = _run(settings, args.command, getattr(args, "workers", 1))
+    if exit_code != 0 and created is not None:  # a failed first start leaves no empty database
+        _remove_sqlite_files(created)
+    return exit_code
+
+
+def _argument_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rapport",
         description=__doc__,
@@ -83,36 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         help="retrain the drift model from labelled messages (needs the [train] extra)",
         add_help=False,
     )
-    args, rest = parser.parse_known_args(argv)
-    if args.command == "classify":  # needs no configuration at all
-        return classify.main(rest, sys.stdin, sys.stdout)
-    if args.command == "train-drift":
-        from bot.drift.train_command import main as train_drift  # imports scikit-learn
-
-        return train_drift(rest, sys.stdout)
-    if args.command == "generate-key":
-        print(generate_key())
-        return 0
-    if rest:
-        parser.error(f"unrecognized arguments: {' '.join(rest)}")
-
-    try:
-        settings = load_settings(require_slack=args.command != "migrate")
-    except SettingsError as error:
-        print(error, file=sys.stderr)
-        return 2
-    configure_logging(settings)
-    # Settings hold the token from here on. Bolt, given none, would read it from the
-    # environment too, then warn at every start that the client's token wins over it.
-    os.environ.pop("SLACK_BOT_TOKEN", None)
-    created = _new_sqlite_file(settings.database_url)
-    if args.command == "migrate":
-        exit_code = _migrate(settings)
-    else:
-        exit_code = _run(settings, args.command, getattr(args, "workers", 1))
-    if exit_code != 0 and created is not None:  # a failed first start leaves no empty database
-        _remove_sqlite_files(created)
-    return exit_code
+    return parser
 
 
 def _version() -> str:
@@ -200,82 +205,123 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, stop)
 
 
+class _CantStart(Exception):
+    """Why Rapport can't start (printed as is) and the exit status that says so."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 def _run(settings: Settings, role: str, workers: int = 1) -> int:
     """``run``: web and scheduler in one process; ``web`` or ``scheduler`` alone. With
     ``workers`` > 1, forked processes serve Slack and this one runs only the scheduler."""
     _stop_on_sigterm()  # first: a SIGTERM during start-up must stop cleanly too
-    if workers > 1 and settings.socket_mode:
-        print(
-            "--workers serves Slack over HTTP; Socket Mode (SLACK_APP_TOKEN) uses one "
-            "connection. Leave out --workers, or SLACK_APP_TOKEN.",
-            file=sys.stderr,
-        )
-        return 2
-    try:  # before forking workers, which share it
-        load_drift_model()
-    except ModelUnavailable as problem:
-        print(problem, file=sys.stderr)
-        return 1
-    team_id = None
-    if not settings.multi_workspace:  # before the database: a wrong token creates nothing
-        try:
-            team_id = create_web_client(settings).auth_test()["team_id"]
-        except (SlackApiError, SlackClientError, OSError) as error:
-            print(
-                "Slack didn't accept SLACK_BOT_TOKEN, or couldn't be reached "
-                f"({_slack_reason(error)}). Check the token on your app's OAuth & Permissions "
-                "page, and SLACK_API_URL if you set it.",
-                file=sys.stderr,
+    try:
+        if workers > 1 and settings.socket_mode:
+            raise _CantStart(
+                "--workers serves Slack over HTTP; Socket Mode (SLACK_APP_TOKEN) uses one "
+                "connection. Leave out --workers, or SLACK_APP_TOKEN.",
+                2,
             )
-            return 1
+        _load_drift_model()  # before forking workers, which share it
+        # before the database: a wrong token creates nothing
+        team_id = None if settings.multi_workspace else _team_of_bot_token(settings)
+        engine = _prepare_database(settings, role)
+        db = Database(engine)
+        services = create_services(settings, db)
+        if team_id is not None:
+            _record_installation(db, team_id, services)
+        pool = _fork_workers(settings, workers, engine) if workers > 1 else None
+        election = (
+            _elect_scheduler(engine, services, pool) if role in ("run", "scheduler") else None
+        )
+    except _CantStart as problem:
+        print(problem, file=sys.stderr)
+        return problem.status
+    return _until_stopped(settings, role, services, pool, election)
+
+
+def _load_drift_model() -> None:
+    try:
+        load_model()
+    except ModelUnavailable as problem:
+        raise _CantStart(str(problem), 1) from None
+
+
+def _team_of_bot_token(settings: Settings) -> str:
+    try:
+        return create_web_client(settings).auth_test()["team_id"]
+    except (SlackApiError, SlackClientError, OSError) as error:
+        raise _CantStart(
+            "Slack didn't accept SLACK_BOT_TOKEN, or couldn't be reached "
+            f"({_slack_reason(error)}). Check the token on your app's OAuth & Permissions "
+            "page, and SLACK_API_URL if you set it.",
+            1,
+        ) from None
+
+
+def _prepare_database(settings: Settings, role: str) -> Engine:
+    """An engine on an up-to-date database (``run`` migrates it; the roles apart won't)."""
     try:
         engine = create_db_engine(settings.database_url)
         if role == "run":
             migrate(engine)
         elif pending_migrations(engine):
-            print(
+            raise _CantStart(
                 "The database needs migrating first: run `rapport migrate` once, then start "
                 f"`rapport {role}` processes.",
-                file=sys.stderr,
+                1,
             )
-            return 1
         problem = _seal_tokens(settings, engine)
     except DATABASE_ERRORS as error:
-        print(_database_problem(error, settings.database_url), file=sys.stderr)
-        return 1
+        raise _CantStart(_database_problem(error, settings.database_url), 1) from None
     if problem:
-        print(problem, file=sys.stderr)
-        return 2
-    db = Database(engine)
-    services = create_services(settings, db)
-    if team_id is not None:
-        try:  # a valid token means the app is installed there
-            with db.transaction() as session:
-                workspaces.mark_installed(session, team_id, services.clock.now())
-        except IntegrityError:
-            pass  # another process starting at the same moment recorded it
-    pool = None
-    if workers > 1:  # fork first: no threads or open connections may cross into workers
-        try:
-            sock = listening_socket(settings.port)
-        except PortUnavailable as problem:
-            print(problem, file=sys.stderr)
-            return 1
-        engine.dispose()
-        pool = Workers(settings, workers, sock)
-    election, exit_code = None, 0
-    if role in ("run", "scheduler"):
-        election = LeaderElection(lock_for(engine), lambda: create_scheduler(services))
-        election.step()
-        if not election.leading and engine.dialect.name == "sqlite":
-            print(
-                "Another Rapport scheduler is already running on this SQLite database, and "
-                "only one may. Stop it first, or use PostgreSQL to run standby schedulers.",
-                file=sys.stderr,
-            )
-            if pool is not None:
-                pool.stop()
-            return 1
+        raise _CantStart(problem, 2)
+    return engine
+
+
+def _record_installation(db: Database, team_id: str, services: Services) -> None:
+    try:  # a valid token means the app is installed there
+        with db.transaction() as session:
+            workspaces.mark_installed(session, team_id, services.clock.now())
+    except IntegrityError:
+        pass  # another process starting at the same moment recorded it
+
+
+def _fork_workers(settings: Settings, workers: int, engine: Engine) -> Workers:
+    """Fork first: no threads or open connections may cross into workers."""
+    try:
+        sock = listening_socket(settings.port)
+    except PortUnavailable as problem:
+        raise _CantStart(str(problem), 1) from None
+    engine.dispose()
+    return Workers(settings, workers, sock)
+
+
+def _elect_scheduler(engine: Engine, services: Services, pool: Workers | None) -> LeaderElection:
+    election = LeaderElection(lock_for(engine), lambda: create_scheduler(services))
+    election.step()
+    if not election.leading and engine.dialect.name == "sqlite":
+        if pool is not None:
+            pool.stop()
+        raise _CantStart(
+            "Another Rapport scheduler is already running on this SQLite database, and "
+            "only one may. Stop it first, or use PostgreSQL to run standby schedulers.",
+            1,
+        )
+    return election
+
+
+def _until_stopped(
+    settings: Settings,
+    role: str,
+    services: Services,
+    pool: Workers | None,
+    election: LeaderElection | None,
+) -> int:
+    """Run the role until Ctrl-C or SIGTERM (or a worker dies), then stop everything."""
+    exit_code = 0
     try:
         if role == "scheduler":
             logger.info("Rapport scheduler started")
@@ -295,7 +341,7 @@ def _run(settings: Settings, role: str, workers: int = 1) -> int:
         if election is not None:
             election.stop()
         services.close()
-        engine.dispose()
+        services.db.engine.dispose()
         logger.info("Rapport stopped")
     return exit_code
 

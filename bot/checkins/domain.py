@@ -30,15 +30,9 @@ from bot.checkins.models import (
     Rsvp,
     TaskKind,
 )
-from bot.core.cadence import (
-    Cadence,
-    CadenceError,
-    next_occurrence,
-    parse_cadence,
-    parse_duration,
-    parse_timezone,
-    typical_interval,
-)
+from bot.core.cadence import Cadence, CadenceError, parse_cadence
+from bot.core.occurrences import next_occurrence, typical_interval
+from bot.core.time_input import parse_duration, parse_timezone
 from bot.relationships import domain as rel
 from bot.relationships.domain import NotAllowed, RapportError, get_relationship, name_key
 from bot.relationships.models import Member, Relationship, Role

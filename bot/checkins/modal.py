@@ -15,7 +15,8 @@ from bot.checkins.domain import (
     parse_reminders,
     reminders_text,
 )
-from bot.core.cadence import CadenceError, parse_cadence, parse_duration, parse_timezone
+from bot.core.cadence import CadenceError, parse_cadence
+from bot.core.time_input import parse_duration, parse_timezone
 from bot.relationships.domain import RapportError
 
 CALLBACK_ID = "checkin_save"

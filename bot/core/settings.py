@@ -124,119 +124,30 @@ def load_settings(
     only ``MIGRATE_VARIABLES`` are read, the rest keep their defaults. ``.env`` is read from
     the working directory only, never from a parent directory.
     """
-    if environ is None:
-        if dotenv:
-            load_dotenv(Path.cwd() / ".env", override=False)
-        environ = os.environ
-    env = {key: value.strip() for key, value in environ.items() if value and value.strip()}
-    if not require_slack:
-        env = {key: value for key, value in env.items() if key in MIGRATE_VARIABLES}
+    env = _environment(environ, dotenv=dotenv, require_slack=require_slack)
     problems: list[str] = [
         f"{name} still holds the example value from .env.example: paste {source} on your "
         f"app's page at {APP_SETTINGS_PAGE}."
         for name, (example, source) in EXAMPLE_VALUES.items()
         if env.get(name) == example
     ]
-
-    client_id, client_secret = env.get("SLACK_CLIENT_ID"), env.get("SLACK_CLIENT_SECRET")
-    if (client_id is None) != (client_secret is None):
-        problems.append(
-            "Set both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (Basic Information → App "
-            "Credentials) to install Rapport in several workspaces, or neither to run on "
-            "SLACK_BOT_TOKEN in one."
-        )
-    multi_workspace = client_id is not None and client_secret is not None
-    if multi_workspace and env.get("SLACK_APP_TOKEN"):
-        problems.append(
-            "Installing in several workspaces needs Slack to reach Rapport over HTTP: unset "
-            "SLACK_APP_TOKEN (Socket Mode) when SLACK_CLIENT_ID is set."
-        )
+    client_id, client_secret = _oauth_client(env, problems)
+    multi_workspace = client_id is not None
     scopes = tuple(
         scope for scope in env.get("SLACK_SCOPES", "").replace(" ", "").split(",") if scope
     )
-
-    bot_token = env.get("SLACK_BOT_TOKEN", "")
-    if not bot_token and (multi_workspace or not require_slack):
-        pass
-    elif not bot_token:
-        problems.append(
-            "SLACK_BOT_TOKEN is not set. Copy the Bot User OAuth Token (xoxb-…) from "
-            f"OAuth & Permissions on your app's page at {APP_SETTINGS_PAGE}."
-        )
-    elif not bot_token.startswith("xoxb-"):
-        problems.append(
-            "SLACK_BOT_TOKEN should start with 'xoxb-' (the Bot User OAuth Token, "
-            "not a user token or app token)."
-        )
-
-    app_token = env.get("SLACK_APP_TOKEN")
-    if app_token is not None and not app_token.startswith("xapp-"):
-        problems.append(
-            "SLACK_APP_TOKEN should start with 'xapp-'. Create an app-level token with the "
-            "connections:write scope under Basic Information, or leave it unset to serve HTTP."
-        )
-
+    bot_token = _bot_token(env, problems, optional=multi_workspace or not require_slack)
+    app_token = _app_token(env, problems)
     signing_secret = env.get("SLACK_SIGNING_SECRET")
     if signing_secret is None and (app_token is None or multi_workspace) and require_slack:
         problems.append(
             "SLACK_SIGNING_SECRET is not set. Copy the Signing Secret from Basic Information "
             f"on your app's page at {APP_SETTINGS_PAGE}."
         )
-
-    api_url = env.get("SLACK_API_URL", DEFAULT_SLACK_API_URL)
-    parsed_api = urlparse(api_url)
-    if parsed_api.scheme not in ("http", "https") or not parsed_api.netloc:
-        problems.append(
-            f"SLACK_API_URL must be an http(s) URL such as {DEFAULT_SLACK_API_URL} "
-            "(leave it unset to use Slack's own)."
-        )
-    elif not api_url.endswith("/"):
-        api_url += "/"
-
-    database_url = env.get("DATABASE_URL", DEFAULT_DATABASE_URL)
-    try:
-        backend = make_url(database_url).get_backend_name()
-    except (ArgumentError, ValueError):  # ValueError: a port that isn't a number
-        backend = None
-    if backend not in SUPPORTED_DATABASES:
-        problems.append(
-            "DATABASE_URL must be a SQLite or PostgreSQL URL, e.g. sqlite:///rapport.db or "
-            "postgresql+psycopg://user:password@host:5432/rapport."
-        )
-
-    port_text = env.get("PORT", "3000")
-    port = int(port_text) if port_text.isdigit() else 0
-    if not 1 <= port <= 65535:
-        problems.append("PORT must be a whole number between 1 and 65535, e.g. 3000.")
-
-    log_level = env.get("LOG_LEVEL", "INFO").upper()
-    if log_level not in LOG_LEVELS:
-        problems.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}.")
-
-    timeout = _seconds(env.get("SLACK_TIMEOUT_SECONDS"), DEFAULT_SLACK_TIMEOUT_SECONDS)
-    if timeout is None:
-        problems.append(
-            "SLACK_TIMEOUT_SECONDS must be a number of seconds above 0 and at most 60, e.g. 10."
-        )
-
-    encryption_keys: tuple[str, ...] = ()
-    try:
-        encryption_keys = parse_keys(env.get(KEY_VARIABLE, ""))
-    except ValueError as bad_key:
-        problems.append(
-            f"{KEY_VARIABLE} must be one or more keys printed by `rapport generate-key`, "
-            f"separated by commas, and {bad_key} is not one (a key is 44 characters of "
-            "URL-safe base64)."
-        )
-    else:
-        if multi_workspace and not encryption_keys:
-            problems.append(
-                f"{KEY_VARIABLE} is not set. Installed in several workspaces, Rapport keeps "
-                "each workspace's Slack tokens in its database, encrypted with this key: run "
-                f"`rapport generate-key` and set {KEY_VARIABLE} to what it prints (keep it "
-                "apart from the database's backups)."
-            )
-
+    api_url = _slack_api_url(env, problems)
+    database_url = _database_url(env, problems)
+    port, log_level, timeout = _server_options(env, problems)
+    encryption_keys = _encryption_keys(env, problems, multi_workspace=multi_workspace)
     if problems:
         raise SettingsError(problems)
     return Settings(
@@ -247,12 +158,136 @@ def load_settings(
         database_url=database_url,
         port=port,
         log_level=log_level,
-        slack_client_id=client_id if multi_workspace else None,
-        slack_client_secret=client_secret if multi_workspace else None,
+        slack_client_id=client_id,
+        slack_client_secret=client_secret,
         slack_scopes=scopes or DEFAULT_SCOPES,
         slack_timeout_seconds=timeout or DEFAULT_SLACK_TIMEOUT_SECONDS,
         encryption_keys=encryption_keys,
     )
+
+
+def _environment(
+    environ: Mapping[str, str] | None, *, dotenv: bool, require_slack: bool
+) -> dict[str, str]:
+    """The variables set to something other than blanks, stripped; ``.env`` fills gaps."""
+    if environ is None:
+        if dotenv:
+            load_dotenv(Path.cwd() / ".env", override=False)
+        environ = os.environ
+    env = {key: value.strip() for key, value in environ.items() if value and value.strip()}
+    if not require_slack:
+        env = {key: value for key, value in env.items() if key in MIGRATE_VARIABLES}
+    return env
+
+
+def _oauth_client(env: Mapping[str, str], problems: list[str]) -> tuple[str | None, str | None]:
+    """Client ID and secret for installing in several workspaces: both, or (None, None)."""
+    client_id, client_secret = env.get("SLACK_CLIENT_ID"), env.get("SLACK_CLIENT_SECRET")
+    if (client_id is None) != (client_secret is None):
+        problems.append(
+            "Set both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (Basic Information → App "
+            "Credentials) to install Rapport in several workspaces, or neither to run on "
+            "SLACK_BOT_TOKEN in one."
+        )
+    if client_id is None or client_secret is None:
+        return None, None
+    if env.get("SLACK_APP_TOKEN"):
+        problems.append(
+            "Installing in several workspaces needs Slack to reach Rapport over HTTP: unset "
+            "SLACK_APP_TOKEN (Socket Mode) when SLACK_CLIENT_ID is set."
+        )
+    return client_id, client_secret
+
+
+def _bot_token(env: Mapping[str, str], problems: list[str], *, optional: bool) -> str:
+    bot_token = env.get("SLACK_BOT_TOKEN", "")
+    if not bot_token and not optional:
+        problems.append(
+            "SLACK_BOT_TOKEN is not set. Copy the Bot User OAuth Token (xoxb-…) from "
+            f"OAuth & Permissions on your app's page at {APP_SETTINGS_PAGE}."
+        )
+    elif bot_token and not bot_token.startswith("xoxb-"):
+        problems.append(
+            "SLACK_BOT_TOKEN should start with 'xoxb-' (the Bot User OAuth Token, "
+            "not a user token or app token)."
+        )
+    return bot_token
+
+
+def _app_token(env: Mapping[str, str], problems: list[str]) -> str | None:
+    app_token = env.get("SLACK_APP_TOKEN")
+    if app_token is not None and not app_token.startswith("xapp-"):
+        problems.append(
+            "SLACK_APP_TOKEN should start with 'xapp-'. Create an app-level token with the "
+            "connections:write scope under Basic Information, or leave it unset to serve HTTP."
+        )
+    return app_token
+
+
+def _slack_api_url(env: Mapping[str, str], problems: list[str]) -> str:
+    api_url = env.get("SLACK_API_URL", DEFAULT_SLACK_API_URL)
+    parsed_api = urlparse(api_url)
+    if parsed_api.scheme not in ("http", "https") or not parsed_api.netloc:
+        problems.append(
+            f"SLACK_API_URL must be an http(s) URL such as {DEFAULT_SLACK_API_URL} "
+            "(leave it unset to use Slack's own)."
+        )
+    elif not api_url.endswith("/"):
+        api_url += "/"
+    return api_url
+
+
+def _database_url(env: Mapping[str, str], problems: list[str]) -> str:
+    database_url = env.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+    try:
+        backend = make_url(database_url).get_backend_name()
+    except (ArgumentError, ValueError):  # ValueError: a port that isn't a number
+        backend = None
+    if backend not in SUPPORTED_DATABASES:
+        problems.append(
+            "DATABASE_URL must be a SQLite or PostgreSQL URL, e.g. sqlite:///rapport.db or "
+            "postgresql+psycopg://user:password@host:5432/rapport."
+        )
+    return database_url
+
+
+def _server_options(env: Mapping[str, str], problems: list[str]) -> tuple[int, str, float | None]:
+    """PORT, LOG_LEVEL and SLACK_TIMEOUT_SECONDS (None when that one is bad)."""
+    port_text = env.get("PORT", "3000")
+    port = int(port_text) if port_text.isdigit() else 0
+    if not 1 <= port <= 65535:
+        problems.append("PORT must be a whole number between 1 and 65535, e.g. 3000.")
+    log_level = env.get("LOG_LEVEL", "INFO").upper()
+    if log_level not in LOG_LEVELS:
+        problems.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}.")
+    timeout = _seconds(env.get("SLACK_TIMEOUT_SECONDS"), DEFAULT_SLACK_TIMEOUT_SECONDS)
+    if timeout is None:
+        problems.append(
+            "SLACK_TIMEOUT_SECONDS must be a number of seconds above 0 and at most 60, e.g. 10."
+        )
+    return port, log_level, timeout
+
+
+def _encryption_keys(
+    env: Mapping[str, str], problems: list[str], *, multi_workspace: bool
+) -> tuple[str, ...]:
+    try:
+        encryption_keys = parse_keys(env.get(KEY_VARIABLE, ""))
+    except ValueError as bad_key:
+        problems.append(
+            f"{KEY_VARIABLE} must be one or more keys printed by `rapport generate-key`, "
+            f"separated by commas, and {bad_key} is not one (a key is 44 characters of "
+            "URL-safe base64)."
+        )
+        return ()
+    if multi_workspace and not encryption_keys:
+        problems.append(
+            f"{KEY_VARIABLE} is not set. Installed in several workspaces, Rapport keeps "
+            "each workspace's Slack tokens in its database, encrypted with this key: run "
+            f"`rapport generate-key` and set {KEY_VARIABLE} to what it prints (keep it "
+            "apart from the database's backups)."
+        )
+    return encryption_keys
 
 
 def _seconds(text: str | None, default: float) -> float | None:

@@ -214,12 +214,23 @@ def _drift_thresholds(session: Session, relationship: Relationship) -> Threshold
     return row.thresholds() if row is not None else DEFAULTS
 
 
-def drift_rows(session: Session, relationship: Relationship, now: datetime) -> list[Row]:
-    """Per channel, consecutive windows of the relationship's length ending now, from the
-    oldest signal or alert kept, oldest first. "unanswered": formal messages the other side
-    still hasn't answered, once ``unanswered-hours`` have passed (as the live alert counts)."""
-    settings = _drift_thresholds(session, relationship)
-    window = timedelta(days=settings.window_days)
+@dataclass(frozen=True)
+class _Windows:
+    """``count`` consecutive windows of ``length`` ending at ``end``, numbered back from it."""
+
+    end: datetime
+    length: timedelta
+    count: int
+
+    def bucket(self, column: ColumnElement[datetime]) -> ColumnElement[int]:
+        """How many windows back from now ``column`` falls (0: the current window)."""
+        return case(*((column > self.end - (k + 1) * self.length, k) for k in range(self.count)))
+
+
+def _drift_windows(
+    session: Session, relationship: Relationship, now: datetime, length: timedelta
+) -> _Windows:
+    """Windows ending now, back to the oldest signal or alert kept."""
     earliest = [
         session.scalar(
             select(func.min(DriftSignal.posted_at)).where(
@@ -233,23 +244,25 @@ def drift_rows(session: Session, relationship: Relationship, now: datetime) -> l
         ),
     ]
     oldest = min((moment for moment in earliest if moment is not None), default=now)
-    windows = max(0, (now - oldest) // window) + 1  # the oldest window starts before ``oldest``
+    # the oldest window starts before ``oldest``
+    return _Windows(now, length, max(0, (now - oldest) // length) + 1)
 
-    def bucket(column: ColumnElement[datetime]) -> ColumnElement[int]:
-        """How many windows back from now ``column`` falls (0: the current window)."""
-        return case(*((column > now - (k + 1) * window, k) for k in range(windows)))
 
+def _signal_counts(
+    session: Session, relationship: Relationship, windows: _Windows, unanswered_hours: int
+) -> dict[tuple[str, int], dict[str, int]]:
+    """Per (channel, window): messages per side, and how many were formal or unanswered."""
     formal = DriftSignal.score >= DEFAULT_THRESHOLD
     unanswered = and_(
         formal,
         DriftSignal.side != UNKNOWN_SIDE,
         DriftSignal.replied_at.is_(None),
-        DriftSignal.posted_at <= now - timedelta(hours=settings.unanswered_hours),
+        DriftSignal.posted_at <= windows.end - timedelta(hours=unanswered_hours),
     )
     signals = (
         select(
             DriftSignal.channel_id.label("channel"),
-            bucket(DriftSignal.posted_at).label("window"),
+            windows.bucket(DriftSignal.posted_at).label("window"),
             DriftSignal.side.label("side"),
             case((formal, 1), else_=0).label("formal"),
             case((unanswered, 1), else_=0).label("unanswered"),
@@ -272,10 +285,17 @@ def drift_rows(session: Session, relationship: Relationship, now: datetime) -> l
         figures[side] = messages
         figures["formal"] += int(formal_count or 0)
         figures["unanswered"] += int(unanswered_count or 0)
+    return counts
+
+
+def _alert_counts(
+    session: Session, relationship: Relationship, windows: _Windows
+) -> dict[tuple[str, int], dict[str, int]]:
+    """Per (channel, window): alerts sent, by kind."""
     alerts = (
         select(
             DriftAlert.channel_id.label("channel"),
-            bucket(DriftAlert.sent_at).label("window"),
+            windows.bucket(DriftAlert.sent_at).label("window"),
             DriftAlert.kind.label("kind"),
         )
         .where(DriftAlert.relationship_id == relationship.id)
@@ -288,7 +308,17 @@ def drift_rows(session: Session, relationship: Relationship, now: datetime) -> l
         )
     ):
         alert_kinds.setdefault((channel, k), {})[kind] = count
+    return alert_kinds
 
+
+def drift_rows(session: Session, relationship: Relationship, now: datetime) -> list[Row]:
+    """Per channel, consecutive windows of the relationship's length ending now, from the
+    oldest signal or alert kept, oldest first. "unanswered": formal messages the other side
+    still hasn't answered, once ``unanswered-hours`` have passed (as the live alert counts)."""
+    settings = _drift_thresholds(session, relationship)
+    windows = _drift_windows(session, relationship, now, timedelta(days=settings.window_days))
+    counts = _signal_counts(session, relationship, windows, settings.unanswered_hours)
+    alert_kinds = _alert_counts(session, relationship, windows)
     watched = session.scalars(
         select(WatchedChannel.channel_id)
         .where(WatchedChannel.relationship_id == relationship.id)
@@ -297,15 +327,15 @@ def drift_rows(session: Session, relationship: Relationship, now: datetime) -> l
     seen = sorted({channel for channel, _ in (*counts, *alert_kinds)} - set(watched))
     rows = [DRIFT_HEADER]
     for channel in (*watched, *seen):
-        for k in reversed(range(windows)):
+        for k in reversed(range(windows.count)):
             figures = counts.get((channel, k), {})
             kinds = alert_kinds.get((channel, k), {})
             by_side = [figures.get(side, 0) for side in (Side.CLIENT, Side.PROVIDER, UNKNOWN_SIDE)]
             rows.append(
                 [
                     channel,
-                    now - (k + 1) * window,
-                    now - k * window,
+                    now - (k + 1) * windows.length,
+                    now - k * windows.length,
                     sum(by_side),
                     *by_side,
                     figures.get("formal", 0),

@@ -24,7 +24,8 @@ from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.core.cadence import Cadence, CadenceError, local_instant, occurrence_day, parse_cadence
+from bot.core.cadence import Cadence, CadenceError, parse_cadence
+from bot.core.occurrences import local_instant, occurrence_day
 from bot.pulse.models import (
     PulseAnswer,
     PulseComment,

@@ -7,7 +7,8 @@ from __future__ import annotations
 import calendar
 from typing import Any
 
-from bot.core.cadence import CadenceError, parse_time
+from bot.core.cadence import CadenceError
+from bot.core.time_input import parse_time
 from bot.pulse.blocks import schedule_text
 from bot.pulse.domain import SETTING_RULES, Schedule, ScheduleForm
 from bot.slack import mrkdwn

@@ -7,21 +7,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.core.cadence import (
-    CADENCE_EXAMPLES,
-    Cadence,
-    CadenceError,
+from bot.core.cadence import CADENCE_EXAMPLES, Cadence, CadenceError, parse_cadence
+from bot.core.occurrences import (
     local_instant,
     next_occurrence,
     occurrence_day,
     occurrences_between,
-    parse_cadence,
-    parse_duration,
-    parse_time,
-    parse_timezone,
-    parse_weekday,
     typical_interval,
 )
+from bot.core.time_input import parse_duration, parse_time, parse_timezone, parse_weekday
 
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")

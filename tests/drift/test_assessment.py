@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.drift import cues as drift_cues
-from bot.drift.cues import anchors
+from bot.drift.anchors import anchors
+from bot.drift.cue_spec import check_pattern
 from bot.drift.domain import (
     DEFAULT_THRESHOLD,
     HIGH_SCORE,
@@ -568,9 +569,9 @@ def test_long_hostile_messages_are_assessed(unit):
 @pytest.mark.parametrize("regex", [r"(?:a+)+b", r"(?:\w+\s?)*x", r"(?:(?:ab)*c)+", r"(?=(?:a*)*)b"])
 def test_a_pattern_that_repeats_a_repetition_is_refused(regex):
     with pytest.raises(ValueError, match="exponential time"):
-        drift_cues._check_pattern(regex, "test")
+        check_pattern(regex, "test")
 
 
 def test_bounded_repetitions_inside_a_repetition_are_allowed():
-    drift_cues._check_pattern(r"(?:\w{1,20}\s){0,3}clause", "test")
-    drift_cues._check_pattern(r"(?:per|as per)+ clause", "test")
+    check_pattern(r"(?:\w{1,20}\s){0,3}clause", "test")
+    check_pattern(r"(?:per|as per)+ clause", "test")
