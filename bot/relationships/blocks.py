@@ -129,9 +129,11 @@ _OUTCOME_WORDS = {
 
 
 def member_changes_text(
-    relationship_name: str, changes: list[MemberChange], side: Side | None = None,
+    relationship_name: str,
+    changes: list[MemberChange],
+    side: Side | None = None,
     role: Role | None = None,
-) -> str:  # fmt: skip
+) -> str:
     """Who was added, changed or removed; with the ``side`` and ``role`` they were given."""
     how = f"{side.value} {role.value}" if side and role else ""
     lines = [
