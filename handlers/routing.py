@@ -167,9 +167,6 @@ class Click(Generic[Value]):
     services: Services
 
 
-ClickHandler = Callable[[Session, Click[Any]], Reply]
-
-
 def number(action: dict) -> int:
     """A button's value that is an id; a ``ValueError`` when it's garbled."""
     value = action.get("value", "")
@@ -204,9 +201,14 @@ class _Button(Generic[Value]):
         self._apologise_after_ack = apologise_after_ack
 
     def click(
-        self, ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond,
+        self,
+        ack: Ack,
+        body: dict,
+        action: dict,
+        client: WebClient,
+        respond: Respond,
         services: Services,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """The Bolt listener for the button."""
         try:
             value = self._parse(action)
@@ -306,9 +308,14 @@ class _Form:
         self._refusals = refusals
 
     def submit(
-        self, ack: Ack, body: dict, view: dict, client: WebClient, respond: Respond | None,
+        self,
+        ack: Ack,
+        body: dict,
+        view: dict,
+        client: WebClient,
+        respond: Respond | None,
         services: Services,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """The Bolt listener for the modal's submissions."""
         submission = Submission(
             team_id=body["team"]["id"],
