@@ -338,7 +338,7 @@ class _Form:
             ack(response_action="update", view=reply.modal)
         else:
             ack()
-        if reply.follow_up is not None:
+        if reply.follow_up is not None:  # respond: None, a modal has no message to answer under
             services.defer(reply.follow_up, client, respond)
 
 
