@@ -1,15 +1,16 @@
 """``/checkin``, its buttons (RSVP, follow-up answers, "Schedule an informal catch-up") and modals.
 
 Thin: parse, one domain call in a transaction, render. Slack calls (time zones, modals,
-replies after the ack) go through ``services.defer``.
+replies after the ack) wait until the ack has gone.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
@@ -23,10 +24,20 @@ from bot.relationships import domain as rel
 from bot.relationships.models import Relationship
 from bot.services import Services
 from bot.slack import mrkdwn
-from bot.slack.blocks import STALE_BUTTON
 from bot.slack.channels import join_channel
 from bot.slack.timezones import user_timezone
-from handlers.routing import Call, FollowUp, Reply, Router
+from handlers.routing import (
+    Call,
+    Click,
+    FollowUp,
+    FormErrors,
+    Reply,
+    Router,
+    Submission,
+    button,
+    number,
+    submission,
+)
 
 
 def register(app: App) -> None:
@@ -44,75 +55,66 @@ def register(app: App) -> None:
     checkin.add("history", history)
     app.command("/checkin")(checkin.command)
     for answer in ("yes", "no"):
-        app.action(f"checkin_rsvp_{answer}")(rsvp)
+        app.action(f"checkin_rsvp_{answer}")(button(rsvp, number))
     for outcome in Outcome:
-        app.action(f"checkin_outcome_{outcome.value}")(record_outcome)
-    app.action("schedule_catch_up")(catch_up)
-    app.view(checkin_modal.CALLBACK_ID)(save)
-    app.view(checkin_modal.NOTE_CALLBACK_ID)(save_note)
+        app.action(f"checkin_outcome_{outcome.value}")(button(record_outcome, number))
+    app.action("schedule_catch_up")(button(catch_up, number))
+    app.view(checkin_modal.CALLBACK_ID)(submission(save, "title"))
+    app.view(checkin_modal.NOTE_CALLBACK_ID)(submission(save_note, "note"))
 
 
-def rsvp(
-    ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond, services: Services
-) -> None:
-    ack()
-    services.defer(_rsvp, services, body, action, client, respond, apologise=respond)
+def rsvp(session: Session, click: Click[int]) -> Reply:
+    attending = click.action_id == "checkin_rsvp_yes"
+    facts = checkins.record_rsvp(
+        session, click.team_id, click.value, click.user_id, attending, click.now
+    )
+    return Reply(text=checkin_blocks.rsvp_text(facts.title, attending))
 
 
-def record_outcome(
-    ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond, services: Services
-) -> None:
-    ack()
-    services.defer(_outcome, services, body, action, client, respond, apologise=respond)
+def record_outcome(session: Session, click: Click[int]) -> Reply:
+    """Note the answer in place of the buttons, and offer a note on how it went."""
+    outcome = Outcome(click.action_id.removeprefix("checkin_outcome_"))
+    facts = checkins.record_outcome(
+        session, click.team_id, click.value, click.user_id, outcome, click.now
+    )
+    note = checkin_blocks.outcome_note(facts, click.user_id)
+    return Reply(
+        text=note,
+        blocks=checkin_blocks.answered_blocks(click.message_blocks, note),
+        replace_original=True,
+        modal=checkin_modal.note_modal(facts.occurrence_id, facts.title, outcome.value),
+    )
 
 
-def catch_up(
-    ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond, services: Services
-) -> None:
-    ack()
-    services.defer(_catch_up, services, body, action, client, respond, apologise=respond)
+def catch_up(session: Session, click: Click[int]) -> Reply:
+    """The check-in modal prefilled for both sides' owners, in the clicker's time zone."""
+    form = checkins.catch_up_form(session, click.team_id, click.value, click.user_id, tz="")
+    return Reply(
+        follow_up=functools.partial(
+            _open_form, click.services, click.team_id, click.user_id, click.trigger_id, form
+        )
+    )
 
 
-def save(ack: Ack, body: dict, view: dict, client: WebClient, services: Services) -> None:
-    team_id, user_id = body["team"]["id"], body["user"]["id"]
-    meta = json.loads(view.get("private_metadata") or "{}")
-    draft, errors = checkin_modal.draft_from_state(view["state"]["values"])
+def save(session: Session, form: Submission) -> Reply:
+    meta = json.loads(form.metadata or "{}")
+    draft, errors = checkin_modal.draft_from_state(form.values)
     if draft is None:
-        ack(response_action="errors", errors=errors)
-        return
-    try:
-        with services.db.transaction() as session:
-            now = services.clock.now()
-            errors = checkins.validate_draft(session, team_id, meta["r"], meta["c"], draft, now)
-            if not errors:
-                saved = checkins.save_from_form(
-                    session, team_id, meta["r"], meta["c"], user_id, draft, now
-                )
-    except rel.RapportError as error:
-        errors = {"title": str(error)}
+        raise FormErrors(errors)
+    errors = checkins.validate_draft(session, form.team_id, meta["r"], meta["c"], draft, form.now)
     if errors:  # modal errors are plain text: no emphasis, no entities
-        plain = {field: mrkdwn.plain(message) for field, message in errors.items()}
-        ack(response_action="errors", errors=plain)
-        return
-    ack()
-    services.defer(_confirm_saved, client, user_id, saved)
+        raise FormErrors({field: mrkdwn.plain(message) for field, message in errors.items()})
+    saved = checkins.save_from_form(
+        session, form.team_id, meta["r"], meta["c"], form.user_id, draft, form.now
+    )
+    return Reply(follow_up=functools.partial(_confirm_saved, form.user_id, saved))
 
 
-def save_note(ack: Ack, body: dict, view: dict, services: Services) -> None:
-    note = (view["state"]["values"].get("note", {}).get("value", {}).get("value")) or ""
-    metadata = view.get("private_metadata") or ""
-    if not metadata.isdigit():
-        ack()
-        return
-    try:
-        with services.db.transaction() as session:
-            checkins.record_note(
-                session, body["team"]["id"], int(metadata), body["user"]["id"], note
-            )
-    except rel.RapportError as error:
-        ack(response_action="errors", errors={"note": mrkdwn.plain(str(error))})
-        return
-    ack()
+def save_note(session: Session, form: Submission) -> Reply:
+    if form.metadata.isdigit():
+        note = form.field("note") or ""
+        checkins.record_note(session, form.team_id, int(form.metadata), form.user_id, note)
+    return Reply()
 
 
 CheckIn = Call[checkins.CheckInCommand]
@@ -134,7 +136,12 @@ def add(session: Session, call: CheckIn) -> Reply:
 
 def new(session: Session, call: CheckIn) -> Reply:
     relationship = _relationship(session, call)
-    return Reply(follow_up=functools.partial(_open_new_form, call, relationship.id))
+    form = checkins.EditForm(relationship.id, None, "", "", "", 30, (call.user_id,), None)
+    return Reply(
+        follow_up=functools.partial(
+            _open_form, call.services, call.team_id, call.user_id, call.trigger_id, form
+        )
+    )
 
 
 def list_checkins(session: Session, call: CheckIn) -> Reply:
@@ -152,7 +159,7 @@ def edit(session: Session, call: CheckIn) -> Reply:
 def remove(session: Session, call: CheckIn) -> Reply:
     relationship = _relationship(session, call)
     title = checkins.remove_checkin(session, relationship, call.command.ref or "", call.user_id)
-    return Reply(text=f"Removed the check-in *{mrkdwn.escape(title)}*.")
+    return Reply(text=checkin_blocks.removed_text(title))
 
 
 def skip(session: Session, call: CheckIn) -> Reply:
@@ -161,17 +168,14 @@ def skip(session: Session, call: CheckIn) -> Reply:
         session, relationship, call.command.ref or "", call.user_id, call.command.reason or "",
         call.now,
     )  # fmt: skip
-    return Reply(
-        text=f"Skipping *{mrkdwn.escape(title)}* on {checkin_blocks.when(start, tz)}: no "
-        "reminders for that one. The one after goes ahead as usual."
-    )
+    return Reply(text=checkin_blocks.skipped_text(title, start, tz))
 
 
 def history(session: Session, call: CheckIn) -> Reply:
     relationship = _relationship(session, call)
     report = checkins.history(session, relationship, call.user_id, call.now)
     return Reply(
-        text=f"Check-in history of {mrkdwn.escape(report.relationship)}",
+        text=checkin_blocks.history_title(report.relationship),
         blocks=checkin_blocks.history_blocks(report),
     )
 
@@ -188,23 +192,29 @@ def _joining(channel_id: str | None) -> FollowUp | None:
     return functools.partial(_prepare_channel, channel_id=channel_id) if channel_id else None
 
 
-def _their_timezone(call: CheckIn, client: WebClient) -> str:
-    services = call.services
-    return user_timezone(services.db, client, call.team_id, call.user_id, services.clock.now()).key
+def _their_timezone(services: Services, team_id: str, user_id: str, client: WebClient) -> str:
+    return user_timezone(services.db, client, team_id, user_id, services.clock.now()).key
 
 
-def _open_new_form(
-    call: CheckIn, relationship_id: int, client: WebClient, respond: Respond
+def _open_form(
+    services: Services,
+    team_id: str,
+    user_id: str,
+    trigger_id: str,
+    form: checkins.EditForm,
+    client: WebClient,
+    respond: Respond,
 ) -> None:
-    tz = _their_timezone(call, client)
-    form = checkins.EditForm(relationship_id, None, "", "", tz, 30, (call.user_id,), None)
-    client.views_open(trigger_id=call.trigger_id, view=checkin_modal.checkin_modal(form))
+    """Open the check-in modal with ``form``, in the person's own time zone."""
+    tz = _their_timezone(services, team_id, user_id, client)
+    modal = checkin_modal.checkin_modal(dataclasses.replace(form, tz=tz))
+    client.views_open(trigger_id=trigger_id, view=modal)
 
 
 def _add_in_their_zone(
     call: CheckIn, relationship_id: int, client: WebClient, respond: Respond
 ) -> None:
-    tz = _their_timezone(call, client)
+    tz = _their_timezone(call.services, call.team_id, call.user_id, client)
     draft = call.command.draft
     assert draft is not None
     try:
@@ -224,7 +234,7 @@ def _add_in_their_zone(
 def _list_in_their_zone(
     call: CheckIn, relationship_id: int, client: WebClient, respond: Respond
 ) -> None:
-    tz = _their_timezone(call, client)
+    tz = _their_timezone(call.services, call.team_id, call.user_id, client)
     try:
         with call.services.db.transaction() as session:
             relationship = rel.get_relationship(session, call.team_id, relationship_id)
@@ -236,7 +246,7 @@ def _list_in_their_zone(
         respond(text=str(error))
         return
     respond(
-        text=f"Check-ins of {mrkdwn.escape(name)}",
+        text=checkin_blocks.list_title(name),
         blocks=checkin_blocks.list_blocks(name, views, tz),
     )
 
@@ -249,10 +259,7 @@ def _channel_note(client: WebClient, channel_id: str) -> str | None:
             return None
     except SlackApiError:
         pass
-    return (
-        f"One more step: type `/invite @Rapport` in {mrkdwn.channel(channel_id)} so I can "
-        "post the reminders there."
-    )
+    return checkin_blocks.invite_note(channel_id)
 
 
 def _prepare_channel(client: WebClient, respond: Respond, channel_id: str) -> None:
@@ -260,69 +267,9 @@ def _prepare_channel(client: WebClient, respond: Respond, channel_id: str) -> No
         respond(text=note)
 
 
-def _confirm_saved(client: WebClient, user_id: str, saved: checkins.CheckInView) -> None:
+def _confirm_saved(
+    user_id: str, saved: checkins.CheckInView, client: WebClient, respond: Respond | None
+) -> None:
     """The modal is closed by then: confirm by DM, with any step left for its channel."""
     note = _channel_note(client, saved.channel_id) if saved.channel_id else None
-    text = checkin_blocks.created_text(saved)
-    client.chat_postMessage(channel=user_id, text=f"{text}\n{note}" if note else text)
-
-
-def _rsvp(services: Services, body: dict, action: dict, client: WebClient, respond: Respond):
-    if not action.get("value", "").isdigit():
-        respond(text=STALE_BUTTON, replace_original=False)
-        return
-    attending = action["action_id"] == "checkin_rsvp_yes"
-    user_id = body["user"]["id"]
-    try:
-        with services.db.transaction() as session:
-            facts = checkins.record_rsvp(
-                session, body["team"]["id"], int(action["value"]), user_id, attending,
-                services.clock.now(),
-            )  # fmt: skip
-    except rel.RapportError as error:
-        respond(text=str(error), replace_original=False)
-        return
-    answer = "you'll be there" if attending else "you can't make it"
-    respond(
-        text=f"Thanks, noted that {answer} for *{mrkdwn.escape(facts.title)}*.",
-        replace_original=False,
-    )
-
-
-def _outcome(services: Services, body: dict, action: dict, client: WebClient, respond: Respond):
-    if not action.get("value", "").isdigit():
-        respond(text=STALE_BUTTON, replace_original=False)
-        return
-    outcome = Outcome(action["action_id"].removeprefix("checkin_outcome_"))
-    user_id = body["user"]["id"]
-    try:
-        with services.db.transaction() as session:
-            facts = checkins.record_outcome(
-                session, body["team"]["id"], int(action["value"]), user_id, outcome,
-                services.clock.now(),
-            )  # fmt: skip
-    except rel.RapportError as error:
-        respond(text=str(error), replace_original=False)
-        return
-    note = checkin_blocks.outcome_note(facts, user_id)
-    original = (body.get("message") or {}).get("blocks") or []
-    respond(text=note, blocks=checkin_blocks.answered_blocks(original, note), replace_original=True)
-    client.views_open(
-        trigger_id=body["trigger_id"],
-        view=checkin_modal.note_modal(facts.occurrence_id, facts.title, outcome.value),
-    )
-
-
-def _catch_up(services: Services, body: dict, action: dict, client: WebClient, respond: Respond):
-    if not action.get("value", "").isdigit():
-        respond(text=STALE_BUTTON, replace_original=False)
-        return
-    team_id, user_id = body["team"]["id"], body["user"]["id"]
-    tz = user_timezone(services.db, client, team_id, user_id, services.clock.now()).key
-    try:
-        with services.db.transaction() as session:
-            form = checkins.catch_up_form(session, team_id, int(action["value"]), user_id, tz)
-    except rel.RapportError as error:
-        respond(text=str(error), replace_original=False)
-        return
-    client.views_open(trigger_id=body["trigger_id"], view=checkin_modal.checkin_modal(form))
+    client.chat_postMessage(channel=user_id, text=checkin_blocks.saved_text(saved, note))

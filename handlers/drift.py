@@ -4,7 +4,7 @@ button re-checks who clicked: buttons can be replayed."""
 
 from __future__ import annotations
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
@@ -18,8 +18,7 @@ from bot.relationships import domain as rel
 from bot.relationships.parser import RapportCommand
 from bot.services import Services
 from bot.slack import mrkdwn
-from bot.slack.blocks import STALE_BUTTON
-from handlers.routing import Call, Reply, Router
+from handlers.routing import Call, Click, Reply, Router, button, number
 
 CONVERSATION_SUBTYPES = {None, "thread_broadcast", "file_share", "me_message", "bot_message"}
 
@@ -36,8 +35,8 @@ def register(app: App, rapport: Router[RapportCommand]) -> None:
     rapport.add("drift excerpts", show_excerpts)
     rapport.add("drift nudge", set_nudge)
     rapport.add("drift set", set_threshold)
-    app.action("drift_acknowledge")(acknowledge_drift)
-    app.action("drift_not_drift")(not_drift)
+    app.action("drift_acknowledge")(button(acknowledge_drift, number))
+    app.action("drift_not_drift")(button(not_drift, number))
 
 
 def on_message(event: dict, body: dict, client: WebClient, services: Services) -> None:
@@ -63,20 +62,12 @@ def on_message(event: dict, body: dict, client: WebClient, services: Services) -
         services.defer(send_nudge, client, observation.nudge)
 
 
-def acknowledge_drift(
-    ack: Ack, body: dict, action: dict, respond: Respond, services: Services
-) -> None:
-    ack()
-    services.defer(
-        _answer_drift_alert, services, body, action, respond, "acknowledge", apologise=respond
-    )
+def acknowledge_drift(session: Session, click: Click[int]) -> Reply:
+    return _answer_drift_alert(session, click, "acknowledge")
 
 
-def not_drift(ack: Ack, body: dict, action: dict, respond: Respond, services: Services) -> None:
-    ack()
-    services.defer(
-        _answer_drift_alert, services, body, action, respond, "not_drift", apologise=respond
-    )
+def not_drift(session: Session, click: Click[int]) -> Reply:
+    return _answer_drift_alert(session, click, "not_drift")
 
 
 Drift = Call[RapportCommand]
@@ -162,27 +153,18 @@ def _relationship(session: Session, call: Drift) -> rel.Relationship:
     return relationship
 
 
-def _answer_drift_alert(
-    services: Services, body: dict, action: dict, respond: Respond, answer: str
-) -> None:
-    if not action.get("value", "").isdigit():
-        respond(text=STALE_BUTTON, replace_original=False)
-        return
-    team_id, user_id, alert_id = body["team"]["id"], body["user"]["id"], int(action["value"])
-    try:
-        with services.db.transaction() as session:
-            if answer == "acknowledge":
-                drift_alerts.acknowledge(session, team_id, alert_id, user_id)
-                note = f"Acknowledged by {mrkdwn.user(user_id)}."
-            else:
-                changed = drift_alerts.not_drift(session, team_id, alert_id, user_id)
-                services.drift_configs.forget(drift_alerts.relationship_of(session, alert_id))
-                note = drift_blocks.not_drift_note(user_id, changed)
-    except rel.RapportError as error:
-        respond(text=str(error), replace_original=False)
-        return
-    original = (body.get("message") or {}).get("blocks") or []
-    respond(text=note, blocks=drift_blocks.answered_blocks(original, note), replace_original=True)
+def _answer_drift_alert(session: Session, click: Click[int], answer: str) -> Reply:
+    """Note the owner's answer in place of the alert's buttons."""
+    team_id, user_id, alert_id = click.team_id, click.user_id, click.value
+    if answer == "acknowledge":
+        drift_alerts.acknowledge(session, team_id, alert_id, user_id)
+        note = f"Acknowledged by {mrkdwn.user(user_id)}."
+    else:
+        changed = drift_alerts.not_drift(session, team_id, alert_id, user_id)
+        click.services.drift_configs.forget(drift_alerts.relationship_of(session, alert_id))
+        note = drift_blocks.not_drift_note(user_id, changed)
+    blocks = drift_blocks.answered_blocks(click.message_blocks, note)
+    return Reply(text=note, blocks=blocks, replace_original=True)
 
 
 def incoming(team_id: str, channel_id: str, message: dict) -> IncomingMessage | None:

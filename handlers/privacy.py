@@ -4,9 +4,10 @@ forgets, so a replayed click forgets nobody else."""
 
 from __future__ import annotations
 
+import functools
 import logging
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.orm import Session
@@ -18,7 +19,7 @@ from bot.relationships import domain as rel
 from bot.relationships.parser import RapportCommand
 from bot.services import Services
 from bot.slack.outbox import Outgoing, send_once
-from handlers.routing import Call, Reply, Router
+from handlers.routing import Call, Click, Reply, Router, button, no_value
 
 logger = logging.getLogger(__name__)
 
@@ -26,8 +27,9 @@ logger = logging.getLogger(__name__)
 def register(app: App, rapport: Router[RapportCommand]) -> None:
     rapport.add("export", export)
     rapport.add("forget-me", confirm_forget_me)
-    app.action("forget_me_confirm")(forget_me)
-    app.action("forget_me_cancel")(keep_me)
+    # the person is told they are forgotten before the owners are: no apology after that
+    app.action("forget_me_confirm")(button(forget_me, whose_data, apologise_after_ack=False))
+    app.action("forget_me_cancel")(button(keep_me, no_value, reads_only=True))
 
 
 def export(session: Session, call: Call[RapportCommand]) -> Reply:
@@ -76,34 +78,40 @@ def _upload_export(client: WebClient, user_id: str, export: data_export.Export) 
 def confirm_forget_me(session: Session, call: Call[RapportCommand]) -> Reply:
     ownerless = data_rights.ownerless_sides(session, call.team_id, call.user_id)
     return Reply(
-        text="Forget you? This can't be undone.",
+        text=data_rights_blocks.FORGET_CONFIRM,
         blocks=data_rights_blocks.forget_confirm_blocks(call.user_id, ownerless),
     )
 
 
-def forget_me(ack: Ack, body: dict, action: dict, respond: Respond, services: Services) -> None:
-    team_id, user_id = body["team"]["id"], body["user"]["id"]
-    if action.get("value") != user_id:  # a replayed button forgets nobody else
-        ack()
-        services.defer(respond, text=data_rights_blocks.FORGET_NOT_YOURS, replace_original=False)
-        return
-    with services.db.transaction() as session:
-        report = data_rights.forget_person(session, team_id, user_id, services.clock.now())
-    ack()
-    services.defer(_after_forgetting, services, team_id, report, respond)
+def whose_data(action: dict) -> str | None:
+    """The person a confirm button forgets: the one who asked."""
+    return action.get("value")
 
 
-def keep_me(ack: Ack, respond: Respond, services: Services) -> None:
-    ack()
-    services.defer(respond, text=data_rights_blocks.FORGET_CANCELLED, replace_original=True)
+def forget_me(session: Session, click: Click[str | None]) -> Reply:
+    if click.value != click.user_id:  # a replayed button forgets nobody else
+        return Reply(text=data_rights_blocks.FORGET_NOT_YOURS)
+    report = data_rights.forget_person(session, click.team_id, click.user_id, click.now)
+    return Reply(
+        text=data_rights_blocks.forgotten_text(report),
+        replace_original=True,
+        follow_up=functools.partial(_tell_owners, click.services, click.team_id, report),
+    )
 
 
-def _after_forgetting(
-    services: Services, team_id: str, report: data_rights.ForgetReport, respond: Respond
+def keep_me(session: Session, click: Click[None]) -> Reply:
+    return Reply(text=data_rights_blocks.FORGET_CANCELLED, replace_original=True)
+
+
+def _tell_owners(
+    services: Services,
+    team_id: str,
+    report: data_rights.ForgetReport,
+    client: WebClient,
+    respond: Respond,
 ) -> None:
-    """Tell the person what went, then owners whose relationship lost its last owner on a side
-    (through the send ledger, so a retried click doesn't tell them twice)."""
-    respond(text=data_rights_blocks.forgotten_text(report), replace_original=True)
+    """Tell owners whose relationship lost its last owner on a side (through the send
+    ledger, so a retried click doesn't tell them twice)."""
     for side in report.ownerless:
         text = data_rights_blocks.ownerless_notice_text(side)
         for owner in side.remaining_owners:

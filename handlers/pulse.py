@@ -1,16 +1,16 @@
 """``/pulse``, its buttons and its modals. Thin: parse, one domain call, render.
 
 Every button re-checks, in the clicker's workspace, that they belong to the round's
-relationship: buttons can be replayed. Slack calls go through ``services.defer``.
+relationship: buttons can be replayed.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-import logging
 import re
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
@@ -22,13 +22,23 @@ from bot.pulse import schedule_modal as pulse_schedule_modal
 from bot.pulse.parser import PulseCommand, parse_pulse_command
 from bot.relationships import domain as rel
 from bot.relationships.parser import UsageError
-from bot.services import Services
-from bot.slack import mrkdwn
-from handlers.routing import Call, Reply, Router, Subcommand
+from bot.slack.blocks import Blocks
+from handlers.routing import (
+    Call,
+    Click,
+    FollowUp,
+    FormErrors,
+    Reply,
+    Router,
+    Subcommand,
+    Submission,
+    button,
+    number,
+    submission,
+)
 
-logger = logging.getLogger(__name__)
-
-STALE_BUTTON = "That button is out of date. `/pulse` lets you give feedback any time."
+STALE = pulse_blocks.STALE_BUTTON
+FORM_REFUSALS = (rel.RapportError, ValueError)  # a garbled modal, a cadence it can't keep
 
 
 def register(app: App) -> None:
@@ -36,13 +46,13 @@ def register(app: App) -> None:
     for name, run in SUBCOMMANDS.items():
         pulse_command.add(name, run)
     app.command("/pulse")(pulse_command.command)
-    app.action(re.compile(r"^pulse_answer_[1-5]$"))(answer)
-    app.action(pulse_blocks.CHANGE_ANSWER_ACTION)(change_answer)
-    app.action("pulse_comment")(add_comment)
-    app.view(pulse_blocks.COMMENT_CALLBACK)(submit_comment)
-    app.action(pulse_schedule_modal.EDIT_ACTION)(edit_schedule)
-    app.view(pulse_schedule_modal.CALLBACK_ID)(save_schedule)
-    app.view(pulse_blocks.FEEDBACK_CALLBACK)(submit_feedback)
+    app.action(re.compile(r"^pulse_answer_[1-5]$"))(button(answer, round_and_question, STALE))
+    app.action(pulse_blocks.CHANGE_ANSWER_ACTION)(button(change_answer, round_and_question, STALE))
+    app.action("pulse_comment")(button(add_comment, number, STALE))
+    app.view(pulse_blocks.COMMENT_CALLBACK)(submission(submit_comment, "comment"))
+    app.action(pulse_schedule_modal.EDIT_ACTION)(button(edit_schedule, number, STALE))
+    app.view(pulse_schedule_modal.CALLBACK_ID)(submission(save_schedule, "every", FORM_REFUSALS))
+    app.view(pulse_blocks.FEEDBACK_CALLBACK)(submission(submit_feedback, "score", FORM_REFUSALS))
 
 
 def parse(text: str) -> PulseCommand:
@@ -53,217 +63,99 @@ def parse(text: str) -> PulseCommand:
         raise UsageError(pulse_blocks.usage_text(str(error))) from error
 
 
-def answer(
-    ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond, services: Services
-) -> None:
-    score = int(action["action_id"].rsplit("_", 1)[1])
-    question = _round_and_question(action)
-    if question is None:
-        _answer_privately(services, ack, respond, STALE_BUTTON)
-        return
-    round_id, question_key = question
-    try:
-        with services.db.transaction() as session:
-            mine = pulse.record_answer(
-                session,
-                body["team"]["id"],
-                body["user"]["id"],
-                round_id,
-                question_key,
-                score,
-                services.clock.now(),
-            )
-    except rel.RapportError as error:
-        _answer_privately(services, ack, respond, str(error))
-        return
-    ack()
-    text = pulse_blocks.answered_text(mine.scores)
-    blocks = pulse_blocks.prompt_blocks(mine.round, mine.scores, mine.commented)
-    _redraw_prompt(services, client, body, text, blocks)
-
-
-def change_answer(
-    ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond, services: Services
-) -> None:
-    """Bring one question's buttons back, while the round is open."""
-    question = _round_and_question(action)
-    if question is None:
-        _answer_privately(services, ack, respond, STALE_BUTTON)
-        return
-    round_id, question_key = question
-    try:
-        with services.db.transaction() as session:
-            mine = pulse.my_answers_if_open(
-                session, body["team"]["id"], body["user"]["id"], round_id, services.clock.now()
-            )
-    except rel.RapportError as error:
-        _answer_privately(services, ack, respond, str(error))
-        return
-    ack()
-    blocks = pulse_blocks.prompt_blocks(
-        mine.round, mine.scores, mine.commented, changing=question_key
-    )
-    _redraw_prompt(services, client, body, pulse_blocks.prompt_text(mine.round), blocks)
-
-
-def add_comment(
-    ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond, services: Services
-) -> None:
-    value = action.get("value", "")
-    if not value.isdigit():
-        _answer_privately(services, ack, respond, STALE_BUTTON)
-        return
-    try:
-        with services.db.transaction() as session:
-            pulse.my_answers_if_open(
-                session,
-                body["team"]["id"],
-                body["user"]["id"],
-                int(value),
-                services.clock.now(),
-            )
-    except rel.RapportError as error:
-        _answer_privately(services, ack, respond, str(error))
-        return
-    ack()
-    channel, ts = _message_location(body)
-    services.defer(
-        client.views_open,
-        trigger_id=body["trigger_id"],
-        view=pulse_blocks.comment_modal(int(value), channel or "", ts or ""),
-    )
-
-
-def submit_comment(ack: Ack, body: dict, view: dict, client: WebClient, services: Services) -> None:
-    meta = json.loads(view.get("private_metadata") or "{}")
-    text = _value(view, "comment") or ""
-    try:
-        with services.db.transaction() as session:
-            mine = pulse.record_comment(
-                session,
-                body["team"]["id"],
-                body["user"]["id"],
-                int(meta.get("round", 0)),
-                text,
-                services.clock.now(),
-            )
-    except rel.RapportError as error:
-        ack(response_action="errors", errors={"comment": mrkdwn.plain(str(error))})
-        return
-    ack()
-    if meta.get("channel") and meta.get("ts"):
-        services.defer(
-            client.chat_update,
-            channel=meta["channel"],
-            ts=meta["ts"],
-            text="Thanks for your comment.",
-            blocks=pulse_blocks.prompt_blocks(mine.round, mine.scores, mine.commented),
-        )
-
-
-def edit_schedule(
-    ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond, services: Services
-) -> None:
-    """Open the schedule modal, for owners only (the button can be replayed)."""
-    value = action.get("value", "")
-    try:
-        with services.db.transaction() as session:
-            relationship = rel.get_relationship(session, body["team"]["id"], int(value))
-            rel.require_owner(session, relationship, body["user"]["id"])
-            modal = pulse_schedule_modal.schedule_modal(
-                relationship.id, relationship.name, pulse.schedule(session, relationship)
-            )
-    except (rel.RapportError, ValueError) as error:
-        message = str(error) if isinstance(error, rel.RapportError) else STALE_BUTTON
-        _answer_privately(services, ack, respond, message)
-        return
-    ack()
-    services.defer(client.views_open, trigger_id=body["trigger_id"], view=modal)
-
-
-def save_schedule(ack: Ack, body: dict, view: dict, services: Services) -> None:
-    form, errors = pulse_schedule_modal.form_from_state(view["state"]["values"])
-    if form is None:
-        ack(response_action="errors", errors=errors)
-        return
-    try:
-        with services.db.transaction() as session:
-            relationship = rel.get_relationship(
-                session, body["team"]["id"], int(view.get("private_metadata") or 0)
-            )
-            saved = pulse.edit_schedule(
-                session, relationship, body["user"]["id"], form, services.clock.now()
-            )
-            name = relationship.name
-    except (rel.RapportError, ValueError) as error:
-        ack(response_action="errors", errors={"every": mrkdwn.plain(str(error))})
-        return
-    ack(response_action="update", view=pulse_schedule_modal.saved_modal(name, saved))
-
-
-def submit_feedback(ack: Ack, body: dict, view: dict, services: Services) -> None:
-    team_id, user_id = body["team"]["id"], body["user"]["id"]
-    score_text = _value(view, "score") or ""
-    if not score_text.isdigit():
-        ack(response_action="errors", errors={"score": "Pick a score from 1 to 5."})
-        return
-    try:
-        with services.db.transaction() as session:
-            relationship = rel.get_relationship(
-                session, team_id, int(view.get("private_metadata") or 0)
-            )
-            pulse.give_feedback(
-                session,
-                team_id,
-                user_id,
-                relationship,
-                int(score_text),
-                _value(view, "comment") or "",
-                services.clock.now(),
-            )
-            name = relationship.name
-    except (rel.RapportError, ValueError) as error:
-        ack(response_action="errors", errors={"score": mrkdwn.plain(str(error))})
-        return
-    ack(response_action="update", view=pulse_blocks.thanks_modal(name))
-
-
-def _round_and_question(action: dict) -> tuple[int, int] | None:
-    """A score or "Change my answer" button's ``round:question``; None when it's garbled."""
-    try:
-        round_id, question_key = (int(part) for part in action.get("value", "").split(":"))
-    except ValueError:
-        return None
+def round_and_question(action: dict) -> tuple[int, int]:
+    """A score or "Change my answer" button's ``round:question``."""
+    round_id, question_key = (int(part) for part in action.get("value", "").split(":"))
     return round_id, question_key
 
 
-def _answer_privately(services: Services, ack: Ack, respond: Respond, text: str) -> None:
-    """Acknowledge a click, then tell only the clicker ``text`` under the message."""
-    ack()
-    services.defer(respond, text=text, replace_original=False)
+def answer(session: Session, click: Click[tuple[int, int]]) -> Reply:
+    round_id, question_key = click.value
+    score = int(click.action_id.rsplit("_", 1)[1])
+    mine = pulse.record_answer(
+        session, click.team_id, click.user_id, round_id, question_key, score, click.now
+    )
+    blocks = pulse_blocks.prompt_blocks(mine.round, mine.scores, mine.commented)
+    return Reply(follow_up=_redraw(click, pulse_blocks.answered_text(mine.scores), blocks))
 
 
-def _redraw_prompt(
-    services: Services, client: WebClient, body: dict, text: str, blocks: list[dict]
-) -> None:
+def change_answer(session: Session, click: Click[tuple[int, int]]) -> Reply:
+    """Bring one question's buttons back, while the round is open."""
+    round_id, question_key = click.value
+    mine = pulse.my_answers_if_open(session, click.team_id, click.user_id, round_id, click.now)
+    blocks = pulse_blocks.prompt_blocks(
+        mine.round, mine.scores, mine.commented, changing=question_key
+    )
+    return Reply(follow_up=_redraw(click, pulse_blocks.prompt_text(mine.round), blocks))
+
+
+def add_comment(session: Session, click: Click[int]) -> Reply:
+    pulse.my_answers_if_open(session, click.team_id, click.user_id, click.value, click.now)
+    modal = pulse_blocks.comment_modal(click.value, click.channel_id or "", click.message_ts or "")
+    return Reply(modal=modal)
+
+
+def submit_comment(session: Session, form: Submission) -> Reply:
+    meta = json.loads(form.metadata or "{}")
+    mine = pulse.record_comment(
+        session, form.team_id, form.user_id, int(meta.get("round", 0)), form.field("comment") or "",
+        form.now,
+    )  # fmt: skip
+    if not (meta.get("channel") and meta.get("ts")):
+        return Reply()
+    blocks = pulse_blocks.prompt_blocks(mine.round, mine.scores, mine.commented)
+    return Reply(
+        follow_up=_update_message(meta["channel"], meta["ts"], pulse_blocks.COMMENT_THANKS, blocks)
+    )
+
+
+def edit_schedule(session: Session, click: Click[int]) -> Reply:
+    """Open the schedule modal, for owners only (the button can be replayed)."""
+    relationship = rel.get_relationship(session, click.team_id, click.value)
+    rel.require_owner(session, relationship, click.user_id)
+    return Reply(
+        modal=pulse_schedule_modal.schedule_modal(
+            relationship.id, relationship.name, pulse.schedule(session, relationship)
+        )
+    )
+
+
+def save_schedule(session: Session, form: Submission) -> Reply:
+    schedule, errors = pulse_schedule_modal.form_from_state(form.values)
+    if schedule is None:
+        raise FormErrors(errors)
+    relationship = rel.get_relationship(session, form.team_id, int(form.metadata or 0))
+    saved = pulse.edit_schedule(session, relationship, form.user_id, schedule, form.now)
+    return Reply(modal=pulse_schedule_modal.saved_modal(relationship.name, saved))
+
+
+def submit_feedback(session: Session, form: Submission) -> Reply:
+    score = form.field("score") or ""
+    if not score.isdigit():
+        raise FormErrors({"score": pulse_blocks.PICK_A_SCORE})
+    relationship = rel.get_relationship(session, form.team_id, int(form.metadata or 0))
+    pulse.give_feedback(
+        session, form.team_id, form.user_id, relationship, int(score), form.field("comment") or "",
+        form.now,
+    )  # fmt: skip
+    return Reply(modal=pulse_blocks.thanks_modal(relationship.name))
+
+
+def _redraw(click: Click[tuple[int, int]], text: str, blocks: Blocks) -> FollowUp | None:
     """Update the prompt message the person clicked in, after the ack."""
-    channel, ts = _message_location(body)
-    if channel and ts:
-        services.defer(client.chat_update, channel=channel, ts=ts, text=text, blocks=blocks)
+    if not (click.channel_id and click.message_ts):
+        return None
+    return _update_message(click.channel_id, click.message_ts, text, blocks)
 
 
-def _message_location(body: dict) -> tuple[str | None, str | None]:
-    container = body.get("container") or {}
-    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
-    ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
-    return channel, ts
+def _update_message(channel: str, ts: str, text: str, blocks: Blocks) -> FollowUp:
+    return functools.partial(_chat_update, channel, ts, text, blocks)
 
 
-def _value(view: dict, block_id: str) -> str | None:
-    state = view.get("state", {}).get("values", {}).get(block_id, {}).get("value", {})
-    if state.get("selected_option"):
-        return state["selected_option"].get("value")
-    return state.get("value")
+def _chat_update(
+    channel: str, ts: str, text: str, blocks: Blocks, client: WebClient, respond: Respond
+) -> None:
+    client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
 
 
 # -------------------------------------------------------------------------- subcommands
@@ -298,37 +190,27 @@ def _set_schedule(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
     assert call.command.cadence is not None
     found = pulse.set_schedule(session, relationship, call.user_id, call.command.cadence, call.now)
-    return Reply(text="Done. " + pulse_blocks.schedule_text(relationship.name, found))
+    return Reply(text=pulse_blocks.schedule_set_text(relationship.name, found))
 
 
 def _pause(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
-    name = mrkdwn.escape(relationship.name)
-    if pulse.set_paused(session, relationship, call.user_id, True, call.now):
-        return Reply(text=f"⏸ Pulse for *{name}* is paused. `/pulse resume` starts it again.")
-    return Reply(text=f"Pulse for *{name}* was already paused.")
+    paused = pulse.set_paused(session, relationship, call.user_id, True, call.now)
+    return Reply(text=pulse_blocks.paused_text(relationship.name, paused))
 
 
 def _resume(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
-    name = mrkdwn.escape(relationship.name)
-    if pulse.set_paused(session, relationship, call.user_id, False, call.now):
-        found = pulse.schedule(session, relationship)
-        return Reply(
-            text="▶️ Pulse is back on. " + pulse_blocks.schedule_text(relationship.name, found)
-        )
-    return Reply(text=f"Pulse for *{name}* isn't paused.")
+    resumed = pulse.set_paused(session, relationship, call.user_id, False, call.now)
+    found = pulse.schedule(session, relationship) if resumed else None
+    return Reply(text=pulse_blocks.resumed_text(relationship.name, found))
 
 
 def _send(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
     opened = pulse.open_round_now(session, relationship, call.user_id, call.now)
     people = len(rel.people(session, relationship))
-    return Reply(
-        text=f"A pulse round for *{mrkdwn.escape(relationship.name)}* is open: I'm sending it "
-        f"to {people} people within a minute. It closes "
-        f"{pulse_blocks.when(opened.closes_at)}."
-    )
+    return Reply(text=pulse_blocks.round_opened_text(relationship.name, people, opened.closes_at))
 
 
 def _results(session: Session, call: Call[PulseCommand]) -> Reply:
@@ -337,7 +219,7 @@ def _results(session: Session, call: Call[PulseCommand]) -> Reply:
     is_owner = rel.is_owner(session, relationship, call.user_id)
     found = pulse_results.results(session, relationship, is_owner, call.now)
     return Reply(
-        text=f"Pulse results for {mrkdwn.escape(relationship.name)}",
+        text=pulse_blocks.results_title(relationship.name),
         blocks=pulse_blocks.results_blocks(found, is_owner),
     )
 
@@ -354,10 +236,7 @@ def _add_question(session: Session, call: Call[PulseCommand]) -> Reply:
     found = pulse.add_question(
         session, relationship, call.user_id, call.command.text or "", call.now
     )
-    return Reply(
-        text="Added. New rounds ask these:\n"
-        + pulse_blocks.questions_text(relationship.name, found)
-    )
+    return Reply(text=pulse_blocks.question_added_text(relationship.name, found))
 
 
 def _remove_question(session: Session, call: Call[PulseCommand]) -> Reply:
@@ -365,10 +244,7 @@ def _remove_question(session: Session, call: Call[PulseCommand]) -> Reply:
     removed, found = pulse.remove_question(
         session, relationship, call.user_id, call.command.number or 0
     )
-    return Reply(
-        text=f"Removed “{mrkdwn.escape(removed)}”.\n"
-        + pulse_blocks.questions_text(relationship.name, found)
-    )
+    return Reply(text=pulse_blocks.question_removed_text(removed, relationship.name, found))
 
 
 def _settings(session: Session, call: Call[PulseCommand]) -> Reply:
@@ -388,10 +264,8 @@ def _set_setting(session: Session, call: Call[PulseCommand]) -> Reply:
         call.command.text or "",
         call.now,
     )
-    return Reply(
-        text=f"Done: `{mrkdwn.escape(call.command.setting or '')}` is now {value} for "
-        f"*{mrkdwn.escape(relationship.name)}*."
-    )
+    setting = call.command.setting or ""
+    return Reply(text=pulse_blocks.setting_changed_text(relationship.name, setting, value))
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {

@@ -5,12 +5,14 @@ button re-checks who clicked: buttons can be replayed."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
@@ -23,9 +25,19 @@ from bot.relationships.parser import RapportCommand, UsageError, parse_rapport_c
 from bot.relationships.setup_modal import CALLBACK_ID, draft_from_state, setup_modal
 from bot.services import Services
 from bot.slack import mrkdwn
-from bot.slack.blocks import STALE_BUTTON, section
 from bot.slack.channels import membership_problem, prepare_watched_channel
-from handlers.routing import Call, Reply, Router
+from handlers.routing import (
+    Call,
+    Click,
+    FormErrors,
+    Reply,
+    Router,
+    Submission,
+    button,
+    no_value,
+    number,
+    submission,
+)
 
 Changed = TypeVar("Changed")
 
@@ -51,54 +63,66 @@ def register(app: App, rapport: Router[RapportCommand]) -> None:
     rapport.add("watch", rapport_watch)
     rapport.add("unwatch", rapport_unwatch)
     rapport.add("alerts", rapport_alerts)
-    app.action("open_setup")(open_setup)
-    app.action("show_help")(show_help)
-    app.action(re.compile(r"^use_relationship_\d+$"))(use_relationship)
-    app.action(re.compile(r"^map_organisation_[A-Z0-9]+$"))(map_organisation)
-    app.view(CALLBACK_ID)(create_relationship)
+    app.action("open_setup")(button(open_setup, no_value, reads_only=True))
+    app.action("show_help")(button(show_help, no_value, reads_only=True))
+    app.action(re.compile(r"^use_relationship_\d+$"))(button(use_relationship, number))
+    app.action(re.compile(r"^map_organisation_[A-Z0-9]+$"))(
+        button(map_organisation, organisation_side)
+    )
+    app.view(CALLBACK_ID)(submission(create_relationship, "name"))
     app.event("app_home_opened")(show_home)
 
 
-def open_setup(ack: Ack, body: dict, client: WebClient, services: Services) -> None:
-    ack()
-    services.defer(client.views_open, trigger_id=body["trigger_id"], view=setup_modal())
+def open_setup(session: Session, click: Click[None]) -> Reply:
+    return Reply(modal=setup_modal())
 
 
-def show_help(ack: Ack, body: dict, client: WebClient, services: Services) -> None:
-    ack()
-    services.defer(client.views_open, trigger_id=body["trigger_id"], view=blocks.help_modal())
+def show_help(session: Session, click: Click[None]) -> Reply:
+    return Reply(modal=blocks.help_modal())
 
 
-def use_relationship(
-    ack: Ack, body: dict, action: dict, respond: Respond, services: Services
-) -> None:
-    ack()
-    services.defer(_use_relationship, services, body, action, respond, apologise=respond)
+def use_relationship(session: Session, click: Click[int]) -> Reply:
+    chosen = rel.use_relationship(session, click.team_id, click.user_id, click.value)
+    return Reply(text=blocks.now_using_text(chosen.name, run_again=True), replace_original=True)
 
 
-def map_organisation(
-    ack: Ack, body: dict, action: dict, respond: Respond, services: Services
-) -> None:
-    ack()
-    services.defer(_map_organisation, services, body, action, respond, apologise=respond)
+@dataclass(frozen=True)
+class OrganisationSide:
+    """A pick from the menu asking which side a Slack Connect organisation is on."""
+
+    relationship_id: int
+    org_id: str
+    side: Side
+    org_name: str
 
 
-def create_relationship(
-    ack: Ack, body: dict, view: dict, client: WebClient, services: Services
-) -> None:
-    team_id, creator = body["team"]["id"], body["user"]["id"]
-    draft = draft_from_state(view["state"]["values"])
-    now = services.clock.now()
-    with services.db.transaction() as session:
-        errors = rel.validate_draft(session, team_id, creator, draft)
-        if not errors:  # its channels once Slack says the creator is in them
-            bare = dataclasses.replace(draft, watched_channels=(), alerts_channel=None)
-            relationship_id = rel.create_relationship(session, team_id, creator, bare, now).id
+def organisation_side(action: dict) -> OrganisationSide:
+    relationship_id, org_id, side, org_name = action["selected_option"]["value"].split("|", 3)
+    return OrganisationSide(int(relationship_id), org_id, Side(side), org_name)
+
+
+def map_organisation(session: Session, click: Click[OrganisationSide]) -> Reply:
+    pick = click.value
+    relationship = rel.get_relationship(session, click.team_id, pick.relationship_id)
+    rel.map_organisation(
+        session, relationship, click.user_id, pick.org_id, pick.org_name, pick.side
+    )
+    return Reply(text=blocks.organisation_side_text(pick.org_name, pick.side, relationship.name))
+
+
+def create_relationship(session: Session, form: Submission) -> Reply:
+    draft = draft_from_state(form.values)
+    errors = rel.validate_draft(session, form.team_id, form.user_id, draft)
     if errors:
-        ack(response_action="errors", errors=errors)
-        return
-    ack()
-    services.defer(add_channels, services, client, team_id, creator, relationship_id, draft, now)
+        raise FormErrors(errors)
+    # its channels once Slack says the creator is in them
+    bare = dataclasses.replace(draft, watched_channels=(), alerts_channel=None)
+    created = rel.create_relationship(session, form.team_id, form.user_id, bare, form.now)
+    return Reply(
+        follow_up=functools.partial(
+            add_channels, form.services, form.team_id, form.user_id, created.id, draft, form.now
+        )
+    )
 
 
 def show_home(event: dict, context: dict, client: WebClient, services: Services) -> None:
@@ -119,7 +143,7 @@ def rapport_help(session: Session, call: Call[RapportCommand]) -> Reply:
 
 def rapport_list(session: Session, call: Call[RapportCommand]) -> Reply:
     mine = rel.memberships(session, call.team_id, call.user_id)
-    return Reply(text="Your relationships", blocks=blocks.memberships_blocks(mine))
+    return Reply(text=blocks.MEMBERSHIPS_TITLE, blocks=blocks.memberships_blocks(mine))
 
 
 def rapport_show(session: Session, call: Call[RapportCommand]) -> Reply:
@@ -130,7 +154,7 @@ def rapport_show(session: Session, call: Call[RapportCommand]) -> Reply:
 def rapport_use(session: Session, call: Call[RapportCommand]) -> Reply:
     chosen = call.relationship(session)
     rel.use_relationship(session, call.team_id, call.user_id, chosen.id)
-    return Reply(text=f"Got it: your commands now act on *{mrkdwn.escape(chosen.name)}*.")
+    return Reply(text=blocks.now_using_text(chosen.name))
 
 
 def rapport_add(session: Session, call: Call[RapportCommand]) -> Reply:
@@ -146,9 +170,7 @@ def rapport_add(session: Session, call: Call[RapportCommand]) -> Reply:
         role,
         call.now,
     )
-    return Reply(
-        text=blocks.member_changes_text(relationship.name, changes, f"{side.value} {role.value}")
-    )
+    return Reply(text=blocks.member_changes_text(relationship.name, changes, side, role))
 
 
 def rapport_remove(session: Session, call: Call[RapportCommand]) -> Reply:
@@ -161,57 +183,36 @@ def rapport_watch(session: Session, call: Call[RapportCommand]) -> Reply:
     relationship = call.relationship(session)
     channel_id = call.command.channel
     assert channel_id is not None
-    name = mrkdwn.escape(relationship.name)
     if not rel.may_watch(session, relationship, call.user_id, channel_id):
-        return Reply(text=f"I'm already watching {mrkdwn.channel(channel_id)} for *{name}*.")
-    relationship_id = relationship.id
+        return Reply(text=blocks.already_watching_text(channel_id, relationship.name))
+    relationship_id, name = relationship.id, relationship.name
 
     def check_and_watch(client: WebClient, respond: Respond) -> None:
         def watch(later: Session, relationship: Relationship) -> Relationship:
             rel.watch_channel(later, relationship, call.user_id, channel_id, call.now)
             return relationship
 
-        relationship = _as_member(call, client, respond, channel_id, relationship_id, watch)
-        if relationship is None:
+        if _as_member(call, client, respond, channel_id, relationship_id, watch) is None:
             return
-        watching = f"Watching {mrkdwn.channel(channel_id)} for *{name}*."
         try:
             facts = prepare_watched_channel(client, channel_id)
         except SlackApiError:
-            respond(
-                text=f"{watching} I can't see {mrkdwn.channel(channel_id)} yet. If it's "
-                "private, type `/invite @Rapport` in it so I can listen."
-            )
+            respond(text=blocks.unseen_channel_text(channel_id, name))
             return
-        if facts.needs_invite:
-            watching += (
-                f" One more step: type `/invite @Rapport` in {mrkdwn.channel(channel_id)} "
-                "so I can listen there."
-            )
-        if not facts.organisations:
-            respond(text=watching)
-            return
-        respond(
-            text=f"{watching} Which side is each organisation on?",
-            blocks=[
-                section(watching),
-                *blocks.organisation_mapping_blocks(
-                    relationship_id, relationship.name, channel_id, facts.organisations
-                ),
-            ],
+        text, answer = blocks.watching_message(
+            relationship_id, name, channel_id, facts.needs_invite, facts.organisations
         )
+        respond(text=text, blocks=answer)
 
-    return Reply(text=_checking(channel_id), follow_up=check_and_watch)
+    return Reply(text=blocks.checking_membership_text(channel_id), follow_up=check_and_watch)
 
 
 def rapport_unwatch(session: Session, call: Call[RapportCommand]) -> Reply:
     relationship = call.relationship(session)
     channel_id = call.command.channel
     assert channel_id is not None
-    name = mrkdwn.escape(relationship.name)
-    if rel.unwatch_channel(session, relationship, call.user_id, channel_id):
-        return Reply(text=f"Stopped watching {mrkdwn.channel(channel_id)} for *{name}*.")
-    return Reply(text=f"{mrkdwn.channel(channel_id)} wasn't being watched for *{name}*.")
+    was_watched = rel.unwatch_channel(session, relationship, call.user_id, channel_id)
+    return Reply(text=blocks.unwatched_text(channel_id, relationship.name, was_watched))
 
 
 def rapport_alerts(session: Session, call: Call[RapportCommand]) -> Reply:
@@ -229,12 +230,9 @@ def rapport_alerts(session: Session, call: Call[RapportCommand]) -> Reply:
         name = _as_member(call, client, respond, channel_id, relationship_id, set_alerts)
         if name is None:
             return
-        respond(
-            text=f"Alerts for *{mrkdwn.escape(name)}* will go to "
-            f"{mrkdwn.channel(channel_id)}. Invite me there if it's private."
-        )
+        respond(text=blocks.alerts_channel_text(channel_id, name))
 
-    return Reply(text=_checking(channel_id), follow_up=check_and_set)
+    return Reply(text=blocks.checking_membership_text(channel_id), follow_up=check_and_set)
 
 
 def _as_member(
@@ -260,61 +258,15 @@ def _as_member(
         return None
 
 
-def _checking(channel_id: str) -> str:
-    return f"Checking with Slack that you're in {mrkdwn.channel(channel_id)}…"
-
-
-def _use_relationship(services: Services, body: dict, action: dict, respond: Respond) -> None:
-    if not action.get("value", "").isdigit():
-        respond(text=STALE_BUTTON, replace_original=False)
-        return
-    try:
-        with services.db.transaction() as session:
-            chosen = rel.use_relationship(
-                session, body["team"]["id"], body["user"]["id"], int(action["value"])
-            )
-    except rel.RapportError as error:
-        respond(text=str(error), replace_original=False)
-        return
-    respond(
-        text=f"Got it: your commands now act on *{mrkdwn.escape(chosen.name)}*. "
-        "Run your command again.",
-        replace_original=True,
-    )
-
-
-def _map_organisation(services: Services, body: dict, action: dict, respond: Respond) -> None:
-    try:
-        relationship_id, org_id, side_value, org_name = action["selected_option"]["value"].split(
-            "|", 3
-        )
-        side = Side(side_value)
-    except ValueError:
-        respond(text=STALE_BUTTON, replace_original=False)
-        return
-    try:
-        with services.db.transaction() as session:
-            relationship = rel.get_relationship(session, body["team"]["id"], int(relationship_id))
-            rel.map_organisation(session, relationship, body["user"]["id"], org_id, org_name, side)
-            name = relationship.name
-    except rel.RapportError as error:
-        respond(text=str(error), replace_original=False)
-        return
-    respond(
-        text=f"Everyone from *{mrkdwn.escape(org_name)}* now counts as the {side.value} "
-        f"side of *{mrkdwn.escape(name)}*.",
-        replace_original=False,
-    )
-
-
 def add_channels(
     services: Services,
-    client: WebClient,
     team_id: str,
     creator: str,
     relationship_id: int,
     draft: rel.RelationshipDraft,
     now: datetime,
+    client: WebClient,
+    respond: Respond | None,
 ) -> None:
     """Give a new relationship the channels picked in the modal that Slack says its creator
     is in, then tell the creator it is set up, and why any channel was left out."""
@@ -339,6 +291,6 @@ def add_channels(
         summary = rel.summarise(session, relationship)
     client.chat_postMessage(
         channel=creator,
-        text=f"{mrkdwn.escape(summary.name)} is set up.",
+        text=blocks.created_text(summary.name),
         blocks=blocks.created_blocks(summary, list(problems.values())),
     )

@@ -54,6 +54,43 @@ def created_text(view: CheckInView, viewer_tz: str | None = None) -> str:
     )
 
 
+def saved_text(view: CheckInView, channel_note: str | None) -> str:
+    """The DM confirming a check-in saved from the modal, with any step left for its channel."""
+    text = created_text(view)
+    return f"{text}\n{channel_note}" if channel_note else text
+
+
+def invite_note(channel_id: str) -> str:
+    return (
+        f"One more step: type `/invite @Rapport` in {mrkdwn.channel(channel_id)} so I can "
+        "post the reminders there."
+    )
+
+
+def removed_text(title: str) -> str:
+    return f"Removed the check-in *{mrkdwn.escape(title)}*."
+
+
+def skipped_text(title: str, start: datetime, tz: str) -> str:
+    return (
+        f"Skipping *{mrkdwn.escape(title)}* on {when(start, tz)}: no reminders for that one. "
+        "The one after goes ahead as usual."
+    )
+
+
+def rsvp_text(title: str, attending: bool) -> str:
+    answer = "you'll be there" if attending else "you can't make it"
+    return f"Thanks, noted that {answer} for *{mrkdwn.escape(title)}*."
+
+
+def list_title(relationship: str) -> str:
+    return f"Check-ins of {mrkdwn.escape(relationship)}"
+
+
+def history_title(relationship: str) -> str:
+    return f"Check-in history of {mrkdwn.escape(relationship)}"
+
+
 def list_blocks(relationship: str, views: list[CheckInView], viewer_tz: str) -> Blocks:
     if not views:
         return [

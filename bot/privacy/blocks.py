@@ -8,6 +8,7 @@ from bot.slack import mrkdwn
 from bot.slack.blocks import Blocks, button, section
 
 EXPORT_PREPARING = "Preparing your export… I'll send it to you in a DM."
+FORGET_CONFIRM = "Forget you? This can't be undone."
 FORGET_CANCELLED = "Okay, I haven't forgotten anything."
 FORGET_NOT_YOURS = (
     "This button is for the person who asked to be forgotten. "

@@ -22,6 +22,9 @@ COMMENT_CALLBACK = "pulse_comment"
 CATCH_UP_ACTION = "schedule_catch_up"  # handled by check-ins
 CHANGE_ANSWER_ACTION = "pulse_change_answer"
 SPARKS = "▁▂▃▄▅▆▇█"
+STALE_BUTTON = "That button is out of date. `/pulse` lets you give feedback any time."
+COMMENT_THANKS = "Thanks for your comment."
+PICK_A_SCORE = "Pick a score from 1 to 5."
 
 USAGE = """*Pulse: quick, anonymous feedback from both sides*
 • `/pulse` — give feedback now (counts in the current or next round)
@@ -228,6 +231,35 @@ def schedule_text(name: str, schedule: Schedule) -> str:
     )
 
 
+def schedule_set_text(name: str, schedule: Schedule) -> str:
+    return "Done. " + schedule_text(name, schedule)
+
+
+def paused_text(name: str, paused: bool) -> str:
+    """``/pulse pause``: ``paused`` now, or it already was."""
+    if paused:
+        return f"⏸ Pulse for *{mrkdwn.escape(name)}* is paused. `/pulse resume` starts it again."
+    return f"Pulse for *{mrkdwn.escape(name)}* was already paused."
+
+
+def resumed_text(name: str, schedule: Schedule | None) -> str:
+    """``/pulse resume``: back on ``schedule``, or None when it wasn't paused."""
+    if schedule is None:
+        return f"Pulse for *{mrkdwn.escape(name)}* isn't paused."
+    return "▶️ Pulse is back on. " + schedule_text(name, schedule)
+
+
+def round_opened_text(name: str, people: int, closes_at: datetime) -> str:
+    return (
+        f"A pulse round for *{mrkdwn.escape(name)}* is open: I'm sending it to {people} people "
+        f"within a minute. It closes {when(closes_at)}."
+    )
+
+
+def setting_changed_text(name: str, setting: str, value: str) -> str:
+    return f"Done: `{mrkdwn.escape(setting)}` is now {value} for *{mrkdwn.escape(name)}*."
+
+
 def settings_text(name: str, schedule: Schedule) -> str:
     return (
         f"*Pulse settings for {mrkdwn.escape(name)}*\n"
@@ -251,7 +283,19 @@ def questions_text(name: str, questions: list[tuple[int, str]]) -> str:
     )
 
 
+def question_added_text(name: str, questions: list[tuple[int, str]]) -> str:
+    return "Added. New rounds ask these:\n" + questions_text(name, questions)
+
+
+def question_removed_text(removed: str, name: str, questions: list[tuple[int, str]]) -> str:
+    return f"Removed “{mrkdwn.escape(removed)}”.\n" + questions_text(name, questions)
+
+
 # ------------------------------------------------------------------------------ results
+
+
+def results_title(name: str) -> str:
+    return f"Pulse results for {mrkdwn.escape(name)}"
 
 
 def sparkline(values: list[float | None], low: float = 1.0, high: float = 5.0) -> str:

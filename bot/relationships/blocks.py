@@ -48,6 +48,9 @@ figures as CSV files, sent to you by DM; nothing in them names anyone
 workspace (anonymous results stay)"""
 
 
+MEMBERSHIPS_TITLE = "Your relationships"
+
+
 def help_blocks() -> Blocks:
     return [
         section(HELP_TEXT),
@@ -125,13 +128,94 @@ _OUTCOME_WORDS = {
 }
 
 
-def member_changes_text(relationship_name: str, changes: list[MemberChange], how: str = "") -> str:
+def member_changes_text(
+    relationship_name: str,
+    changes: list[MemberChange],
+    side: Side | None = None,
+    role: Role | None = None,
+) -> str:
+    """Who was added, changed or removed; with the ``side`` and ``role`` they were given."""
+    how = f"{side.value} {role.value}" if side and role else ""
     lines = [
         f"• {mrkdwn.user(change.user_id)} {_OUTCOME_WORDS[change.outcome]}"
         + (f" as {how}" if how and change.outcome in ("added", "updated") else "")
         for change in changes
     ]
     return f"*{mrkdwn.escape(relationship_name)}*\n" + "\n".join(lines)
+
+
+def now_using_text(name: str, run_again: bool = False) -> str:
+    """``/rapport use``, or a pick from the relationships offered (``run_again``)."""
+    text = f"Got it: your commands now act on *{mrkdwn.escape(name)}*."
+    return f"{text} Run your command again." if run_again else text
+
+
+def checking_membership_text(channel_id: str) -> str:
+    return f"Checking with Slack that you're in {mrkdwn.channel(channel_id)}…"
+
+
+def already_watching_text(channel_id: str, name: str) -> str:
+    return f"I'm already watching {mrkdwn.channel(channel_id)} for *{mrkdwn.escape(name)}*."
+
+
+def unwatched_text(channel_id: str, name: str, was_watched: bool) -> str:
+    channel, name = mrkdwn.channel(channel_id), mrkdwn.escape(name)
+    if was_watched:
+        return f"Stopped watching {channel} for *{name}*."
+    return f"{channel} wasn't being watched for *{name}*."
+
+
+def _watching(channel_id: str, name: str) -> str:
+    return f"Watching {mrkdwn.channel(channel_id)} for *{mrkdwn.escape(name)}*."
+
+
+def unseen_channel_text(channel_id: str, name: str) -> str:
+    """Watching, but Slack won't show Rapport the channel (private, Rapport not in it)."""
+    return (
+        f"{_watching(channel_id, name)} I can't see {mrkdwn.channel(channel_id)} yet. If it's "
+        "private, type `/invite @Rapport` in it so I can listen."
+    )
+
+
+def watching_message(
+    relationship_id: int,
+    name: str,
+    channel_id: str,
+    needs_invite: bool,
+    organisations: list[tuple[str, str]],
+) -> tuple[str, Blocks | None]:
+    """The answer to ``/rapport watch``: the step left if Rapport must be invited, and the
+    sides of a Slack Connect channel's organisations to pick."""
+    watching = _watching(channel_id, name)
+    if needs_invite:
+        watching += (
+            f" One more step: type `/invite @Rapport` in {mrkdwn.channel(channel_id)} "
+            "so I can listen there."
+        )
+    if not organisations:
+        return watching, None
+    return f"{watching} Which side is each organisation on?", [
+        section(watching),
+        *organisation_mapping_blocks(relationship_id, name, channel_id, organisations),
+    ]
+
+
+def alerts_channel_text(channel_id: str, name: str) -> str:
+    return (
+        f"Alerts for *{mrkdwn.escape(name)}* will go to {mrkdwn.channel(channel_id)}. "
+        "Invite me there if it's private."
+    )
+
+
+def organisation_side_text(org_name: str, side: Side, name: str) -> str:
+    return (
+        f"Everyone from *{mrkdwn.escape(org_name)}* now counts as the {side.value} side of "
+        f"*{mrkdwn.escape(name)}*."
+    )
+
+
+def created_text(name: str) -> str:
+    return f"{mrkdwn.escape(name)} is set up."
 
 
 def choice_blocks(message: str, choices: list[tuple[int, str]]) -> Blocks:
