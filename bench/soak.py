@@ -52,7 +52,8 @@ from sqlalchemy.engine import make_url
 
 from bench.ack_latency import prepare_database
 from bench.drift_events import message_event
-from bot.checkins import domain as checkins
+from bot.checkins.commands import create_checkin
+from bot.checkins.parser import CheckInDraft
 from bot.pulse import domain as pulse
 from bot.relationships import domain as rel
 from bot.services import DATABASE_DOWN, SORRY
@@ -105,13 +106,13 @@ def prepare_traffic(database_url: str) -> TrafficTargets:
     with db.transaction() as session:
         relationship = rel.resolve(session, TEAM_ID, "UALICE", None, None)
         opened = pulse.open_round_now(session, relationship, "UALICE", now)
-        draft = checkins.CheckInDraft(
+        draft = CheckInDraft(
             title="Weekly sync",
             cadence=parse_cadence(f"weekly {start:%a} {start:%H:%M}".lower()),
             participants=("UALICE", "UPAT", *TRAFFIC_MEMBERS),
             tz="UTC",
         )
-        checkin = checkins.create_checkin(session, relationship, "UALICE", draft, "UTC", now)
+        checkin = create_checkin(session, relationship, "UALICE", draft, "UTC", now)
         occurrence_id = session.scalar(
             select(Occurrence.id).where(Occurrence.checkin_id == checkin.id)
         )

@@ -15,8 +15,12 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.checkins import blocks as checkin_blocks
-from bot.checkins import domain as checkins
+from bot.checkins import commands as checkins
+from bot.checkins import forms as checkin_forms
+from bot.checkins import history as checkin_history
 from bot.checkins import modal as checkin_modal
+from bot.checkins import outcomes as checkin_outcomes
+from bot.checkins import parser as checkin_parser
 from bot.checkins.models import Outcome
 from bot.core.cadence import CadenceError
 from bot.relationships import domain as rel
@@ -32,7 +36,7 @@ from handlers.routing import Call, FollowUp, Reply, Router
 def register(app: App) -> None:
     # the rest waits on Slack (a time zone, a channel to join): logged, not apologised for
     checkin = Router(
-        checkins.parse_command, (rel.RapportError, CadenceError), apologise_after_ack=False
+        checkin_parser.parse_command, (rel.RapportError, CadenceError), apologise_after_ack=False
     )
     checkin.add("help", show_help, reads_only=True)
     checkin.add("add", add)
@@ -83,9 +87,11 @@ def save(ack: Ack, body: dict, view: dict, client: WebClient, services: Services
     try:
         with services.db.transaction() as session:
             now = services.clock.now()
-            errors = checkins.validate_draft(session, team_id, meta["r"], meta["c"], draft, now)
+            errors = checkin_forms.validate_draft(
+                session, team_id, meta["r"], meta["c"], draft, now
+            )
             if not errors:
-                saved = checkins.save_from_form(
+                saved = checkin_forms.save_from_form(
                     session, team_id, meta["r"], meta["c"], user_id, draft, now
                 )
     except rel.RapportError as error:
@@ -106,7 +112,7 @@ def save_note(ack: Ack, body: dict, view: dict, services: Services) -> None:
         return
     try:
         with services.db.transaction() as session:
-            checkins.record_note(
+            checkin_outcomes.record_note(
                 session, body["team"]["id"], int(metadata), body["user"]["id"], note
             )
     except rel.RapportError as error:
@@ -115,7 +121,7 @@ def save_note(ack: Ack, body: dict, view: dict, services: Services) -> None:
     ack()
 
 
-CheckIn = Call[checkins.CheckInCommand]
+CheckIn = Call[checkin_parser.CheckInCommand]
 
 
 def show_help(session: Session, call: CheckIn) -> Reply:
@@ -145,7 +151,7 @@ def list_checkins(session: Session, call: CheckIn) -> Reply:
 def edit(session: Session, call: CheckIn) -> Reply:
     relationship = _relationship(session, call)
     checkin = checkins.find_checkin(session, relationship, call.command.ref or "")
-    form = checkins.edit_form(session, checkin, call.user_id)
+    form = checkin_forms.edit_form(session, checkin, call.user_id)
     return Reply(modal=checkin_modal.checkin_modal(form))
 
 
@@ -169,7 +175,7 @@ def skip(session: Session, call: CheckIn) -> Reply:
 
 def history(session: Session, call: CheckIn) -> Reply:
     relationship = _relationship(session, call)
-    report = checkins.history(session, relationship, call.user_id, call.now)
+    report = checkin_history.history(session, relationship, call.user_id, call.now)
     return Reply(
         text=f"Check-in history of {mrkdwn.escape(report.relationship)}",
         blocks=checkin_blocks.history_blocks(report),
@@ -197,7 +203,7 @@ def _open_new_form(
     call: CheckIn, relationship_id: int, client: WebClient, respond: Respond
 ) -> None:
     tz = _their_timezone(call, client)
-    form = checkins.EditForm(relationship_id, None, "", "", tz, 30, (call.user_id,), None)
+    form = checkin_forms.EditForm(relationship_id, None, "", "", tz, 30, (call.user_id,), None)
     client.views_open(trigger_id=call.trigger_id, view=checkin_modal.checkin_modal(form))
 
 
@@ -275,7 +281,7 @@ def _rsvp(services: Services, body: dict, action: dict, client: WebClient, respo
     user_id = body["user"]["id"]
     try:
         with services.db.transaction() as session:
-            facts = checkins.record_rsvp(
+            facts = checkin_outcomes.record_rsvp(
                 session, body["team"]["id"], int(action["value"]), user_id, attending,
                 services.clock.now(),
             )  # fmt: skip
@@ -297,7 +303,7 @@ def _outcome(services: Services, body: dict, action: dict, client: WebClient, re
     user_id = body["user"]["id"]
     try:
         with services.db.transaction() as session:
-            facts = checkins.record_outcome(
+            facts = checkin_outcomes.record_outcome(
                 session, body["team"]["id"], int(action["value"]), user_id, outcome,
                 services.clock.now(),
             )  # fmt: skip
@@ -321,7 +327,7 @@ def _catch_up(services: Services, body: dict, action: dict, client: WebClient, r
     tz = user_timezone(services.db, client, team_id, user_id, services.clock.now()).key
     try:
         with services.db.transaction() as session:
-            form = checkins.catch_up_form(session, team_id, int(action["value"]), user_id, tz)
+            form = checkin_forms.catch_up_form(session, team_id, int(action["value"]), user_id, tz)
     except rel.RapportError as error:
         respond(text=str(error), replace_original=False)
         return

@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from bot.checkins import domain as checkins
+from bot.checkins.commands import create_checkin
+from bot.checkins.parser import CheckInDraft
 from bot.core.cadence import parse_cadence
 from bot.core.clock import Clock
 from bot.core.db import Database
@@ -81,13 +82,13 @@ def seed_due_work(
         for person in pulse.unprompted_members(session, closed.id, relationship_id):
             pulse.mark_prompt(session, TEAM_ID, closed.id, person, RecipientStatus.SENT, None)
         pulse.open_round_now(session, relationship, client_owner, now - timedelta(days=2.5))
-        draft = checkins.CheckInDraft(
+        draft = CheckInDraft(
             title="Steering",
             cadence=parse_cadence(f"weekly {start:%a} {start:%H:%M}".lower()),
             participants=participants,
             tz="UTC",
         )
-        checkins.create_checkin(session, relationship, client_owner, draft, "UTC", now)
+        create_checkin(session, relationship, client_owner, draft, "UTC", now)
     if fake is not None:
         for user in everyone:
             fake.add_user(user, tz="UTC")
