@@ -44,7 +44,7 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy import insert, select
 
-from bot.pulse import domain as pulse
+from bot.pulse.rounds import open_round_now
 from bot.relationships import domain as rel
 from bot.core.db import Database, create_db_engine, migrate
 from bot.relationships.models import Member, Role, Side
@@ -176,7 +176,7 @@ def seed(url: str, members: int) -> None:
                 for n in range(members - 2)
             ],
         )
-        pulse.open_round_now(session, relationship, "UCOWNER", now)
+        open_round_now(session, relationship, "UCOWNER", now)
     engine.dispose()
 
 

@@ -15,10 +15,15 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.core.cadence import CadenceError
+from bot.pulse import answers as pulse_answers
 from bot.pulse import blocks as pulse_blocks
-from bot.pulse import domain as pulse
+from bot.pulse import questions as pulse_questions
 from bot.pulse import results as pulse_results
+from bot.pulse import results_blocks as pulse_results_blocks
+from bot.pulse import rounds as pulse_rounds
+from bot.pulse import schedule as pulse_schedule
 from bot.pulse import schedule_modal as pulse_schedule_modal
+from bot.pulse import settings as pulse_settings
 from bot.pulse.parser import PulseCommand, parse_pulse_command
 from bot.relationships import domain as rel
 from bot.relationships.parser import UsageError
@@ -64,7 +69,7 @@ def answer(
     round_id, question_key = question
     try:
         with services.db.transaction() as session:
-            mine = pulse.record_answer(
+            mine = pulse_answers.record_answer(
                 session,
                 body["team"]["id"],
                 body["user"]["id"],
@@ -93,7 +98,7 @@ def change_answer(
     round_id, question_key = question
     try:
         with services.db.transaction() as session:
-            mine = pulse.my_answers_if_open(
+            mine = pulse_answers.my_answers_if_open(
                 session, body["team"]["id"], body["user"]["id"], round_id, services.clock.now()
             )
     except rel.RapportError as error:
@@ -115,7 +120,7 @@ def add_comment(
         return
     try:
         with services.db.transaction() as session:
-            pulse.my_answers_if_open(
+            pulse_answers.my_answers_if_open(
                 session,
                 body["team"]["id"],
                 body["user"]["id"],
@@ -139,7 +144,7 @@ def submit_comment(ack: Ack, body: dict, view: dict, client: WebClient, services
     text = _value(view, "comment") or ""
     try:
         with services.db.transaction() as session:
-            mine = pulse.record_comment(
+            mine = pulse_answers.record_comment(
                 session,
                 body["team"]["id"],
                 body["user"]["id"],
@@ -171,7 +176,7 @@ def edit_schedule(
             relationship = rel.get_relationship(session, body["team"]["id"], int(value))
             rel.require_owner(session, relationship, body["user"]["id"])
             modal = pulse_schedule_modal.schedule_modal(
-                relationship.id, relationship.name, pulse.schedule(session, relationship)
+                relationship.id, relationship.name, pulse_schedule.schedule(session, relationship)
             )
     except (rel.RapportError, ValueError) as error:
         message = str(error) if isinstance(error, rel.RapportError) else STALE_BUTTON
@@ -191,7 +196,7 @@ def save_schedule(ack: Ack, body: dict, view: dict, services: Services) -> None:
             relationship = rel.get_relationship(
                 session, body["team"]["id"], int(view.get("private_metadata") or 0)
             )
-            saved = pulse.edit_schedule(
+            saved = pulse_schedule.edit_schedule(
                 session, relationship, body["user"]["id"], form, services.clock.now()
             )
             name = relationship.name
@@ -212,7 +217,7 @@ def submit_feedback(ack: Ack, body: dict, view: dict, services: Services) -> Non
             relationship = rel.get_relationship(
                 session, team_id, int(view.get("private_metadata") or 0)
             )
-            pulse.give_feedback(
+            pulse_answers.give_feedback(
                 session,
                 team_id,
                 user_id,
@@ -276,7 +281,7 @@ def _help(session: Session, call: Call[PulseCommand]) -> Reply:
 def _feedback(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
     rel.require_member(session, relationship, call.user_id)
-    question = pulse.questions(session, relationship)[0][1]
+    question = pulse_questions.questions(session, relationship)[0][1]
     return Reply(
         text="", modal=pulse_blocks.feedback_modal(relationship.id, relationship.name, question)
     )
@@ -284,7 +289,7 @@ def _feedback(session: Session, call: Call[PulseCommand]) -> Reply:
 
 def _schedule(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
-    found = pulse.schedule(session, relationship)
+    found = pulse_schedule.schedule(session, relationship)
     text = pulse_blocks.schedule_text(relationship.name, found)
     if not rel.is_owner(session, relationship, call.user_id):
         return Reply(text=text)
@@ -297,14 +302,16 @@ def _schedule(session: Session, call: Call[PulseCommand]) -> Reply:
 def _set_schedule(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
     assert call.command.cadence is not None
-    found = pulse.set_schedule(session, relationship, call.user_id, call.command.cadence, call.now)
+    found = pulse_schedule.set_schedule(
+        session, relationship, call.user_id, call.command.cadence, call.now
+    )
     return Reply(text="Done. " + pulse_blocks.schedule_text(relationship.name, found))
 
 
 def _pause(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
     name = mrkdwn.escape(relationship.name)
-    if pulse.set_paused(session, relationship, call.user_id, True, call.now):
+    if pulse_schedule.set_paused(session, relationship, call.user_id, True, call.now):
         return Reply(text=f"⏸ Pulse for *{name}* is paused. `/pulse resume` starts it again.")
     return Reply(text=f"Pulse for *{name}* was already paused.")
 
@@ -312,8 +319,8 @@ def _pause(session: Session, call: Call[PulseCommand]) -> Reply:
 def _resume(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
     name = mrkdwn.escape(relationship.name)
-    if pulse.set_paused(session, relationship, call.user_id, False, call.now):
-        found = pulse.schedule(session, relationship)
+    if pulse_schedule.set_paused(session, relationship, call.user_id, False, call.now):
+        found = pulse_schedule.schedule(session, relationship)
         return Reply(
             text="▶️ Pulse is back on. " + pulse_blocks.schedule_text(relationship.name, found)
         )
@@ -322,7 +329,7 @@ def _resume(session: Session, call: Call[PulseCommand]) -> Reply:
 
 def _send(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
-    opened = pulse.open_round_now(session, relationship, call.user_id, call.now)
+    opened = pulse_rounds.open_round_now(session, relationship, call.user_id, call.now)
     people = len(rel.people(session, relationship))
     return Reply(
         text=f"A pulse round for *{mrkdwn.escape(relationship.name)}* is open: I'm sending it "
@@ -338,20 +345,22 @@ def _results(session: Session, call: Call[PulseCommand]) -> Reply:
     found = pulse_results.results(session, relationship, is_owner, call.now)
     return Reply(
         text=f"Pulse results for {mrkdwn.escape(relationship.name)}",
-        blocks=pulse_blocks.results_blocks(found, is_owner),
+        blocks=pulse_results_blocks.results_blocks(found, is_owner),
     )
 
 
 def _questions(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
     return Reply(
-        text=pulse_blocks.questions_text(relationship.name, pulse.questions(session, relationship))
+        text=pulse_blocks.questions_text(
+            relationship.name, pulse_questions.questions(session, relationship)
+        )
     )
 
 
 def _add_question(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
-    found = pulse.add_question(
+    found = pulse_questions.add_question(
         session, relationship, call.user_id, call.command.text or "", call.now
     )
     return Reply(
@@ -362,7 +371,7 @@ def _add_question(session: Session, call: Call[PulseCommand]) -> Reply:
 
 def _remove_question(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
-    removed, found = pulse.remove_question(
+    removed, found = pulse_questions.remove_question(
         session, relationship, call.user_id, call.command.number or 0
     )
     return Reply(
@@ -374,13 +383,15 @@ def _remove_question(session: Session, call: Call[PulseCommand]) -> Reply:
 def _settings(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
     return Reply(
-        text=pulse_blocks.settings_text(relationship.name, pulse.schedule(session, relationship))
+        text=pulse_blocks.settings_text(
+            relationship.name, pulse_schedule.schedule(session, relationship)
+        )
     )
 
 
 def _set_setting(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
-    value = pulse.change_setting(
+    value = pulse_settings.change_setting(
         session,
         relationship,
         call.user_id,

@@ -250,12 +250,12 @@ def test_a_listener_crash_answers_politely_not_with_a_500(rapport, monkeypatch):
 
 
 def test_a_click_that_fails_says_so_where_they_clicked(rapport, monkeypatch):
-    import bot.pulse.domain
+    import bot.pulse.answers
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(bot.pulse.domain, "record_answer", broken)
+    monkeypatch.setattr(bot.pulse.answers, "record_answer", broken)
     response = rapport.slack.block_action("pulse_answer_3", value="1:0", user="UCARL")
     assert (response.status, response.body) == (200, "")  # a click's answer has no text
     (said,) = rapport.fake.wait_for("response_url")
