@@ -16,7 +16,11 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.relationships import blocks
+from bot.relationships import channels as rel_channels
 from bot.relationships import domain as rel
+from bot.relationships import members as rel_members
+from bot.relationships import setup as rel_setup
+from bot.relationships import summary as rel_summary
 from bot.relationships.home import home_view
 from bot.relationships.models import Relationship, Side
 from bot.relationships.parser import RapportCommand, UsageError, parse_rapport_command
@@ -90,10 +94,10 @@ def create_relationship(
     draft = draft_from_state(view["state"]["values"])
     now = services.clock.now()
     with services.db.transaction() as session:
-        errors = rel.validate_draft(session, team_id, creator, draft)
+        errors = rel_setup.validate_draft(session, team_id, creator, draft)
         if not errors:  # its channels once Slack says the creator is in them
             bare = dataclasses.replace(draft, watched_channels=(), alerts_channel=None)
-            relationship_id = rel.create_relationship(session, team_id, creator, bare, now).id
+            relationship_id = rel_setup.create_relationship(session, team_id, creator, bare, now).id
     if errors:
         ack(response_action="errors", errors=errors)
         return
@@ -123,7 +127,7 @@ def rapport_list(session: Session, call: Call[RapportCommand]) -> Reply:
 
 
 def rapport_show(session: Session, call: Call[RapportCommand]) -> Reply:
-    summary = rel.summarise(session, call.relationship(session))
+    summary = rel_summary.summarise(session, call.relationship(session))
     return Reply(text=mrkdwn.escape(summary.name), blocks=blocks.summary_blocks(summary))
 
 
@@ -137,7 +141,7 @@ def rapport_add(session: Session, call: Call[RapportCommand]) -> Reply:
     relationship = call.relationship(session)
     side, role = call.command.side, call.command.role
     assert side is not None and role is not None  # the parser always sets both for "add"
-    changes = rel.add_members(
+    changes = rel_members.add_members(
         session,
         relationship,
         call.user_id,
@@ -153,7 +157,7 @@ def rapport_add(session: Session, call: Call[RapportCommand]) -> Reply:
 
 def rapport_remove(session: Session, call: Call[RapportCommand]) -> Reply:
     relationship = call.relationship(session)
-    changes = rel.remove_members(session, relationship, call.user_id, call.command.users)
+    changes = rel_members.remove_members(session, relationship, call.user_id, call.command.users)
     return Reply(text=blocks.member_changes_text(relationship.name, changes))
 
 
@@ -162,13 +166,13 @@ def rapport_watch(session: Session, call: Call[RapportCommand]) -> Reply:
     channel_id = call.command.channel
     assert channel_id is not None
     name = mrkdwn.escape(relationship.name)
-    if not rel.may_watch(session, relationship, call.user_id, channel_id):
+    if not rel_channels.may_watch(session, relationship, call.user_id, channel_id):
         return Reply(text=f"I'm already watching {mrkdwn.channel(channel_id)} for *{name}*.")
     relationship_id = relationship.id
 
     def check_and_watch(client: WebClient, respond: Respond) -> None:
         def watch(later: Session, relationship: Relationship) -> Relationship:
-            rel.watch_channel(later, relationship, call.user_id, channel_id, call.now)
+            rel_channels.watch_channel(later, relationship, call.user_id, channel_id, call.now)
             return relationship
 
         relationship = _as_member(call, client, respond, channel_id, relationship_id, watch)
@@ -209,7 +213,7 @@ def rapport_unwatch(session: Session, call: Call[RapportCommand]) -> Reply:
     channel_id = call.command.channel
     assert channel_id is not None
     name = mrkdwn.escape(relationship.name)
-    if rel.unwatch_channel(session, relationship, call.user_id, channel_id):
+    if rel_channels.unwatch_channel(session, relationship, call.user_id, channel_id):
         return Reply(text=f"Stopped watching {mrkdwn.channel(channel_id)} for *{name}*.")
     return Reply(text=f"{mrkdwn.channel(channel_id)} wasn't being watched for *{name}*.")
 
@@ -218,12 +222,12 @@ def rapport_alerts(session: Session, call: Call[RapportCommand]) -> Reply:
     relationship = call.relationship(session)
     channel_id = call.command.channel
     assert channel_id is not None
-    rel.check_alerts_channel(session, relationship, call.user_id, channel_id)
+    rel_channels.check_alerts_channel(session, relationship, call.user_id, channel_id)
     relationship_id = relationship.id
 
     def check_and_set(client: WebClient, respond: Respond) -> None:
         def set_alerts(later: Session, relationship: Relationship) -> str:
-            rel.set_alerts_channel(later, relationship, call.user_id, channel_id)
+            rel_channels.set_alerts_channel(later, relationship, call.user_id, channel_id)
             return relationship.name
 
         name = _as_member(call, client, respond, channel_id, relationship_id, set_alerts)
@@ -295,7 +299,9 @@ def _map_organisation(services: Services, body: dict, action: dict, respond: Res
     try:
         with services.db.transaction() as session:
             relationship = rel.get_relationship(session, body["team"]["id"], int(relationship_id))
-            rel.map_organisation(session, relationship, body["user"]["id"], org_id, org_name, side)
+            rel_members.map_organisation(
+                session, relationship, body["user"]["id"], org_id, org_name, side
+            )
             name = relationship.name
     except rel.RapportError as error:
         respond(text=str(error), replace_original=False)
@@ -313,7 +319,7 @@ def add_channels(
     team_id: str,
     creator: str,
     relationship_id: int,
-    draft: rel.RelationshipDraft,
+    draft: rel_setup.RelationshipDraft,
     now: datetime,
 ) -> None:
     """Give a new relationship the channels picked in the modal that Slack says its creator
@@ -328,15 +334,17 @@ def add_channels(
         for channel_id in draft.watched_channels:
             if channel_id not in problems:
                 try:
-                    rel.watch_channel(session, relationship, creator, channel_id, now)
+                    rel_channels.watch_channel(session, relationship, creator, channel_id, now)
                 except rel.RapportError as error:  # watched elsewhere since the modal was sent
                     problems[channel_id] = str(error)
         if draft.alerts_channel and draft.alerts_channel not in problems:
             try:
-                rel.set_alerts_channel(session, relationship, creator, draft.alerts_channel)
+                rel_channels.set_alerts_channel(
+                    session, relationship, creator, draft.alerts_channel
+                )
             except rel.RapportError as error:
                 problems[draft.alerts_channel] = str(error)
-        summary = rel.summarise(session, relationship)
+        summary = rel_summary.summarise(session, relationship)
     client.chat_postMessage(
         channel=creator,
         text=f"{mrkdwn.escape(summary.name)} is set up.",

@@ -271,12 +271,12 @@ def test_slack_rate_limit_on_a_follow_up_call_is_retried_after_retry_after(rappo
 
 
 def test_a_crash_while_saving_the_setup_modal_keeps_the_form_and_says_so(rapport, monkeypatch):
-    import bot.relationships.domain
+    import bot.relationships.setup
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(bot.relationships.domain, "create_relationship", broken)
+    monkeypatch.setattr(bot.relationships.setup, "create_relationship", broken)
     response = rapport.slack.view_submission("relationship_setup", setup_values())
     body = response.json()
     assert response.status == 200
