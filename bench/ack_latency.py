@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 
 from harness import LoadResult, ResponseUrls, load, percentile, report, start_rapport
 
-from bot.relationships import domain as rel
+from bot.relationships.setup import create_relationship, RelationshipDraft
 from bot.core.clock import SystemClock
 from bot.core.db import Database, create_db_engine, migrate
 from bot.relationships.models import Side
@@ -75,7 +75,7 @@ def prepare_database(database_url: str) -> None:
     migrate(engine)
     db = Database(engine)
     with db.transaction() as session:
-        draft = rel.RelationshipDraft(
+        draft = RelationshipDraft(
             name="Acme ⇄ Stellar",
             client_org="Acme",
             provider_org="Stellar",
@@ -85,7 +85,7 @@ def prepare_database(database_url: str) -> None:
             provider_members=tuple(f"UP{i}" for i in range(40)),
             watched_channels=("CSHARED",),
         )
-        rel.create_relationship(session, TEAM_ID, "UALICE", draft, SystemClock().now())
+        create_relationship(session, TEAM_ID, "UALICE", draft, SystemClock().now())
     engine.dispose()
 
 

@@ -44,8 +44,8 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy import insert, select
 
-from bot.pulse import domain as pulse
-from bot.relationships import domain as rel
+from bot.pulse.rounds import open_round_now
+from bot.relationships.setup import create_relationship, RelationshipDraft
 from bot.core.db import Database, create_db_engine, migrate
 from bot.relationships.models import Member, Role, Side
 from bot.slack.models import SentMessage
@@ -153,7 +153,7 @@ def seed(url: str, members: int) -> None:
     migrate(engine)
     db = Database(engine)
     now = datetime.now(UTC)
-    draft = rel.RelationshipDraft(
+    draft = RelationshipDraft(
         name="Bench",
         client_org="Client",
         provider_org="Provider",
@@ -161,7 +161,7 @@ def seed(url: str, members: int) -> None:
         provider_owners=("UPOWNER",),
     )
     with db.transaction() as session:
-        relationship = rel.create_relationship(session, TEAM, "UCOWNER", draft, now)
+        relationship = create_relationship(session, TEAM, "UCOWNER", draft, now)
         session.execute(
             insert(Member),
             [
@@ -176,7 +176,7 @@ def seed(url: str, members: int) -> None:
                 for n in range(members - 2)
             ],
         )
-        pulse.open_round_now(session, relationship, "UCOWNER", now)
+        open_round_now(session, relationship, "UCOWNER", now)
     engine.dispose()
 
 

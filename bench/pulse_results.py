@@ -25,6 +25,8 @@ if str(ROOT) not in sys.path:
 from sqlalchemy import insert, text
 
 from bot.relationships import domain as rel
+from bot.relationships.members import add_members
+from bot.relationships.setup import create_relationship, RelationshipDraft
 from bot.core.db import Database
 from tests.support.fresh_db import fresh_database
 from bot.relationships.models import Role, Side
@@ -53,7 +55,7 @@ def _people() -> list[tuple[str, Side, Role]]:
 def seed(db: Database) -> int:
     people = _people()
     now = START - timedelta(days=1)
-    draft = rel.RelationshipDraft(
+    draft = RelationshipDraft(
         name="Bench",
         client_org="Client",
         provider_org="Provider",
@@ -61,9 +63,9 @@ def seed(db: Database) -> int:
         provider_owners=(people[PEOPLE_PER_SIDE][0],),
     )
     with db.transaction() as session:
-        relationship = rel.create_relationship(session, "TBENCH", people[0][0], draft, now)
+        relationship = create_relationship(session, "TBENCH", people[0][0], draft, now)
         relationship_id = relationship.id
-        rel.add_members(
+        add_members(
             session,
             relationship,
             people[0][0],

@@ -52,8 +52,9 @@ from sqlalchemy.engine import make_url
 
 from bench.ack_latency import prepare_database
 from bench.drift_events import message_event
-from bot.checkins import domain as checkins
-from bot.pulse import domain as pulse
+from bot.checkins.commands import create_checkin
+from bot.checkins.parser import CheckInDraft
+from bot.pulse.rounds import open_round_now, round_questions
 from bot.relationships import domain as rel
 from bot.services import DATABASE_DOWN, SORRY
 from bot.core.cadence import parse_cadence
@@ -104,18 +105,18 @@ def prepare_traffic(database_url: str) -> TrafficTargets:
     start = now + timedelta(days=3)
     with db.transaction() as session:
         relationship = rel.resolve(session, TEAM_ID, "UALICE", None, None)
-        opened = pulse.open_round_now(session, relationship, "UALICE", now)
-        draft = checkins.CheckInDraft(
+        opened = open_round_now(session, relationship, "UALICE", now)
+        draft = CheckInDraft(
             title="Weekly sync",
             cadence=parse_cadence(f"weekly {start:%a} {start:%H:%M}".lower()),
             participants=("UALICE", "UPAT", *TRAFFIC_MEMBERS),
             tz="UTC",
         )
-        checkin = checkins.create_checkin(session, relationship, "UALICE", draft, "UTC", now)
+        checkin = create_checkin(session, relationship, "UALICE", draft, "UTC", now)
         occurrence_id = session.scalar(
             select(Occurrence.id).where(Occurrence.checkin_id == checkin.id)
         )
-        targets = TrafficTargets(opened.id, pulse.round_questions(opened)[0][0], occurrence_id)
+        targets = TrafficTargets(opened.id, round_questions(opened)[0][0], occurrence_id)
     engine.dispose()
     return targets
 

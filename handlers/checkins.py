@@ -16,8 +16,12 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.checkins import blocks as checkin_blocks
-from bot.checkins import domain as checkins
+from bot.checkins import commands as checkins
+from bot.checkins import forms as checkin_forms
+from bot.checkins import history as checkin_history
 from bot.checkins import modal as checkin_modal
+from bot.checkins import outcomes as checkin_outcomes
+from bot.checkins import parser as checkin_parser
 from bot.checkins.models import Outcome
 from bot.core.cadence import CadenceError
 from bot.relationships import domain as rel
@@ -43,7 +47,7 @@ from handlers.routing import (
 def register(app: App) -> None:
     # the rest waits on Slack (a time zone, a channel to join): logged, not apologised for
     checkin = Router(
-        checkins.parse_command, (rel.RapportError, CadenceError), apologise_after_ack=False
+        checkin_parser.parse_command, (rel.RapportError, CadenceError), apologise_after_ack=False
     )
     checkin.add("help", show_help, reads_only=True)
     checkin.add("add", add)
@@ -65,7 +69,7 @@ def register(app: App) -> None:
 
 def rsvp(session: Session, click: Click[int]) -> Reply:
     attending = click.action_id == "checkin_rsvp_yes"
-    facts = checkins.record_rsvp(
+    facts = checkin_outcomes.record_rsvp(
         session, click.team_id, click.value, click.user_id, attending, click.now
     )
     return Reply(text=checkin_blocks.rsvp_text(facts.title, attending))
@@ -74,7 +78,7 @@ def rsvp(session: Session, click: Click[int]) -> Reply:
 def record_outcome(session: Session, click: Click[int]) -> Reply:
     """Note the answer in place of the buttons, and offer a note on how it went."""
     outcome = Outcome(click.action_id.removeprefix("checkin_outcome_"))
-    facts = checkins.record_outcome(
+    facts = checkin_outcomes.record_outcome(
         session, click.team_id, click.value, click.user_id, outcome, click.now
     )
     note = checkin_blocks.outcome_note(facts, click.user_id)
@@ -88,7 +92,7 @@ def record_outcome(session: Session, click: Click[int]) -> Reply:
 
 def catch_up(session: Session, click: Click[int]) -> Reply:
     """The check-in modal prefilled for both sides' owners, in the clicker's time zone."""
-    form = checkins.catch_up_form(session, click.team_id, click.value, click.user_id, tz="")
+    form = checkin_forms.catch_up_form(session, click.team_id, click.value, click.user_id, tz="")
     return Reply(
         follow_up=functools.partial(
             _open_form, click.services, click.team_id, click.user_id, click.trigger_id, form
@@ -101,10 +105,12 @@ def save(session: Session, form: Submission) -> Reply:
     draft, errors = checkin_modal.draft_from_state(form.values)
     if draft is None:
         raise FormErrors(errors)
-    errors = checkins.validate_draft(session, form.team_id, meta["r"], meta["c"], draft, form.now)
+    errors = checkin_forms.validate_draft(
+        session, form.team_id, meta["r"], meta["c"], draft, form.now
+    )
     if errors:  # modal errors are plain text: no emphasis, no entities
         raise FormErrors({field: mrkdwn.plain(message) for field, message in errors.items()})
-    saved = checkins.save_from_form(
+    saved = checkin_forms.save_from_form(
         session, form.team_id, meta["r"], meta["c"], form.user_id, draft, form.now
     )
     return Reply(follow_up=functools.partial(_confirm_saved, form.user_id, saved))
@@ -113,11 +119,11 @@ def save(session: Session, form: Submission) -> Reply:
 def save_note(session: Session, form: Submission) -> Reply:
     if form.metadata.isdigit():
         note = form.field("note") or ""
-        checkins.record_note(session, form.team_id, int(form.metadata), form.user_id, note)
+        checkin_outcomes.record_note(session, form.team_id, int(form.metadata), form.user_id, note)
     return Reply()
 
 
-CheckIn = Call[checkins.CheckInCommand]
+CheckIn = Call[checkin_parser.CheckInCommand]
 
 
 def show_help(session: Session, call: CheckIn) -> Reply:
@@ -136,7 +142,7 @@ def add(session: Session, call: CheckIn) -> Reply:
 
 def new(session: Session, call: CheckIn) -> Reply:
     relationship = _relationship(session, call)
-    form = checkins.EditForm(relationship.id, None, "", "", "", 30, (call.user_id,), None)
+    form = checkin_forms.EditForm(relationship.id, None, "", "", "", 30, (call.user_id,), None)
     return Reply(
         follow_up=functools.partial(
             _open_form, call.services, call.team_id, call.user_id, call.trigger_id, form
@@ -152,7 +158,7 @@ def list_checkins(session: Session, call: CheckIn) -> Reply:
 def edit(session: Session, call: CheckIn) -> Reply:
     relationship = _relationship(session, call)
     checkin = checkins.find_checkin(session, relationship, call.command.ref or "")
-    form = checkins.edit_form(session, checkin, call.user_id)
+    form = checkin_forms.edit_form(session, checkin, call.user_id)
     return Reply(modal=checkin_modal.checkin_modal(form))
 
 
@@ -173,7 +179,7 @@ def skip(session: Session, call: CheckIn) -> Reply:
 
 def history(session: Session, call: CheckIn) -> Reply:
     relationship = _relationship(session, call)
-    report = checkins.history(session, relationship, call.user_id, call.now)
+    report = checkin_history.history(session, relationship, call.user_id, call.now)
     return Reply(
         text=checkin_blocks.history_title(report.relationship),
         blocks=checkin_blocks.history_blocks(report),
@@ -201,7 +207,7 @@ def _open_form(
     team_id: str,
     user_id: str,
     trigger_id: str,
-    form: checkins.EditForm,
+    form: checkin_forms.EditForm,
     client: WebClient,
     respond: Respond,
 ) -> None:

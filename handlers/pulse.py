@@ -15,10 +15,15 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.core.cadence import CadenceError
+from bot.pulse import answers as pulse_answers
 from bot.pulse import blocks as pulse_blocks
-from bot.pulse import domain as pulse
+from bot.pulse import questions as pulse_questions
 from bot.pulse import results as pulse_results
+from bot.pulse import results_blocks as pulse_results_blocks
+from bot.pulse import rounds as pulse_rounds
+from bot.pulse import schedule as pulse_schedule
 from bot.pulse import schedule_modal as pulse_schedule_modal
+from bot.pulse import settings as pulse_settings
 from bot.pulse.parser import PulseCommand, parse_pulse_command
 from bot.relationships import domain as rel
 from bot.relationships.parser import UsageError
@@ -72,7 +77,7 @@ def round_and_question(action: dict) -> tuple[int, int]:
 def answer(session: Session, click: Click[tuple[int, int]]) -> Reply:
     round_id, question_key = click.value
     score = int(click.action_id.rsplit("_", 1)[1])
-    mine = pulse.record_answer(
+    mine = pulse_answers.record_answer(
         session, click.team_id, click.user_id, round_id, question_key, score, click.now
     )
     blocks = pulse_blocks.prompt_blocks(mine.round, mine.scores, mine.commented)
@@ -82,7 +87,9 @@ def answer(session: Session, click: Click[tuple[int, int]]) -> Reply:
 def change_answer(session: Session, click: Click[tuple[int, int]]) -> Reply:
     """Bring one question's buttons back, while the round is open."""
     round_id, question_key = click.value
-    mine = pulse.my_answers_if_open(session, click.team_id, click.user_id, round_id, click.now)
+    mine = pulse_answers.my_answers_if_open(
+        session, click.team_id, click.user_id, round_id, click.now
+    )
     blocks = pulse_blocks.prompt_blocks(
         mine.round, mine.scores, mine.commented, changing=question_key
     )
@@ -90,14 +97,14 @@ def change_answer(session: Session, click: Click[tuple[int, int]]) -> Reply:
 
 
 def add_comment(session: Session, click: Click[int]) -> Reply:
-    pulse.my_answers_if_open(session, click.team_id, click.user_id, click.value, click.now)
+    pulse_answers.my_answers_if_open(session, click.team_id, click.user_id, click.value, click.now)
     modal = pulse_blocks.comment_modal(click.value, click.channel_id or "", click.message_ts or "")
     return Reply(modal=modal)
 
 
 def submit_comment(session: Session, form: Submission) -> Reply:
     meta = json.loads(form.metadata or "{}")
-    mine = pulse.record_comment(
+    mine = pulse_answers.record_comment(
         session, form.team_id, form.user_id, int(meta.get("round", 0)), form.field("comment") or "",
         form.now,
     )  # fmt: skip
@@ -115,7 +122,7 @@ def edit_schedule(session: Session, click: Click[int]) -> Reply:
     rel.require_owner(session, relationship, click.user_id)
     return Reply(
         modal=pulse_schedule_modal.schedule_modal(
-            relationship.id, relationship.name, pulse.schedule(session, relationship)
+            relationship.id, relationship.name, pulse_schedule.schedule(session, relationship)
         )
     )
 
@@ -125,7 +132,7 @@ def save_schedule(session: Session, form: Submission) -> Reply:
     if schedule is None:
         raise FormErrors(errors)
     relationship = rel.get_relationship(session, form.team_id, int(form.metadata or 0))
-    saved = pulse.edit_schedule(session, relationship, form.user_id, schedule, form.now)
+    saved = pulse_schedule.edit_schedule(session, relationship, form.user_id, schedule, form.now)
     return Reply(modal=pulse_schedule_modal.saved_modal(relationship.name, saved))
 
 
@@ -134,7 +141,7 @@ def submit_feedback(session: Session, form: Submission) -> Reply:
     if not score.isdigit():
         raise FormErrors({"score": pulse_blocks.PICK_A_SCORE})
     relationship = rel.get_relationship(session, form.team_id, int(form.metadata or 0))
-    pulse.give_feedback(
+    pulse_answers.give_feedback(
         session, form.team_id, form.user_id, relationship, int(score), form.field("comment") or "",
         form.now,
     )  # fmt: skip
@@ -168,7 +175,7 @@ def _help(session: Session, call: Call[PulseCommand]) -> Reply:
 def _feedback(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
     rel.require_member(session, relationship, call.user_id)
-    question = pulse.questions(session, relationship)[0][1]
+    question = pulse_questions.questions(session, relationship)[0][1]
     return Reply(
         text="", modal=pulse_blocks.feedback_modal(relationship.id, relationship.name, question)
     )
@@ -176,7 +183,7 @@ def _feedback(session: Session, call: Call[PulseCommand]) -> Reply:
 
 def _schedule(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
-    found = pulse.schedule(session, relationship)
+    found = pulse_schedule.schedule(session, relationship)
     text = pulse_blocks.schedule_text(relationship.name, found)
     if not rel.is_owner(session, relationship, call.user_id):
         return Reply(text=text)
@@ -189,26 +196,28 @@ def _schedule(session: Session, call: Call[PulseCommand]) -> Reply:
 def _set_schedule(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
     assert call.command.cadence is not None
-    found = pulse.set_schedule(session, relationship, call.user_id, call.command.cadence, call.now)
+    found = pulse_schedule.set_schedule(
+        session, relationship, call.user_id, call.command.cadence, call.now
+    )
     return Reply(text=pulse_blocks.schedule_set_text(relationship.name, found))
 
 
 def _pause(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
-    paused = pulse.set_paused(session, relationship, call.user_id, True, call.now)
+    paused = pulse_schedule.set_paused(session, relationship, call.user_id, True, call.now)
     return Reply(text=pulse_blocks.paused_text(relationship.name, paused))
 
 
 def _resume(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
-    resumed = pulse.set_paused(session, relationship, call.user_id, False, call.now)
-    found = pulse.schedule(session, relationship) if resumed else None
+    resumed = pulse_schedule.set_paused(session, relationship, call.user_id, False, call.now)
+    found = pulse_schedule.schedule(session, relationship) if resumed else None
     return Reply(text=pulse_blocks.resumed_text(relationship.name, found))
 
 
 def _send(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
-    opened = pulse.open_round_now(session, relationship, call.user_id, call.now)
+    opened = pulse_rounds.open_round_now(session, relationship, call.user_id, call.now)
     people = len(rel.people(session, relationship))
     return Reply(text=pulse_blocks.round_opened_text(relationship.name, people, opened.closes_at))
 
@@ -219,21 +228,23 @@ def _results(session: Session, call: Call[PulseCommand]) -> Reply:
     is_owner = rel.is_owner(session, relationship, call.user_id)
     found = pulse_results.results(session, relationship, is_owner, call.now)
     return Reply(
-        text=pulse_blocks.results_title(relationship.name),
-        blocks=pulse_blocks.results_blocks(found, is_owner),
+        text=pulse_results_blocks.results_title(relationship.name),
+        blocks=pulse_results_blocks.results_blocks(found, is_owner),
     )
 
 
 def _questions(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
     return Reply(
-        text=pulse_blocks.questions_text(relationship.name, pulse.questions(session, relationship))
+        text=pulse_blocks.questions_text(
+            relationship.name, pulse_questions.questions(session, relationship)
+        )
     )
 
 
 def _add_question(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
-    found = pulse.add_question(
+    found = pulse_questions.add_question(
         session, relationship, call.user_id, call.command.text or "", call.now
     )
     return Reply(text=pulse_blocks.question_added_text(relationship.name, found))
@@ -241,7 +252,7 @@ def _add_question(session: Session, call: Call[PulseCommand]) -> Reply:
 
 def _remove_question(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
-    removed, found = pulse.remove_question(
+    removed, found = pulse_questions.remove_question(
         session, relationship, call.user_id, call.command.number or 0
     )
     return Reply(text=pulse_blocks.question_removed_text(removed, relationship.name, found))
@@ -250,13 +261,15 @@ def _remove_question(session: Session, call: Call[PulseCommand]) -> Reply:
 def _settings(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
     return Reply(
-        text=pulse_blocks.settings_text(relationship.name, pulse.schedule(session, relationship))
+        text=pulse_blocks.settings_text(
+            relationship.name, pulse_schedule.schedule(session, relationship)
+        )
     )
 
 
 def _set_setting(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
-    value = pulse.change_setting(
+    value = pulse_settings.change_setting(
         session,
         relationship,
         call.user_id,

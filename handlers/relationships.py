@@ -18,7 +18,11 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.relationships import blocks
+from bot.relationships import channels as rel_channels
 from bot.relationships import domain as rel
+from bot.relationships import members as rel_members
+from bot.relationships import setup as rel_setup
+from bot.relationships import summary as rel_summary
 from bot.relationships.home import home_view
 from bot.relationships.models import Relationship, Side
 from bot.relationships.parser import RapportCommand, UsageError, parse_rapport_command
@@ -104,7 +108,7 @@ def organisation_side(action: dict) -> OrganisationSide:
 def map_organisation(session: Session, click: Click[OrganisationSide]) -> Reply:
     pick = click.value
     relationship = rel.get_relationship(session, click.team_id, pick.relationship_id)
-    rel.map_organisation(
+    rel_members.map_organisation(
         session, relationship, click.user_id, pick.org_id, pick.org_name, pick.side
     )
     return Reply(text=blocks.organisation_side_text(pick.org_name, pick.side, relationship.name))
@@ -112,12 +116,12 @@ def map_organisation(session: Session, click: Click[OrganisationSide]) -> Reply:
 
 def create_relationship(session: Session, form: Submission) -> Reply:
     draft = draft_from_state(form.values)
-    errors = rel.validate_draft(session, form.team_id, form.user_id, draft)
+    errors = rel_setup.validate_draft(session, form.team_id, form.user_id, draft)
     if errors:
         raise FormErrors(errors)
     # its channels once Slack says the creator is in them
     bare = dataclasses.replace(draft, watched_channels=(), alerts_channel=None)
-    created = rel.create_relationship(session, form.team_id, form.user_id, bare, form.now)
+    created = rel_setup.create_relationship(session, form.team_id, form.user_id, bare, form.now)
     return Reply(
         follow_up=functools.partial(
             add_channels, form.services, form.team_id, form.user_id, created.id, draft, form.now
@@ -147,7 +151,7 @@ def rapport_list(session: Session, call: Call[RapportCommand]) -> Reply:
 
 
 def rapport_show(session: Session, call: Call[RapportCommand]) -> Reply:
-    summary = rel.summarise(session, call.relationship(session))
+    summary = rel_summary.summarise(session, call.relationship(session))
     return Reply(text=mrkdwn.escape(summary.name), blocks=blocks.summary_blocks(summary))
 
 
@@ -161,7 +165,7 @@ def rapport_add(session: Session, call: Call[RapportCommand]) -> Reply:
     relationship = call.relationship(session)
     side, role = call.command.side, call.command.role
     assert side is not None and role is not None  # the parser always sets both for "add"
-    changes = rel.add_members(
+    changes = rel_members.add_members(
         session,
         relationship,
         call.user_id,
@@ -175,7 +179,7 @@ def rapport_add(session: Session, call: Call[RapportCommand]) -> Reply:
 
 def rapport_remove(session: Session, call: Call[RapportCommand]) -> Reply:
     relationship = call.relationship(session)
-    changes = rel.remove_members(session, relationship, call.user_id, call.command.users)
+    changes = rel_members.remove_members(session, relationship, call.user_id, call.command.users)
     return Reply(text=blocks.member_changes_text(relationship.name, changes))
 
 
@@ -183,13 +187,13 @@ def rapport_watch(session: Session, call: Call[RapportCommand]) -> Reply:
     relationship = call.relationship(session)
     channel_id = call.command.channel
     assert channel_id is not None
-    if not rel.may_watch(session, relationship, call.user_id, channel_id):
+    if not rel_channels.may_watch(session, relationship, call.user_id, channel_id):
         return Reply(text=blocks.already_watching_text(channel_id, relationship.name))
     relationship_id, name = relationship.id, relationship.name
 
     def check_and_watch(client: WebClient, respond: Respond) -> None:
         def watch(later: Session, relationship: Relationship) -> Relationship:
-            rel.watch_channel(later, relationship, call.user_id, channel_id, call.now)
+            rel_channels.watch_channel(later, relationship, call.user_id, channel_id, call.now)
             return relationship
 
         if _as_member(call, client, respond, channel_id, relationship_id, watch) is None:
@@ -211,7 +215,7 @@ def rapport_unwatch(session: Session, call: Call[RapportCommand]) -> Reply:
     relationship = call.relationship(session)
     channel_id = call.command.channel
     assert channel_id is not None
-    was_watched = rel.unwatch_channel(session, relationship, call.user_id, channel_id)
+    was_watched = rel_channels.unwatch_channel(session, relationship, call.user_id, channel_id)
     return Reply(text=blocks.unwatched_text(channel_id, relationship.name, was_watched))
 
 
@@ -219,12 +223,12 @@ def rapport_alerts(session: Session, call: Call[RapportCommand]) -> Reply:
     relationship = call.relationship(session)
     channel_id = call.command.channel
     assert channel_id is not None
-    rel.check_alerts_channel(session, relationship, call.user_id, channel_id)
+    rel_channels.check_alerts_channel(session, relationship, call.user_id, channel_id)
     relationship_id = relationship.id
 
     def check_and_set(client: WebClient, respond: Respond) -> None:
         def set_alerts(later: Session, relationship: Relationship) -> str:
-            rel.set_alerts_channel(later, relationship, call.user_id, channel_id)
+            rel_channels.set_alerts_channel(later, relationship, call.user_id, channel_id)
             return relationship.name
 
         name = _as_member(call, client, respond, channel_id, relationship_id, set_alerts)
@@ -263,7 +267,7 @@ def add_channels(
     team_id: str,
     creator: str,
     relationship_id: int,
-    draft: rel.RelationshipDraft,
+    draft: rel_setup.RelationshipDraft,
     now: datetime,
     client: WebClient,
     respond: Respond | None,
@@ -280,15 +284,17 @@ def add_channels(
         for channel_id in draft.watched_channels:
             if channel_id not in problems:
                 try:
-                    rel.watch_channel(session, relationship, creator, channel_id, now)
+                    rel_channels.watch_channel(session, relationship, creator, channel_id, now)
                 except rel.RapportError as error:  # watched elsewhere since the modal was sent
                     problems[channel_id] = str(error)
         if draft.alerts_channel and draft.alerts_channel not in problems:
             try:
-                rel.set_alerts_channel(session, relationship, creator, draft.alerts_channel)
+                rel_channels.set_alerts_channel(
+                    session, relationship, creator, draft.alerts_channel
+                )
             except rel.RapportError as error:
                 problems[draft.alerts_channel] = str(error)
-        summary = rel.summarise(session, relationship)
+        summary = rel_summary.summarise(session, relationship)
     client.chat_postMessage(
         channel=creator,
         text=blocks.created_text(summary.name),

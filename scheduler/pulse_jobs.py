@@ -10,11 +10,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.core.db import Database
+from bot.pulse import anonymity as pulse_anonymity
 from bot.pulse import blocks as pulse_blocks
-from bot.pulse import domain as pulse
-from bot.pulse.domain import LATEST_ZONE, RoundToSend
+from bot.pulse import prompts as pulse_prompts
+from bot.pulse import results_blocks as pulse_results_blocks
+from bot.pulse import rounds as pulse_rounds
 from bot.pulse.models import RecipientStatus
+from bot.pulse.prompts import RoundToSend
 from bot.pulse.results import round_alerts
+from bot.pulse.schedule import LATEST_ZONE
 from bot.relationships import domain as rel
 from bot.services import Services
 from bot.slack import message_keys, outbox
@@ -50,11 +54,11 @@ def run_pulse(services: Services, pacer: Pacer | None = None) -> PulseTick:
     pacer = pacer or Pacer(PROMPTS_PER_SECOND)
     tick = PulseTick()
     with db.transaction() as session:
-        tick.opened = pulse.open_due_rounds(session, now)
-        pulse.forget_closed_round_secrets(session, now)
+        tick.opened = pulse_rounds.open_due_rounds(session, now)
+        pulse_anonymity.forget_closed_round_secrets(session, now)
     send_alerts(db, slack, now, tick)
     with db.transaction() as session:
-        rounds = pulse.rounds_taking_answers(session, now)
+        rounds = pulse_prompts.rounds_taking_answers(session, now)
     for pulse_round in rounds:
         send_prompts(db, slack, pulse_round, now, tick, pacer)
     send_reminders(db, slack, now, tick, pacer)
@@ -83,7 +87,7 @@ def send_prompts(
     zone Slack couldn't give (and never gave) waits for a later tick rather than being
     prompted at a guessed hour. Zone lookups share the prompts' pace."""
     with db.transaction() as session:
-        people = pulse.unprompted_members(
+        people = pulse_prompts.unprompted_members(
             session, pulse_round.round_id, pulse_round.relationship_id
         )
     client = slack.for_team(pulse_round.team_id)
@@ -115,7 +119,7 @@ def send_prompts(
         delivery = send_once(db, slack, message, now)
         status, error = _recipient_status(db, delivery)
         with db.transaction() as session:
-            pulse.mark_prompt(
+            pulse_prompts.mark_prompt(
                 session, pulse_round.team_id, pulse_round.round_id, person, status, error
             )
         PulseTick.count(tick.prompts, delivery.status)
@@ -147,10 +151,10 @@ def send_reminders(
     Reminders carry no relationship: owners are never told one failed, as that would say
     who hadn't answered."""
     with db.transaction() as session:
-        rounds = pulse.rounds_due_for_reminders(session, now)
+        rounds = pulse_prompts.rounds_due_for_reminders(session, now)
     for pulse_round in rounds:
         with db.transaction() as session:
-            people = pulse.members_to_remind(session, pulse_round.round_id)
+            people = pulse_prompts.members_to_remind(session, pulse_round.round_id)
         text = pulse_blocks.reminder_text(pulse_round)
         for user_id in people:
             prompt = outbox.sent(db, message_keys.pulse_prompt(pulse_round.round_id, user_id))
@@ -171,17 +175,17 @@ def send_reminders(
             )
             if delivery.status != "retry":
                 with db.transaction() as session:
-                    pulse.mark_reminded(session, pulse_round.round_id, user_id)
+                    pulse_prompts.mark_reminded(session, pulse_round.round_id, user_id)
             PulseTick.count(tick.reminders, delivery.status)
 
 
 def send_alerts(db: Database, slack: SlackClients, now: datetime, tick: PulseTick) -> None:
     """Owners hear about drops, gaps and low response once per round and condition."""
     with db.transaction() as session:
-        closed = pulse.closed_rounds_awaiting_alerts(session, now)
+        closed = pulse_prompts.closed_rounds_awaiting_alerts(session, now)
     for round_id in closed:
         with db.transaction() as session:
-            found = pulse.get_round_by_id(session, round_id)
+            found = pulse_prompts.get_round_by_id(session, round_id)
             relationship = session.get(rel.Relationship, found.relationship_id)
             assert relationship is not None
             alerts = round_alerts(session, relationship, round_id)
@@ -189,8 +193,8 @@ def send_alerts(db: Database, slack: SlackClients, now: datetime, tick: PulseTic
             name = relationship.name
         done = True
         for alert in alerts:
-            text = pulse_blocks.alert_text(name, alert)
-            blocks = pulse_blocks.alert_blocks(found.relationship_id, name, alert)
+            text = pulse_results_blocks.alert_text(name, alert)
+            blocks = pulse_results_blocks.alert_blocks(found.relationship_id, name, alert)
             for recipient in recipients:
                 key = message_keys.pulse_alert(round_id, alert.kind, alert.side, recipient)
                 message = Outgoing(
@@ -206,7 +210,7 @@ def send_alerts(db: Database, slack: SlackClients, now: datetime, tick: PulseTic
                 PulseTick.count(tick.alerts, delivery.status)
         if done:
             with db.transaction() as session:
-                pulse.mark_alerts_done(session, round_id)
+                pulse_prompts.mark_alerts_done(session, round_id)
 
 
 PULSE_JOBS = [Job("pulse", PULSE_EVERY_SECONDS, run_pulse)]

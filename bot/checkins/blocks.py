@@ -7,7 +7,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.checkins.domain import USAGE, CheckInView, History, OccurrenceFacts, reminders_text
+from bot.checkins.commands import CheckInView
+from bot.checkins.history import History
+from bot.checkins.occurrences import OccurrenceFacts
+from bot.checkins.parser import USAGE, reminders_text
 from bot.checkins.schedule import FollowUp, Lapse, Reminder
 from bot.core.figures import percent_text
 from bot.slack import mrkdwn

@@ -7,11 +7,11 @@ import json
 from datetime import date, timedelta
 from typing import Any
 
-from bot.checkins.domain import (
+from bot.checkins.forms import EditForm
+from bot.checkins.parser import (
     DEFAULT_REMINDERS,
     TITLE_MAX,
     CheckInDraft,
-    EditForm,
     parse_reminders,
     reminders_text,
 )

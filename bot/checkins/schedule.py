@@ -31,7 +31,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import String, cast, delete, func, literal, select, update
 from sqlalchemy.orm import Session
 
-from bot.checkins.domain import (
+from bot.checkins.models import CheckIn, CheckInTask, Occurrence, Outcome, Rsvp, TaskKind
+from bot.checkins.occurrences import (
     FOLLOW_UP_STALE,
     LAPSE_GRACE,
     OccurrenceFacts,
@@ -39,7 +40,6 @@ from bot.checkins.domain import (
     plan_next,
     recent_outcomes,
 )
-from bot.checkins.models import CheckIn, CheckInTask, Occurrence, Outcome, Rsvp, TaskKind
 from bot.core.cadence import parse_cadence
 from bot.relationships.domain import alert_recipients, get_relationship
 from bot.relationships.models import Member, Role
@@ -263,15 +263,7 @@ def _lapses(
     session: Session, checkin: CheckIn, occurrence: Occurrence, now: datetime
 ) -> list[Lapse]:
     found: list[Lapse] = []
-    past = recent_outcomes(session, checkin.id, occurrence.starts_at)
-    asked = _asked(session, [occurrence_id for occurrence_id, outcome in past if outcome is None])
-    run = []
-    for occurrence_id, outcome in past:
-        if outcome is None and occurrence_id not in asked:
-            continue  # missed while Rapport was down: neither held nor unconfirmed
-        if outcome not in (None, Outcome.SKIPPED):
-            break
-        run.append(occurrence_id)
+    run = _unconfirmed_run(session, checkin.id, occurrence.starts_at)
     if len(run) >= LAPSE_IN_A_ROW:
         found.append(
             Lapse(
@@ -282,33 +274,7 @@ def _lapses(
                 **_lapse_base(session, checkin),
             )
         )
-    last_held = session.scalar(
-        select(func.max(Occurrence.starts_at)).where(
-            Occurrence.relationship_id == checkin.relationship_id,
-            Occurrence.outcome == Outcome.HELD,
-        )
-    )
-    first_created = session.scalar(
-        select(func.min(CheckIn.created_at)).where(
-            CheckIn.relationship_id == checkin.relationship_id
-        )
-    )
-    was_asked = (
-        select(SentMessage.id)
-        .where(
-            SentMessage.key == literal(message_keys.CHECKIN_FOLLOW_UP) + cast(Occurrence.id, String)
-        )
-        .exists()
-    )
-    last_missed = session.scalar(
-        select(func.max(Occurrence.starts_at)).where(
-            Occurrence.relationship_id == checkin.relationship_id,
-            Occurrence.outcome.is_(None),
-            Occurrence.ends_at < now - FOLLOW_UP_STALE,
-            ~was_asked,
-        )
-    )
-    since = max((at for at in (last_held, first_created, last_missed) if at), default=None)
+    since = _quiet_since(session, checkin.relationship_id, now)
     if since is not None and now - since >= timedelta(weeks=QUIET_WEEKS):
         found.append(
             Lapse(
@@ -320,6 +286,50 @@ def _lapses(
             )
         )
     return found
+
+
+def _unconfirmed_run(session: Session, checkin_id: int, until: datetime) -> list[int]:
+    """The latest occurrences up to ``until`` skipped or unconfirmed in a row, newest first."""
+    past = recent_outcomes(session, checkin_id, until)
+    asked = _asked(session, [occurrence_id for occurrence_id, outcome in past if outcome is None])
+    run = []
+    for occurrence_id, outcome in past:
+        if outcome is None and occurrence_id not in asked:
+            continue  # missed while Rapport was down: neither held nor unconfirmed
+        if outcome not in (None, Outcome.SKIPPED):
+            break
+        run.append(occurrence_id)
+    return run
+
+
+def _quiet_since(session: Session, relationship_id: int, now: datetime) -> datetime | None:
+    """Since when the relationship has held no check-in: its last held one, its first
+    check-in's creation or its last one missed while Rapport was down, whichever is latest."""
+    last_held = session.scalar(
+        select(func.max(Occurrence.starts_at)).where(
+            Occurrence.relationship_id == relationship_id,
+            Occurrence.outcome == Outcome.HELD,
+        )
+    )
+    first_created = session.scalar(
+        select(func.min(CheckIn.created_at)).where(CheckIn.relationship_id == relationship_id)
+    )
+    was_asked = (
+        select(SentMessage.id)
+        .where(
+            SentMessage.key == literal(message_keys.CHECKIN_FOLLOW_UP) + cast(Occurrence.id, String)
+        )
+        .exists()
+    )
+    last_missed = session.scalar(
+        select(func.max(Occurrence.starts_at)).where(
+            Occurrence.relationship_id == relationship_id,
+            Occurrence.outcome.is_(None),
+            Occurrence.ends_at < now - FOLLOW_UP_STALE,
+            ~was_asked,
+        )
+    )
+    return max((at for at in (last_held, first_created, last_missed) if at), default=None)
 
 
 def _stretched(session: Session, checkin: CheckIn, task: CheckInTask) -> list[Lapse]:

@@ -34,8 +34,8 @@ from bot.drift.models import (
     DriftSignal,
     Thresholds,
 )
-from bot.pulse.domain import settings_for
 from bot.pulse.results import closed_round_ids, round_results
+from bot.pulse.settings import settings_for
 from bot.relationships import domain as rel
 from bot.relationships.models import Relationship, Role, Side, WatchedChannel
 from bot.slack import mrkdwn

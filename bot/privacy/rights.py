@@ -41,7 +41,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bot.checkins.models import CheckIn, CheckInParticipant, Occurrence, Rsvp
 from bot.drift.models import DriftAlert, DriftSignal
-from bot.pulse.domain import respondent_token
+from bot.pulse.anonymity import respondent_token
 from bot.pulse.models import PulseAnswer, PulseComment, PulseRecipient, PulseRound, RecipientStatus
 from bot.relationships.models import CurrentRelationship, Member, Relationship, Role, Side
 from bot.slack.installation_models import INSTALLATIONS

@@ -3,8 +3,8 @@
 Anonymity is a property of the schema: answers and comments carry a respondent *token*
 (HMAC of the person's id with the round's own secret), never a user id, so re-answering
 replaces an answer while no row links a person to what they said. The secret is wiped when
-the round closes (``bot.pulse.domain.forget_closed_round_secrets``), after which the token can't be
-recomputed from a recipient's id either.
+the round closes (``bot.pulse.anonymity.forget_closed_round_secrets``), after which the
+token can't be recomputed from a recipient's id either.
 """
 
 from __future__ import annotations

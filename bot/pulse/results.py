@@ -16,8 +16,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.pulse.domain import current_round, round_questions, settings_for
 from bot.pulse.models import PulseAnswer, PulseComment, PulseRecipient, PulseRound, RecipientStatus
+from bot.pulse.rounds import current_round, round_questions
+from bot.pulse.settings import settings_for
 from bot.relationships.models import Relationship, Role, Side
 
 TREND_ROUNDS = 8
@@ -117,26 +118,10 @@ def round_results(
 ) -> dict[int, RoundResult]:
     """Suppressed figures for each round, from two grouped queries (plus comments), each at
     ``round_threshold``. Each respondent counts in one (side, role) group per round
-    (``bot.pulse.domain._round_group``), so the groups' head counts add up to a side's."""
+    (``bot.pulse.answers._round_group``), so the groups' head counts add up to a side's."""
     if not round_ids:
         return {}
-    groups: dict[tuple[int, Side], dict[str, tuple[int, int, int]]] = {}
-    for round_id, side, role, people, total, count in session.execute(
-        select(
-            PulseAnswer.round_id,
-            PulseAnswer.side,
-            PulseAnswer.role,
-            func.count(func.distinct(PulseAnswer.respondent)),
-            func.sum(PulseAnswer.score),
-            func.count(PulseAnswer.score),
-        )
-        .where(PulseAnswer.round_id.in_(round_ids))
-        .group_by(PulseAnswer.round_id, PulseAnswer.side, PulseAnswer.role)
-    ):
-        bucket = groups.setdefault((round_id, side), {})
-        name = "managers" if role in MANAGERS else "frontline"
-        old = bucket.get(name, (0, 0, 0))
-        bucket[name] = (old[0] + people, old[1] + int(total), old[2] + count)
+    groups = _answer_groups(session, round_ids)
     recipients = {
         (round_id, side): count
         for round_id, side, count in session.execute(
@@ -173,6 +158,30 @@ def round_results(
         for round_id in round_ids:
             results[round_id].comments.extend(_comments(session, round_id, results[round_id]))
     return results
+
+
+def _answer_groups(
+    session: Session, round_ids: list[int]
+) -> dict[tuple[int, Side], dict[str, tuple[int, int, int]]]:
+    """(people, score total, score count) per round and side, for "frontline" and "managers"."""
+    groups: dict[tuple[int, Side], dict[str, tuple[int, int, int]]] = {}
+    for round_id, side, role, people, total, count in session.execute(
+        select(
+            PulseAnswer.round_id,
+            PulseAnswer.side,
+            PulseAnswer.role,
+            func.count(func.distinct(PulseAnswer.respondent)),
+            func.sum(PulseAnswer.score),
+            func.count(PulseAnswer.score),
+        )
+        .where(PulseAnswer.round_id.in_(round_ids))
+        .group_by(PulseAnswer.round_id, PulseAnswer.side, PulseAnswer.role)
+    ):
+        bucket = groups.setdefault((round_id, side), {})
+        name = "managers" if role in MANAGERS else "frontline"
+        old = bucket.get(name, (0, 0, 0))
+        bucket[name] = (old[0] + people, old[1] + int(total), old[2] + count)
+    return groups
 
 
 def round_threshold(round_min_group: int, setting: int) -> int:

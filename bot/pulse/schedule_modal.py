@@ -10,7 +10,8 @@ from typing import Any
 from bot.core.cadence import CadenceError
 from bot.core.time_input import parse_time
 from bot.pulse.blocks import schedule_text
-from bot.pulse.domain import SETTING_RULES, Schedule, ScheduleForm
+from bot.pulse.schedule import Schedule, ScheduleForm
+from bot.pulse.settings import SETTING_RULES
 from bot.slack import mrkdwn
 from bot.slack.blocks import Blocks, button, context, section
 

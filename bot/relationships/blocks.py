@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.relationships.domain import MemberChange, Membership, RelationshipSummary
+from bot.relationships.domain import Membership
+from bot.relationships.members import MemberChange
 from bot.relationships.models import Role, Side
+from bot.relationships.summary import RelationshipSummary
 from bot.slack import mrkdwn
 from bot.slack.blocks import Blocks, button, section
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.relationships.domain import RelationshipDraft
 from bot.relationships.models import Side
+from bot.relationships.setup import RelationshipDraft
 
 CALLBACK_ID = "relationship_setup"
 

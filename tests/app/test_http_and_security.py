@@ -250,12 +250,12 @@ def test_a_listener_crash_answers_politely_not_with_a_500(rapport, monkeypatch):
 
 
 def test_a_click_that_fails_says_so_where_they_clicked(rapport, monkeypatch):
-    import bot.pulse.domain
+    import bot.pulse.answers
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(bot.pulse.domain, "record_answer", broken)
+    monkeypatch.setattr(bot.pulse.answers, "record_answer", broken)
     response = rapport.slack.block_action("pulse_answer_3", value="1:0", user="UCARL")
     assert (response.status, response.body) == (200, "")  # a click's answer has no text
     (said,) = rapport.fake.wait_for("response_url")
@@ -271,12 +271,12 @@ def test_slack_rate_limit_on_a_follow_up_call_is_retried_after_retry_after(rappo
 
 
 def test_a_crash_while_saving_the_setup_modal_keeps_the_form_and_says_so(rapport, monkeypatch):
-    import bot.relationships.domain
+    import bot.relationships.setup
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(bot.relationships.domain, "create_relationship", broken)
+    monkeypatch.setattr(bot.relationships.setup, "create_relationship", broken)
     response = rapport.slack.view_submission("relationship_setup", setup_values())
     body = response.json()
     assert response.status == 200

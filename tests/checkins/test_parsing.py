@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bot.checkins.blocks import starts_in
-from bot.checkins.domain import UsageError, parse_command, parse_reminders, reminders_text
+from bot.checkins.parser import UsageError, parse_command, parse_reminders, reminders_text
 from bot.core.cadence import CadenceError
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from bot.drift.models import DriftCalming
 from bot.relationships import domain as rel
+from bot.relationships.members import map_organisation
 from bot.relationships.models import Side
 from scheduler.drift_jobs import alert_unanswered, purge_old_signals
 from tests.support.drift_helpers import (
@@ -165,7 +166,7 @@ def test_slack_connect_author_counts_for_their_organisation_and_strangers_are_un
 ):
     with rapport.db.transaction() as session:
         relationship = rel.get_relationship(session, "T0ACME", watched)
-        rel.map_organisation(session, relationship, "UALICE", "T0STELLAR", "Stellar", Side.PROVIDER)
+        map_organisation(session, relationship, "UALICE", "T0STELLAR", "Stellar", Side.PROVIDER)
     say(rapport, "UEXTERNAL", FRIENDLY[0], user_team="T0STELLAR")
     say(rapport, "USTRANGER", FRIENDLY[0], user_team="T0ELSEWHERE")
     assert [s.side for s in signals(rapport)] == ["provider", "unknown"]
@@ -174,7 +175,7 @@ def test_slack_connect_author_counts_for_their_organisation_and_strangers_are_un
 def test_slack_connect_message_in_the_envelope_slack_really_sends(rapport, watched):
     with rapport.db.transaction() as session:
         relationship = rel.get_relationship(session, "T0ACME", watched)
-        rel.map_organisation(session, relationship, "UALICE", "T0STELLAR", "Stellar", Side.PROVIDER)
+        map_organisation(session, relationship, "UALICE", "T0STELLAR", "Stellar", Side.PROVIDER)
     ts = f"{rapport.clock.now().timestamp() + 3:.6f}"
     event = {
         "type": "message",

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.checkins.models import CheckIn, Occurrence
 from bot.privacy.export import neutralise, to_csv
-from bot.pulse.domain import respondent_token
+from bot.pulse.anonymity import respondent_token
 from bot.pulse.models import PulseAnswer, PulseComment, PulseRound
 from bot.relationships.models import Member, Relationship
 from bot.schema import metadata

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.pulse.domain import respondent_token
+from bot.pulse.anonymity import respondent_token
 from bot.pulse.models import PulseAnswer, PulseComment, PulseRecipient
 from bot.schema import metadata
 from tests.support.fake_slack import TEAM_ID

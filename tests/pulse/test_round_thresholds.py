@@ -11,8 +11,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import insert, select
 
 from bot.core.db import alembic_config, migrate
-from bot.pulse import domain as pulse
 from bot.pulse.models import PulseRound
+from bot.pulse.settings import settings_for
 from bot.relationships.models import Relationship
 from tests.privacy.test_data_rights import export
 from tests.pulse.test_results import PROVIDER, _close, _relationship, _results, _round
@@ -82,7 +82,7 @@ def test_migration_gives_existing_rounds_the_min_group_in_force(db, clock):
     default = make_relationship(db, clock, "Other", creator="UBOB")
     now = clock.now()
     with db.transaction() as session:
-        settings = pulse.settings_for(session, session.get(Relationship, strict))
+        settings = settings_for(session, session.get(Relationship, strict))
         settings.min_group = 5
         session.add(settings)
         for relationship_id in (strict, default):

@@ -17,12 +17,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from bot.checkins import domain as checkins
+from bot.checkins.commands import create_checkin
+from bot.checkins.parser import CheckInDraft
 from bot.core.cadence import parse_cadence
 from bot.core.clock import Clock
 from bot.core.db import Database
-from bot.pulse import domain as pulse
 from bot.pulse.models import RecipientStatus
+from bot.pulse.prompts import mark_prompt, unprompted_members
+from bot.pulse.rounds import open_round_now
+from bot.pulse.schedule import set_schedule
 from bot.relationships import domain as rel
 from bot.slack.models import SentMessage
 from tests.support.fake_slack import TEAM_ID, Call, FakeSlack
@@ -76,18 +79,18 @@ def seed_due_work(
     with db.transaction() as session:
         relationship = rel.get_relationship(session, TEAM_ID, relationship_id)
         quiet = f"weekly on {now - timedelta(days=2):%A} at 12:00"  # no scheduled round soon
-        pulse.set_schedule(session, relationship, client_owner, quiet, now)
-        closed = pulse.open_round_now(session, relationship, client_owner, now - timedelta(days=10))
-        for person in pulse.unprompted_members(session, closed.id, relationship_id):
-            pulse.mark_prompt(session, TEAM_ID, closed.id, person, RecipientStatus.SENT, None)
-        pulse.open_round_now(session, relationship, client_owner, now - timedelta(days=2.5))
-        draft = checkins.CheckInDraft(
+        set_schedule(session, relationship, client_owner, quiet, now)
+        closed = open_round_now(session, relationship, client_owner, now - timedelta(days=10))
+        for person in unprompted_members(session, closed.id, relationship_id):
+            mark_prompt(session, TEAM_ID, closed.id, person, RecipientStatus.SENT, None)
+        open_round_now(session, relationship, client_owner, now - timedelta(days=2.5))
+        draft = CheckInDraft(
             title="Steering",
             cadence=parse_cadence(f"weekly {start:%a} {start:%H:%M}".lower()),
             participants=participants,
             tz="UTC",
         )
-        checkins.create_checkin(session, relationship, client_owner, draft, "UTC", now)
+        create_checkin(session, relationship, client_owner, draft, "UTC", now)
     if fake is not None:
         for user in everyone:
             fake.add_user(user, tz="UTC")

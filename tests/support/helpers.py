@@ -6,8 +6,8 @@ from typing import Any
 
 from bot.core.db import Database
 from bot.core.settings import Settings
-from bot.relationships import domain as rel
 from bot.relationships.models import Side
+from bot.relationships.setup import RelationshipDraft, create_relationship
 from bot.services import Services, create_services
 from tests.conftest import FakeClock
 from tests.support.fake_slack import TEAM_ID
@@ -39,7 +39,7 @@ def make_relationship(
     alerts: str | None = None,
     team: str = TEAM_ID,
 ) -> int:
-    draft = rel.RelationshipDraft(
+    draft = RelationshipDraft(
         name=name,
         client_org="Acme",
         provider_org="Stellar",
@@ -51,4 +51,4 @@ def make_relationship(
         alerts_channel=alerts,
     )
     with db.transaction() as session:
-        return rel.create_relationship(session, team, creator, draft, clock.now()).id
+        return create_relationship(session, team, creator, draft, clock.now()).id

@@ -1,0 +1,202 @@
+"""What the scheduler must send for a round: who still needs the prompt or a reminder,
+and which closed rounds still await their alerts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.core.occurrences import local_instant
+from bot.pulse.anonymity import respondent_token
+from bot.pulse.models import PulseAnswer, PulseRecipient, PulseRound, PulseSettings, RecipientStatus
+from bot.pulse.rounds import round_questions
+from bot.relationships.models import Member, Relationship, Role, Side
+
+
+@dataclass(frozen=True)
+class RoundToSend:
+    round_id: int
+    team_id: str
+    relationship_id: int
+    relationship_name: str
+    questions: list[tuple[int, str]]
+    day: date | None
+    prompt_at: time
+    opens_at: datetime
+    closes_at: datetime
+
+    def due_at(self, tz: ZoneInfo) -> datetime:
+        if self.day is None:
+            return self.opens_at
+        return max(self.opens_at, local_instant(self.day, self.prompt_at, tz))
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: str
+    side: Side
+    role: Role
+
+
+def round_to_send(pulse_round: PulseRound, name: str) -> RoundToSend:
+    return RoundToSend(
+        round_id=pulse_round.id,
+        team_id=pulse_round.team_id,
+        relationship_id=pulse_round.relationship_id,
+        relationship_name=name,
+        questions=round_questions(pulse_round),
+        day=pulse_round.day,
+        prompt_at=pulse_round.prompt_at,
+        opens_at=pulse_round.opens_at,
+        closes_at=pulse_round.closes_at,
+    )
+
+
+def rounds_taking_answers(session: Session, now: datetime) -> list[RoundToSend]:
+    """Open rounds whose members are prompted and reminded: none of a paused relationship,
+    even a round ad-hoc feedback opened ahead (that feedback still counts)."""
+    rows = session.execute(
+        select(PulseRound, Relationship.name)
+        .join(Relationship, Relationship.id == PulseRound.relationship_id)
+        .outerjoin(PulseSettings, PulseSettings.relationship_id == PulseRound.relationship_id)
+        .where(
+            PulseRound.opens_at <= now,
+            PulseRound.closes_at > now,
+            or_(PulseSettings.paused.is_(None), PulseSettings.paused.is_(False)),
+        )
+        .order_by(PulseRound.id)
+    ).all()
+    return [round_to_send(pulse_round, name) for pulse_round, name in rows]
+
+
+def get_round_by_id(session: Session, round_id: int) -> RoundToSend:
+    """For the scheduler, which found the id itself (no workspace check needed)."""
+    row = session.execute(
+        select(PulseRound, Relationship.name)
+        .join(Relationship, Relationship.id == PulseRound.relationship_id)
+        .where(PulseRound.id == round_id)
+    ).one()
+    return round_to_send(*row)
+
+
+def unprompted_members(session: Session, round_id: int, relationship_id: int) -> list[Person]:
+    """Current members with no prompt recorded yet, or whose prompt is still pending."""
+    rows = session.execute(
+        select(Member.user_id, Member.side, Member.role)
+        .outerjoin(
+            PulseRecipient,
+            and_(PulseRecipient.round_id == round_id, PulseRecipient.user_id == Member.user_id),
+        )
+        .where(
+            Member.relationship_id == relationship_id,
+            or_(PulseRecipient.id.is_(None), PulseRecipient.status == RecipientStatus.PENDING),
+        )
+        .order_by(Member.id)
+    ).all()
+    return [Person(*row) for row in rows]
+
+
+def mark_prompt(
+    session: Session, team_id: str, round_id: int, person: Person, status: str, error: str | None
+) -> None:
+    """Record that ``person`` is a recipient of the round, and how their prompt went.
+
+    Two schedulers may record the same person at once (one sent the prompt, the other found
+    it claimed): the insert race is settled by the unique constraint, and a settled outcome
+    (sent, failed) is never put back to pending.
+    """
+    query = select(PulseRecipient).where(
+        PulseRecipient.round_id == round_id, PulseRecipient.user_id == person.user_id
+    )
+    recipient = session.scalar(query)
+    if recipient is None:
+        try:
+            with session.begin_nested():
+                session.add(
+                    PulseRecipient(
+                        team_id=team_id,
+                        round_id=round_id,
+                        user_id=person.user_id,
+                        side=person.side,
+                        role=person.role,
+                        status=status,
+                        error=error,
+                    )
+                )
+            return
+        except IntegrityError:  # the other scheduler recorded them a moment ago
+            recipient = session.scalars(query).one()
+    if status != RecipientStatus.PENDING or recipient.status == RecipientStatus.PENDING:
+        recipient.status, recipient.error = status, error
+
+
+def members_to_remind(session: Session, round_id: int) -> list[str]:
+    """Recipients who were prompted, not yet reminded, and haven't answered anything."""
+    pulse_round = session.get(PulseRound, round_id)
+    assert pulse_round is not None
+    answered = set(
+        session.scalars(
+            select(PulseAnswer.respondent).where(PulseAnswer.round_id == round_id).distinct()
+        )
+    )
+    recipients = session.scalars(
+        select(PulseRecipient.user_id)
+        .where(
+            PulseRecipient.round_id == round_id,
+            PulseRecipient.status == RecipientStatus.SENT,
+            PulseRecipient.reminded.is_(False),
+        )
+        .order_by(PulseRecipient.id)
+    ).all()
+    return [
+        user_id
+        for user_id in recipients
+        if respondent_token(pulse_round.secret, pulse_round.team_id, user_id) not in answered
+    ]
+
+
+def mark_reminded(session: Session, round_id: int, user_id: str) -> None:
+    recipient = session.scalar(
+        select(PulseRecipient).where(
+            PulseRecipient.round_id == round_id, PulseRecipient.user_id == user_id
+        )
+    )
+    if recipient is not None:
+        recipient.reminded = True
+
+
+def rounds_due_for_reminders(session: Session, now: datetime) -> list[RoundToSend]:
+    """Open rounds within their reminder period (e.g. the last 24 hours)."""
+    return [
+        r
+        for r in rounds_taking_answers(session, now)
+        if now >= r.closes_at - timedelta(hours=_reminder_hours(session, r.round_id))
+    ]
+
+
+def _reminder_hours(session: Session, round_id: int) -> int:
+    return (
+        session.scalar(select(PulseRound.reminder_before_hours).where(PulseRound.id == round_id))
+        or 24
+    )
+
+
+def closed_rounds_awaiting_alerts(session: Session, now: datetime) -> list[int]:
+    return list(
+        session.scalars(
+            select(PulseRound.id)
+            .where(PulseRound.closes_at <= now, PulseRound.alerts_done.is_(False))
+            .order_by(PulseRound.closes_at, PulseRound.id)
+        )
+    )
+
+
+def mark_alerts_done(session: Session, round_id: int) -> None:
+    pulse_round = session.get(PulseRound, round_id)
+    if pulse_round is not None:
+        pulse_round.alerts_done = True

@@ -1,0 +1,112 @@
+"""A relationship's pulse settings: the stored row (or its defaults) and ``/pulse settings``.
+
+Problems a person can fix raise ``RapportError`` whose message is safe mrkdwn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from bot.pulse.models import PulseRound, PulseSettings
+from bot.relationships.domain import RapportError, require_owner
+from bot.relationships.models import Relationship
+from bot.slack import mrkdwn
+
+DEFAULT_CADENCE = "every 2 weeks tue 10:00"
+
+
+def _defaults(relationship: Relationship) -> PulseSettings:
+    return PulseSettings(
+        relationship_id=relationship.id,
+        team_id=relationship.team_id,
+        cadence=DEFAULT_CADENCE,
+        anchor=relationship.created_at.date(),
+        not_before=relationship.created_at,
+        paused=False,
+        window_days=3,
+        min_group=3,
+        drop_alert=0.5,
+        gap_alert=1.0,
+        response_alert=0.4,
+        reminder_hours=24,
+    )
+
+
+def settings_for(session: Session, relationship: Relationship) -> PulseSettings:
+    """The relationship's settings; unsaved defaults when owners never changed any."""
+    return session.get(PulseSettings, relationship.id) or _defaults(relationship)
+
+
+def editable_settings(session: Session, relationship: Relationship) -> PulseSettings:
+    settings = session.get(PulseSettings, relationship.id)
+    if settings is None:
+        settings = _defaults(relationship)
+        session.add(settings)
+    return settings
+
+
+@dataclass(frozen=True)
+class SettingRule:
+    column: str
+    low: float
+    high: float
+    unit: str
+    integer: bool = True
+    scale: float = 1.0  # stored = typed / scale
+
+    @property
+    def example(self) -> float:
+        middle = (self.low + self.high) / 4
+        return round(middle) if self.integer else round(middle, 1)
+
+
+SETTING_RULES = {
+    "min-group": SettingRule("min_group", 2, 50, "answers"),
+    "window": SettingRule("window_days", 1, 14, "days"),
+    "reminder": SettingRule("reminder_hours", 1, 72, "hours before the close"),
+    "drop": SettingRule("drop_alert", 0.1, 4, "points", integer=False),
+    "gap": SettingRule("gap_alert", 0.1, 4, "points", integer=False),
+    "response": SettingRule("response_alert", 1, 100, "%", scale=100),
+}
+
+
+def change_setting(
+    session: Session, relationship: Relationship, actor: str, name: str, value: str, now: datetime
+) -> str:
+    """Set one of ``SETTING_RULES`` from typed text; returns what is now in force.
+    ``min-group`` also applies to rounds not closed yet; a closed round keeps its own."""
+    require_owner(session, relationship, actor)
+    rule = SETTING_RULES.get(name.lower())
+    if rule is None:
+        raise RapportError(
+            f"I don't know the setting `{mrkdwn.echo(name)}`. "
+            f"Settings: {', '.join(f'`{n}`' for n in SETTING_RULES)}."
+        )
+    try:
+        number = float(value.strip().rstrip("%"))
+    except ValueError:
+        number = float("nan")
+    if not (rule.low <= number <= rule.high) or (rule.integer and number != int(number)):
+        kind = "a whole number" if rule.integer else "a number"
+        raise RapportError(
+            f"`{name}` takes {kind} from {rule.low:g} to {rule.high:g} ({rule.unit}), "
+            f"e.g. `/pulse settings {name} {rule.example:g}`."
+        )
+    settings = editable_settings(session, relationship)
+    stored = number / rule.scale
+    setattr(settings, rule.column, int(stored) if rule.integer and rule.scale == 1 else stored)
+    if rule.column == "min_group":
+        session.execute(
+            update(PulseRound)
+            .where(
+                PulseRound.relationship_id == relationship.id,
+                PulseRound.closes_at > now,
+            )
+            .values(min_group=settings.min_group)
+        )
+    session.flush()
+    return f"{number:g}{'' if rule.unit == '%' else ' '}{rule.unit}"

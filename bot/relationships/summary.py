@@ -1,0 +1,47 @@
+"""``/rapport show``: a relationship's people by side and role, its channels and organisations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.relationships.domain import people
+from bot.relationships.models import Relationship, Role, Side, WatchedChannel
+
+
+@dataclass(frozen=True)
+class RelationshipSummary:
+    id: int
+    name: str
+    client_org: str
+    provider_org: str
+    people: dict[Side, dict[Role, list[str]]]
+    watched_channels: list[str]
+    alerts_channel: str | None
+    organisations: list[tuple[str, Side]] = field(default_factory=list)
+
+
+def summarise(session: Session, relationship: Relationship) -> RelationshipSummary:
+    people_by_side: dict[Side, dict[Role, list[str]]] = {
+        side: {role: [] for role in (Role.OWNER, Role.MANAGER, Role.FRONTLINE)} for side in Side
+    }
+    for user_id, side, role in people(session, relationship):
+        people_by_side[side][role].append(user_id)
+    channels = session.scalars(
+        select(WatchedChannel.channel_id)
+        .where(WatchedChannel.relationship_id == relationship.id)
+        .order_by(WatchedChannel.added_at, WatchedChannel.id)
+    ).all()
+    organisations = [(org.org_name, org.side) for org in relationship.organisations]
+    return RelationshipSummary(
+        id=relationship.id,
+        name=relationship.name,
+        client_org=relationship.client_org,
+        provider_org=relationship.provider_org,
+        people=people_by_side,
+        watched_channels=list(channels),
+        alerts_channel=relationship.alerts_channel_id,
+        organisations=organisations,
+    )
