@@ -100,6 +100,8 @@ def main() -> None:
 
     calibration = calibration_rate()
     print(f"calibration: {calibration:,.0f} loops per CPU second on this machine")
+    # the calibration gauges a core's speed, not how many are free: other work shows here
+    print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     fake = FakeSlack().start()
     fake.delay = 0.1  # a realistic Slack for the alerts that fire along the way
     workdir = tempfile.mkdtemp(prefix="rapport-bench-")
