@@ -28,6 +28,7 @@ from pathlib import Path
 from harness import ResponseUrls, load, report, start_rapport
 
 from bench.ack_latency import prepare_database
+from bench.calibration import calibration_rate
 from bot.core.db import create_db_engine
 from sqlalchemy import func, select
 from bot.drift.models import DriftSignal
@@ -97,6 +98,10 @@ def main() -> None:
     )
     args = parser.parse_args()
 
+    calibration = calibration_rate()
+    print(f"calibration: {calibration:,.0f} loops per CPU second on this machine")
+    # the calibration gauges a core's speed, not how many are free: other work shows here
+    print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     fake = FakeSlack().start()
     fake.delay = 0.1  # a realistic Slack for the alerts that fire along the way
     workdir = tempfile.mkdtemp(prefix="rapport-bench-")
@@ -133,7 +138,13 @@ def main() -> None:
             )
             report(title, result, target, unit="events")
             used = tree_cpu_seconds(server.popen.pid) - cpu
-            print(f"  server CPU: {used / len(result.latencies) * 1000:.2f} ms per event")
+            rate = len(result.latencies) / result.elapsed
+            per_event = used / len(result.latencies)
+            print(
+                f"  server CPU: {per_event * 1000:.2f} ms per event "
+                f"({per_event * calibration:.0f} calibration loops)"
+            )
+            print(f"  {rate / calibration * 1000:.2f} events/s per 1,000 calibration loops/s")
             acknowledged += len(result.latencies)
     finally:
         server.stop()

@@ -52,8 +52,9 @@ def on_message(event: dict, body: dict, client: WebClient, services: Services) -
     if message is None:
         return
     now = services.clock.now()
-    with services.db.read() as session:
-        services.drift_configs.prepare(session, team_id, channel_id)
+    if not services.drift_configs.is_prepared(team_id, channel_id):
+        with services.db.read() as session:
+            services.drift_configs.prepare(session, team_id, channel_id)
     with services.db.transaction() as session:
         observation = observe(session, message, now, services.drift_configs, edited)
     if observation.notices:

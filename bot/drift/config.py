@@ -128,6 +128,7 @@ class DriftConfigCache:
     def __init__(self, ttl_seconds: float = TTL_SECONDS):
         self._ttl = ttl_seconds
         self._entries: dict[int, tuple[float, DriftConfig]] = {}
+        self._watching: dict[tuple[str, str], int] = {}  # (team, channel): as last prepared
         self._lock = threading.Lock()
 
     def get(self, session: Session, relationship_id: int) -> DriftConfig:
@@ -152,6 +153,18 @@ class DriftConfigCache:
         )
         if relationship_id is not None:
             self.get(session, relationship_id)
+            with self._lock:
+                self._watching[team_id, channel_id] = relationship_id
+
+    def is_prepared(self, team_id: str, channel_id: str) -> bool:
+        """True when ``prepare`` has nothing to do: the configuration of the relationship last
+        seen watching this channel is loaded and fresh. Checked before each message event,
+        it spares the event a read transaction. (Should another relationship watch the
+        channel now, ``record_message`` still loads the right configuration.)"""
+        with self._lock:
+            relationship_id = self._watching.get((team_id, channel_id))
+            entry = self._entries.get(relationship_id) if relationship_id is not None else None
+        return entry is not None and entry[0] > time.monotonic()
 
     def warm(self, session: Session) -> None:
         """Load the configuration of every relationship that watches a channel, so that no

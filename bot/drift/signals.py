@@ -40,7 +40,7 @@ from bot.drift.models import (
     DriftSignal,
     Thresholds,
 )
-from bot.relationships.models import Member, OrganisationSide, WatchedChannel
+from bot.relationships.models import Member, OrganisationSide, Side, WatchedChannel
 
 
 @dataclass(frozen=True)
@@ -135,11 +135,13 @@ _OTHER_SIDE_SPOKE = (
     .where(_in_channel, DriftSignal.posted_at > bindparam("since"), _from_other_side)
     .limit(1)
 )
-_BY_SIDE = (
-    select(DriftSignal.side, func.count(), func.sum(case((_formal, 1), else_=0)))
-    .where(_in_channel, DriftSignal.posted_at > bindparam("start"))  # no upper bound: skew
-    .group_by(DriftSignal.side)
-)
+# one pass, no GROUP BY: grouping the window's rows by side sorted them all, on every event
+_WINDOW_COUNTS = select(
+    func.count(),
+    func.count(case((DriftSignal.side == Side.CLIENT.value, 1))),
+    func.count(case((DriftSignal.side == Side.PROVIDER.value, 1))),
+    func.count(case((_formal, 1))),
+).where(_in_channel, DriftSignal.posted_at > bindparam("start"))  # no upper bound: skew
 _FORMAL_BEFORE = select(func.count()).where(
     _in_channel,
     _formal,
@@ -332,18 +334,23 @@ def channel_figures(
     window = timedelta(days=settings.window_days)
     start, before = now - window, now - 2 * window
     channel = {"relationship": relationship_id, "channel": channel_id}
-    rows = _run(session, _BY_SIDE, start=start, **channel).all()
-    by_side = {side: count for side, count, _ in rows}
-    formal_now = sum(int(formal_count or 0) for _, _, formal_count in rows)
+    messages, client, provider, formal_now = _run(
+        session, _WINDOW_COUNTS, start=start, **channel
+    ).one()
+    counts = {
+        Side.CLIENT.value: client,
+        Side.PROVIDER.value: provider,
+        UNKNOWN_SIDE: messages - client - provider,
+    }
     formal_before = _run(session, _FORMAL_BEFORE, before=before, start=start, **channel).scalar()
     due = now - timedelta(hours=settings.unanswered_hours)
     unanswered = _run(session, _UNANSWERED, start=start, due=due, **channel).scalar()
     return ChannelFigures(
-        messages=sum(by_side.values()),
+        messages=messages,
         formal=formal_now,
         formal_before=formal_before or 0,
         unanswered=unanswered or 0,
-        by_side=by_side,
+        by_side={side: count for side, count in counts.items() if count},
     )
 
 

@@ -246,6 +246,26 @@ def test_cue_sets_are_built_once_and_never_inside_a_write_transaction(rapport, m
     assert cue_kinds_by_channel(rapport.db)["CSHARED"] == ["change_request"] * 3
 
 
+def test_a_message_whose_settings_are_loaded_takes_one_transaction(rapport):
+    make_relationship(rapport.db, rapport.clock, channels=("CSHARED",))
+    say(rapport, "UALICE", "Morning all")  # loads the relationship's settings
+    begun: list[bool] = []  # per transaction: read-only?
+
+    def began(connection) -> None:
+        begun.append(connection.get_execution_options().get(READ_ONLY_OPTION, False))
+
+    event.listen(rapport.db.engine, "begin", began)
+    try:
+        say(rapport, "UCARL", "Thanks, that works")
+        assert begun == [False]  # the message's write, no read to prepare it first
+        rapport.slack.command("drift settings", user="UALICE")  # forgets the loaded settings
+        begun.clear()
+        say(rapport, "UALICE", "Lunch on Thursday?")
+        assert begun == [True, False]  # loaded again, outside the write
+    finally:
+        event.remove(rapport.db.engine, "begin", began)
+
+
 def test_members_try_a_message_privately_and_nothing_is_stored(rapport):
     make_relationship(rapport.db, rapport.clock, "Acme", channels=("CSHARED",))
     rapport.slack.command("drift words add change_request ticket of doom", user="UALICE")
