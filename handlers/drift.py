@@ -12,7 +12,7 @@ from bot.drift import alerts as drift_alerts
 from bot.drift import blocks as drift_blocks
 from bot.drift import settings as drift_settings
 from bot.drift.delivery import send_alerts, send_nudge
-from bot.drift.signals import IncomingMessage, forget_message
+from bot.drift.signals import IncomingMessage, forget_message, score_ahead
 from bot.drift.watch import observe
 from bot.relationships import domain as rel
 from bot.relationships.parser import RapportCommand
@@ -52,11 +52,13 @@ def on_message(event: dict, body: dict, client: WebClient, services: Services) -
     if message is None:
         return
     now = services.clock.now()
-    if not services.drift_configs.is_prepared(team_id, channel_id):
+    scored = score_ahead(services.drift_configs, message)
+    if scored is None:
         with services.db.read() as session:
             services.drift_configs.prepare(session, team_id, channel_id)
+        scored = score_ahead(services.drift_configs, message)
     with services.db.transaction() as session:
-        observation = observe(session, message, now, services.drift_configs, edited)
+        observation = observe(session, message, now, services.drift_configs, edited, scored)
     if observation.notices:
         services.defer(send_alerts, services, observation.notices, now)
     if observation.nudge is not None:

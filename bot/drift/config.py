@@ -156,15 +156,18 @@ class DriftConfigCache:
             with self._lock:
                 self._watching[team_id, channel_id] = relationship_id
 
-    def is_prepared(self, team_id: str, channel_id: str) -> bool:
-        """True when ``prepare`` has nothing to do: the configuration of the relationship last
-        seen watching this channel is loaded and fresh. Checked before each message event,
-        it spares the event a read transaction. (Should another relationship watch the
-        channel now, ``record_message`` still loads the right configuration.)"""
+    def prepared(self, team_id: str, channel_id: str) -> tuple[int, DriftConfig] | None:
+        """The relationship last seen watching this channel and its configuration, when that
+        is loaded and fresh (else ``prepare`` has work to do). Checked before each message
+        event, it spares the event a read transaction and lets it be scored before its write
+        transaction. (Should another relationship watch the channel now, ``record_message``
+        still loads the right configuration.)"""
         with self._lock:
             relationship_id = self._watching.get((team_id, channel_id))
             entry = self._entries.get(relationship_id) if relationship_id is not None else None
-        return entry is not None and entry[0] > time.monotonic()
+        if relationship_id is None or entry is None or entry[0] <= time.monotonic():
+            return None
+        return relationship_id, entry[1]
 
     def warm(self, session: Session) -> None:
         """Load the configuration of every relationship that watches a channel, so that no

@@ -206,13 +206,40 @@ def _watched_with_author_side(session: Session, message: IncomingMessage) -> tup
     return relationship_id, side.value if side is not None else UNKNOWN_SIDE
 
 
+@dataclass(frozen=True)
+class Scored:
+    """A message scored ahead of its write transaction, with the configuration it used."""
+
+    relationship_id: int
+    config: DriftConfig
+    assessment: Assessment
+
+
+def score_ahead(configs: DriftConfigCache, message: IncomingMessage) -> Scored | None:
+    """Score a message with its channel's loaded configuration before the write transaction
+    opens: the learned score takes about half a millisecond, which inside the transaction
+    would hold SQLite's write lock, and every other event's write with it. None when the
+    configuration isn't loaded (``DriftConfigCache.prepare``)."""
+    prepared = configs.prepared(message.team_id, message.channel_id)
+    if prepared is None:
+        return None
+    relationship_id, config = prepared
+    assessment = assess_learned(message.text, config.cues, config.calmed, config.shift)
+    return Scored(relationship_id, config, assessment)
+
+
 def record_message(
-    session: Session, message: IncomingMessage, configs: DriftConfigCache, edited: bool = False
+    session: Session,
+    message: IncomingMessage,
+    configs: DriftConfigCache,
+    edited: bool = False,
+    scored: Scored | None = None,
 ) -> Recorded | None:
     """Assess and store a message from a watched channel (None when it isn't watched).
 
     A new message is inserted once: Slack delivering it again comes back as "duplicate".
     An edit re-assesses the stored row (or stores it, if we never saw the original).
+    ``scored`` is used when it was scored with the configuration in force here.
     """
     watched = _watched_with_author_side(session, message)
     if watched is None:
@@ -221,7 +248,10 @@ def record_message(
     config = configs.get(session, relationship_id)
     if message.from_bot and not config.thresholds.include_bots:
         return None
-    assessment = assess_learned(message.text, config.cues, config.calmed, config.shift)
+    if scored is not None and scored.relationship_id == relationship_id and scored.config is config:
+        assessment = scored.assessment
+    else:
+        assessment = assess_learned(message.text, config.cues, config.calmed, config.shift)
     excerpt = (
         message.text[:EXCERPT_CHARS]
         if config.thresholds.excerpt_days > 0 and assessment.is_formal

@@ -12,7 +12,13 @@ from bot.drift.alerts import AlertNotice, decide, triggered
 from bot.drift.config import DriftConfigCache, load_thresholds
 from bot.drift.domain import DEFAULT_THRESHOLD, HIGH_SCORE
 from bot.drift.models import UNKNOWN_SIDE, DriftSignal
-from bot.drift.signals import IncomingMessage, channel_figures, other_side_spoke, record_message
+from bot.drift.signals import (
+    IncomingMessage,
+    Scored,
+    channel_figures,
+    other_side_spoke,
+    record_message,
+)
 from bot.relationships import domain as rel
 from bot.relationships.models import Role, Side
 
@@ -40,8 +46,9 @@ def observe(
     now: datetime,
     configs: DriftConfigCache,
     edited: bool = False,
+    scored: Scored | None = None,
 ) -> Observation:
-    recorded = record_message(session, message, configs, edited)
+    recorded = record_message(session, message, configs, edited, scored)
     if recorded is None or recorded.outcome == "duplicate":
         return Observation()
     settings = recorded.config.thresholds

@@ -8,10 +8,11 @@ import json
 
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import insert, select
+from sqlalchemy import event, insert, select
 
-from bot.core.db import alembic_config, migrate
+from bot.core.db import READ_ONLY_OPTION, alembic_config, migrate
 from bot.drift.models import DriftAlert, DriftSettings
+from bot.drift.tone import tone_model
 from tests.support.drift_helpers import FORMAL, FRIENDLY, say, signals
 from tests.support.helpers import TEAM_ID, make_relationship
 
@@ -142,3 +143,34 @@ def test_migration_moves_the_old_default_formal_share_and_keeps_owners_choices(d
             session.execute(select(DriftSettings.relationship_id, DriftSettings.formal_share)).all()
         )
     assert shares == {relationships[0]: 0.35, relationships[1]: 0.4}
+
+
+def test_messages_are_scored_before_their_write_transaction_opens(rapport, watched, monkeypatch):
+    writing: list[bool] = []  # a write transaction is open
+    scored_while_writing: list[bool] = []
+
+    def began(connection) -> None:
+        writing.append(not connection.get_execution_options().get(READ_ONLY_OPTION, False))
+
+    def ended(connection) -> None:
+        writing.clear()
+
+    model = tone_model()
+    score = model.score
+    monkeypatch.setattr(
+        type(model),
+        "score",
+        lambda self, *args: scored_while_writing.append(any(writing)) or score(*args),
+    )
+    for name, listener in (("begin", began), ("commit", ended), ("rollback", ended)):
+        event.listen(rapport.db.engine, name, listener)
+    try:
+        say(rapport, "UALICE", "Morning all")  # loads the relationship's settings first
+        say(rapport, "UPRIYA", SARCASTIC[0])
+        rapport.slack.command("drift settings", user="UALICE")  # forgets the loaded settings
+        say(rapport, "UALICE", FORMAL[0])
+    finally:
+        for name, listener in (("begin", began), ("commit", ended), ("rollback", ended)):
+            event.remove(rapport.db.engine, name, listener)
+    assert scored_while_writing == [False, False, False]
+    assert [signal.score >= 0.5 for signal in signals(rapport)] == [False, True, True]
