@@ -18,6 +18,7 @@ from bot.privacy import rights as data_rights
 from bot.relationships import domain as rel
 from bot.relationships.parser import RapportCommand
 from bot.services import Services
+from bot.slack import message_keys
 from bot.slack.outbox import Outgoing, send_once
 from handlers.routing import Call, Click, Reply, Router, button, no_value
 
@@ -115,7 +116,7 @@ def _tell_owners(
     for side in report.ownerless:
         text = data_rights_blocks.ownerless_notice_text(side)
         for owner in side.remaining_owners:
-            key = f"side-without-owner:{side.relationship_id}:{side.membership_id}:{owner}"
+            key = message_keys.side_without_owner(side.relationship_id, side.membership_id, owner)
             send_once(
                 services.db,
                 services.slack,

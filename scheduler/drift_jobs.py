@@ -6,7 +6,7 @@ import logging
 from datetime import timedelta
 
 from bot.drift.delivery import send_alerts
-from bot.drift.signals import purge_excerpts, purge_signals
+from bot.drift.retention import purge_excerpts, purge_signals
 from bot.drift.watch import review_unanswered
 from bot.services import Services
 from scheduler.jobs import Job

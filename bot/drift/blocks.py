@@ -7,8 +7,8 @@ from typing import Any
 from bot.core.figures import decimal_text
 from bot.drift.alerts import AlertNotice, NotDrift
 from bot.drift.domain import DEFAULT_THRESHOLD, Assessment
+from bot.drift.retention import Excerpt
 from bot.drift.settings import MAX_WORDS, THRESHOLDS, WordsOverview
-from bot.drift.signals import Excerpt
 from bot.relationships.models import Side
 from bot.slack import mrkdwn
 from bot.slack.blocks import Blocks, button, context, section

@@ -267,18 +267,12 @@ def _signals(text: str, lexicon: Assessment) -> LexiconSignals:
     )
 
 
-def assess(
-    text: str, cues: CueSet | None = None, calmed: Mapping[str, float] | None = None
-) -> Assessment:
-    """Score one Slack message for drift (0 = informal, 1 = formal / over the wall)."""
-    if not text:
-        return _NOTHING
-    cues = cues or default_cues()
-    clean, codes = clean_text(text)
-    low = clean.lower()
-    shown = clean if len(clean) == len(low) else low  # keep people's own casing when we can
-
-    found: list[tuple[str, str, float, str]] = []  # (kind, shown match, base weight, word)
+def _find_cues(
+    low: str, shown: str, cues: CueSet
+) -> tuple[list[tuple[str, str, float, str]], list[tuple[int, int]], list[Cue]]:
+    """Cues in ``low`` (each kind and word once): those that count as (kind, shown match,
+    base weight, word) with their spans, and those negated or quoted."""
+    found: list[tuple[str, str, float, str]] = []
     spans: list[tuple[int, int]] = []
     negated: list[Cue] = []
     seen: set[tuple[str, str]] = set()
@@ -297,6 +291,20 @@ def assess(
         spans.append((start, end))
         if len(found) >= MAX_CUES:
             break
+    return found, spans, negated
+
+
+def assess(
+    text: str, cues: CueSet | None = None, calmed: Mapping[str, float] | None = None
+) -> Assessment:
+    """Score one Slack message for drift (0 = informal, 1 = formal / over the wall)."""
+    if not text:
+        return _NOTHING
+    cues = cues or default_cues()
+    clean, codes = clean_text(text)
+    low = clean.lower()
+    shown = clean if len(clean) == len(low) else low  # keep people's own casing when we can
+    found, spans, negated = _find_cues(low, shown, cues)
     if not found:
         return Assessment(0.0, (), tuple(negated)) if negated else _NOTHING
 

@@ -11,7 +11,7 @@ from bot.drift.config import HIGHEST_BAR, count_feedback, formal_bar, load_confi
 from bot.drift.cues import clean_word, word_key
 from bot.drift.domain import Assessment, assess_learned, default_cues
 from bot.drift.models import DriftSettings, DriftSignal, DriftWord
-from bot.drift.signals import Excerpt, recent_excerpts
+from bot.drift.retention import Excerpt, recent_excerpts
 from bot.relationships import domain as rel
 from bot.relationships.models import Relationship
 from bot.slack import mrkdwn

@@ -36,7 +36,6 @@ from bot.drift.models import (
     EXCERPT_CHARS,
     OPEN_FORMAL,
     UNKNOWN_SIDE,
-    DriftSettings,
     DriftSignal,
     Thresholds,
 )
@@ -258,19 +257,8 @@ def record_message(
         else None
     )
     kinds = ",".join(assessment.kinds)[:200]
-    if edited:
-        existing = session.scalar(
-            select(DriftSignal).where(
-                DriftSignal.team_id == message.team_id,
-                DriftSignal.channel_id == message.channel_id,
-                DriftSignal.message_ts == message.ts,
-            )
-        )
-        if existing is not None:
-            existing.score, existing.cue_kinds, existing.excerpt = assessment.score, kinds, excerpt
-            # formal now, perhaps after the other side already replied: ask the stored replies
-            existing.replied_at = _first_answer(session, existing) if assessment.is_formal else None
-            return Recorded(relationship_id, config, existing.side, assessment, "edited")
+    if edited and (existing := _reassess(session, message, assessment, kinds, excerpt)):
+        return Recorded(relationship_id, config, existing.side, assessment, "edited")
     when = posted_at(message.ts)
     row = {
         "team_id": message.team_id,
@@ -293,6 +281,28 @@ def record_message(
     if side != UNKNOWN_SIDE:
         _mark_answered(session, relationship_id, message, side, when)
     return Recorded(relationship_id, config, side, assessment, "new")
+
+
+def _reassess(
+    session: Session,
+    message: IncomingMessage,
+    assessment: Assessment,
+    kinds: str,
+    excerpt: str | None,
+) -> DriftSignal | None:
+    """An edited message's stored signal, updated; None if we never stored the original."""
+    existing = session.scalar(
+        select(DriftSignal).where(
+            DriftSignal.team_id == message.team_id,
+            DriftSignal.channel_id == message.channel_id,
+            DriftSignal.message_ts == message.ts,
+        )
+    )
+    if existing is not None:
+        existing.score, existing.cue_kinds, existing.excerpt = assessment.score, kinds, excerpt
+        # formal now, perhaps after the other side already replied: ask the stored replies
+        existing.replied_at = _first_answer(session, existing) if assessment.is_formal else None
+    return existing
 
 
 def _mark_answered(
@@ -399,57 +409,3 @@ def other_side_spoke(
         own_side=side,
     )
     return spoke.first() is not None
-
-
-def purge_signals(session: Session, older_than: datetime) -> int:
-    """Retention: signals older than the cut-off are deleted."""
-    return session.execute(delete(DriftSignal).where(DriftSignal.posted_at < older_than)).rowcount
-
-
-def purge_excerpts(session: Session, now: datetime) -> int:
-    """Clear excerpts older than their relationship now allows (none at all when it's off)."""
-    keep_days = dict(
-        session.execute(select(DriftSettings.relationship_id, DriftSettings.excerpt_days)).all()
-    )
-    holding = session.scalars(
-        select(DriftSignal.relationship_id).where(DriftSignal.excerpt.is_not(None)).distinct()
-    ).all()
-    cleared = 0
-    for relationship_id in holding:
-        cutoff = now - timedelta(days=keep_days.get(relationship_id, 0))
-        cleared += session.execute(
-            update(DriftSignal)
-            .where(
-                DriftSignal.relationship_id == relationship_id,
-                DriftSignal.excerpt.is_not(None),
-                DriftSignal.posted_at < cutoff,
-            )
-            .values(excerpt=None),
-            execution_options={"synchronize_session": False},
-        ).rowcount
-    return cleared
-
-
-@dataclass(frozen=True)
-class Excerpt:
-    channel_id: str
-    message_ts: str
-    side: str
-    score: float
-    text: str
-
-
-def recent_excerpts(session: Session, relationship_id: int, limit: int = 20) -> list[Excerpt]:
-    rows = session.execute(
-        select(
-            DriftSignal.channel_id,
-            DriftSignal.message_ts,
-            DriftSignal.side,
-            DriftSignal.score,
-            DriftSignal.excerpt,
-        )
-        .where(DriftSignal.relationship_id == relationship_id, DriftSignal.excerpt.is_not(None))
-        .order_by(DriftSignal.posted_at.desc())
-        .limit(limit)
-    ).all()
-    return [Excerpt(*row) for row in rows]

@@ -105,13 +105,20 @@ def train(
         standard[tone_rows], [tune[i]["kind"] for i in tone_rows]
     )
 
-    # fold the standardisation into the first layer and the tone head: x' = (x - mean) / scale
+    version = f"mlp{hidden}-a{alpha}-n{len(tune)}-s{seed}"
+    _save(out, version, kinds, scaler, networks, tone_head, threshold)
+    return TrainingReport(len(tune), hidden, alpha, auc, threshold)
+
+
+def _save(out: Path, version: str, kinds, scaler, networks, tone_head, threshold: float) -> None:
+    """Write the weights as ``bot.drift.tone`` reads them, the standardisation folded into
+    the first layer and the tone head: x' = (x - mean) / scale."""
     inverse = 1.0 / scaler.scale_
     shift = scaler.mean_ * inverse
     first = np.stack([net.coefs_[0] * inverse[:, None] for net in networks])
     np.savez_compressed(
         out,
-        version=np.array(f"mlp{hidden}-a{alpha}-n{len(tune)}-s{seed}"),
+        version=np.array(version),
         kinds=np.array(kinds),
         hidden_weights=first.astype(np.float32),
         hidden_bias=np.stack(
@@ -124,4 +131,3 @@ def train(
         tone_weights=(tone_head.coef_.T * inverse[:, None]).astype(np.float32),
         tone_bias=(tone_head.intercept_ - shift @ tone_head.coef_.T).astype(np.float32),
     )
-    return TrainingReport(len(tune), hidden, alpha, auc, threshold)

@@ -50,3 +50,8 @@ def drift_alert(alert_id: int, recipient: str) -> str:
 
 def delivery_notice(notice_id: int, recipient: str) -> str:
     return f"delivery-notice:{notice_id}:{recipient}"
+
+
+def side_without_owner(relationship_id: int, membership_id: int, owner: str) -> str:
+    """Forget-me left a side of a relationship without an owner: told to ``owner`` once."""
+    return f"side-without-owner:{relationship_id}:{membership_id}:{owner}"
