@@ -22,7 +22,7 @@ import html
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from bot.drift.cues import CueSet, default_cues, load_cues, word_key
 from bot.drift.tone import CUE_KIND_OF_TONE, TONES, LexiconSignals, message_pieces, tone_model
@@ -224,19 +224,18 @@ def assess_learned(
     """Score one message with the learned model (``bot.drift.tone``), the cues found kept as
     the explanation, and the cues' own score as ``lexicon_score``. ``shift`` (a logit)
     lowers the score, for owners' "Not drift" feedback."""
-    lexicon = assess(text, cues, calmed)
+    lexicon, signals = _read(text, cues, calmed)
     if not text.strip():
         return lexicon
     pieces = message_pieces(text)
-    if len(pieces) == 1:
-        signals = [_signals(text, lexicon)]
-    else:
-        signals = [_signals(piece, assess(piece, cues, calmed)) for piece in pieces]
-    probability, tone = tone_model().score(pieces, signals, shift)
+    readings = [signals] if len(pieces) == 1 else [_read(p, cues, calmed)[1] for p in pieces]
+    probability, tone = tone_model().score(pieces, readings, shift)
     score = round(probability, 4)
-    return replace(
-        lexicon,
-        score=score,
+    return Assessment(
+        score,
+        lexicon.cues,
+        lexicon.negated,
+        lexicon.dampeners,
         lexicon_score=lexicon.score,
         tone=tone if score >= DEFAULT_THRESHOLD else None,
     )
@@ -251,20 +250,25 @@ def load_model() -> None:
 
 def lexicon_signals(text: str) -> LexiconSignals:
     """What the default cues find in ``text``, as the learned model reads it (for training)."""
-    return _signals(text, assess(text))
+    return _read(text, None, None)[1]
 
 
-def _signals(text: str, lexicon: Assessment) -> LexiconSignals:
+def _read(
+    text: str, cues: CueSet | None, calmed: Mapping[str, float] | None
+) -> tuple[Assessment, LexiconSignals]:
+    """The cues' assessment of ``text``, and what the learned model reads of it, cleaning
+    the text once for both."""
+    if not text:
+        return _NOTHING, LexiconSignals("", 0.0, False, False, {})
+    clean, codes = clean_text(text)
+    lexicon = _assess_clean(clean, codes, cues or default_cues(), calmed)
     weights: dict[str, float] = {}
     for cue in lexicon.cues:
         weights[cue.kind] = max(weights.get(cue.kind, 0.0), cue.weight)
-    return LexiconSignals(
-        clean_text(text)[0] if text else "",
-        lexicon.score,
-        bool(lexicon.negated),
-        bool(lexicon.dampeners),
-        weights,
+    signals = LexiconSignals(
+        clean, lexicon.score, bool(lexicon.negated), bool(lexicon.dampeners), weights
     )
+    return lexicon, signals
 
 
 def _find_cues(
@@ -300,8 +304,12 @@ def assess(
     """Score one Slack message for drift (0 = informal, 1 = formal / over the wall)."""
     if not text:
         return _NOTHING
-    cues = cues or default_cues()
-    clean, codes = clean_text(text)
+    return _assess_clean(*clean_text(text), cues or default_cues(), calmed)
+
+
+def _assess_clean(
+    clean: str, codes: frozenset[str], cues: CueSet, calmed: Mapping[str, float] | None
+) -> Assessment:
     low = clean.lower()
     shown = clean if len(clean) == len(low) else low  # keep people's own casing when we can
     found, spans, negated = _find_cues(low, shown, cues)

@@ -9,6 +9,8 @@ makes it read the copies inside the wheel, or fail with a clear error.
 from __future__ import annotations
 
 import functools
+import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -22,15 +24,27 @@ class EmbeddingUnavailable(RuntimeError):
 
 
 class Embedder:
-    """Turns text into unit-length 256-d vectors (the mean of its token embeddings)."""
+    """Turns text into unit-length 256-d vectors: the mean of its token embeddings, as
+    WordLlama's ``embed(norm=True)`` computes it (a test checks they agree), one text at a
+    time without the padding and thread pool its batch path costs a single message."""
 
     def __init__(self, model) -> None:  # a wordllama WordLlamaInference
-        self._model = model
+        self._tokenizer = model.tokenizer
+        self._vectors = model.embedding  # (vocabulary, 256) float32, one row per token id
 
-    def embed(self, texts: list[str]) -> np.ndarray:
-        """``(len(texts), 256)`` float32, each row of length 1 (zeros for empty text)."""
-        clipped = [text[:MAX_EMBEDDED_CHARS] or " " for text in texts]
-        return self._model.embed(clipped, norm=True)
+    def embed_one(self, text: str) -> np.ndarray:
+        """One text's ``(256,)`` float32 vector of length 1 (zeros if it has no tokens)."""
+        ids = self._tokenizer.encode(text[:MAX_EMBEDDED_CHARS] or " ", add_special_tokens=False).ids
+        if not ids:
+            return np.zeros(DIMENSIONS, dtype=np.float32)
+        mean = self._vectors[ids].sum(axis=0, dtype=np.float32) / len(ids)
+        length = math.sqrt(float(mean @ mean))
+        return mean / length if length else mean
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """``(len(texts), 256)`` float32, one ``embed_one`` row per text."""
+        rows = [self.embed_one(text) for text in texts]
+        return np.stack(rows) if rows else np.zeros((0, DIMENSIONS), dtype=np.float32)
 
 
 @functools.cache

@@ -134,27 +134,30 @@ _OTHER_SIDE_SPOKE = (
     .where(_in_channel, DriftSignal.posted_at > bindparam("since"), _from_other_side)
     .limit(1)
 )
-# one pass, no GROUP BY: grouping the window's rows by side sorted them all, on every event
+# One pass over this window and the one before, no GROUP BY (grouping the window's rows by
+# side sorted them all, on every event), instead of a statement per figure.
+_in_window = DriftSignal.posted_at > bindparam("start")  # no upper bound: clock skew
 _WINDOW_COUNTS = select(
-    func.count(),
-    func.count(case((DriftSignal.side == Side.CLIENT.value, 1))),
-    func.count(case((DriftSignal.side == Side.PROVIDER.value, 1))),
-    func.count(case((_formal, 1))),
-).where(_in_channel, DriftSignal.posted_at > bindparam("start"))  # no upper bound: skew
-_FORMAL_BEFORE = select(func.count()).where(
-    _in_channel,
-    _formal,
-    DriftSignal.posted_at > bindparam("before"),
-    DriftSignal.posted_at <= bindparam("start"),
-)
-_UNANSWERED = select(func.count()).where(
-    _in_channel,
-    _formal,
-    DriftSignal.side != UNKNOWN_SIDE,
-    DriftSignal.posted_at > bindparam("start"),
-    DriftSignal.posted_at <= bindparam("due"),
-    DriftSignal.replied_at.is_(None),
-)
+    func.count(case((_in_window, 1))),
+    func.count(case((and_(_in_window, DriftSignal.side == Side.CLIENT.value), 1))),
+    func.count(case((and_(_in_window, DriftSignal.side == Side.PROVIDER.value), 1))),
+    func.count(case((and_(_in_window, _formal), 1))),
+    func.count(case((and_(~_in_window, _formal), 1))),  # the window before, for the trend
+    func.count(
+        case(
+            (
+                and_(
+                    _in_window,
+                    _formal,
+                    DriftSignal.side != UNKNOWN_SIDE,
+                    DriftSignal.posted_at <= bindparam("due"),
+                    DriftSignal.replied_at.is_(None),
+                ),
+                1,
+            )
+        )
+    ),
+).where(_in_channel, DriftSignal.posted_at > bindparam("before"))
 
 
 @cache
@@ -373,23 +376,26 @@ def channel_figures(
     """The rolling-window figures for one channel, aggregated in SQL."""
     window = timedelta(days=settings.window_days)
     start, before = now - window, now - 2 * window
-    channel = {"relationship": relationship_id, "channel": channel_id}
-    messages, client, provider, formal_now = _run(
-        session, _WINDOW_COUNTS, start=start, **channel
+    due = now - timedelta(hours=settings.unanswered_hours)
+    messages, client, provider, formal_now, formal_before, unanswered = _run(
+        session,
+        _WINDOW_COUNTS,
+        relationship=relationship_id,
+        channel=channel_id,
+        start=start,
+        before=before,
+        due=due,
     ).one()
     counts = {
         Side.CLIENT.value: client,
         Side.PROVIDER.value: provider,
         UNKNOWN_SIDE: messages - client - provider,
     }
-    formal_before = _run(session, _FORMAL_BEFORE, before=before, start=start, **channel).scalar()
-    due = now - timedelta(hours=settings.unanswered_hours)
-    unanswered = _run(session, _UNANSWERED, start=start, due=due, **channel).scalar()
     return ChannelFigures(
         messages=messages,
         formal=formal_now,
-        formal_before=formal_before or 0,
-        unanswered=unanswered or 0,
+        formal_before=formal_before,
+        unanswered=unanswered,
         by_side={side: count for side, count in counts.items() if count},
     )
 

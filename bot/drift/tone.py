@@ -19,10 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.drift.embedding import embedder
+from bot.drift.embedding import DIMENSIONS, embedder
 
 MODEL_PATH = Path(__file__).with_name("tone_model.npz")
-PIECE_CHARS = 600  # longer than any training message; longer messages are scored in pieces
+# Longer than 99% of training messages (p99 240 characters): a longer message is scored in
+# pieces, so one formal sentence among routine lines still reads as formal.
+PIECE_CHARS = 300
 _SENTENCE_END = re.compile(r"(?<=[.!?\n])(?=\s)")
 
 # What each kind of drift sounds like, for a message the model flags without any cue word.
@@ -43,78 +45,117 @@ TONES = {
 # A tone whose cue kind has another name: a cue of that kind already explains the tone.
 CUE_KIND_OF_TONE = {"contract_citation": "contract_reference"}
 
-_GREETING = re.compile(
-    r"\b(hi+|hey+|hello|morning|afternoon|thanks|thank you|thx|ty|cheers|appreciate\w*|"
-    r"please|pls|great|awesome|lovely|brilliant|no worries|np)\b",
-    re.IGNORECASE,
+
+@dataclass(frozen=True)
+class _Vocabulary:
+    """Single words to look up, and phrases and word beginnings as the substrings that
+    find them in ``_Words``' space-joined text (" thank you ", " haha")."""
+
+    words: frozenset[str]
+    needles: tuple[str, ...]
+
+
+def _vocabulary(entries: str, prefixes: tuple[str, ...] = ()) -> _Vocabulary:
+    """A vocabulary from comma-separated lower-case words and phrases."""
+    listed = [entry.strip() for entry in entries.split(",")]
+    return _Vocabulary(
+        frozenset(entry for entry in listed if " " not in entry),
+        tuple(f" {entry} " for entry in listed if " " in entry)
+        + tuple(f" {prefix}" for prefix in prefixes),
+    )
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+class _Words:
+    """A message's lower-case words, apostrophes dropped ("can't" is "cant"): every word
+    list is looked up in one pass over the text instead of one regular expression each."""
+
+    def __init__(self, text: str) -> None:
+        words = _WORD.findall(text.lower().replace("'", "").replace("\u2019", ""))
+        self._set = frozenset(words)
+        self._joined = f" {' '.join(words)} "
+
+    def has(self, vocabulary: _Vocabulary) -> bool:
+        return not self._set.isdisjoint(vocabulary.words) or any(
+            needle in self._joined for needle in vocabulary.needles
+        )
+
+
+_GREETING = _vocabulary(
+    "hi, hii, hiii, hey, heyy, heyyy, hello, morning, afternoon, thanks, thank you, thx, ty, "
+    "cheers, please, pls, great, awesome, lovely, brilliant, no worries, np",
+    prefixes=("appreciat",),
 )
-_HEDGE = re.compile(
-    r"\b(maybe|perhaps|i think|might|could we|would you|happy to|let me know|shout|no rush|"
-    r"when you get a chance)\b",
-    re.IGNORECASE,
+_HEDGE = _vocabulary(
+    "maybe, perhaps, i think, might, could we, would you, happy to, let me know, shout, "
+    "no rush, when you get a chance"
 )
-_YOUR_SIDE = re.compile(
-    r"\b(your (side|team|people|lot|guys|end|company|staff|folks)|you guys|you people)\b",
-    re.IGNORECASE,
+_YOUR_SIDE = _vocabulary(
+    "your side, your team, your people, your lot, your guys, your end, your company, "
+    "your staff, your folks, you guys, you people"
 )
 # Sarcasm praises what went wrong: a praise word beside a failure or a repeat, an eye-roll
 # emoji, a word in scare quotes ("another 'quick fix'").
-_PRAISE = re.compile(
-    r"\b(great|love|loving|fantastic|brilliant|awesome|wonderful|amazing|perfect|superb|"
-    r"thrilled|excellent|impressive|efficient|honou?red|shocking|who knew|who could have|"
-    r"can'?t wait|oh good|oh great|wow|bravo|congrats|what a surprise|surprise|nice one|"
-    r"so glad|fabulous|stellar|incredible|genius|top notch|world[- ]class)\b",
-    re.IGNORECASE,
+_PRAISE = _vocabulary(
+    "great, love, loving, fantastic, brilliant, awesome, wonderful, amazing, perfect, superb, "
+    "thrilled, excellent, impressive, efficient, honored, honoured, shocking, who knew, "
+    "who could have, cant wait, oh good, oh great, wow, bravo, congrats, what a surprise, "
+    "surprise, nice one, so glad, fabulous, stellar, incredible, genius, top notch, world class"
 )
-_FAILURE = re.compile(
-    r"\b(another|again|yet|still|once more|only took|took|weeks|months|as usual|as always|"
-    r"every time|never|finally|(third|fourth|fifth|sixth|nth|umpteenth) time|late|missed|"
-    r"broke|broken|outage|down|delay(ed)?|redo|rework|wrong|forgot|nobody|no one)\b",
-    re.IGNORECASE,
+_FAILURE = _vocabulary(
+    "another, again, yet, still, once more, only took, took, weeks, months, as usual, "
+    "as always, every time, never, finally, third time, fourth time, fifth time, sixth time, "
+    "nth time, umpteenth time, late, missed, broke, broken, outage, down, delay, delayed, "
+    "redo, rework, wrong, forgot, nobody, no one"
+)
+# ... and banter laughs at itself, which sarcasm doesn't.
+_LAUGHING = _vocabulary("lol, lmao, rofl, jk, kidding, joking", prefixes=("haha", "hehe"))
+_LAUGHING_EMOJI = re.compile(
+    r"[\U0001F602\U0001F923\U0001F606\U0001F605\U0001F61C\U0001F609\U0001F604]|:(joy|laughing|"
+    r"sweat_smile|wink|rofl|stuck_out_tongue_winking_eye|smile):"
 )
 _IRONIC_MARK = re.compile(
     r"[\U0001F643\U0001F644\U0001F44F\U0001F612]|:(upside_down_face|roll_eyes|face_with_rolling_eyes|"
     r"clap|slow_clap|unamused):|(^|\s)['\"\u2018\u201c][\w -]{2,25}['\"\u2019\u201d](\W|$)",
 )
-# ... and banter laughs at itself, which sarcasm doesn't.
-_LAUGHING = re.compile(
-    r"\b(lol|lmao|rofl|haha\w*|hehe\w*|jk|kidding|joking)\b|[\U0001F602\U0001F923\U0001F606"
-    r"\U0001F605\U0001F61C\U0001F609\U0001F604]|:(joy|laughing|sweat_smile|wink|rofl|"
-    r"stuck_out_tongue_winking_eye|smile):",
-    re.IGNORECASE,
-)
 _EMOJI = re.compile(r":[a-z0-9_+'-]+:|[\U0001F300-\U0001FAFF\u2600-\u27BF]")
 _SHOUT = re.compile(r"\b[A-Z]{3,}\b")
+_QUOTES = "\"'\u201c\u2018"
 
 
 def register_features(text: str) -> list[float]:
     """Cheap signals of register that the embedding's average blurs: how short, how warm,
     how ironic."""
-    words = len(text.split())
+    words = _Words(text)
+    count = len(text.split())
     stripped = text.strip()
-    praise = _PRAISE.search(text) is not None
-    failure = _FAILURE.search(text) is not None
+    praise = words.has(_PRAISE)
+    failure = words.has(_FAILURE)
+    symbols = ":" in text or not text.isascii()  # emoji, as codes or characters
+    quoted = any(mark in text for mark in _QUOTES)
     return [
         math.log1p(len(text)),
-        math.log1p(words),
-        float(words <= 3),
-        float(words <= 8),
-        float(_GREETING.search(text) is not None),
-        float(_HEDGE.search(text) is not None),
-        float(_YOUR_SIDE.search(text) is not None),
-        min(3, len(_EMOJI.findall(text))) / 3,
+        math.log1p(count),
+        float(count <= 3),
+        float(count <= 8),
+        float(words.has(_GREETING)),
+        float(words.has(_HEDGE)),
+        float(words.has(_YOUR_SIDE)),
+        min(3, len(_EMOJI.findall(text))) / 3 if symbols else 0.0,
         min(3, text.count("!")) / 3,
         float("?" in text),
         float(stripped.endswith(".")),
         float(text == text.lower()),
         float(_SHOUT.search(text) is not None),
         float("<@" in text),
-        float(any(mark in text for mark in "\"'“‘")),
+        float(quoted),
         float(praise),
         float(failure),
         float(praise and failure),
-        float(_IRONIC_MARK.search(text) is not None),
-        float(_LAUGHING.search(text) is not None),
+        float((symbols or quoted) and _IRONIC_MARK.search(text) is not None),
+        float(words.has(_LAUGHING) or (symbols and _LAUGHING_EMOJI.search(text) is not None)),
     ]
 
 
@@ -137,12 +178,14 @@ def feature_row(signals: LexiconSignals, text: str, kinds: Sequence[str]) -> lis
 def feature_matrix(
     texts: Sequence[str], signals: Sequence[LexiconSignals], kinds: Sequence[str]
 ) -> np.ndarray:
-    """One row per message: embedding, then lexicon and register features."""
-    embedded = embedder().embed([s.clean for s in signals])
-    rest = np.array(
-        [feature_row(s, t, kinds) for s, t in zip(signals, texts, strict=True)], dtype=np.float32
-    )
-    return np.hstack([embedded, rest])
+    """One float32 row per message: embedding, then lexicon and register features."""
+    embed = embedder().embed_one
+    rows = [feature_row(s, t, kinds) for s, t in zip(signals, texts, strict=True)]
+    matrix = np.empty((len(rows), DIMENSIONS + len(rows[0]) if rows else 0), dtype=np.float32)
+    for i, (row, signal) in enumerate(zip(rows, signals, strict=True)):
+        matrix[i, :DIMENSIONS] = embed(signal.clean)
+        matrix[i, DIMENSIONS:] = row
+    return matrix
 
 
 class ModelUnavailable(RuntimeError):
@@ -152,27 +195,23 @@ class ModelUnavailable(RuntimeError):
 @dataclass(frozen=True)
 class ToneModel:
     """An ensemble of one-hidden-layer networks (inputs already standardised into the first
-    layer) and a linear head saying which kind of drift a message sounds like."""
+    layer), folded into one wider network whose output is the members' mean logit, and a
+    linear head saying which kind of drift a message sounds like."""
 
     version: str
     kinds: tuple[str, ...]  # lexicon kinds, in the order the features list them
-    hidden_weights: np.ndarray  # (members, features, hidden)
-    hidden_bias: np.ndarray  # (members, hidden)
-    output_weights: np.ndarray  # (members, hidden)
-    output_bias: np.ndarray  # (members,)
-    offset: float  # subtracted from the logit: the training threshold becomes 0.5
+    hidden_weights: np.ndarray  # (features, members x hidden)
+    hidden_bias: np.ndarray  # (members x hidden,)
+    output_weights: np.ndarray  # (members x hidden,), divided by the number of members
+    output_bias: float  # the members' mean output bias, less the calibration offset
     tones: tuple[str, ...]
     tone_weights: np.ndarray  # (features, tones)
     tone_bias: np.ndarray  # (tones,)
 
     def logits(self, features: np.ndarray) -> np.ndarray:
         """Calibrated logits for a ``(n, features)`` matrix: mean of the members' logits."""
-        hidden = np.maximum(
-            np.einsum("nf,mfh->mnh", features, self.hidden_weights) + self.hidden_bias[:, None],
-            0.0,
-        )
-        members = np.einsum("mnh,mh->mn", hidden, self.output_weights) + self.output_bias[:, None]
-        return members.mean(axis=0) - self.offset
+        hidden = np.maximum(features @ self.hidden_weights + self.hidden_bias, 0.0)
+        return hidden @ self.output_weights + self.output_bias
 
     def tone_of(self, features: np.ndarray) -> str:
         """The kind of drift one message's features sound most like."""
@@ -218,14 +257,16 @@ def tone_model(path: Path | None = None) -> ToneModel:
     path = path or MODEL_PATH
     try:
         with np.load(path, allow_pickle=False) as data:
+            members, features, hidden = data["hidden_weights"].shape
             return ToneModel(
                 version=str(data["version"]),
                 kinds=tuple(str(kind) for kind in data["kinds"]),
-                hidden_weights=data["hidden_weights"],
-                hidden_bias=data["hidden_bias"],
-                output_weights=data["output_weights"],
-                output_bias=data["output_bias"],
-                offset=float(data["offset"]),
+                hidden_weights=np.ascontiguousarray(
+                    data["hidden_weights"].transpose(1, 0, 2).reshape(features, members * hidden)
+                ),
+                hidden_bias=data["hidden_bias"].reshape(members * hidden),
+                output_weights=data["output_weights"].reshape(members * hidden) / members,
+                output_bias=float(data["output_bias"].mean()) - float(data["offset"]),
                 tones=tuple(str(tone) for tone in data["tones"]),
                 tone_weights=data["tone_weights"],
                 tone_bias=data["tone_bias"],
