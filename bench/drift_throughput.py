@@ -122,7 +122,7 @@ def length_scaling(score) -> None:
     for name, unit in units.items():
         long = unit * (LONG // SHORT)
         assert len(unit) == SHORT and len(long) == LONG
-        t_short, t_long = best_of(unit, 200, score), best_of(long, 5, score)
+        t_short, t_long = best_of(unit, 200, score), best_of(long, 20, score)
         ratio = t_long / t_short
         worst = max(worst, ratio)
         print(

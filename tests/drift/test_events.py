@@ -301,10 +301,10 @@ def test_formal_tone_alert_reaches_the_alerts_channel_once_with_figures_not_text
 
 def test_formal_tone_that_fell_since_last_week_is_not_called_rising(rapport, watched):
     for text in FORMAL:  # alerts at the third and (much worse) the fifth
-        say(rapport, "UALICE", text + " (last week)")
+        say(rapport, "UALICE", text + " Sent last week.")
     rapport.clock.advance(days=8)
     for text in FORMAL[:3]:
-        say(rapport, "UALICE", text + " (this week)")
+        say(rapport, "UALICE", text + " Sent this week.")
     alerts = rapport.fake.wait_for(
         "chat.postMessage", lambda c: "drift_acknowledge" in json.dumps(c.args.get("blocks")), 3
     )
