@@ -118,16 +118,11 @@ def _draw_line(axes: Axes, chart: Chart, series: Series, number: int) -> bool:
 
 def _nudge(chart: Chart, series: Series) -> float:
     """Points to lift a latest-figure label, so two sides' labels don't overlap."""
-    if len(chart.series) < 2:
+    finals = [other.latest() for other in chart.series]
+    known = [final for final in finals if final is not None]
+    if len(chart.series) < 2 or len(known) < len(finals):
         return 0
-    finals = [_latest(s) for s in chart.series]
-    if None in finals:
-        return 0
-    return 6 if _latest(series) == max(finals) else -6  # type: ignore[type-var]
-
-
-def _latest(series: Series) -> float | None:
-    return next((v for v in reversed(series.values) if v is not None), None)
+    return 6 if series.latest() == max(known) else -6
 
 
 def _frame(axes: Axes, chart: Chart) -> None:

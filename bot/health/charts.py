@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 
@@ -80,6 +80,10 @@ class Series:
     label: str  # "" for a chart's only line
     values: tuple[float | None, ...]
 
+    def latest(self) -> float | None:
+        """The figure of the last week with data."""
+        return next((v for v in reversed(self.values) if v is not None), None)
+
 
 @dataclass(frozen=True)
 class Chart:
@@ -111,7 +115,8 @@ class Chart:
         return draw_png(self)
 
     def _summary(self) -> str:
-        head = f"{self.title}, last {len(self.weeks)} weeks"
+        span = "this week" if len(self.weeks) == 1 else f"last {len(self.weeks)} weeks"
+        head = f"{self.title}, {span}"
         if len(self.series) == 1:
             return f"{head}: {self._trend(self.series[0])}{self._band_note()}"
         trends = ", ".join(f"{s.label.lower()} {self._trend(s)}" for s in self.series)
@@ -134,12 +139,13 @@ class Chart:
         return trend
 
     def _band_note(self) -> str:
-        values = self.series[0].values
-        latest = next((v for v in reversed(values) if v is not None), None)
+        latest = self.series[0].latest()
         if not self.bands or latest is None:
             return ""
         name = band_of(latest, self.bands).name
-        return f", now {name}" if values[-1] is not None else f", {name} at the latest reading"
+        if self.series[0].values[-1] is None:
+            return f", {name} at the latest reading"
+        return f", now {name}"
 
     def _week_by_week(self) -> str:
         """Each series' figures, week by week; "" when no series has any."""
@@ -150,7 +156,10 @@ class Chart:
         ]
         if not lines:
             return ""
-        span = f"Week by week from {day_label(self.weeks[0])} to {day_label(self.weeks[-1])}"
+        first, last = day_label(self.weeks[0]), day_label(self.weeks[-1])
+        span = (
+            f"Week of {first}" if len(self.weeks) == 1 else f"Week by week from {first} to {last}"
+        )
         return f"{span}: {'; '.join(lines)}"
 
     def _figure(self, value: float | None) -> str:
@@ -175,7 +184,7 @@ def index_chart(points: Sequence[WeeklyPoint], bands: Sequence[Band] = DEFAULT_B
         kind="index",
         title="Health index",
         weeks=tuple(point.week for point in points),
-        series=(Series("", tuple(point.value for point in points)),),
+        series=(Series("", _figures(point.value for point in points)),),
         scale=Scale(0, 100, ticks),
         bands=tuple(bands),
     )
@@ -188,8 +197,8 @@ def pulse_chart(points: Sequence[PulsePoint]) -> Chart:
         title="Pulse average (1–5)",
         weeks=tuple(point.week for point in points),
         series=(
-            Series("Client", tuple(point.client for point in points)),
-            Series("Provider", tuple(point.provider for point in points)),
+            Series("Client", _figures(point.client for point in points)),
+            Series("Provider", _figures(point.provider for point in points)),
         ),
         scale=Scale(1, 5, (1, 2, 3, 4, 5), places=1),
     )
@@ -210,9 +219,14 @@ def _share_chart(kind: str, title: str, points: Sequence[WeeklyPoint]) -> Chart:
         kind=kind,
         title=title,
         weeks=tuple(point.week for point in points),
-        series=(Series("", tuple(point.value for point in points)),),
+        series=(Series("", _figures(point.value for point in points)),),
         scale=Scale(0, 1, (0, 0.25, 0.5, 0.75, 1), percent=True),
     )
+
+
+def _figures(values: Iterable[float | None]) -> tuple[float | None, ...]:
+    """Figures as floats, so 64 and 64.0 make the same fingerprint."""
+    return tuple(None if value is None else float(value) for value in values)
 
 
 def day_label(day: date) -> str:

@@ -99,6 +99,10 @@ def test_index_alt_text_says_when_the_latest_week_has_no_data():
     assert "40 → 44 (no data after 9 Feb), Strained at the latest reading." in text
     first = index_chart(weekly([None] * 11 + [82])).alt_text()
     assert "82 (first week with data), now Thriving." in first
+    one = index_chart([WeeklyPoint(WEEKS[0], 20)]).alt_text()
+    assert one == "Health index, this week: 20 (first week with data), now At risk. " + (
+        "Week of 8 Dec: 20."
+    )
 
 
 def test_pulse_alt_text_gives_each_side_and_percent_charts_give_percentages():
@@ -129,6 +133,8 @@ def test_band_cut_offs_are_a_parameter():
 def test_the_fingerprint_changes_with_the_figures_and_the_picture_does_not_otherwise():
     same, again = index_chart(weekly(INDEX)), index_chart(weekly(INDEX))
     assert same.fingerprint() == again.fingerprint()
+    as_floats = [None if v is None else float(v) for v in INDEX]
+    assert index_chart(weekly(as_floats)).fingerprint() == same.fingerprint()
     assert same.render_png() == again.render_png()
     changed = index_chart(weekly([*INDEX[:-1], 65]))
     assert changed.fingerprint() != same.fingerprint()
