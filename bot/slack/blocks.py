@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.slack.mrkdwn import escape
+
 Blocks = list[dict[str, Any]]
 
 STALE_BUTTON = "That button is out of date. Run the command again for a fresh one."
@@ -27,3 +29,21 @@ def button(text: str, action_id: str, value: str = "", style: str | None = None)
     if style:
         element["style"] = style
     return element
+
+
+ALT_TEXT_LIMIT = 2000  # Slack's limit for an image's alt_text
+
+
+def picture(file_id: str | None, alt_text: str, title: str | None = None) -> dict[str, Any]:
+    """An image block showing an uploaded file (``bot.slack.files``), or, with no file (its
+    upload failed), its alt text as a section, so the figures still reach the reader."""
+    if file_id is None:
+        return section(escape(alt_text))
+    block: dict[str, Any] = {
+        "type": "image",
+        "slack_file": {"id": file_id},
+        "alt_text": alt_text[:ALT_TEXT_LIMIT],
+    }
+    if title:
+        block["title"] = {"type": "plain_text", "text": title[:ALT_TEXT_LIMIT]}
+    return block

@@ -1,5 +1,5 @@
 """What Rapport records about talking to Slack: the send ledger, delivery-failure notices,
-people's time zones and each workspace's install state."""
+people's time zones, each workspace's install state and the pictures it uploaded."""
 
 from __future__ import annotations
 
@@ -91,3 +91,22 @@ class Workspace(Base):
     team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     installed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     uninstalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+
+
+class UploadedFile(Base):
+    """A picture Rapport uploaded to Slack, reused while what it shows is unchanged: one row
+    per workspace, purpose (what the picture is of, e.g. ``health:42:index``) and content
+    fingerprint. ``checked_at``: when Slack last said the file is there."""
+
+    __tablename__ = "uploaded_files"
+    __table_args__ = (
+        UniqueConstraint("team_id", "purpose", "content_hash", name="uq_uploaded_file_content"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    purpose: Mapped[str] = mapped_column(String(200))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    file_id: Mapped[str] = mapped_column(String(32))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime())

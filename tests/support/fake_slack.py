@@ -2,8 +2,10 @@
 
 It answers ``/api/<method>`` like Slack (``ok``, ``error``, realistic ids and ``ts``), takes
 ``response_url`` posts at ``/response/<id>``, records every call with its arguments, and can
-be told to fail: a Slack error, HTTP 429 with ``Retry-After``, a 5xx, or a slow answer; or,
-in chaos mode, to fail a share of all calls at random (reproducibly, from a seed).
+be told to fail: a Slack error, HTTP 429 with ``Retry-After``, a 5xx, or a slow answer; to
+enforce a method's rate limit; or, in chaos mode, to fail a share of all calls at random
+(reproducibly, from a seed). Files (uploads, ``files.info``, ``files.delete``) and the check
+of image blocks naming them are in ``fake_slack_files``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import base64
 import contextlib
 import itertools
 import json
+import math
 import random
 import select
 import socket
@@ -22,6 +25,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
+
+from tests.support.fake_slack_files import FakeSlackFiles
 
 BOT_USER_ID = "UBOTRAPPORT"
 BOT_ID = "BRAPPORT"
@@ -85,6 +90,35 @@ class Chaos:
         return Fault(error=error, status=int(kind))
 
 
+@dataclass
+class RateLimit:
+    """Slack's limit on one method, as a bucket of ``burst`` calls refilled at
+    ``per_minute`` (Slack's tiers: Tier 3 allows 50+ calls a minute, Tier 4, which
+    files.getUploadURLExternal and files.info are in, 100+). A call finding the bucket
+    empty is answered 429 with ``Retry-After``: the whole seconds until the next call."""
+
+    per_minute: float
+    burst: int = 1
+    limited: int = 0  # calls answered 429 so far
+    _tokens: float = field(init=False)
+    _refilled: float = field(init=False, default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        self._tokens = float(self.burst)
+
+    def take(self) -> Fault | None:
+        now = time.monotonic()
+        rate = self.per_minute / 60
+        self._tokens = min(self.burst, self._tokens + (now - self._refilled) * rate)
+        self._refilled = now
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return None
+        self.limited += 1
+        wait = math.ceil((1 - self._tokens) / rate)
+        return Fault(error="ratelimited", status=429, retry_after=wait)
+
+
 def send_json(
     handler: BaseHTTPRequestHandler, status: int, body: dict, headers: dict[str, str] | None = None
 ) -> None:
@@ -103,7 +137,10 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 256  # many concurrent clients, like Slack's edge
 
 
-class FakeSlack:
+class FakeSlack(FakeSlackFiles):
+    bot_user = BOT_USER_ID
+    default_team = TEAM_ID
+
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.users: dict[str, dict[str, Any]] = {}
@@ -111,7 +148,8 @@ class FakeSlack:
         self.channel_members: dict[str, list[str]] = {}  # channel id -> people in it, in order
         self.teams: dict[str, str] = {TEAM_ID: "Acme"}
         self.refusals: dict[str, str] = {}  # user or channel id -> chat.postMessage's error
-        self.files: dict[str, dict[str, Any]] = {}  # file id -> name, bytes, title, channel
+        self.files: dict[str, dict[str, Any]] = {}  # file id -> name, bytes, title, channel…
+        self.file_processing_seconds = 0.0  # how long Slack takes to process an upload
         self.messages: dict[str, list[dict[str, Any]]] = {}  # channel id -> posted, in order
         self._install_codes: dict[str, str] = {}  # OAuth code -> team id
         self._user_grants: set[str] = set()  # OAuth codes that also grant a user token
@@ -123,6 +161,7 @@ class FakeSlack:
         self.before_answer: Callable[[str], None] | None = None
         self._faults: dict[str, list[Fault]] = {}
         self._chaos: Chaos | None = None
+        self.rate_limits: dict[str, RateLimit] = {}
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._last_ts = 0  # microseconds
@@ -206,6 +245,13 @@ class FakeSlack:
     def slow(self, method: str, seconds: float, times: int | None = 1) -> None:
         self._add_fault(method, Fault(delay=seconds, times=times))
 
+    def limit_rate(self, method: str, per_minute: float, burst: int = 1) -> RateLimit:
+        """Enforce Slack's rate limit on ``method`` from now on (see ``RateLimit``); queued
+        faults still come first. ``"upload"`` limits the upload URL."""
+        with self._lock:
+            limit = self.rate_limits[method] = RateLimit(per_minute, burst)
+        return limit
+
     def chaos(self, rate: float, seed: int, **options: Any) -> None:
         """Fail ``rate`` of the calls at random from now on (see ``Chaos``); queued faults
         still come first."""
@@ -216,6 +262,7 @@ class FakeSlack:
         with self._lock:
             self._faults.clear()
             self._chaos = None
+            self.rate_limits.clear()
 
     def _add_fault(self, method: str, fault: Fault) -> None:
         with self._lock:
@@ -224,6 +271,8 @@ class FakeSlack:
     def _take_fault(self, method: str) -> Fault | None:
         with self._lock:
             queue = self._faults.get(method)
+            if not queue and method in self.rate_limits:
+                return self.rate_limits[method].take()
             if not queue:
                 return self._chaos.draw(method) if self._chaos is not None else None
             fault = queue[0]
@@ -274,14 +323,6 @@ class FakeSlack:
         """Files uploaded and shared into ``channel`` (name, title, data), in upload order."""
         with self._lock:
             return [dict(f) for f in self.files.values() if f.get("channel") == channel]
-
-    def _receive_upload(self, file_id: str, data: bytes) -> bool:
-        with self._lock:
-            file = self.files.get(file_id)
-            if file is None:
-                return False
-            file["data"] = data
-            return True
 
     # -- installs (OAuth) --------------------------------------------------------------------
     def approve_install(self, code: str, team_id: str, name: str, as_user: bool = False) -> None:
@@ -415,8 +456,12 @@ class FakeSlack:
             "response_metadata": {"next_cursor": cursor},
         }
 
-    def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
-        """Slack's answer to a successful call (shapes from Slack's published examples)."""
+    def answer(self, method: str, args: dict[str, Any], token: str | None = None) -> dict:
+        """Slack's answer to a call that wasn't failed on purpose (shapes from Slack's
+        published examples); image blocks are checked as Slack checks them."""
+        refused = self.image_blocks_refused(method, args, token)
+        if refused is not None:
+            return refused
         if method == "auth.test":
             return {
                 "ok": True,
@@ -473,28 +518,8 @@ class FakeSlack:
             return self._oauth_access(args)
         if method == "apps.connections.open":  # Socket Mode; nothing listens at this URL
             return {"ok": True, "url": "ws://127.0.0.1:9/link/?ticket=fake"}
-        if method == "files.getUploadURLExternal":
-            if not args.get("filename") or not str(args.get("length", "")).isdigit():
-                return {"ok": False, "error": "invalid_arguments"}
-            file_id = f"F{next(self._ids):08d}"
-            with self._lock:
-                self.files[file_id] = {"id": file_id, "name": args["filename"], "data": None}
-            return {"ok": True, "upload_url": f"{self.url}/upload/v1/{file_id}", "file_id": file_id}
-        if method == "files.completeUploadExternal":
-            listed = args.get("files") or "[]"
-            listed = json.loads(listed) if isinstance(listed, str) else listed
-            with self._lock:
-                files = [self.files.get(item.get("id", "")) for item in listed]
-                if not files or any(f is None or f["data"] is None for f in files):
-                    return {"ok": False, "error": "file_not_found"}  # never uploaded
-                for file, item in zip(files, listed, strict=True):
-                    file.update(title=item.get("title") or file["name"])
-                    file.update(channel=args.get("channel_id"))
-                shared = [
-                    {"id": f["id"], "name": f["name"], "title": f["title"], "size": len(f["data"])}
-                    for f in files
-                ]
-            return {"ok": True, "files": shared}
+        if method.startswith("files."):
+            return self.files_answer(method, args, token)
         if method == "team.info":
             team_id = args.get("team") or TEAM_ID
             if team_id not in self.teams:
@@ -555,21 +580,23 @@ class FakeSlack:
                     Call(method, args, token, self.path, fault=fault.error if fault else None)
                 )
                 if fault is not None and fault.drop_answer:
-                    fake.answer(method, args)
+                    fake.answer(method, args, token)
                     self.close_connection = True
                     return
                 if fault is not None:
                     time.sleep(fault.delay)
                     if fault.error is not None:
                         headers = (
-                            {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
+                            {"Retry-After": str(fault.retry_after)}
+                            if fault.retry_after is not None
+                            else {}
                         )
                         self._send(fault.status, {"ok": False, "error": fault.error}, headers)
                         return
                 if not token:
                     self._send(200, {"ok": False, "error": "not_authed"})
                     return
-                self._send(200, fake.answer(method, args))
+                self._send(200, fake.answer(method, args, token))
 
             def _upload(self) -> None:
                 """The URL files.getUploadURLExternal hands out: raw bytes in, "OK - n" out."""
