@@ -66,19 +66,7 @@ def history(session: Session, relationship: Relationship, user_id: str, now: dat
         )
         for occurrence, title, tz in rows
     ]
-    held = func.sum(case((Occurrence.outcome == Outcome.HELD, 1), else_=0))
-    counts = {
-        checkin_id: (scheduled, int(held_count or 0))
-        for checkin_id, scheduled, held_count in session.execute(
-            select(Occurrence.checkin_id, func.count(Occurrence.id), held)
-            .where(
-                Occurrence.relationship_id == relationship.id,
-                Occurrence.starts_at <= now,
-                Occurrence.starts_at > now - HISTORY_WINDOW,
-            )
-            .group_by(Occurrence.checkin_id)
-        )
-    }
+    counts = held_counts(session, relationship.id, now)
     adherence = []
     for checkin in checkins_of(session, relationship.id):
         scheduled, held_count = counts.get(checkin.id, (0, 0))
@@ -92,6 +80,26 @@ def history(session: Session, relationship: Relationship, user_id: str, now: dat
         sum(scheduled for scheduled, _ in counts.values()),
         sum(held_count for _, held_count in counts.values()),
     )
+
+
+def held_counts(
+    session: Session, relationship_id: int, until: datetime
+) -> dict[int, tuple[int, int]]:
+    """Per check-in id, (occurrences scheduled, occurrences held) in the eight weeks up to
+    ``until``: the adherence ``/checkin history`` shows and the health index counts."""
+    held = func.sum(case((Occurrence.outcome == Outcome.HELD, 1), else_=0))
+    return {
+        checkin_id: (scheduled, int(held_count or 0))
+        for checkin_id, scheduled, held_count in session.execute(
+            select(Occurrence.checkin_id, func.count(Occurrence.id), held)
+            .where(
+                Occurrence.relationship_id == relationship_id,
+                Occurrence.starts_at <= until,
+                Occurrence.starts_at > until - HISTORY_WINDOW,
+            )
+            .group_by(Occurrence.checkin_id)
+        )
+    }
 
 
 def _streak(session: Session, checkin_id: int, now: datetime) -> int:

@@ -263,18 +263,18 @@ def _lapses(
     session: Session, checkin: CheckIn, occurrence: Occurrence, now: datetime
 ) -> list[Lapse]:
     found: list[Lapse] = []
-    run = _unconfirmed_run(session, checkin.id, occurrence.starts_at)
+    run = unconfirmed_run(session, checkin.id, occurrence.starts_at)
     if len(run) >= LAPSE_IN_A_ROW:
         found.append(
             Lapse(
                 kind="in-a-row",
-                key=message_keys.checkin_lapse_in_a_row(checkin.id, run[-1]),
+                key=message_keys.checkin_lapse_in_a_row(checkin.id, run[-1][0]),
                 title=checkin.title,
                 count=len(run),
                 **_lapse_base(session, checkin),
             )
         )
-    since = _quiet_since(session, checkin.relationship_id, now)
+    since = quiet_since(session, checkin.relationship_id, now)
     if since is not None and now - since >= timedelta(weeks=QUIET_WEEKS):
         found.append(
             Lapse(
@@ -288,8 +288,11 @@ def _lapses(
     return found
 
 
-def _unconfirmed_run(session: Session, checkin_id: int, until: datetime) -> list[int]:
-    """The latest occurrences up to ``until`` skipped or unconfirmed in a row, newest first."""
+def unconfirmed_run(
+    session: Session, checkin_id: int, until: datetime
+) -> list[tuple[int, Outcome | None]]:
+    """The latest occurrences up to ``until`` skipped (``SKIPPED``) or unconfirmed (None) in
+    a row, newest first, as (occurrence id, outcome)."""
     past = recent_outcomes(session, checkin_id, until)
     asked = _asked(session, [occurrence_id for occurrence_id, outcome in past if outcome is None])
     run = []
@@ -298,11 +301,11 @@ def _unconfirmed_run(session: Session, checkin_id: int, until: datetime) -> list
             continue  # missed while Rapport was down: neither held nor unconfirmed
         if outcome not in (None, Outcome.SKIPPED):
             break
-        run.append(occurrence_id)
+        run.append((occurrence_id, outcome))
     return run
 
 
-def _quiet_since(session: Session, relationship_id: int, now: datetime) -> datetime | None:
+def quiet_since(session: Session, relationship_id: int, now: datetime) -> datetime | None:
     """Since when the relationship has held no check-in: its last held one, its first
     check-in's creation or its last one missed while Rapport was down, whichever is latest."""
     last_held = session.scalar(
