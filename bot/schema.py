@@ -5,6 +5,7 @@ A feature that adds tables in its own ``models.py`` imports it here.
 
 import bot.checkins.models
 import bot.drift.models
+import bot.health.models
 import bot.pulse.models
 import bot.relationships.models
 import bot.slack.installation_models
@@ -18,5 +19,6 @@ FEATURE_MODELS = (
     bot.drift.models,
     bot.slack.installation_models,
     bot.pulse.models,
+    bot.health.models,
 )
 metadata = Base.metadata

@@ -1,0 +1,1 @@
+"""Relationship health: one index from pulse, check-ins and tone, kept week by week."""

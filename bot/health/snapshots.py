@@ -1,0 +1,108 @@
+"""Storing and reading weekly health snapshots.
+
+A week starts on Monday, 00:00 UTC. ``store`` upserts the week's row (unique per
+relationship and week), so recomputing is idempotent and the latest computation of a week
+wins; ``due`` is what the weekly job still has to compute.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from functools import cache
+
+from sqlalchemy import Executable, and_, bindparam, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from bot.health.figures import HealthIndex
+from bot.health.models import HealthSnapshot
+from bot.relationships.models import Relationship
+
+TREND_WEEKS = 12
+REFRESH_AFTER = timedelta(days=1)  # the job recomputes this week's snapshot once a day
+
+
+def week_start(moment: datetime) -> date:
+    """The Monday (UTC) of ``moment``'s week."""
+    day = moment.date()
+    return day - timedelta(days=day.weekday())
+
+
+@cache
+def _upsert(dialect: str) -> Executable:
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    changing = ("index_value", "band", "components", "computed_at")
+    statement = insert(HealthSnapshot).values(
+        {column: bindparam(column) for column in ("team_id", "relationship_id", "week_start")}
+        | {column: bindparam(column) for column in changing}
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["relationship_id", "week_start"],
+        set_={column: statement.excluded[column] for column in changing},
+    )
+
+
+def store(session: Session, index: HealthIndex) -> None:
+    """Save ``index`` as its week's snapshot, replacing one computed earlier that week."""
+    statement = _upsert(session.get_bind().dialect.name)
+    session.execute(
+        statement,
+        {
+            "team_id": index.team_id,
+            "relationship_id": index.relationship_id,
+            "week_start": week_start(index.computed_at),
+            "index_value": index.value,
+            "band": index.band,
+            "components": index.to_json(),
+            "computed_at": index.computed_at,
+        },
+    )
+
+
+def weekly_values(session: Session, relationship_id: int, now: datetime) -> list[float | None]:
+    """The stored index of the ``TREND_WEEKS - 1`` weeks before ``now``'s, oldest first
+    (None for a week without one)."""
+    this_week = week_start(now)
+    first = this_week - timedelta(weeks=TREND_WEEKS - 1)
+    stored = dict(
+        session.execute(
+            select(HealthSnapshot.week_start, HealthSnapshot.index_value).where(
+                HealthSnapshot.relationship_id == relationship_id,
+                HealthSnapshot.week_start >= first,
+                HealthSnapshot.week_start < this_week,
+            )
+        ).all()
+    )
+    return [stored.get(first + timedelta(weeks=n)) for n in range(TREND_WEEKS - 1)]
+
+
+def last_week(session: Session, relationship_id: int, now: datetime) -> HealthIndex | None:
+    """The snapshot of the week before ``now``'s, if one was taken."""
+    row = session.scalar(
+        select(HealthSnapshot).where(
+            HealthSnapshot.relationship_id == relationship_id,
+            HealthSnapshot.week_start == week_start(now) - timedelta(weeks=1),
+        )
+    )
+    if row is None:
+        return None
+    return HealthIndex.from_json(row.team_id, relationship_id, row.computed_at, row.components)
+
+
+def due(session: Session, now: datetime) -> list[int]:
+    """Relationships whose snapshot for this week is missing or older than
+    ``REFRESH_AFTER``, by id."""
+    fresh = and_(
+        HealthSnapshot.relationship_id == Relationship.id,
+        HealthSnapshot.week_start == week_start(now),
+        HealthSnapshot.computed_at > now - REFRESH_AFTER,
+    )
+    return list(
+        session.scalars(
+            select(Relationship.id)
+            .outerjoin(HealthSnapshot, fresh)
+            .where(HealthSnapshot.id.is_(None))
+            .order_by(Relationship.id)
+        )
+    )
