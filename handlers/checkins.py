@@ -63,6 +63,7 @@ def register(app: App) -> None:
     for outcome in Outcome:
         app.action(f"checkin_outcome_{outcome.value}")(button(record_outcome, number))
     app.action("schedule_catch_up")(button(catch_up, number))
+    app.action(checkin_blocks.NEW_ACTION)(button(new_from_button, number))
     app.view(checkin_modal.CALLBACK_ID)(submission(save, "title"))
     app.view(checkin_modal.NOTE_CALLBACK_ID)(submission(save_note, "note"))
 
@@ -142,11 +143,23 @@ def add(session: Session, call: CheckIn) -> Reply:
 
 def new(session: Session, call: CheckIn) -> Reply:
     relationship = _relationship(session, call)
-    form = checkin_forms.EditForm(relationship.id, None, "", "", "", 30, (call.user_id,), None)
+    return _new_form(call.services, call.team_id, call.user_id, call.trigger_id, relationship)
+
+
+def new_from_button(session: Session, click: Click[int]) -> Reply:
+    """*Add a check-in*, a button valued with a relationship id: ``/checkin new``'s form."""
+    relationship = rel.get_relationship(session, click.team_id, click.value)
+    rel.require_member(session, relationship, click.user_id)
+    return _new_form(click.services, click.team_id, click.user_id, click.trigger_id, relationship)
+
+
+def _new_form(
+    services: Services, team_id: str, user_id: str, trigger_id: str, relationship: Relationship
+) -> Reply:
+    """An empty check-in form with the person in it, opened after the ack."""
+    form = checkin_forms.EditForm(relationship.id, None, "", "", "", 30, (user_id,), None)
     return Reply(
-        follow_up=functools.partial(
-            _open_form, call.services, call.team_id, call.user_id, call.trigger_id, form
-        )
+        follow_up=functools.partial(_open_form, services, team_id, user_id, trigger_id, form)
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from datetime import datetime
 
 from slack_bolt import App, Respond
 from slack_sdk import WebClient
@@ -26,6 +27,7 @@ from bot.pulse import schedule_modal as pulse_schedule_modal
 from bot.pulse import settings as pulse_settings
 from bot.pulse.parser import PulseCommand, parse_pulse_command
 from bot.relationships import domain as rel
+from bot.relationships.models import Relationship
 from bot.relationships.parser import UsageError
 from bot.slack.blocks import Blocks
 from handlers.routing import (
@@ -56,6 +58,10 @@ def register(app: App) -> None:
     app.action("pulse_comment")(button(add_comment, number, STALE))
     app.view(pulse_blocks.COMMENT_CALLBACK)(submission(submit_comment, "comment"))
     app.action(pulse_schedule_modal.EDIT_ACTION)(button(edit_schedule, number, STALE))
+    app.action(pulse_blocks.SEND_NOW_ACTION)(button(send_now, number, STALE))
+    app.action(pulse_blocks.GIVE_FEEDBACK_ACTION)(
+        button(give_feedback_now, number, STALE, reads_only=True)
+    )
     app.view(pulse_schedule_modal.CALLBACK_ID)(submission(save_schedule, "every", FORM_REFUSALS))
     app.view(pulse_blocks.FEEDBACK_CALLBACK)(submission(submit_feedback, "score", FORM_REFUSALS))
 
@@ -173,8 +179,17 @@ def _help(session: Session, call: Call[PulseCommand]) -> Reply:
 
 
 def _feedback(session: Session, call: Call[PulseCommand]) -> Reply:
-    relationship = call.relationship(session)
-    rel.require_member(session, relationship, call.user_id)
+    return _feedback_form(session, call.relationship(session), call.user_id)
+
+
+def give_feedback_now(session: Session, click: Click[int]) -> Reply:
+    """*Give feedback now*, a button valued with a relationship id: ``/pulse``'s form."""
+    relationship = rel.get_relationship(session, click.team_id, click.value)
+    return _feedback_form(session, relationship, click.user_id)
+
+
+def _feedback_form(session: Session, relationship: Relationship, user_id: str) -> Reply:
+    rel.require_member(session, relationship, user_id)
     question = pulse_questions.questions(session, relationship)[0][1]
     return Reply(
         text="", modal=pulse_blocks.feedback_modal(relationship.id, relationship.name, question)
@@ -216,8 +231,17 @@ def _resume(session: Session, call: Call[PulseCommand]) -> Reply:
 
 
 def _send(session: Session, call: Call[PulseCommand]) -> Reply:
-    relationship = call.relationship(session)
-    opened = pulse_rounds.open_round_now(session, relationship, call.user_id, call.now)
+    return _open_round(session, call.relationship(session), call.user_id, call.now)
+
+
+def send_now(session: Session, click: Click[int]) -> Reply:
+    """*Send a pulse now*, a button valued with a relationship id: ``/pulse send``."""
+    relationship = rel.get_relationship(session, click.team_id, click.value)
+    return _open_round(session, relationship, click.user_id, click.now)
+
+
+def _open_round(session: Session, relationship: Relationship, user_id: str, now: datetime) -> Reply:
+    opened = pulse_rounds.open_round_now(session, relationship, user_id, now)
     people = len(rel.people(session, relationship))
     return Reply(text=pulse_blocks.round_opened_text(relationship.name, people, opened.closes_at))
 

@@ -18,6 +18,8 @@ from bot.slack.blocks import button, context, section
 
 Blocks = list[dict[str, Any]]
 
+NEW_ACTION = "checkin_new"  # a button doing /checkin new, valued with a relationship id
+
 HELP_TEXT = (
     "*Check-ins keep the rhythm after go-live.* I remind people before each one, ask "
     "afterwards whether it happened, and tell the owners when the rhythm lapses.\n"
