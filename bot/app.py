@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 import handlers.checkins
 import handlers.drift
+import handlers.health
 import handlers.installs
 import handlers.privacy
 import handlers.pulse
@@ -58,6 +59,7 @@ def create_app(settings: Settings, services: Services) -> App:
     app.command("/rapport")(rapport.command)
     handlers.relationships.register(app, rapport)
     handlers.privacy.register(app, rapport)
+    handlers.health.register(rapport)
     handlers.checkins.register(app)
     handlers.installs.register(app)
     handlers.pulse.register(app)

@@ -52,8 +52,11 @@ def rapport_router() -> Router[RapportCommand]:
 
 
 def _route(command: RapportCommand) -> str:
-    """Drift's operations are subcommands of their own: some only read, some write."""
-    return f"drift {command.args[0]}" if command.action == "drift" else command.action
+    """Drift's operations are subcommands of their own (some only read, some write), and so
+    is ``health formula``."""
+    if command.action in ("drift", "health") and command.args:
+        return f"{command.action} {command.args[0]}"
+    return command.action
 
 
 def register(app: App, rapport: Router[RapportCommand]) -> None:

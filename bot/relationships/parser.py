@@ -35,7 +35,8 @@ class RapportCommand:
     side: Side | None = None
     role: Role | None = None
     name: str | None = None  # relationship name typed by the person, if any
-    args: tuple[str, ...] = ()  # drift: (operation, *operands), e.g. ("words-add", kind, phrase)
+    # drift: (operation, *operands), e.g. ("words-add", kind, phrase); health: ("formula",)
+    args: tuple[str, ...] = ()
 
 
 USAGE = {
@@ -55,6 +56,7 @@ USAGE = {
         "`/rapport drift try <message>`, `/rapport drift bots on|off`, `/rapport drift excerpts`, "
         "`/rapport drift set <setting> <value>`"
     ),
+    "health": "`/rapport health [relationship]`, `/rapport health formula`",
     "export": "`/rapport export [relationship]`",
     "forget-me": "`/rapport forget-me`",
 }
@@ -136,6 +138,10 @@ def parse_rapport_command(text: str) -> RapportCommand:
         return RapportCommand(action, channel=channel, name=_rest_as_name(words))
     if action == "drift":
         return RapportCommand(action, args=_drift_args(words, text))
+    if action == "health":
+        if [word.lower() for word in words] == ["formula"]:
+            return RapportCommand(action, args=("formula",))
+        return RapportCommand(action, name=_rest_as_name(words))
     if action == "export":
         return RapportCommand(action, name=_rest_as_name(words))
     if action == "forget-me":

@@ -1,0 +1,57 @@
+"""``/rapport health [relationship]`` and ``/rapport health formula``.
+
+The index is computed in the request's read-only session (no write lock before the ack),
+and this week's snapshot is stored just after the ack, as the weekly job would store it.
+The reply's buttons (catch-up, check-in, pulse) belong to the features that do the work.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+from slack_bolt import Respond
+from slack_sdk import WebClient
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from bot.health import blocks as health_blocks
+from bot.health import snapshots
+from bot.health.figures import HealthIndex
+from bot.health.report import health_report
+from bot.relationships.parser import RapportCommand
+from bot.services import Services
+from handlers.routing import Call, Reply, Router
+
+logger = logging.getLogger(__name__)
+
+
+def register(rapport: Router[RapportCommand]) -> None:
+    rapport.add("health", show_health, reads_only=True)
+    rapport.add("health formula", show_formula, reads_only=True)
+
+
+def show_health(session: Session, call: Call[RapportCommand]) -> Reply:
+    relationship = call.relationship(session)
+    report = health_report(session, relationship, call.user_id, call.now)
+    return Reply(
+        text=health_blocks.health_title(report.name),
+        blocks=health_blocks.health_blocks(report),
+        follow_up=functools.partial(store_snapshot, call.services, report.index),
+    )
+
+
+def show_formula(session: Session, call: Call[RapportCommand]) -> Reply:
+    return Reply(text=health_blocks.FORMULA_TITLE, blocks=health_blocks.formula_blocks())
+
+
+def store_snapshot(
+    services: Services, index: HealthIndex, client: WebClient, respond: Respond
+) -> None:
+    """Keep what was just shown as this week's snapshot. The person has their answer
+    already, so a failure is logged, not told: the weekly job stores it later."""
+    try:
+        with services.db.transaction() as session:
+            snapshots.store(session, index)
+    except SQLAlchemyError as error:
+        logger.warning("health snapshot not stored: %s", type(error).__name__)

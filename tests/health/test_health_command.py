@@ -1,0 +1,155 @@
+"""``/rapport health`` end to end: signed commands and clicks against the fake Slack, with the
+figures made the way people make them (pulse answers clicked, messages posted)."""
+
+from __future__ import annotations
+
+import re
+
+from tests.support.health_helpers import (
+    buttons,
+    chatter,
+    health,
+    health_relationship,
+    pulse_round,
+    shown,
+)
+from tests.support.helpers import make_relationship
+
+EVERYONE_ANSWERS = {"UALICE": 4, "UC1": 3, "UC2": 4, "UC3": 3, "UPAT": 5, "UP1": 4, "UP2": 4}
+
+
+def _figure(text: str, pattern: str) -> int:
+    match = re.search(pattern, text)
+    assert match, f"{pattern!r} not in {text!r}"
+    return int(match.group(1))
+
+
+def test_health_of_a_new_relationship_says_what_is_missing_and_offers_a_first_pulse(rapport):
+    health_relationship(rapport, channels=())
+    owner = health(rapport)
+    assert "*Acme ⇄ Stellar* has no health index yet: no pulse round has closed yet; no " in (
+        shown(owner)
+    )
+    assert "no check-ins yet; no channel is watched yet" in shown(owner)
+    assert buttons(owner) == [("Send a pulse now", "pulse_send_now", "1")]
+    member = health(rapport, user="UC1")
+    assert "Ask an owner to send a pulse" in shown(member)
+    assert buttons(member) == [("Give feedback now", "pulse_give_feedback", "1")]
+
+
+def test_owners_see_every_component_and_members_the_pillars(rapport):
+    health_relationship(rapport)
+    pulse_round(rapport, EVERYONE_ANSWERS)
+    chatter(rapport, formal=3, messages=15)
+    owner = shown(health(rapport))
+    index = _figure(owner, r"\*Acme ⇄ Stellar\*: \*(\d+)\*/100 · \*healthy\*")
+    assert "Client pulse: 3.5 of 5 → 63 × 21% = *13.3* points" in owner
+    assert "Provider response rate: 75% (3 of 4) → 94" in owner
+    assert "Formal share: 20% of 15 messages → 71" in owner
+    assert "How it's computed: `/rapport health formula`" in owner
+    assert "front-line–manager gap, as no side has front-line and manager groups" in owner
+    member = shown(health(rapport, user="UP1"))
+    assert _figure(member, r"\*Acme ⇄ Stellar\*: \*(\d+)\*/100") == index
+    assert "*Pulse*: *76*/100 · client pulse 3.5 of 5 · provider pulse 4.3 of 5" in member
+    assert "*Tone*: *81*/100 · formal share 20% of 15 messages" in member
+    assert "points" not in member and "front-line" not in member
+    assert "/rapport health formula" not in member
+
+
+def test_components_without_data_are_left_out_and_the_rest_reweighted(rapport):
+    health_relationship(rapport, channels=())
+    pulse_round(rapport, EVERYONE_ANSWERS)
+    owner = shown(health(rapport))
+    index = _figure(owner, r"\*Acme ⇄ Stellar\*: \*(\d+)\*/100")
+    assert index == _figure(owner, r"\*Pulse\*: \*(\d+)\*/100")  # the only pillar counted
+    assert "*Check-ins*: not counted" in owner and "*Tone*: not counted" in owner
+    assert "Client pulse: 3.5 of 5 → 63 × 34% = *21.3* points" in owner  # 14 of 41 points
+    assert "check-in adherence, open lapses, as no check-ins yet" in owner
+    assert "formal share, unanswered requests, one-way traffic, formal trend, as no " in owner
+    assert "The rest share their weight: 41 of the formula's 100 points have data." in owner
+
+
+def test_a_side_below_the_minimum_group_never_counts_nor_can_be_worked_out(rapport):
+    """Two relationships alike but for what their hidden client side answered: every
+    figure of the reply, for owners and members, is the same."""
+    provider = {"UPAT": 4, "UP1": 3, "UP2": 5}
+    for name, hidden in (("Acme ⇄ Stellar", 1), ("Beta ⇄ Stellar", 5)):
+        health_relationship(rapport, name, channels=())
+        pulse_round(rapport, {"UC1": hidden, "UC2": hidden} | provider, name=name.split()[0])
+    for user in ("UALICE", "UC3"):
+        acme = shown(health(rapport, "Acme", user=user))
+        beta = shown(health(rapport, "Beta", user=user))
+        assert acme == beta.replace("Beta", "Acme")
+        assert "fewer than 3 client answers in the last round (hidden" in acme
+        assert "client pulse" not in acme.split("Not counted")[0].lower()
+        assert "1.0" not in acme and "5.0" not in beta
+    owner = shown(health(rapport, "Acme"))
+    assert "Client–provider gap" not in owner.split("Not counted")[0]
+    assert "client response rate 50% (2 of 4)" in shown(health(rapport, "Acme", user="UC3"))
+
+
+def test_one_side_without_members_is_said_and_its_components_left_out(rapport):
+    make_relationship(
+        rapport.db,
+        rapport.clock,
+        client_members=("UC1", "UC2", "UC3"),
+        provider_members=(),
+        channels=("CSHARED",),
+    )
+    rapport.slack.command("forget-me", user="UPAT")
+    rapport.slack.block_action("forget_me_confirm", value="UPAT", user="UPAT")
+    rapport.fake.wait_for("response_url", lambda c: "removed you from" in c.args.get("text", ""))
+    pulse_round(rapport, {"UALICE": 4, "UC1": 4, "UC2": 5})
+    chatter(rapport, formal=0, messages=12)
+    owner = shown(health(rapport))
+    assert "The provider side has nobody in it yet, so its voice can't count." in owner
+    assert "`/rapport add @person provider` adds people." in owner
+    assert "provider pulse, provider response rate, one-way traffic, as the provider side " in owner
+    assert "*Pulse*: *" in owner and "Client pulse: 4.3 of 5" in owner
+    member = shown(health(rapport, user="UC1"))
+    assert "Ask an owner to add people" in member
+
+
+def test_health_bad_input_gets_a_friendly_answer(rapport):
+    health_relationship(rapport)
+    health_relationship(rapport, "Beta ⇄ Stellar", channels=("COTHER",))
+    outsider = health(rapport, user="UZED").text
+    assert "You're not part of a relationship yet" in outsider
+    unknown = health(rapport, "Nosuch").text
+    assert "I can't find a relationship called “Nosuch”" in unknown
+    several = health(rapport)
+    assert "Which one do you mean?" in several.text
+    assert health(rapport, "Beta").json()["text"] == "Health of Beta ⇄ Stellar"
+    assert health(rapport, channel="COTHER").json()["text"] == "Health of Beta ⇄ Stellar"
+    formula = shown(health(rapport, "formula", user="UZED"))
+    assert "*Pulse* (45 points)" in formula and "Check-in adherence, 20:" in formula
+    assert "80+ thriving · 65+ healthy · 50+ watch · 35+ strained · below 35 at risk" in formula
+
+
+def test_next_step_buttons_send_a_pulse_or_open_the_forms(rapport):
+    health_relationship(rapport, channels=())
+    (send,) = buttons(health(rapport))
+    forged = rapport.slack.block_action(send[1], value=send[2], user="UC1")
+    assert forged.status == 200
+    rapport.fake.wait_for("response_url", lambda c: "Only owners" in c.args.get("text", ""))
+    rapport.slack.block_action(send[1], value=send[2], user="UALICE")
+    rapport.fake.wait_for("response_url", lambda c: "is open" in c.args.get("text", ""))
+    assert "A pulse round is open now" in shown(health(rapport, user="UC1"))
+    (feedback,) = buttons(health(rapport, user="UC1"))
+    rapport.slack.block_action(feedback[1], value=feedback[2], user="UC1")
+    rapport.fake.wait_for("views.open", lambda c: c.args["view"]["callback_id"] == "pulse_feedback")
+
+
+def test_next_step_for_missing_check_ins_opens_the_check_in_form(rapport):
+    health_relationship(rapport, channels=())
+    pulse_round(rapport, {user: 5 for user in EVERYONE_ANSWERS} | {"UP3": 5})
+    assert "There are no regular check-ins yet" in shown(health(rapport))
+    (catch_up,) = buttons(health(rapport))
+    assert catch_up == ("Schedule an informal catch-up", "schedule_catch_up", "1")
+    (add,) = buttons(health(rapport, user="UC1"))
+    assert add == ("Add a check-in", "checkin_new", "1")
+    rapport.slack.block_action(add[1], value=add[2], user="UC1")
+    (opened,) = rapport.fake.wait_for("views.open")
+    assert opened.args["view"]["callback_id"] == "checkin_save"
+    rapport.slack.block_action(add[1], value=add[2], user="UZED")  # not in the relationship
+    rapport.fake.wait_for("response_url", lambda c: "not part of it" in c.args.get("text", ""))
