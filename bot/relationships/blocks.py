@@ -32,6 +32,11 @@ that channel's relationship; you can also add a relationship's name at the end.
 • `/pulse` — give anonymous feedback now; `/pulse results`, `/pulse help` for the rest
 • `/checkin add "Ops catch-up" weekly tue 10:00 @alice @bob` — a recurring check-in; `/checkin help`
 
+*Health*
+• `/rapport health [relationship]` — one index from both sides' pulse, check-ins and tone, \
+its 12-week trend, what changed since last week and the next step; owners see every component
+• `/rapport health formula` — how the index is computed
+
 *Drift alerts* (owners) — when shared channels turn formal
 • `/rapport drift settings` — thresholds, nudge and cue words
 • `/rapport drift words list [kind]` — the kinds of cue (`sla_penalty`, …) and their words

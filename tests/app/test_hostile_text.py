@@ -187,6 +187,9 @@ def test_typed_markup_reaches_slack_escaped_from_every_feature(rapport):
         report_delivery_failures(services)
         fake.wait_for("chat.postMessage", lambda c: "couldn't reach" in c.args.get("text", ""))
 
+    # the health index, with the lapsed check-in named in the owners' view
+    assert "Open lapses: *" in json.dumps(command("health").json(), ensure_ascii=False)
+
     # the export, and the last provider owner forgetting themselves
     command("export")
     fake.wait_for("files.completeUploadExternal")

@@ -22,6 +22,7 @@ NAMED = [
     ("/rapport", "show {}"),
     ("/rapport", "use {}"),
     ("/rapport", "export {}"),
+    ("/rapport", "health {}"),
     ("/rapport", "add <@UNEW> client {}"),
     ("/rapport", "watch <#CNEW> {}"),
 ]
@@ -35,6 +36,7 @@ BY_CHANNEL = [
     ("/rapport", "drift"),
     ("/rapport", "drift words list"),
     ("/rapport", "export"),
+    ("/rapport", "health"),
     ("/checkin", "list"),
     ("/checkin", "history"),
 ]
@@ -100,7 +102,14 @@ def test_show_with_a_prefix_lists_only_my_own_relationships(acme):
 
 @pytest.mark.parametrize(
     "action",
-    ["use_relationship_{id}", "schedule_catch_up", "pulse_edit_schedule"],
+    [
+        "use_relationship_{id}",
+        "schedule_catch_up",
+        "pulse_edit_schedule",
+        "pulse_send_now",
+        "pulse_give_feedback",
+        "checkin_new",
+    ],
 )
 def test_a_forged_button_for_a_relationship_answers_as_if_it_did_not_exist(rapport, action):
     """Buttons carry relationship ids: trying ids one by one must reveal no name."""

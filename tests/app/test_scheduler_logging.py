@@ -45,5 +45,7 @@ def test_only_job_runs_that_did_something_are_logged(rapport, caplog):
     assert [r.name for r in job_lines].count("scheduler.pulse_jobs") == 1
     (checkins,) = [r for r in job_lines if r.name == "scheduler.checkin_jobs"]
     assert checkins.getMessage() == "check-in tick: sent 4 message(s)"
-    assert len(job_lines) == 2  # the four idle jobs said nothing
+    (health,) = [r for r in job_lines if r.name == "scheduler.health_jobs"]
+    assert health.getMessage() == "health: 1 weekly snapshot(s) stored"
+    assert len(job_lines) == 3  # the four idle jobs said nothing
     assert [r for r in caplog.records if r.name.startswith("apscheduler")] == []
