@@ -253,7 +253,8 @@ def formula_blocks() -> Blocks:
     bands = " · ".join(f"{floor}+ {name}" for floor, name in formula.BANDS[:-1])
     lines += [
         f"*Bands*: {bands} · below {formula.BANDS[-2][0]} {formula.BANDS[-1][1]}",
-        "*Missing data*: a component without enough data (no pulse round closed in 12 weeks, "
+        "*Missing data*: a component without enough data (no pulse round closed in "
+        f"{formula.PULSE_FRESH.days // 7} weeks, "
         "a side hidden to keep answers anonymous, no check-ins, fewer than "
         f"{formula.MIN_MESSAGES} messages in watched channels) is left out, and the others "
         "share its weight. With less than "

@@ -14,7 +14,7 @@ from bot.health import formula
 # why a component was left out; filled in from its ``detail``
 REASONS = {
     "no_round": "no pulse round has closed yet",
-    "stale_round": "the last pulse round closed more than 12 weeks ago",
+    "stale_round": "the last pulse round closed more than {weeks} weeks ago",
     "side_empty": "the {side} side has no members yet",
     "side_hidden": "fewer than {min_group} {side} answers in the last round (hidden to keep "
     "answers anonymous)",
@@ -22,7 +22,7 @@ REASONS = {
     "needs_both_sides": "it needs both sides' pulse figures",
     "roles_hidden": "no side has front-line and manager groups of {min_group} or more answers",
     "no_checkins": "no check-ins yet",
-    "no_occurrences": "no check-in has taken place in the last 8 weeks",
+    "no_occurrences": "no check-in has taken place in the last {weeks} weeks",
     "no_channels": "no channel is watched yet",
     "quiet_channels": "fewer than {needed} messages in watched channels over {days} days",
     "not_measured": "not measured that week",

@@ -14,12 +14,14 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from bot.checkins.commands import checkins_of
-from bot.checkins.history import held_counts
+from bot.checkins.history import HISTORY_WINDOW, held_counts
 from bot.checkins.models import CheckIn, Outcome
 from bot.checkins.occurrences import LAPSE_GRACE
 from bot.checkins.schedule import LAPSE_IN_A_ROW, QUIET_WEEKS, quiet_since, unconfirmed_run
 from bot.health import formula
 from bot.health.figures import Component, left_out
+
+WEEK = timedelta(weeks=1)
 
 
 def checkin_components(session: Session, relationship_id: int, now: datetime) -> list[Component]:
@@ -34,7 +36,7 @@ def checkin_components(session: Session, relationship_id: int, now: datetime) ->
         detail = {"held": held, "scheduled": scheduled}
         adherence = Component("adherence", held / scheduled, score, detail=detail)
     else:
-        adherence = left_out("adherence", "no_occurrences")
+        adherence = left_out("adherence", "no_occurrences", weeks=HISTORY_WINDOW // WEEK)
     return [adherence, _lapses(session, relationship_id, checkins, now)]
 
 
@@ -48,7 +50,7 @@ def _lapses(
         if len(run) >= LAPSE_IN_A_ROW:
             lapsed.append({"title": checkin.title, "count": len(run), "how": _how(run)})
     since = quiet_since(session, relationship_id, now)
-    quiet_weeks = (now - since) // timedelta(weeks=1) if since is not None else 0
+    quiet_weeks = (now - since) // WEEK if since is not None else 0
     quiet = quiet_weeks if quiet_weeks >= QUIET_WEEKS else None
     count = len(lapsed) + (quiet is not None)
     detail = {"checkins": lapsed, "quiet_weeks": quiet}

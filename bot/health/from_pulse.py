@@ -11,7 +11,7 @@ every side.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -34,7 +34,8 @@ def pulse_components(
         return [left_out(key, "no_round") for key in KEYS]
     result = round_results(session, latest, settings.min_group)[latest[0]]
     if now - result.closes_at > formula.PULSE_FRESH:
-        return [left_out(key, "stale_round") for key in KEYS]
+        weeks = formula.PULSE_FRESH // timedelta(weeks=1)
+        return [left_out(key, "stale_round", weeks=weeks) for key in KEYS]
     round_facts = {"round_id": result.round_id, "min_group": result.min_group}
     found = []
     for side in Side:

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select
-
-from bot.checkins.models import Occurrence
 from scheduler.checkin_jobs import run_checkin_tick
 from tests.support.health_helpers import (
     chatter,
@@ -25,8 +22,8 @@ from tests.support.helpers import scheduler_services
 PROVIDER = {"UPAT": 4, "UP1": 4, "UP2": 4, "UP3": 4}
 
 
-def _at(rapport, day: int, hour: int = 12) -> None:
-    rapport.clock.current = datetime(2026, 3, day, hour, 0, tzinfo=UTC)
+def _at(rapport, day: int, hour: int = 12, minute: int = 0) -> None:
+    rapport.clock.current = datetime(2026, 3, day, hour, minute, tzinfo=UTC)
 
 
 def test_weekly_job_stores_one_snapshot_per_relationship_and_week(rapport):
@@ -66,44 +63,32 @@ def test_trend_reads_past_weeks_and_the_command_stores_this_weeks(rapport):
     assert round(stored.index_value) == 83 and stored.band == "thriving"
 
 
-def _answer_follow_up(rapport, outcome: str) -> None:
-    """The check-in tick asks "did it happen?"; the organiser answers ``outcome``."""
+def _week(rapport, monday: int, client: dict[str, int], formal: int) -> None:
+    """Tuesday's check-in asked about and skipped, ten messages on Wednesday (``formal`` of
+    them formal), then a pulse round that closes on Saturday at noon."""
+    _at(rapport, monday + 1, 10, 30)
     services = scheduler_services(rapport)
     try:
         run_checkin_tick(services)
     finally:
         services.close()
-    with rapport.db.read() as session:
-        latest = session.scalars(
-            select(Occurrence.id)
-            .where(Occurrence.starts_at <= rapport.clock.now())
-            .order_by(Occurrence.starts_at.desc())
-        ).first()
-    rapport.slack.block_action(f"checkin_outcome_{outcome}", value=str(latest), user="UALICE")
-    rapport.fake.wait_for("views.open", count=1)
+    follow_ups = [c for c in rapport.fake.calls_to("chat.postMessage") if "Did " in c.args["text"]]
+    occurrence = follow_ups[-1].args["blocks"][1]["elements"][0]["value"]
+    rapport.slack.block_action("checkin_outcome_skipped", value=occurrence, user="UALICE")
+    rapport.fake.wait_for("views.open", count=len(follow_ups))
+    _at(rapport, monday + 2)
+    chatter(rapport, formal=formal, messages=10)
+    pulse_round(rapport, client | PROVIDER)
 
 
 def test_what_changed_since_last_week_is_said_in_sentences(rapport):
     health_relationship(rapport)
     add = '"Ops catch-up" weekly tue 10:00 <@UALICE> <@UPAT> tz UTC'
     assert "saved" in rapport.slack.command(f"add {add}", command="/checkin").text
-    # week of 2 March: client 3.5, one check-in skipped, 1 formal message in 10
-    pulse_round(rapport, {"UALICE": 4, "UC1": 3, "UC2": 4, "UC3": 3} | PROVIDER)
-    _at(rapport, 3, 10)
-    _answer_follow_up(rapport, "skipped")
-    _at(rapport, 4)
-    chatter(rapport, formal=1, messages=10)
-    _at(rapport, 6)
-    store_snapshots(rapport)
-    # week of 9 March: client 2.75, skipped again, 4 formal messages in 10
-    _at(rapport, 9, 9)
-    pulse_round(rapport, {"UALICE": 3, "UC1": 3, "UC2": 3, "UC3": 2} | PROVIDER)
-    _at(rapport, 10, 10)
-    _answer_follow_up(rapport, "skipped")
-    _at(rapport, 11)
-    chatter(rapport, formal=4, messages=10)
-    _at(rapport, 13)
-    owner = shown(health(rapport))
+    _week(rapport, 2, {"UALICE": 4, "UC1": 3, "UC2": 4, "UC3": 3}, formal=1)
+    store_snapshots(rapport)  # Saturday 7 March: client 3.5, one skip, 10% formal
+    _week(rapport, 9, {"UALICE": 3, "UC1": 3, "UC2": 3, "UC3": 2}, formal=4)
+    owner = shown(health(rapport))  # Saturday 14 March
     changes = owner.split("*Since last week*\n")[1].split("\n*Next step:*")[0].splitlines()
     assert changes[0].startswith("• Index down ")
     assert changes[1:] == [

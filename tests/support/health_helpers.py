@@ -38,10 +38,10 @@ def pulse_round(rapport, scores: dict[str, int], name: str = "", owner: str = "U
     """``/pulse send`` (for relationship ``name``), prompts, ``scores`` clicked, then the
     clock moved past the round's close."""
     assert "is open" in pulse(rapport, f"send {name}".strip(), user=owner).text
+    with rapport.db.read() as session:  # before the tick opens any scheduled round
+        round_id = session.scalars(select(PulseRound.id).order_by(PulseRound.id.desc())).first()
     with job_context(rapport) as services:
         tick(services)
-    with rapport.db.read() as session:
-        round_id = session.scalars(select(PulseRound.id).order_by(PulseRound.id.desc())).first()
     for user, score in scores.items():
         (prompt,) = [
             p for p in prompts(rapport.fake, user) if answer_value(p).startswith(f"{round_id}:")
