@@ -25,7 +25,7 @@ def health_title(name: str) -> str:
 def health_blocks(report: HealthReport) -> Blocks:
     index, name = report.index, mrkdwn.escape(report.name)
     if index.value is None:
-        blocks = [section(_no_index_text(name, index))]
+        blocks = [section(_no_index_text(name, index, report.is_owner))]
     else:
         blocks = [section(_headline(name, index, report.trend))]
         pillars = _components_text(index) if report.is_owner else _pillars_text(index)
@@ -52,8 +52,12 @@ def _headline(name: str, index: HealthIndex, trend: list[float | None]) -> str:
     return line
 
 
-def _no_index_text(name: str, index: HealthIndex) -> str:
-    reasons = dict.fromkeys(c.why() for c in index.components.values() if not c.counted)
+def _no_index_text(name: str, index: HealthIndex, is_owner: bool) -> str:
+    reasons = dict.fromkeys(
+        index.components[spec.key].why()
+        for spec in formula.COMPONENTS
+        if not index.components[spec.key].counted and (is_owner or not spec.owners_only)
+    )
     return (
         f"*{name}* has no health index yet: {'; '.join(reasons)}. It needs data for at least "
         f"{formula.MIN_COVERAGE} of the formula's 100 points (`/rapport health formula`)."
@@ -152,14 +156,13 @@ def _left_out_text(index: HealthIndex, is_owner: bool) -> str:
 def _empty_sides_text(index: HealthIndex, is_owner: bool) -> str:
     if not index.empty_sides:
         return ""
-    sides = " and ".join(index.empty_sides)
-    side = index.empty_sides[0]
+    side = index.empty_sides[0]  # never both: whoever asks is on one
     how = (
         f"`/rapport add @person {side}` adds people."
         if is_owner
         else "Ask an owner to add people (`/rapport show` lists them)."
     )
-    return f"The {sides} side has nobody in it yet, so its voice can't count. {how}"
+    return f"The {side} side has nobody in it yet, so its voice can't count. {how}"
 
 
 def _footer(is_owner: bool) -> str:
