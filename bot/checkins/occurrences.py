@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.checkins.models import CheckIn, CheckInTask, Occurrence, Outcome, TaskKind
@@ -122,12 +122,29 @@ def occurrence_facts(session: Session, team_id: str, occurrence_id: int) -> Occu
 def recent_outcomes(
     session: Session, checkin_id: int, until: datetime, limit: int = 52
 ) -> list[tuple[int, Outcome | None]]:
-    return [
-        (occurrence_id, outcome)
-        for occurrence_id, outcome in session.execute(
-            select(Occurrence.id, Occurrence.outcome)
-            .where(Occurrence.checkin_id == checkin_id, Occurrence.starts_at <= until)
-            .order_by(Occurrence.starts_at.desc())
-            .limit(limit)
-        )
-    ]
+    """The check-in's latest ``limit`` occurrences up to ``until``, newest first, as
+    (occurrence id, outcome)."""
+    return recent_outcomes_of(session, [checkin_id], until, limit).get(checkin_id, [])
+
+
+def recent_outcomes_of(
+    session: Session, checkin_ids: list[int], until: datetime, limit: int = 52
+) -> dict[int, list[tuple[int, Outcome | None]]]:
+    """``recent_outcomes`` of several check-ins in one query, by check-in id (absent when a
+    check-in has none yet)."""
+    newest_first = func.row_number().over(
+        partition_by=Occurrence.checkin_id, order_by=Occurrence.starts_at.desc()
+    )
+    ranked = (
+        select(Occurrence.checkin_id, Occurrence.id, Occurrence.outcome, newest_first.label("n"))
+        .where(Occurrence.checkin_id.in_(checkin_ids), Occurrence.starts_at <= until)
+        .subquery()
+    )
+    found: dict[int, list[tuple[int, Outcome | None]]] = {}
+    for checkin_id, occurrence_id, outcome in session.execute(
+        select(ranked.c.checkin_id, ranked.c.id, ranked.c.outcome)
+        .where(ranked.c.n <= limit)
+        .order_by(ranked.c.checkin_id, ranked.c.n)
+    ):
+        found.setdefault(checkin_id, []).append((occurrence_id, outcome))
+    return found

@@ -38,7 +38,7 @@ from bot.checkins.occurrences import (
     OccurrenceFacts,
     occurrence_facts,
     plan_next,
-    recent_outcomes,
+    recent_outcomes_of,
 )
 from bot.core.cadence import parse_cadence
 from bot.relationships.domain import alert_recipients, get_relationship
@@ -51,6 +51,8 @@ RETRY_AFTER = timedelta(minutes=1)
 OVERDUE = timedelta(minutes=10)  # work this late came due while Rapport was down
 LAPSE_IN_A_ROW = 2  # skipped or unconfirmed occurrences in a row
 QUIET_WEEKS = 3  # no check-in of any kind held for this long
+
+Run = list[tuple[int, Outcome | None]]  # (occurrence id, skipped or None), newest first
 
 
 @dataclass(frozen=True)
@@ -288,21 +290,27 @@ def _lapses(
     return found
 
 
-def unconfirmed_run(
-    session: Session, checkin_id: int, until: datetime
-) -> list[tuple[int, Outcome | None]]:
+def unconfirmed_run(session: Session, checkin_id: int, until: datetime) -> Run:
     """The latest occurrences up to ``until`` skipped (``SKIPPED``) or unconfirmed (None) in
     a row, newest first, as (occurrence id, outcome)."""
-    past = recent_outcomes(session, checkin_id, until)
-    asked = _asked(session, [occurrence_id for occurrence_id, outcome in past if outcome is None])
-    run = []
-    for occurrence_id, outcome in past:
-        if outcome is None and occurrence_id not in asked:
-            continue  # missed while Rapport was down: neither held nor unconfirmed
-        if outcome not in (None, Outcome.SKIPPED):
-            break
-        run.append((occurrence_id, outcome))
-    return run
+    return unconfirmed_runs(session, [checkin_id], until)[checkin_id]
+
+
+def unconfirmed_runs(session: Session, checkin_ids: list[int], until: datetime) -> dict[int, Run]:
+    """``unconfirmed_run`` of several check-ins, by check-in id, in two queries."""
+    past = recent_outcomes_of(session, checkin_ids, until)
+    unanswered = [found for run in past.values() for found, outcome in run if outcome is None]
+    asked = _asked(session, unanswered)
+    runs: dict[int, Run] = {}
+    for checkin_id in checkin_ids:
+        run = runs[checkin_id] = []
+        for occurrence_id, outcome in past.get(checkin_id, []):
+            if outcome is None and occurrence_id not in asked:
+                continue  # missed while Rapport was down: neither held nor unconfirmed
+            if outcome not in (None, Outcome.SKIPPED):
+                break
+            run.append((occurrence_id, outcome))
+    return runs
 
 
 def quiet_since(session: Session, relationship_id: int, now: datetime) -> datetime | None:

@@ -17,7 +17,7 @@ from bot.checkins.commands import checkins_of
 from bot.checkins.history import HISTORY_WINDOW, held_counts
 from bot.checkins.models import CheckIn, Outcome
 from bot.checkins.occurrences import LAPSE_GRACE
-from bot.checkins.schedule import LAPSE_IN_A_ROW, QUIET_WEEKS, quiet_since, unconfirmed_run
+from bot.checkins.schedule import LAPSE_IN_A_ROW, QUIET_WEEKS, quiet_since, unconfirmed_runs
 from bot.health import formula
 from bot.health.figures import Component, left_out
 
@@ -44,11 +44,12 @@ def _lapses(
     session: Session, relationship_id: int, checkins: list[CheckIn], now: datetime
 ) -> Component:
     """Each check-in in a lapse, with how it lapsed; plus the weeks with none held."""
-    lapsed = []
-    for checkin in checkins:
-        run = unconfirmed_run(session, checkin.id, now - LAPSE_GRACE)
-        if len(run) >= LAPSE_IN_A_ROW:
-            lapsed.append({"title": checkin.title, "count": len(run), "how": _how(run)})
+    runs = unconfirmed_runs(session, [checkin.id for checkin in checkins], now - LAPSE_GRACE)
+    lapsed = [
+        {"title": checkin.title, "count": len(run), "how": _how(run)}
+        for checkin in checkins
+        if len(run := runs[checkin.id]) >= LAPSE_IN_A_ROW
+    ]
     since = quiet_since(session, relationship_id, now)
     quiet_weeks = (now - since) // WEEK if since is not None else 0
     quiet = quiet_weeks if quiet_weeks >= QUIET_WEEKS else None
