@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 
 from bot.core.figures import decimal_text, percent_text
+from bot.health import formula
 from bot.slack.blocks import ALT_TEXT_LIMIT
 from bot.slack.files import Picture
 
@@ -48,14 +49,8 @@ class Band:
     floor: float  # the lowest index in the band
 
 
-# Highest first. The health formula owns the cut-offs; charts take them as a parameter.
-DEFAULT_BANDS = (
-    Band("Thriving", 80),
-    Band("Healthy", 65),
-    Band("Watch", 50),
-    Band("Strained", 35),
-    Band("At risk", 0),
-)
+# Highest first: the health formula's cut-offs (charts take them as a parameter).
+DEFAULT_BANDS = tuple(Band(name.capitalize(), floor) for floor, name in formula.BANDS)
 
 
 def band_of(index: float, bands: Sequence[Band] = DEFAULT_BANDS) -> Band:
