@@ -146,8 +146,10 @@ def test_typed_markup_reaches_slack_escaped_from_every_feature(rapport):
     # a drift alert, in the alerts channel
     for text in FRIENDLY[:2]:
         say(rapport, "UPRIYA", text)
+    # markup first: after a formal message, the retrained model hears a link labelled
+    # "click" as less formal, and the third would no longer tip the alert
     for text in FORMAL[:3]:
-        say(rapport, "UALICE", f"{text} {HOSTILE}")
+        say(rapport, "UALICE", f"{HOSTILE} {text}")
     fake.wait_for("chat.postMessage", lambda c: "drift_acknowledge" in json.dumps(c.args))
 
     # pulse: a question, a round, prompts, an answer, reminders, results, alerts
