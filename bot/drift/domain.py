@@ -258,8 +258,6 @@ def _read(
 ) -> tuple[Assessment, LexiconSignals]:
     """The cues' assessment of ``text``, and what the learned model reads of it, cleaning
     the text once for both."""
-    if not text:
-        return _NOTHING, LexiconSignals("", 0.0, False, False, {})
     clean, codes = clean_text(text)
     lexicon = _assess_clean(clean, codes, cues or default_cues(), calmed)
     weights: dict[str, float] = {}
