@@ -17,6 +17,7 @@ SIZES = (2, 3)
 HISTORY_MONTHS = (1, 36)  # the least and most months pair history may be kept
 OPENS_AHEAD = timedelta(hours=12)  # before the day starts in UTC: UTC+14's morning comes first
 LATE_LIMIT = timedelta(days=2)  # a round Rapport missed by more than this is skipped
+NOTICE = timedelta(days=2)  # the first round leaves people this long to answer the invitation
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,9 @@ def settings_for(session: Session, relationship: Relationship, today: date) -> I
 def change(
     session: Session, relationship: Relationship, actor: str, args: tuple[str, ...], now: datetime
 ) -> Change:
-    """Apply one parsed owner command (``bot.intros.parser``); the schedule restarts from
-    today when intros are turned on or the cadence changes."""
+    """Apply one parsed owner command (``bot.intros.parser``). Turning intros on starts the
+    schedule ``NOTICE`` from today, so the invitation comes before the first round; a new
+    cadence restarts it from today."""
     require_owner(session, relationship, actor)
     settings = session.get(IntroSettings, relationship.id)
     if settings is None:
@@ -59,7 +61,7 @@ def change(
     operation = args[0]
     if operation in ("on", "off"):
         if operation == "on" and not settings.enabled:
-            settings.anchor = now.date()
+            settings.anchor = (now + NOTICE).date()
         settings.enabled = operation == "on"
         return Change(operation, settings.enabled)
     if operation == "every":
