@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from bot.health.index import compute_health
 from bot.intros.models import Answer, IntroGroupMember, IntroPreference
+from bot.relationships.models import Relationship
 from tests.intros.test_rounds import at, start
 from tests.privacy.test_data_rights import forget
 from tests.support.intro_helpers import (
@@ -16,6 +18,7 @@ from tests.support.intro_helpers import (
     intros,
     intros_command,
     posts,
+    reply_text,
     tick,
 )
 
@@ -86,6 +89,13 @@ def test_quiet_groups_are_nudged_and_everyone_is_asked_if_they_met(rapport):
     figures = shown.split("Rounds")[1]
     assert not any(user in figures for user in ("UALICE", "UPAT", "UCARL", "UPRIYA"))
     assert "Rounds" not in intros_command(rapport, "", user="UCARL")
+    health = reply_text(rapport.slack.command("health", user="UALICE"))
+    assert "intros are off" not in health
+    with rapport.db.read() as session:
+        relationship = session.scalars(select(Relationship)).one()
+        index = compute_health(session, relationship, rapport.clock.now())
+    met = index.components["intros_met"]
+    assert (met.figure, met.score, met.detail) == (0.5, 50.0, {"met": 1, "groups": 2})
 
 
 def test_someone_else_cannot_answer_for_a_group(rapport):

@@ -86,7 +86,11 @@ def group_rows(db) -> list[IntroGroup]:
 
 def intros_command(rapport, text: str, user: str = "UALICE", **kwargs: Any) -> str:
     """``/rapport intros <text>``: the reply's text and the text of all its blocks."""
-    reply = rapport.slack.command(f"intros {text}".strip(), user=user, **kwargs)
+    return reply_text(rapport.slack.command(f"intros {text}".strip(), user=user, **kwargs))
+
+
+def reply_text(reply) -> str:
+    """A command's reply: its text and the text of all its blocks."""
     body = reply.json() if reply.body.startswith("{") else {"text": reply.body}
     return "\n".join([body.get("text", ""), *map(_block_text, body.get("blocks") or [])])
 
@@ -94,4 +98,9 @@ def intros_command(rapport, text: str, user: str = "UALICE", **kwargs: Any) -> s
 def _block_text(block: dict[str, Any]) -> str:
     if "text" in block:
         return block["text"]["text"]
-    return " ".join(element.get("text", "") for element in block.get("elements", []))
+    return " ".join(_text(element) for element in block.get("elements", []))
+
+
+def _text(element: dict[str, Any]) -> str:
+    text = element.get("text", "")
+    return text if isinstance(text, str) else text.get("text", "")
