@@ -144,8 +144,8 @@ class _Matcher:
         self.partner[a.user_id], self.partner[b.user_id] = b, a
 
     def _bucket_order(self, a: Candidate) -> list[tuple[bool, int]]:
-        """Buckets within reach of ``a``'s hours: same role first (other role first for the
-        mixed), nearest offset first."""
+        """Buckets within reach of ``a``'s hours (all of them, nearest first, for someone
+        whose hours meet nobody's): same role first (other role first for the mixed)."""
         mixed = self.rng.random() < MIX_SHARE
         key = (a.senior, a.utc_offset, mixed)
         if key not in self._orders:
@@ -153,7 +153,7 @@ class _Matcher:
                 bucket
                 for bucket in self.buckets
                 if WORK_MINUTES - abs(bucket[1] - a.utc_offset) >= MIN_OVERLAP
-            ]
+            ] or list(self.buckets)
             self._orders[key] = sorted(
                 reachable,
                 key=lambda bucket: (
