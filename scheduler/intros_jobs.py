@@ -30,8 +30,9 @@ from bot.intros.starters import starter_for
 from bot.relationships import domain as rel
 from bot.relationships.models import Relationship
 from bot.services import Services
-from bot.slack import message_keys
+from bot.slack import message_keys, outbox
 from bot.slack.client import SlackClients
+from bot.slack.models import SendStatus
 from bot.slack.outbox import (
     TRANSIENT_ERRORS,
     Delivery,
@@ -153,7 +154,7 @@ def invite(
         message = Outgoing(invitation.team_id, key, invitation.user_id, text, blocks)
         delivery = send_once(db, slack, message, now)
         tick.count("invitation", delivery)
-        if delivery.status == "retry":  # Slack busy, or the workspace uninstalled
+        if _outcome(db, delivery) is None:  # asked again on a later tick
             continue
         with db.transaction() as session:
             intro_rounds.mark_invited(
@@ -190,9 +191,10 @@ def introduce(
         )
         delivery = send_once(db, slack, message, now)
         tick.count("intro", delivery)
-        if delivery.status == "retry":
+        outcome = _outcome(db, delivery)
+        if outcome is None:
             return
-        if delivery.status != "failed":
+        if outcome == "sent":
             with db.transaction() as session:
                 intro_groups.record_route(session, group.group_id, Route.GROUP_DM, conversation)
             tick.routes["group_dm"] = tick.routes.get("group_dm", 0) + 1
@@ -207,7 +209,7 @@ def introduce(
         )
         delivery = send_once(db, slack, message, now)
         tick.count("intro", delivery)
-        settled = settled and delivery.status != "retry"
+        settled = settled and _outcome(db, delivery) is not None
         _note_departure(db, group.relationship_id, group.team_id, person.user_id, delivery)
     if settled:
         with db.transaction() as session:
@@ -254,7 +256,7 @@ def nudge(
             db, slack, Outgoing(group.team_id, key, channel, intro_blocks.NUDGE), now
         )
         tick.count("nudge", delivery)
-        settled = settled and delivery.status != "retry"
+        settled = settled and _outcome(db, delivery) is not None
     if settled:
         with db.transaction() as session:
             intro_groups.mark(session, group.group_id, nudged=True)
@@ -276,11 +278,23 @@ def ask_if_met(
         key = message_keys.intro_follow_up(group.group_id, user_id)
         delivery = send_once(db, slack, Outgoing(group.team_id, key, user_id, text, blocks), now)
         tick.count("follow-up", delivery)
-        settled = settled and delivery.status != "retry"
+        settled = settled and _outcome(db, delivery) is not None
         _note_departure(db, group.relationship_id, group.team_id, user_id, delivery)
     if settled:
         with db.transaction() as session:
             intro_groups.mark(session, group.group_id, done=True)
+
+
+def _outcome(db: Database, delivery: Delivery) -> str | None:
+    """ "sent" or "failed" once Slack's answer is known; None while it isn't (try again on a
+    later tick): a retry, or a claim another sender holds or a dead one left pending."""
+    if delivery.status in ("sent", "failed"):
+        return delivery.status
+    if delivery.status == "duplicate":
+        row = outbox.sent(db, delivery.key)
+        if row is not None and row.status is not SendStatus.PENDING:
+            return "sent" if row.status is SendStatus.SENT else "failed"
+    return None
 
 
 def _note_departure(
