@@ -7,10 +7,11 @@ Run from the repository root:
 A relationship of ``people`` (half each side) is paired for today, everyone in, their time
 zones known (all UTC+14, so every group is due at once); then the real intros job
 (``scheduler.intros_jobs.run_intros``) introduces every group in a separate process, as
-the scheduler would, paced as production paces itself (``IntroPacers``) but at ``--rate`` calls a second for both ``conversations.open`` and
-``chat.postMessage``, which the fake Slack (``tests/support/fake_slack.py``) enforces as
-token buckets answering 429 + ``Retry-After`` beyond them. Printed: the time against the
-floor those limits allow (the larger of opens / rate and posts / rate; target ≤ 1.2×).
+the scheduler would, paced as production paces itself (``IntroPacers``) but at ``--rate``
+calls a second for both ``conversations.open`` and ``chat.postMessage``, which the fake
+Slack (``tests/support/fake_slack.py``) enforces as token buckets answering 429 +
+``Retry-After`` beyond them. Printed: the time against the floor those limits allow (the
+larger of opens / rate and posts / rate; target ≤ 1.2×).
 
 Then the same round on a fresh database, with the sender killed (SIGKILL) right after Slack
 took its ``--kill-after``-th intro, before it heard back or recorded it. A new process
