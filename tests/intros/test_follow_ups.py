@@ -3,11 +3,14 @@ owners see of it (counts only); sending exactly once across a restart; forget-me
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import func, select
 
 from bot.health.index import compute_health
 from bot.intros.models import Answer, IntroGroupMember, IntroPreference
 from bot.relationships.models import Relationship
+from scheduler.intros_jobs import forget_old_pairs
 from tests.intros.test_rounds import at, start
 from tests.privacy.test_data_rights import forget
 from tests.support.intro_helpers import (
@@ -141,3 +144,17 @@ def test_forget_me_deletes_intro_choices_groups_and_answers(rapport):
         chosen = set(session.scalars(select(IntroPreference.user_id)))
     assert "UCARL" not in people | chosen
     assert {"UALICE", "UPAT", "UPRIYA"} <= people
+
+
+def test_pair_history_is_deleted_after_the_retention_period(rapport):
+    start(rapport)
+    assert "1 months" in intros_command(rapport, "history 1")
+    with intro_services(rapport) as services:
+        introduced(rapport, services)
+        rapport.clock.current = at(31, 12)
+        assert forget_old_pairs(services) == 0  # a month after the round: still kept
+        rapport.clock.current = datetime(2026, 4, 10, 0, 0, tzinfo=UTC)
+        assert forget_old_pairs(services) == 1
+    assert group_rows(rapport.db) == []
+    with rapport.db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(IntroGroupMember)) == 0
