@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import ColumnElement, Select, select, update
 from sqlalchemy.orm import Session
 
 from bot.intros.models import Answer, IntroGroup, IntroGroupMember, IntroSettings, Route
@@ -76,49 +76,45 @@ def _enabled() -> Select[tuple[int]]:
     return select(IntroSettings.relationship_id).where(IntroSettings.enabled.is_(True))
 
 
+def _due(session: Session, *conditions: ColumnElement[bool]) -> list[GroupToIntroduce]:
+    groups = session.scalars(
+        select(IntroGroup).where(*conditions).order_by(IntroGroup.intro_at, IntroGroup.id)
+    ).all()
+    return _load(session, list(groups))
+
+
 def due_for_intro(session: Session, now: datetime) -> list[GroupToIntroduce]:
     """Groups whose intro time has come and who weren't introduced yet, of relationships
     whose intros are still on."""
-    groups = session.scalars(
-        select(IntroGroup)
-        .where(
-            IntroGroup.route.is_(None),
-            IntroGroup.intro_at <= now,
-            IntroGroup.ends_at > now,
-            IntroGroup.relationship_id.in_(_enabled()),
-        )
-        .order_by(IntroGroup.intro_at, IntroGroup.id)
-    ).all()
-    return _load(session, list(groups))
+    return _due(
+        session,
+        IntroGroup.route.is_(None),
+        IntroGroup.intro_at <= now,
+        IntroGroup.ends_at > now,
+        IntroGroup.relationship_id.in_(_enabled()),
+    )
 
 
 def due_for_nudge(session: Session, now: datetime) -> list[GroupToIntroduce]:
     """Introduced groups half-way through the round where nobody clicked anything."""
-    groups = session.scalars(
-        select(IntroGroup)
-        .where(
-            IntroGroup.route.is_not(None),
-            IntroGroup.nudged.is_(False),
-            IntroGroup.clicked.is_(False),
-            IntroGroup.nudge_at <= now,
-            IntroGroup.ends_at > now,
-        )
-        .order_by(IntroGroup.id)
-    ).all()
-    return _load(session, list(groups))
+    return _due(
+        session,
+        IntroGroup.route.is_not(None),
+        IntroGroup.nudged.is_(False),
+        IntroGroup.clicked.is_(False),
+        IntroGroup.nudge_at <= now,
+        IntroGroup.ends_at > now,
+    )
 
 
 def due_for_follow_up(session: Session, now: datetime) -> list[GroupToIntroduce]:
-    groups = session.scalars(
-        select(IntroGroup)
-        .where(
-            IntroGroup.route.is_not(None),
-            IntroGroup.done.is_(False),
-            IntroGroup.ends_at <= now,
-        )
-        .order_by(IntroGroup.id)
-    ).all()
-    return _load(session, list(groups))
+    """Introduced groups whose round is over and who weren't all asked yet."""
+    return _due(
+        session,
+        IntroGroup.route.is_not(None),
+        IntroGroup.done.is_(False),
+        IntroGroup.ends_at <= now,
+    )
 
 
 def record_route(
