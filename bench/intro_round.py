@@ -41,11 +41,11 @@ if str(ROOT) not in sys.path:
 from sqlalchemy import func, insert, select
 
 from bench.calibration import calibration_rate
+from bench.pulse_fanout import bench_relationship
 from bot.core.db import Database, create_db_engine, migrate
 from bot.intros import rounds as intro_rounds
 from bot.intros.models import IntroGroup, IntroPreference, IntroSettings
-from bot.relationships.models import Member, Role, Side
-from bot.relationships.setup import RelationshipDraft, create_relationship
+from bot.relationships.models import Role
 from bot.slack.models import PersonProfile
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 
@@ -78,30 +78,11 @@ def seed(url: str, people: int) -> int:
     migrate(engine)
     db = Database(engine)
     today = BASE.date()
-    draft = RelationshipDraft(
-        name="Bench",
-        client_org="Client",
-        provider_org="Provider",
-        creator_side=Side.CLIENT,
-        provider_owners=("UPOWNER",),
-    )
     with db.transaction() as session:
-        relationship = create_relationship(session, TEAM_ID, "UCOWNER", draft, BASE)
-        users = [f"U{n:07d}" for n in range(people - 2)]
-        session.execute(
-            insert(Member),
-            [
-                {
-                    "team_id": TEAM_ID,
-                    "relationship_id": relationship.id,
-                    "user_id": user,
-                    "side": Side.CLIENT if n % 2 else Side.PROVIDER,
-                    "role": Role.FRONTLINE if n % 3 else Role.MANAGER,
-                    "added_at": BASE,
-                }
-                for n, user in enumerate(users)
-            ],
+        relationship = bench_relationship(
+            session, TEAM_ID, people, BASE, lambda n: Role.FRONTLINE if n % 3 else Role.MANAGER
         )
+        users = [f"U{n:07d}" for n in range(people - 2)]
         everyone = [*users, "UCOWNER", "UPOWNER"]
         session.execute(
             insert(IntroPreference),
