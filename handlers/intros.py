@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bot.intros import blocks as intro_blocks
 from bot.intros import figures, groups, preferences
 from bot.intros import settings as intro_settings
-from bot.intros.models import Answer, Choice
+from bot.intros.models import Answer, Choice, Route
 from bot.relationships import domain as rel
 from bot.relationships.parser import RapportCommand
 from handlers.routing import Call, Click, Reply, Router, button, number
@@ -111,17 +111,21 @@ def group_and_time(action: dict) -> tuple[int, datetime]:
 
 
 def suggest_time(session: Session, click: Click[tuple[int, datetime]]) -> Reply:
-    """Said in the conversation the intro is in, in everyone's own time."""
+    """Said where the intro is (the group DM, or each person's DM), in everyone's own time."""
     group_id, slot = click.value
     group = groups.group_for(session, click.team_id, group_id, click.user_id)
     groups.mark(session, group_id, clicked=True)
     text = intro_blocks.suggestion_text(click.user_id, slot, group.people)
-    channel = click.channel_id or click.user_id
-    return Reply(follow_up=functools.partial(_post, channel, text))
+    if group.route is Route.GROUP_DM and group.conversation_id is not None:
+        channels = [group.conversation_id]
+    else:  # one DM each: everyone hears it in their own
+        channels = group.user_ids()
+    return Reply(follow_up=functools.partial(_post, channels, text))
 
 
-def _post(channel: str, text: str, client: WebClient, respond: Respond) -> None:
-    client.chat_postMessage(channel=channel, text=text)
+def _post(channels: list[str], text: str, client: WebClient, respond: Respond) -> None:
+    for channel in channels:
+        client.chat_postMessage(channel=channel, text=text)
 
 
 def answer_met(session: Session, click: Click[int]) -> Reply:
