@@ -4,6 +4,7 @@ side with nobody in."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 from bot.intros.models import Route
@@ -215,3 +216,35 @@ def test_a_deactivated_person_is_not_paired_once_their_invitation_bounced(rappor
         rapport.clock.current = at(9, 12)
         tick(services)
     assert all("UPRIYA" not in group for group in groups(rapport.db))
+
+
+def test_with_default_out_only_those_who_said_count_me_in_are_paired(rapport):
+    start(rapport, clients=("UCARL",), providers=("UPRIYA",), zones={})
+    intros_command(rapport, "default out")
+    with intro_services(rapport) as services:
+        tick(services)
+        for user in ("UCARL", "UPRIYA"):
+            invitation = next(c for c in invitations(rapport.fake) if c.args["channel"] == user)
+            assert "only be paired if you say yes" in str(invitation.args["blocks"])
+            value = button_value(invitation, "intro_count_me_in")
+            rapport.slack.block_action("intro_count_me_in", value=value, user=user)
+        rapport.fake.wait_for("response_url", lambda c: "You're in" in c.args["text"], count=2)
+        rapport.clock.current = at(9, 12)
+        tick(services)
+    assert groups(rapport.db) == [{"UCARL", "UPRIYA"}]
+
+
+def test_two_schedulers_at_once_open_the_round_and_introduce_each_group_once(rapport):
+    start(rapport)
+    rapport.clock.current = at(10, 13)  # the round is due and every group's intro too
+    with intro_services(rapport) as one, intro_services(rapport) as other:
+        threads = [threading.Thread(target=tick, args=(services,)) for services in (one, other)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        tick(one)
+    assert len(groups(rapport.db)) == 2
+    keys = [c.args["metadata"]["event_payload"]["key"] for c in intros(rapport.fake)]
+    assert sorted(keys) == sorted(set(keys)) and len(keys) == 2
+    assert len(invitations(rapport.fake)) == 4
