@@ -34,7 +34,7 @@ def slots(after: datetime, zones: list[ZoneInfo]) -> list[datetime]:
         if room < 1:
             return []
         count = min(MAX_SLOTS, room)
-        step = room // count if count > 1 else 0
+        step = (room - 1) // (count - 1) if count > 1 else 0  # spread over the window
         return [start + SLOT * step * n for n in range(count)]
     return []  # pragma: no cover - a week always has weekdays
 
