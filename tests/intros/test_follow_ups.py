@@ -17,13 +17,13 @@ from tests.support.intro_helpers import (
     button_value,
     follow_ups,
     group_rows,
-    intro_services,
     intros,
     intros_command,
     posts,
     reply_text,
     tick,
 )
+from tests.support.pulse_helpers import job_context
 
 
 def introduced(rapport, services) -> dict[str, str]:
@@ -43,7 +43,7 @@ def introduced(rapport, services) -> dict[str, str]:
 
 def test_quiet_groups_are_nudged_and_everyone_is_asked_if_they_met(rapport):
     start(rapport)
-    with intro_services(rapport) as services:
+    with job_context(rapport) as services:
         channels = introduced(rapport, services)
         carls = next(c for c in intros(rapport.fake) if c.args["channel"] == channels["UCARL"])
         value = button_value(carls, "intro_suggest_time")
@@ -103,7 +103,7 @@ def test_quiet_groups_are_nudged_and_everyone_is_asked_if_they_met(rapport):
 
 def test_someone_else_cannot_answer_for_a_group(rapport):
     start(rapport)
-    with intro_services(rapport) as services:
+    with job_context(rapport) as services:
         introduced(rapport, services)
     group_id = group_rows(rapport.db)[0].id
     rapport.slack.block_action("intro_met_yes", value=str(group_id), user="UCARL")
@@ -114,7 +114,7 @@ def test_someone_else_cannot_answer_for_a_group(rapport):
 
 def test_an_intro_whose_answer_was_lost_is_found_not_sent_again_after_a_restart(rapport):
     start(rapport)
-    with intro_services(rapport) as services:
+    with job_context(rapport) as services:
         tick(services)
         rapport.clock.current = at(9, 12)
         tick(services)
@@ -123,7 +123,7 @@ def test_an_intro_whose_answer_was_lost_is_found_not_sent_again_after_a_restart(
         tick(services)
     assert group_rows(rapport.db)[0].route is None
     rapport.clock.current = at(10, 9, 11)  # the dead sender's claim is stale
-    with intro_services(rapport) as restarted:
+    with job_context(rapport) as restarted:
         tick(restarted)
         tick(restarted)
     (channel,) = {c.args["channel"] for c in rapport.fake.calls_to("chat.postMessage")
@@ -134,7 +134,7 @@ def test_an_intro_whose_answer_was_lost_is_found_not_sent_again_after_a_restart(
 
 def test_forget_me_deletes_intro_choices_groups_and_answers(rapport):
     start(rapport)
-    with intro_services(rapport) as services:
+    with job_context(rapport) as services:
         introduced(rapport, services)
     intros_command(rapport, "me pause 2", user="UCARL")
     reply = forget(rapport, "UCARL")
@@ -149,7 +149,7 @@ def test_forget_me_deletes_intro_choices_groups_and_answers(rapport):
 def test_pair_history_is_deleted_after_the_retention_period(rapport):
     start(rapport)
     assert "1 months" in intros_command(rapport, "history 1")
-    with intro_services(rapport) as services:
+    with job_context(rapport) as services:
         introduced(rapport, services)
         rapport.clock.current = at(31, 12)
         assert forget_old_pairs(services) == 0  # a month after the round: still kept

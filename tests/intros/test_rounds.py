@@ -13,13 +13,13 @@ from tests.support.intro_helpers import (
     button_value,
     group_rows,
     groups,
-    intro_services,
     intros,
     intros_command,
     invitations,
     posts,
     tick,
 )
+from tests.support.pulse_helpers import job_context
 
 ZONES = {
     "UALICE": "Europe/London",
@@ -48,7 +48,7 @@ def start(rapport, clients=("UCARL",), owners=("UPAT",), providers=("UPRIYA",), 
 
 def test_everyone_is_invited_then_paired_across_zones_and_introduced_at_their_morning(rapport):
     start(rapport)
-    with intro_services(rapport) as services:
+    with job_context(rapport) as services:
         tick(services)
         assert sorted(c.args["channel"] for c in invitations(rapport.fake)) == sorted(ZONES)
         rapport.clock.current = at(9, 11)
@@ -85,7 +85,7 @@ def test_everyone_is_invited_then_paired_across_zones_and_introduced_at_their_mo
 
 def test_not_for_me_and_a_pause_keep_people_out_and_uneven_sides_make_a_trio(rapport):
     start(rapport, providers=("UPRIYA", "UPETE"))
-    with intro_services(rapport) as services:
+    with job_context(rapport) as services:
         tick(services)
         carl = next(c for c in invitations(rapport.fake) if c.args["channel"] == "UCARL")
         rapport.slack.block_action(
@@ -101,7 +101,7 @@ def test_not_for_me_and_a_pause_keep_people_out_and_uneven_sides_make_a_trio(rap
 
 def test_a_person_outside_the_relationship_cannot_use_its_buttons(rapport):
     start(rapport)
-    with intro_services(rapport) as services:
+    with job_context(rapport) as services:
         tick(services)
     carl = next(c for c in invitations(rapport.fake) if c.args["channel"] == "UCARL")
     value = button_value(carl, "intro_not_for_me")
@@ -114,7 +114,7 @@ def test_uneven_sides_rotate_who_sits_out_and_nobody_meets_twice(rapport):
     intros_command(rapport, "every 1 weeks on tuesday")
     intros_command(rapport, "size 2")
     seen, sat_out = [], []
-    with intro_services(rapport) as services:
+    with job_context(rapport) as services:
         for day in (9, 16, 23):
             rapport.clock.current = at(day, 12)
             tick(services)
@@ -131,7 +131,7 @@ def test_no_pair_repeats_over_rounds_until_everyone_has_met(rapport):
     start(rapport, clients=("UC1", "UC2"), owners=("UPAT",), providers=("UP1", "UP2"))
     intros_command(rapport, "every 1 weeks on tuesday")
     met = set()
-    with intro_services(rapport) as services:
+    with job_context(rapport) as services:
         for day in (9, 16, 23):
             rapport.clock.current = at(day, 12)
             tick(services)
@@ -147,7 +147,7 @@ def test_no_pair_repeats_over_rounds_until_everyone_has_met(rapport):
 def test_refused_group_dm_falls_back_to_one_dm_each_naming_the_others(rapport):
     start(rapport)
     rapport.fake.refuse_group_dms("restricted_action")
-    with intro_services(rapport) as services:
+    with job_context(rapport) as services:
         rapport.clock.current = at(9, 12)
         tick(services)
         rapport.clock.current = at(10, 9)
@@ -173,7 +173,7 @@ def test_a_side_with_nobody_in_skips_the_round_and_owners_are_told_once(rapport)
     start(rapport, clients=())
     intros_command(rapport, "every 1 weeks on tuesday")
     intros_command(rapport, "me off")  # the only client
-    with intro_services(rapport) as services:
+    with job_context(rapport) as services:
         for day in (9, 16):
             rapport.clock.current = at(day, 12)
             tick(services)
@@ -188,7 +188,7 @@ def test_a_side_with_nobody_in_skips_the_round_and_owners_are_told_once(rapport)
 def test_someone_who_left_slack_gets_no_group_dm_and_is_never_paired_again(rapport):
     start(rapport, clients=("UCARL",), providers=("UPRIYA",), zones={})
     intros_command(rapport, "every 1 weeks on tuesday")
-    with intro_services(rapport) as services:
+    with job_context(rapport) as services:
         tick(services)  # invitations, while she is still there
         rapport.fake.users["UPRIYA"]["deleted"] = True
         rapport.clock.current = at(9, 12)
@@ -211,7 +211,7 @@ def test_someone_who_left_slack_gets_no_group_dm_and_is_never_paired_again(rappo
 def test_a_deactivated_person_is_not_paired_once_their_invitation_bounced(rapport):
     start(rapport, clients=("UCARL",), providers=("UPRIYA",), zones={})
     rapport.fake.users["UPRIYA"]["deleted"] = True
-    with intro_services(rapport) as services:
+    with job_context(rapport) as services:
         tick(services)
         rapport.clock.current = at(9, 12)
         tick(services)
@@ -221,7 +221,7 @@ def test_a_deactivated_person_is_not_paired_once_their_invitation_bounced(rappor
 def test_with_default_out_only_those_who_said_count_me_in_are_paired(rapport):
     start(rapport, clients=("UCARL",), providers=("UPRIYA",), zones={})
     intros_command(rapport, "default out")
-    with intro_services(rapport) as services:
+    with job_context(rapport) as services:
         tick(services)
         for user in ("UCARL", "UPRIYA"):
             invitation = next(c for c in invitations(rapport.fake) if c.args["channel"] == user)
@@ -237,7 +237,7 @@ def test_with_default_out_only_those_who_said_count_me_in_are_paired(rapport):
 def test_two_schedulers_at_once_open_the_round_and_introduce_each_group_once(rapport):
     start(rapport)
     rapport.clock.current = at(10, 13)  # the round is due and every group's intro too
-    with intro_services(rapport) as one, intro_services(rapport) as other:
+    with job_context(rapport) as one, job_context(rapport) as other:
         threads = [threading.Thread(target=tick, args=(services,)) for services in (one, other)]
         for thread in threads:
             thread.start()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import select
@@ -13,16 +11,6 @@ from bot.services import Services
 from bot.slack.pacing import Pacer
 from scheduler.intros_jobs import IntroPacers, IntrosTick, run_intros
 from tests.support.fake_slack import Call
-from tests.support.helpers import scheduler_services
-
-
-@contextmanager
-def intro_services(rapport) -> Iterator[Services]:
-    services = scheduler_services(rapport)
-    try:
-        yield services
-    finally:
-        services.close()
 
 
 def tick(services: Services) -> IntrosTick:
