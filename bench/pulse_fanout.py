@@ -33,6 +33,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -47,7 +48,7 @@ from sqlalchemy import insert, select
 from bot.pulse.rounds import open_round_now
 from bot.relationships.setup import create_relationship, RelationshipDraft
 from bot.core.db import Database, create_db_engine, migrate
-from bot.relationships.models import Member, Role, Side
+from bot.relationships.models import Member, Relationship, Role, Side
 from bot.slack.models import SentMessage
 from bot.slack.pacing import PROMPTS_PER_SECOND, Pacer
 from tests.support.fake_slack import send_json
@@ -148,11 +149,15 @@ class RateLimitedSlack:
         return Handler
 
 
-def seed(url: str, members: int) -> None:
-    engine = create_db_engine(url)
-    migrate(engine)
-    db = Database(engine)
-    now = datetime.now(UTC)
+def bench_relationship(
+    session,
+    team: str,
+    members: int,
+    now: datetime,
+    role: Callable[[int], Role] = lambda n: Role.FRONTLINE,
+) -> Relationship:
+    """A relationship of ``members`` people, half on each side (two of them owners), their
+    ids ``U0000000`` on; ``role`` gives the n-th one's role."""
     draft = RelationshipDraft(
         name="Bench",
         client_org="Client",
@@ -160,22 +165,31 @@ def seed(url: str, members: int) -> None:
         creator_side=Side.CLIENT,
         provider_owners=("UPOWNER",),
     )
+    relationship = create_relationship(session, team, "UCOWNER", draft, now)
+    session.execute(
+        insert(Member),
+        [
+            {
+                "team_id": team,
+                "relationship_id": relationship.id,
+                "user_id": f"U{n:07d}",
+                "side": Side.CLIENT if n % 2 else Side.PROVIDER,
+                "role": role(n),
+                "added_at": now,
+            }
+            for n in range(members - 2)
+        ],
+    )
+    return relationship
+
+
+def seed(url: str, members: int) -> None:
+    engine = create_db_engine(url)
+    migrate(engine)
+    db = Database(engine)
+    now = datetime.now(UTC)
     with db.transaction() as session:
-        relationship = create_relationship(session, TEAM, "UCOWNER", draft, now)
-        session.execute(
-            insert(Member),
-            [
-                {
-                    "team_id": TEAM,
-                    "relationship_id": relationship.id,
-                    "user_id": f"U{n:07d}",
-                    "side": Side.CLIENT if n % 2 else Side.PROVIDER,
-                    "role": Role.FRONTLINE,
-                    "added_at": now,
-                }
-                for n in range(members - 2)
-            ],
-        )
+        relationship = bench_relationship(session, TEAM, members, now)
         open_round_now(session, relationship, "UCOWNER", now)
     engine.dispose()
 

@@ -14,6 +14,7 @@ import handlers.checkins
 import handlers.drift
 import handlers.health
 import handlers.installs
+import handlers.intros
 import handlers.privacy
 import handlers.pulse
 import handlers.relationships
@@ -60,6 +61,7 @@ def create_app(settings: Settings, services: Services) -> App:
     handlers.relationships.register(app, rapport)
     handlers.privacy.register(app, rapport)
     handlers.health.register(rapport)
+    handlers.intros.register(app, rapport)
     handlers.checkins.register(app)
     handlers.installs.register(app)
     handlers.pulse.register(app)

@@ -48,6 +48,8 @@ DEFAULT_SCOPES = (
     "groups:history",
     "im:history",
     "im:write",
+    "mpim:write",
+    "mpim:history",
     "files:write",
 )
 # The placeholders in .env.example: a copied file left unedited is explained here, instead

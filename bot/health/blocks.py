@@ -116,6 +116,8 @@ def figure_text(component: Component) -> str:
         return f"{detail['held']} of {detail['scheduled']} held ({percent_text(figure)})"
     if key == "lapses":
         return _lapses_text(detail)
+    if key == "intros_met":
+        return f"{detail['met']} of {detail['groups']} groups met ({percent_text(figure)})"
     if key == "formal_share":
         messages = sum(counts[0] for counts in detail["channels"].values())
         return f"{percent_text(figure)} of {messages} messages"
@@ -183,6 +185,7 @@ WHY = {
     "provider_response": "Few on the provider side answered the last pulse.",
     "adherence": "Check-ins are slipping: fewer are held than planned.",
     "lapses": "Check-ins have lapsed.",
+    "intros_met": "Few of the people introduced across the wall have met.",
     "formal_share": "Talk in the shared channels is turning formal.",
     "one_way": "Only one side is talking in a shared channel.",
     "formal_trend": "Formal messages are on the rise.",

@@ -26,6 +26,8 @@ REASONS = {
     "no_channels": "no channel is watched yet",
     "quiet_channels": "fewer than {needed} messages in watched channels over {days} days",
     "not_measured": "not measured that week",
+    "intros_off": "intros are off",
+    "no_intro_round": "no round of intros has finished yet",
 }
 
 

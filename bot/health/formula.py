@@ -7,7 +7,7 @@ drift``) turned into a score from 0 (worst) to 100 (best) by the rule in its ``h
     index = sum(weight × score) / sum(weight), over the components that have data
 
 The weights add up to 100, in three pillars: how each side feels (pulse, 45), whether
-people still meet (check-ins, 30) and how they talk (tone, 25). A component without
+people still meet (check-ins and intros, 30) and how they talk (tone, 25). A component without
 enough data (no pulse round closed yet, no channel watched, a side hidden to keep answers
 anonymous) is left out, and the others share its weight in proportion to their own. With
 less than ``MIN_COVERAGE`` points of weight left there is no index at all, only the reasons.
@@ -70,7 +70,7 @@ COMPONENTS: tuple[ComponentSpec, ...] = (
         owners_only=True,
     ),
     ComponentSpec(
-        "adherence", "Check-in adherence", CHECKINS, 20,
+        "adherence", "Check-in adherence", CHECKINS, 15,
         "share of check-ins held over 8 weeks (up to two days ago, so one still waiting "
         "for its answer never counts against it): the share itself, 6 of 8 scores 75",
     ),
@@ -78,6 +78,12 @@ COMPONENTS: tuple[ComponentSpec, ...] = (
         "lapses", "Open lapses", CHECKINS, 10,
         "check-ins skipped or unconfirmed twice in a row, and 3 weeks with none held: "
         "none scores 100, each takes 50 off",
+    ),
+    ComponentSpec(
+        "intros_met", "Intros met", CHECKINS, 5,
+        "share of the groups in the last finished round of intros where someone said they "
+        "met: the share itself, half of them scores 50",
+        owners_only=True,
     ),
     ComponentSpec(
         "formal_share", "Formal share", TONE, 10,
@@ -150,6 +156,10 @@ def gap_score(gap: float) -> float:
 
 def adherence_score(held: int, scheduled: int) -> float:
     return _clamped(held / scheduled * 100)
+
+
+def met_rate_score(rate: float) -> float:
+    return _clamped(rate * 100)
 
 
 def lapses_score(open_lapses: int) -> float:

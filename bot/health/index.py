@@ -1,6 +1,6 @@
 """Computing a relationship's health index at a moment, from what Rapport already holds:
-closed pulse rounds, check-in occurrences and drift signals (see ``bot.health.formula``
-for how they combine)."""
+closed pulse rounds, check-in occurrences, intro follow-ups and drift signals (see
+``bot.health.formula`` for how they combine)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from bot.health import formula
 from bot.health.figures import HealthIndex
 from bot.health.from_checkins import checkin_components
 from bot.health.from_drift import tone_components
+from bot.health.from_intros import intro_components
 from bot.health.from_pulse import pulse_components
 from bot.relationships.models import Member, Relationship, Side
 
@@ -29,6 +30,7 @@ def compute_health(session: Session, relationship: Relationship, now: datetime) 
     found = [
         *pulse_components(session, relationship, now, members),
         *checkin_components(session, relationship.id, now),
+        *intro_components(session, relationship, now),
         *tone_components(session, relationship.id, now, empty_sides),
     ]
     by_key = {component.key: component for component in found}

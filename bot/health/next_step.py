@@ -26,6 +26,7 @@ ACTIONS = {
     "role_gap": "catch_up",
     "adherence": "catch_up",
     "lapses": "catch_up",
+    "intros_met": "catch_up",
     "formal_share": "catch_up",
     "unanswered": "answer_requests",
     "one_way": "catch_up",

@@ -94,6 +94,7 @@ def forgotten_text(report: ForgetReport) -> str:
             f"deleted the record of {_plural(report.ledger_rows, 'message')} I sent you",
         ),
         (report.profile, "deleted your time zone and `/rapport use` choice"),
+        (report.intros, "deleted your intro choices, who you were introduced to and your answers"),
     ]
     done = [f"• {line}" for count, line in lines if count]
     if not done:

@@ -8,6 +8,7 @@ Nothing exported names a person. Pulse figures come from ``bot.pulse.results`` w
 suppression as ``/pulse results`` (the owners' view, without comments); check-in history has
 outcomes and RSVP counts, not who answered; drift has counts per channel and window. Text that
 people typed (check-in titles, notes) is neutralised against spreadsheet formula injection.
+Intros are left out altogether: their groups say who met whom.
 """
 
 from __future__ import annotations

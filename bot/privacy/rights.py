@@ -25,6 +25,9 @@ workspace only):
   to show while it held fewer people).
 - ``sent_messages``: the ledger rows of messages sent to them (``channel`` is their id, and
   so is part of the key) are deleted.
+- ``intro_preferences``, ``intro_group_members`` and ``intro_sit_outs`` (their intro
+  choice, who they were paired with and their *Did you meet?* answers, rounds they sat out):
+  deleted. The others in their groups keep their own rows.
 - ``slack_installations.user_id`` (who installed Rapport through OAuth): ``FORGOTTEN``; the
   installation and its bot token stay.
 """
@@ -41,6 +44,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bot.checkins.models import CheckIn, CheckInParticipant, Occurrence, Rsvp
 from bot.drift.models import DriftAlert, DriftSignal
+from bot.intros.models import IntroGroupMember, IntroPreference, IntroSitOut
 from bot.pulse.anonymity import respondent_token
 from bot.pulse.models import PulseAnswer, PulseComment, PulseRecipient, PulseRound, RecipientStatus
 from bot.relationships.models import CurrentRelationship, Member, Relationship, Role, Side
@@ -76,6 +80,7 @@ class ForgetReport:
     messages_anonymised: int = 0
     ledger_rows: int = 0
     profile: int = 0  # time zone and /rapport use choice
+    intros: int = 0  # intro choices, groups and answers, sit-outs
     ownerless: list[OwnerlessSide] = field(default_factory=list)
 
 
@@ -151,6 +156,9 @@ def forget_person(session: Session, team_id: str, user_id: str, now: datetime) -
         ledger_rows=remove(SentMessage, SentMessage.channel),
         profile=remove(PersonProfile, PersonProfile.user_id)
         + remove(CurrentRelationship, CurrentRelationship.user_id),
+        intros=remove(IntroPreference, IntroPreference.user_id)
+        + remove(IntroGroupMember, IntroGroupMember.user_id)
+        + remove(IntroSitOut, IntroSitOut.user_id),
         ownerless=ownerless,
     )
 

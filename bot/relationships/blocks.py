@@ -37,6 +37,13 @@ that channel's relationship; you can also add a relationship's name at the end.
 its 12-week trend, what changed since last week and the next step; owners see every component
 • `/rapport health formula` — how the index is computed
 
+*Intros* — people from both sides paired for informal chats
+• `/rapport intros [relationship]` — whether intros are on, when the next round is, and your \
+own choice; owners also see how many groups met (never who)
+• `/rapport intros on|off`, `every 1|2|4 weeks [on <day>]`, `size 2|3`, `default in|out`, \
+`history <months>` — (owners) the settings
+• `/rapport intros me on|off|pause <weeks>` — your own say
+
 *Drift alerts* (owners) — when shared channels turn formal
 • `/rapport drift settings` — thresholds, nudge and cue words
 • `/rapport drift words list [kind]` — the kinds of cue (`sla_penalty`, …) and their words

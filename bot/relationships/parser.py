@@ -57,6 +57,12 @@ USAGE = {
         "`/rapport drift set <setting> <value>`"
     ),
     "health": "`/rapport health [relationship]`, `/rapport health formula`",
+    "intros": (
+        "`/rapport intros [relationship]`, `/rapport intros on|off`, "
+        "`/rapport intros every 1|2|4 weeks [on <day>]`, `/rapport intros size 2|3`, "
+        "`/rapport intros me on|off|pause <weeks>`, `/rapport intros default in|out`, "
+        "`/rapport intros history <months>`"
+    ),
     "export": "`/rapport export [relationship]`",
     "forget-me": "`/rapport forget-me`",
 }
@@ -142,6 +148,13 @@ def parse_rapport_command(text: str) -> RapportCommand:
         if [word.lower() for word in words] == ["formula"]:
             return RapportCommand(action, args=("formula",))
         return RapportCommand(action, name=_rest_as_name(words))
+    if action == "intros":
+        from bot.intros.parser import parse_intros  # it imports UsageError from here
+
+        args = parse_intros(words)
+        if args[0] == "show":
+            return RapportCommand(action, args=("show",), name=args[1] or None)
+        return RapportCommand(action, args=args)
     if action == "export":
         return RapportCommand(action, name=_rest_as_name(words))
     if action == "forget-me":

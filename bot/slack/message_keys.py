@@ -55,3 +55,24 @@ def delivery_notice(notice_id: int, recipient: str) -> str:
 def side_without_owner(relationship_id: int, membership_id: int, owner: str) -> str:
     """Forget-me left a side of a relationship without an owner: told to ``owner`` once."""
     return f"side-without-owner:{relationship_id}:{membership_id}:{owner}"
+
+
+def intro_invitation(relationship_id: int, user_id: str) -> str:
+    return f"intro-invite:{relationship_id}:{user_id}"
+
+
+def intro(group_id: int, user_id: str | None = None) -> str:
+    """The intro in the group DM, or (``user_id``) the DM sent when Slack refused the group."""
+    return f"intro:{group_id}" if user_id is None else f"intro:{group_id}:{user_id}"
+
+
+def intro_nudge(group_id: int, user_id: str | None = None) -> str:
+    return f"intro-nudge:{group_id}" if user_id is None else f"intro-nudge:{group_id}:{user_id}"
+
+
+def intro_follow_up(group_id: int, user_id: str) -> str:
+    return f"intro-followup:{group_id}:{user_id}"
+
+
+def intro_round_skipped(round_id: int, owner: str) -> str:
+    return f"intro-skipped:{round_id}:{owner}"

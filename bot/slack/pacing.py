@@ -10,6 +10,8 @@ from collections.abc import Callable
 # honoured: the client waits Retry-After, and a prompt that keeps failing is retried on
 # the next tick). bench/pulse_fanout.py measures both ways.
 PROMPTS_PER_SECOND = 20
+# conversations.open and users.info are in Slack's Tier 3 (50+ calls a minute)
+OPENS_PER_SECOND = 50 / 60
 
 
 class Pacer:

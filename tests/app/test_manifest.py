@@ -41,5 +41,7 @@ def test_scopes_cover_the_web_api_methods_the_app_calls():
         "channels:history",  # message events in watched public channels
         "groups:history",  # ... and private ones
         "im:history",  # finding a message a crashed sender may have posted in a DM
+        "mpim:write",  # the group DM an intro is posted in
+        "mpim:history",  # ... and finding an intro a crashed sender may have posted there
     }
     assert needed <= scopes

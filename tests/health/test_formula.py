@@ -68,8 +68,8 @@ def test_each_figure_maps_to_0_100_and_stays_within_it():
 
 def test_missing_components_share_their_weight_and_too_little_data_gives_no_index():
     index, weights = formula.combine({"client_pulse": 50.0, "adherence": 100.0})
-    assert weights == pytest.approx({"client_pulse": 1400 / 34, "adherence": 2000 / 34})
-    assert index == pytest.approx((14 * 50 + 20 * 100) / 34)
+    assert weights == pytest.approx({"client_pulse": 1400 / 29, "adherence": 1500 / 29})
+    assert index == pytest.approx((14 * 50 + 15 * 100) / 29)
     assert sum(weights.values()) == pytest.approx(100)
     assert formula.combine({"client_pulse": 90.0, "client_response": 100.0}) == (None, {})
     full, _ = formula.combine(dict.fromkeys(formula.SPECS, 60.0))

@@ -30,7 +30,7 @@ def test_health_of_a_new_relationship_says_what_is_missing_and_offers_a_first_pu
     assert "*Acme ⇄ Stellar* has no health index yet: no pulse round has closed yet; no " in (
         shown(owner)
     )
-    assert "no check-ins yet; no channel is watched yet" in shown(owner)
+    assert "no check-ins yet; intros are off; no channel is watched yet" in shown(owner)
     assert buttons(owner) == [("Send a pulse now", "pulse_send_now", "1")]
     member = health(rapport, user="UC1")
     assert "Ask an owner to send a pulse" in shown(member)
@@ -122,7 +122,7 @@ def test_health_bad_input_gets_a_friendly_answer(rapport):
     assert health(rapport, "Beta").json()["text"] == "Health of Beta ⇄ Stellar"
     assert health(rapport, channel="COTHER").json()["text"] == "Health of Beta ⇄ Stellar"
     formula = shown(health(rapport, "formula", user="UZED"))
-    assert "*Pulse* (45 points)" in formula and "Check-in adherence, 20:" in formula
+    assert "*Pulse* (45 points)" in formula and "Check-in adherence, 15:" in formula
     assert "80+ thriving · 65+ healthy · 50+ watch · 35+ strained · below 35 at risk" in formula
 
 

@@ -20,6 +20,7 @@ import select
 import socket
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -148,6 +149,7 @@ class FakeSlack(FakeSlackFiles):
         self.channel_members: dict[str, list[str]] = {}  # channel id -> people in it, in order
         self.teams: dict[str, str] = {TEAM_ID: "Acme"}
         self.refusals: dict[str, str] = {}  # user or channel id -> chat.postMessage's error
+        self.group_dm_refusal: str | None = None  # conversations.open's error for 2+ people
         self.files: dict[str, dict[str, Any]] = {}  # file id -> name, bytes, title, channel…
         self.file_processing_seconds = 0.0  # how long Slack takes to process an upload
         self.messages: dict[str, list[dict[str, Any]]] = {}  # channel id -> posted, in order
@@ -225,6 +227,11 @@ class FakeSlack(FakeSlackFiles):
         """Every ``chat.postMessage`` to ``target`` fails with ``error`` (``user_not_found``,
         say). Deleted users and archived channels are refused as Slack does without this."""
         self.refusals[target] = error
+
+    def refuse_group_dms(self, error: str | None = "restricted_action") -> None:
+        """``conversations.open`` with several people fails with ``error`` (as when Slack
+        Connect doesn't allow group DMs across organisations); None allows them again."""
+        self.group_dm_refusal = error
 
     def fail(self, method: str, error: str, times: int | None = 1) -> None:
         self._add_fault(method, Fault(error=error, times=times))
@@ -407,7 +414,7 @@ class FakeSlack(FakeSlackFiles):
         channel = args.get("channel", "")
         with self._lock:
             posted = [dict(m) for m in self.messages.get(channel, [])]
-        if not posted and channel not in self.channels and not channel.startswith("D"):
+        if not posted and channel not in self.channels and not channel.startswith(("D", "G")):
             return {"ok": False, "error": "channel_not_found"}
         if method == "conversations.replies":
             thread = args.get("ts", "")
@@ -512,8 +519,7 @@ class FakeSlack(FakeSlackFiles):
         if method in ("conversations.history", "conversations.replies"):
             return self._history(method, args)
         if method == "conversations.open":
-            users = args.get("users", "")
-            return {"ok": True, "channel": {"id": "D" + users.split(",")[0][1:]}}
+            return self._open(args)
         if method == "oauth.v2.access":
             return self._oauth_access(args)
         if method == "apps.connections.open":  # Socket Mode; nothing listens at this URL
@@ -526,6 +532,22 @@ class FakeSlack(FakeSlackFiles):
                 return {"ok": False, "error": "team_not_found"}
             return {"ok": True, "team": {"id": team_id, "name": self.teams[team_id]}}
         return {"ok": True}
+
+    def _open(self, args: dict[str, Any]) -> dict[str, Any]:
+        """conversations.open: a DM with one person (``D`` + their id), or a group DM with
+        several, the same ``G`` id for the same people whatever their order. A deactivated
+        person can't be put in a group."""
+        users = sorted(filter(None, args.get("users", "").split(",")))
+        if not users:
+            return {"ok": False, "error": "users_list_not_supplied"}
+        if len(users) == 1:
+            return {"ok": True, "channel": {"id": "D" + users[0][1:]}}
+        if self.group_dm_refusal:
+            return {"ok": False, "error": self.group_dm_refusal}
+        if any(self.users.get(user, {}).get("deleted") for user in users):
+            return {"ok": False, "error": "user_disabled"}
+        digest = zlib.crc32(",".join(users).encode())
+        return {"ok": True, "channel": {"id": f"G{digest:010d}", "is_mpim": True}}
 
     def _refusal(self, target: str) -> str | None:
         if target in self.refusals:

@@ -1,0 +1,1 @@
+"""Cross-organisation intros: people from both sides paired for informal chats."""
