@@ -11,6 +11,7 @@ import argparse
 import errno
 import logging
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -25,6 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from bot.app import create_app
+from bot.core import metrics
 from bot.core.db import Database, create_db_engine, migrate, pending_migrations
 from bot.core.settings import Settings, SettingsError, configure_logging, load_settings
 from bot.drift import classify
@@ -217,6 +219,15 @@ def _run(settings: Settings, role: str, workers: int = 1) -> int:
     """``run``: web and scheduler in one process; ``web`` or ``scheduler`` alone. With
     ``workers`` > 1, forked processes serve Slack and this one runs only the scheduler."""
     _stop_on_sigterm()  # first: a SIGTERM during start-up must stop cleanly too
+    shared_metrics = metrics.share_between_processes() if workers > 1 else None
+    try:
+        return _start(settings, role, workers)
+    finally:
+        if shared_metrics is not None:
+            shutil.rmtree(shared_metrics, ignore_errors=True)
+
+
+def _start(settings: Settings, role: str, workers: int) -> int:
     try:
         if workers > 1 and settings.socket_mode:
             raise _CantStart(
