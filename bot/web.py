@@ -27,7 +27,7 @@ from slack_sdk.signature import SignatureVerifier
 from waitress import wasyncore
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
-from bot.core import metrics
+from bot.core import metrics, request_ids
 from bot.core.db import Database
 from bot.slack.outbox import LedgerBacklog
 
@@ -99,7 +99,10 @@ class RapportWsgi:
         known = path if path in (SLACK_PATH, "/healthz", METRICS_PATH) else "other"
         if path in self._oauth_paths:
             known = "oauth"
-        with metrics.timed(metrics.instruments().requests.labels(path=known).observe):
+        with (
+            request_ids.serving_request(),
+            metrics.timed(metrics.instruments().requests.labels(path=known).observe),
+        ):
             return self._answer(path, environ, start_response)
 
     def _answer(

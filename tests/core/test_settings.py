@@ -44,6 +44,7 @@ def test_every_malformed_value_is_reported_together():
             "DATABASE_URL": "mysql://localhost/rapport",
             "PORT": "eighty",
             "LOG_LEVEL": "LOUD",
+            "LOG_FORMAT": "xml",
         }
     )
     for name in (
@@ -53,6 +54,7 @@ def test_every_malformed_value_is_reported_together():
         "DATABASE_URL",
         "PORT",
         "LOG_LEVEL",
+        "LOG_FORMAT must be text or json",
     ):
         assert name in message
 
