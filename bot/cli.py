@@ -36,6 +36,7 @@ from bot.services import Services, create_services
 from bot.slack import workspaces
 from bot.slack.client import create_web_client
 from bot.slack.installations import count_clear_tokens, seal_stored_tokens
+from bot.slack.outbox import LedgerBacklog
 from bot.slack.token_cipher import KEY_VARIABLE, UnreadableToken, generate_key
 from bot.web import RapportWsgi, create_http_server
 from bot.workers import PortUnavailable, Workers, listening_socket
@@ -247,6 +248,8 @@ def _start(settings: Settings, role: str, workers: int) -> int:
         election = (
             _elect_scheduler(engine, services, pool) if role in ("run", "scheduler") else None
         )
+        if role == "scheduler" and settings.metrics_port is not None:
+            _serve_metrics(settings.metrics_port, db)
     except _CantStart as problem:
         print(problem, file=sys.stderr)
         return problem.status
@@ -322,6 +325,18 @@ def _elect_scheduler(engine: Engine, services: Services, pool: Workers | None) -
             1,
         )
     return election
+
+
+def _serve_metrics(port: int, db: Database) -> None:
+    try:
+        metrics.serve(port, LedgerBacklog(db))
+    except OSError as error:
+        raise _CantStart(
+            f"The scheduler can't serve /metrics on METRICS_PORT {port} ({error.strerror}): "
+            "choose a free port, or leave METRICS_PORT out.",
+            1,
+        ) from None
+    logger.info("scheduler metrics on port %d at /metrics", port)
 
 
 def _until_stopped(

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from prometheus_client import Counter, Gauge, Histogram
+    from prometheus_client.metrics_core import Metric
     from prometheus_client.registry import Collector
 
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -110,17 +111,34 @@ def timed(observe: Callable[[float], None]) -> Iterator[None]:
 
 
 def exposition(*collectors: Collector) -> bytes:
-    """Every metric in Prometheus' text format: this process's, or with multiprocess mode
-    every process's, then ``collectors`` read at scrape time (the ledger backlog)."""
-    from prometheus_client import REGISTRY, CollectorRegistry, generate_latest, multiprocess
+    """Every metric in Prometheus' text format (see ``Scrape``)."""
+    from prometheus_client import generate_latest
 
-    instruments()  # every metric shows from the first scrape
-    if os.environ.get(MULTIPROCESS_ENV):
-        recorded = CollectorRegistry()
-        multiprocess.MultiProcessCollector(recorded)
-    else:
-        recorded = REGISTRY
-    read_now = CollectorRegistry(auto_describe=False)
-    for collector in collectors:
-        read_now.register(collector)
-    return generate_latest(recorded) + generate_latest(read_now)
+    return generate_latest(Scrape(collectors))
+
+
+def serve(port: int, *collectors: Collector) -> None:
+    """Answer ``GET /metrics`` on ``port`` from a thread: for ``rapport scheduler``, which
+    serves nothing else."""
+    from prometheus_client import start_http_server
+
+    start_http_server(port, registry=Scrape(collectors))
+
+
+class Scrape:
+    """What one scrape shows: this process's metrics, or with multiprocess mode every
+    process's, then ``collectors`` read at scrape time (the ledger backlog)."""
+
+    def __init__(self, collectors: tuple[Collector, ...]) -> None:
+        self._collectors = collectors
+        instruments()  # every metric shows from the first scrape
+
+    def collect(self) -> Iterator[Metric]:
+        from prometheus_client import REGISTRY, multiprocess
+
+        if os.environ.get(MULTIPROCESS_ENV):
+            yield from multiprocess.MultiProcessCollector(None).collect()
+        else:
+            yield from REGISTRY.collect()
+        for collector in self._collectors:
+            yield from collector.collect()

@@ -91,6 +91,7 @@ class Settings:
     port: int = 3000
     log_level: str = "INFO"
     log_format: str = "text"  # or "json": one JSON object per line
+    metrics_port: int | None = None  # rapport scheduler's GET /metrics; None: not served
     slack_client_id: str | None = None
     slack_client_secret: str | None = None
     slack_scopes: tuple[str, ...] = DEFAULT_SCOPES
@@ -155,6 +156,9 @@ def load_settings(
     log_format = env.get("LOG_FORMAT", "text").lower()
     if log_format not in LOG_FORMATS:
         problems.append("LOG_FORMAT must be text or json.")
+    metrics_port = _port(env.get("METRICS_PORT"))
+    if env.get("METRICS_PORT") and metrics_port is None:
+        problems.append("METRICS_PORT must be a whole number between 1 and 65535, e.g. 9464.")
     encryption_keys = _encryption_keys(env, problems, multi_workspace=multi_workspace)
     if problems:
         raise SettingsError(problems)
@@ -167,6 +171,7 @@ def load_settings(
         port=port,
         log_level=log_level,
         log_format=log_format,
+        metrics_port=metrics_port,
         slack_client_id=client_id,
         slack_client_secret=client_secret,
         slack_scopes=scopes or DEFAULT_SCOPES,
@@ -260,11 +265,15 @@ def _database_url(env: Mapping[str, str], problems: list[str]) -> str:
     return database_url
 
 
+def _port(text: str | None) -> int | None:
+    port = int(text) if text and text.isdigit() else 0
+    return port if 1 <= port <= 65535 else None
+
+
 def _server_options(env: Mapping[str, str], problems: list[str]) -> tuple[int, str, float | None]:
     """PORT, LOG_LEVEL and SLACK_TIMEOUT_SECONDS (None when that one is bad)."""
-    port_text = env.get("PORT", "3000")
-    port = int(port_text) if port_text.isdigit() else 0
-    if not 1 <= port <= 65535:
+    port = _port(env.get("PORT", "3000")) or 0
+    if not port:
         problems.append("PORT must be a whole number between 1 and 65535, e.g. 3000.")
     log_level = env.get("LOG_LEVEL", "INFO").upper()
     if log_level not in LOG_LEVELS:

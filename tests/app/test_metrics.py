@@ -8,7 +8,8 @@ from bot.core.settings import Settings
 from bot.slack.client import SlackClients
 from bot.slack.outbox import Outgoing, claim, send_once
 from scheduler.leader import LeaderElection
-from tests.app.test_process_roles import FakeLock, FakeScheduler
+from tests.app.test_cli import free_port, run_rapport
+from tests.app.test_process_roles import FakeLock, FakeScheduler, Process, slack_env
 from tests.support.drift_helpers import say
 from tests.support.due_work import wait_until
 from tests.support.fake_slack import TEAM_ID
@@ -121,3 +122,17 @@ def test_the_scheduler_leadership_gauge_follows_the_lock(rapport):
     lock.mine = False  # lost with the database connection
     election.step()
     assert value(scrape(rapport.url)[1], "rapport_scheduler_leading") == 0
+
+
+def test_a_scheduler_alone_serves_its_metrics_on_metrics_port(tmp_path, fake_slack):
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    assert run_rapport("migrate", cwd=tmp_path, DATABASE_URL=url).returncode == 0
+    port = free_port()
+    scheduler = Process("scheduler", tmp_path, METRICS_PORT=str(port), **slack_env(fake_slack, url))
+    try:
+        scheduler.wait_for(f"scheduler metrics on port {port}")
+        _, samples = scrape(f"http://127.0.0.1:{port}")
+        assert value(samples, "rapport_scheduler_leading") == 1
+        assert value(samples, "rapport_ledger_backlog") == 0
+    finally:
+        assert scheduler.stop() == 0

@@ -45,6 +45,7 @@ def test_every_malformed_value_is_reported_together():
             "PORT": "eighty",
             "LOG_LEVEL": "LOUD",
             "LOG_FORMAT": "xml",
+            "METRICS_PORT": "99999",
         }
     )
     for name in (
@@ -55,6 +56,7 @@ def test_every_malformed_value_is_reported_together():
         "PORT",
         "LOG_LEVEL",
         "LOG_FORMAT must be text or json",
+        "METRICS_PORT",
     ):
         assert name in message
 
