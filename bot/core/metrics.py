@@ -1,11 +1,11 @@
 """Prometheus metrics: what the bot is doing, for ``GET /metrics``.
 
-Every process records into ``instruments()``. One process keeps them in memory. Several
-processes (``--workers``, or ``rapport web`` beside ``rapport scheduler`` on one host) share
-them through ``prometheus_client``'s multiprocess mode: each writes its own files in
-``PROMETHEUS_MULTIPROC_DIR`` and a scrape, answered by any of them, adds them up. That mode
-is chosen when ``prometheus_client`` is first imported, so the instruments are made on
-first use, never at import, and ``share_between_processes`` must run before that.
+Every process records into ``instruments()``. One process keeps them in memory. The web
+workers of ``--workers`` and their parent (the scheduler of ``rapport run``) share them
+through ``prometheus_client``'s multiprocess mode: each writes its own files in
+``PROMETHEUS_MULTIPROC_DIR`` and a scrape, answered by any worker, adds them up. That mode is
+chosen when ``prometheus_client`` is first imported, so the instruments are made on first
+use, never at import, and ``share_between_processes`` must run before that.
 
 Labels are bounded: request kinds are Slack's payload types and the app's slash commands,
 Slack calls are Web API method names, sends are the ledger key's kind (``pulse-prompt``).
