@@ -21,11 +21,12 @@ from tests.support.slack_requests import SIGNING_SECRET, SlackRequests
 
 
 class Process:
-    """A rapport process whose stderr lines can be awaited."""
+    """A rapport process whose stderr lines can be awaited: ``rapport <role> <args>``, or the
+    whole command line when ``role`` is a list."""
 
-    def __init__(self, role: str, cwd, *args: str, **env: str):
+    def __init__(self, role: str | list[str], cwd, *args: str, **env: str):
         self.popen = subprocess.Popen(
-            [sys.executable, "-m", "bot", role, *args],
+            role if isinstance(role, list) else [sys.executable, "-m", "bot", role, *args],
             cwd=cwd,
             env=rapport_env(**env),
             stdout=subprocess.DEVNULL,
