@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
-import secrets
+import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -19,8 +19,9 @@ _current: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_i
 
 @contextmanager
 def serving_request() -> Iterator[str]:
-    """A new request id for the block (12 hex characters: unique enough to grep for)."""
-    token = _current.set(secrets.token_hex(6))
+    """A new request id for the block: 12 hex characters, unique enough to grep for. Not a
+    secret, so not from the operating system's random source, which costs a system call."""
+    token = _current.set(f"{random.getrandbits(48):012x}")
     try:
         yield _current.get() or ""
     finally:
