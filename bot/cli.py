@@ -11,6 +11,7 @@ import argparse
 import errno
 import logging
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -25,6 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from bot.app import create_app
+from bot.core import metrics
 from bot.core.db import Database, create_db_engine, migrate, pending_migrations
 from bot.core.settings import Settings, SettingsError, configure_logging, load_settings
 from bot.drift import classify
@@ -34,6 +36,7 @@ from bot.services import Services, create_services
 from bot.slack import workspaces
 from bot.slack.client import create_web_client
 from bot.slack.installations import count_clear_tokens, seal_stored_tokens
+from bot.slack.outbox import LedgerBacklog
 from bot.slack.token_cipher import KEY_VARIABLE, UnreadableToken, generate_key
 from bot.web import RapportWsgi, create_http_server
 from bot.workers import PortUnavailable, Workers, listening_socket
@@ -217,6 +220,15 @@ def _run(settings: Settings, role: str, workers: int = 1) -> int:
     """``run``: web and scheduler in one process; ``web`` or ``scheduler`` alone. With
     ``workers`` > 1, forked processes serve Slack and this one runs only the scheduler."""
     _stop_on_sigterm()  # first: a SIGTERM during start-up must stop cleanly too
+    shared_metrics = metrics.share_between_processes() if workers > 1 else None
+    try:
+        return _start(settings, role, workers)
+    finally:
+        if shared_metrics is not None:
+            shutil.rmtree(shared_metrics, ignore_errors=True)
+
+
+def _start(settings: Settings, role: str, workers: int) -> int:
     try:
         if workers > 1 and settings.socket_mode:
             raise _CantStart(
@@ -236,6 +248,8 @@ def _run(settings: Settings, role: str, workers: int = 1) -> int:
         election = (
             _elect_scheduler(engine, services, pool) if role in ("run", "scheduler") else None
         )
+        if role == "scheduler" and settings.metrics_port is not None:
+            _serve_metrics(settings.metrics_port, db)
     except _CantStart as problem:
         print(problem, file=sys.stderr)
         return problem.status
@@ -311,6 +325,18 @@ def _elect_scheduler(engine: Engine, services: Services, pool: Workers | None) -
             1,
         )
     return election
+
+
+def _serve_metrics(port: int, db: Database) -> None:
+    try:
+        metrics.serve(port, LedgerBacklog(db))
+    except OSError as error:
+        raise _CantStart(
+            f"The scheduler can't serve /metrics on METRICS_PORT {port} ({error.strerror}): "
+            "choose a free port, or leave METRICS_PORT out.",
+            1,
+        ) from None
+    logger.info("scheduler metrics on port %d at /metrics", port)
 
 
 def _until_stopped(

@@ -3,7 +3,7 @@ and a place to run Slack calls after the acknowledgement."""
 
 from __future__ import annotations
 
-import functools
+import contextvars
 import gc
 import logging
 from collections.abc import Callable
@@ -51,8 +51,9 @@ class Services:
         bug) are also told to the person who clicked; Slack's are not, since Slack may have
         done the work, and the way back to the person is Slack too.
         """
-        future = self.background.submit(work, *args, **kwargs)
-        future.add_done_callback(functools.partial(_log_failure, apologise))
+        context = contextvars.copy_context()  # the request's id goes along (bot.core.request_ids)
+        future = self.background.submit(context.run, work, *args, **kwargs)
+        future.add_done_callback(lambda done: context.run(_log_failure, apologise, done))
 
     def prepare_to_serve(self) -> None:
         """Before the first request: load what it would otherwise wait for (the cue sets of

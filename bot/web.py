@@ -1,6 +1,6 @@
 """The HTTP front door: ``POST /slack/events`` for Slack, ``GET /healthz`` for load balancers,
-and, when Rapport is installed through OAuth, ``GET /slack/install`` and
-``GET /slack/oauth_redirect``.
+``GET /metrics`` for Prometheus, and, when Rapport is installed through OAuth,
+``GET /slack/install`` and ``GET /slack/oauth_redirect``.
 
 Served by waitress (a production WSGI server). Every POST is checked here, before anything
 parses it: Slack's signature and timestamp (slack-sdk's ``SignatureVerifier``), then the
@@ -27,11 +27,14 @@ from slack_sdk.signature import SignatureVerifier
 from waitress import wasyncore
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
+from bot.core import metrics, request_ids
 from bot.core.db import Database
+from bot.slack.outbox import LedgerBacklog
 
 logger = logging.getLogger(__name__)
 
 SLACK_PATH = "/slack/events"
+METRICS_PATH = "/metrics"
 # Slack's largest request is the edit of a longest message (``message_changed``). A message
 # holds up to 40,000 characters; JSON-escaped as Slack sends it, one character takes up to
 # 12 bytes (an emoji is a surrogate pair, ``\ud83d\ude00``): 480,000 bytes. The event carries
@@ -87,11 +90,32 @@ class RapportWsgi:
         self._verifier = SignatureVerifier(signing_secret)
         self._refusals = RefusalLog()
         self._db = db
+        self._backlog = LedgerBacklog(db)
         flow = app.oauth_flow
         self._oauth_paths = {flow.install_path, flow.redirect_uri_path} if flow else set()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO", "")
+        known = path if path in (SLACK_PATH, "/healthz", METRICS_PATH) else "other"
+        if path in self._oauth_paths:
+            known = "oauth"
+        with (
+            request_ids.serving_request(),
+            metrics.timed(metrics.instruments().requests.labels(path=known).observe),
+        ):
+            return self._answer(path, environ, start_response)
+
+    def _answer(
+        self, path: str, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path == METRICS_PATH and method in ("GET", "HEAD"):
+            data = metrics.exposition(self._backlog)
+            start_response(
+                "200 OK",
+                [("Content-Type", metrics.CONTENT_TYPE), ("Content-Length", str(len(data)))],
+            )
+            return [data]
         if path == "/healthz" and method in ("GET", "HEAD"):
             if self._db.is_available():
                 return _json(start_response, "200 OK", {"status": "ok", "database": "ok"})
@@ -126,12 +150,15 @@ class RapportWsgi:
                 return _json(start_response, "200 OK", None)  # Bolt's answer to it: empty
             return self._refuse(start_response, problem)
         try:
-            body = storable_body(text, content_type).encode()
+            payload = storable_payload(text, content_type)
         except MalformedBody:
             self._refusals.refused("signed, but the body is not a Slack payload")
             return _json(start_response, "400 Bad Request", {"error": "malformed request"})
+        body = json.dumps(payload).encode()
         cleaned = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
-        return self._slack(cleaned, start_response)
+        acks = metrics.instruments().acks.labels(kind=request_kind(payload))
+        with metrics.timed(acks.observe):
+            return self._slack(cleaned, start_response)
 
     def _signature_problem(self, environ: dict[str, Any], body: str) -> str | None:
         """Why the request isn't signed by Slack, or None when it is."""
@@ -155,17 +182,33 @@ class RapportWsgi:
         return _json(start_response, "401 Unauthorized", {"error": "invalid request"})
 
 
-def storable_body(body: str, content_type: str) -> str:
+def storable_payload(body: str, content_type: str) -> dict[str, Any]:
     """The Slack payload in ``body`` (a JSON body, form fields with a JSON ``payload``, or a
-    slash command's plain form fields, as Bolt reads them) as one JSON object, without the
-    characters no database can store, so no feature ever meets one. Always JSON, which Bolt
-    reads as it is: it reads a form body that merely contains the word "payload" (in a
-    command's text) as empty. Raises ``MalformedBody`` if it isn't a Slack payload.
+    slash command's plain form fields, as Bolt reads them) as one object, without the
+    characters no database can store, so no feature ever meets one. Handed to Bolt as JSON,
+    which Bolt reads as it is: it reads a form body that merely contains the word "payload"
+    (in a command's text) as empty. Raises ``MalformedBody`` if it isn't a Slack payload.
     """
     if content_type.split(";")[0].strip() == "application/json" or body.startswith("{"):
-        return json.dumps(_json_object(body))
+        return _json_object(body)
     fields = dict(parse_qsl(body, keep_blank_values=True))
-    return json.dumps(_json_object(fields["payload"]) if "payload" in fields else storable(fields))
+    return _json_object(fields["payload"]) if "payload" in fields else storable(fields)
+
+
+def request_kind(payload: dict[str, Any]) -> str:
+    """What a Slack request is, for metrics: ``command:/pulse``, ``block_actions``,
+    ``event:message``… Only signed requests get here, and Slack sends only the app's own
+    commands and Slack's own types, so the set stays small; anything else is ``other``."""
+    command, kind = payload.get("command"), payload.get("type")
+    if isinstance(command, str) and re.fullmatch("/[a-z0-9_-]{1,32}", command):
+        return f"command:{command}"
+    if kind == "event_callback" and isinstance(event := payload.get("event"), dict):
+        event_type = event.get("type")
+        if isinstance(event_type, str) and re.fullmatch("[a-z_]{1,40}", event_type):
+            return f"event:{event_type}"
+    if isinstance(kind, str) and re.fullmatch("[a-z_]{1,40}", kind):
+        return kind
+    return "other"
 
 
 def _json_object(text: str) -> dict[str, Any]:

@@ -22,6 +22,8 @@ from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.core.metrics import instruments
+
 logger = logging.getLogger(__name__)
 
 ADVISORY_LOCK_KEY = 0x52415050  # "RAPP"
@@ -134,6 +136,7 @@ class LeaderElection:
             if self._lock.acquire():
                 self._scheduler = self._create()
                 self._scheduler.start()
+                instruments().leading.set(1)
                 logger.info("this process is now the active scheduler")
         elif not self._lock.still_held():
             logger.warning("lost the scheduler lock (database connection gone); standing by")
@@ -160,3 +163,4 @@ class LeaderElection:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=True)
             self._scheduler = None
+            instruments().leading.set(0)

@@ -14,15 +14,19 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from dotenv import load_dotenv
+from pythonjsonlogger.json import JsonFormatter
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.core.request_ids import RequestIdFilter
 from bot.slack.token_cipher import KEY_VARIABLE, TokenCipher, parse_keys
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///rapport.db"
 DEFAULT_SLACK_TIMEOUT_SECONDS = 10.0
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
+TEXT_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 SUPPORTED_DATABASES = ("sqlite", "postgresql")
 # never below INFO (see configure_logging). slack-sdk's WebClient builds its debug lines
 # (whole request and response bodies, ~0.13 ms a call) whenever its own logger's level,
@@ -32,7 +36,7 @@ QUIET_LIBRARIES = ("slack_sdk", "slack_bolt", "slack_sdk.web.base_client")
 # or overlapping runs) and errors still show. The jobs log what they did themselves.
 SCHEDULER_LOGGER = "apscheduler"
 # What `rapport migrate` reads: a bad PORT or Slack token must not stop a migration.
-MIGRATE_VARIABLES = ("DATABASE_URL", "LOG_LEVEL", "RAPPORT_ENCRYPTION_KEY")
+MIGRATE_VARIABLES = ("DATABASE_URL", "LOG_LEVEL", "LOG_FORMAT", "RAPPORT_ENCRYPTION_KEY")
 
 APP_SETTINGS_PAGE = "https://api.slack.com/apps"
 # The bot scopes in manifest.json; installs through /slack/install ask for these.
@@ -88,6 +92,8 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     port: int = 3000
     log_level: str = "INFO"
+    log_format: str = "text"  # or "json": one JSON object per line
+    metrics_port: int | None = None  # rapport scheduler's GET /metrics; None: not served
     slack_client_id: str | None = None
     slack_client_secret: str | None = None
     slack_scopes: tuple[str, ...] = DEFAULT_SCOPES
@@ -149,6 +155,12 @@ def load_settings(
     api_url = _slack_api_url(env, problems)
     database_url = _database_url(env, problems)
     port, log_level, timeout = _server_options(env, problems)
+    log_format = env.get("LOG_FORMAT", "text").lower()
+    if log_format not in LOG_FORMATS:
+        problems.append("LOG_FORMAT must be text or json.")
+    metrics_port = _port(env.get("METRICS_PORT"))
+    if env.get("METRICS_PORT") and metrics_port is None:
+        problems.append("METRICS_PORT must be a whole number between 1 and 65535, e.g. 9464.")
     encryption_keys = _encryption_keys(env, problems, multi_workspace=multi_workspace)
     if problems:
         raise SettingsError(problems)
@@ -160,6 +172,8 @@ def load_settings(
         database_url=database_url,
         port=port,
         log_level=log_level,
+        log_format=log_format,
+        metrics_port=metrics_port,
         slack_client_id=client_id,
         slack_client_secret=client_secret,
         slack_scopes=scopes or DEFAULT_SCOPES,
@@ -253,11 +267,15 @@ def _database_url(env: Mapping[str, str], problems: list[str]) -> str:
     return database_url
 
 
+def _port(text: str | None) -> int | None:
+    port = int(text) if text and text.isdigit() else 0
+    return port if 1 <= port <= 65535 else None
+
+
 def _server_options(env: Mapping[str, str], problems: list[str]) -> tuple[int, str, float | None]:
     """PORT, LOG_LEVEL and SLACK_TIMEOUT_SECONDS (None when that one is bad)."""
-    port_text = env.get("PORT", "3000")
-    port = int(port_text) if port_text.isdigit() else 0
-    if not 1 <= port <= 65535:
+    port = _port(env.get("PORT", "3000")) or 0
+    if not port:
         problems.append("PORT must be a whole number between 1 and 65535, e.g. 3000.")
     log_level = env.get("LOG_LEVEL", "INFO").upper()
     if log_level not in LOG_LEVELS:
@@ -306,9 +324,23 @@ def _seconds(text: str | None, default: float) -> float | None:
 def configure_logging(settings: Settings) -> None:
     """Log at ``LOG_LEVEL``, except slack-sdk and Bolt, kept at INFO or above: at DEBUG
     they log whole request and response bodies, such as the thank-you that shows the
-    pulse answer a person just gave. APScheduler's routine INFO lines show only at DEBUG."""
+    pulse answer a person just gave. APScheduler's routine INFO lines show only at DEBUG.
+    ``LOG_FORMAT=json`` writes one JSON object a line, with the Slack request's id."""
     level = getattr(logging, settings.log_level)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.addFilter(RequestIdFilter())
+    if settings.log_format == "json":
+        handler.setFormatter(
+            JsonFormatter(
+                "{levelname}{name}{message}{request_id}",
+                style="{",
+                rename_fields={"levelname": "level", "name": "logger"},
+                timestamp="time",
+            )
+        )
+    else:
+        handler.setFormatter(logging.Formatter(TEXT_LOG_FORMAT))
+    logging.basicConfig(level=level, handlers=[handler])
     for name in QUIET_LIBRARIES:
         logging.getLogger(name).setLevel(max(level, logging.INFO))
     scheduler_level = level if level == logging.DEBUG else max(level, logging.WARNING)

@@ -24,6 +24,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from bot.core.metrics import instruments, timed
 from bot.drift.cues import CueSet, default_cues, load_cues, word_key
 from bot.drift.tone import CUE_KIND_OF_TONE, TONES, LexiconSignals, message_pieces, tone_model
 
@@ -224,6 +225,13 @@ def assess_learned(
     """Score one message with the learned model (``bot.drift.tone``), the cues found kept as
     the explanation, and the cues' own score as ``lexicon_score``. ``shift`` (a logit)
     lowers the score, for owners' "Not drift" feedback."""
+    with timed(instruments().drift_scoring.observe):
+        return _assess_learned(text, cues, calmed, shift)
+
+
+def _assess_learned(
+    text: str, cues: CueSet | None, calmed: Mapping[str, float] | None, shift: float
+) -> Assessment:
     lexicon, signals = _read(text, cues, calmed)
     if not text.strip():
         return lexicon

@@ -13,7 +13,7 @@ import socket
 import threading
 
 from slack_sdk import WebClient
-from slack_sdk.http_retry import RetryHandler
+from slack_sdk.http_retry import HttpRequest, HttpResponse, RetryHandler, RetryState
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -22,6 +22,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.oauth.token_rotation import TokenRotator
 
 from bot.core.db import Database
+from bot.core.metrics import instruments
 from bot.core.settings import Settings
 from bot.slack import workspaces
 from bot.slack.installations import ROTATE_MINUTES_BEFORE_EXPIRY, InstallationStore
@@ -55,6 +56,7 @@ def posting_once(client: WebClient) -> WebClient:
 
 def _retry_handlers(connection_errors: RetryHandler) -> list[RetryHandler]:
     return [
+        _CallCounter(),  # first: slack-sdk asks the handlers in order, and stops at a retry
         connection_errors,
         RateLimitErrorRetryHandler(max_retry_count=3),
         ServerErrorRetryHandler(max_retry_count=2),
@@ -65,6 +67,35 @@ class _RefusedConnectionRetryHandler(ConnectionErrorRetryHandler):
     def _can_retry(self, *, error: Exception | None = None, **_: object) -> bool:
         reason = getattr(error, "reason", error)  # urllib wraps the socket's error
         return isinstance(reason, (ConnectionRefusedError, socket.gaierror))
+
+
+class _CallCounter(RetryHandler):
+    """Counts every answer Slack gives (``rapport_slack_calls``) and never retries.
+
+    slack-sdk shows each response, success or not, to the client's retry handlers, and Bolt
+    copies the app client's handlers into the client it makes for each request, so this
+    sees the calls of listeners as well as of scheduled jobs."""
+
+    def can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        method = request.url.split("?")[0].rsplit("/", 1)[-1]
+        instruments().slack_calls.labels(method=method, outcome=_outcome(response)).inc()
+        return False
+
+
+def _outcome(response: HttpResponse | None) -> str:
+    if response is None:  # no answer: the connection failed
+        return "error"
+    body = response.body or {}
+    if response.status_code == 429 or body.get("error") == "ratelimited":
+        return "ratelimited"
+    return "ok" if response.status_code == 200 and body.get("ok") else "error"
 
 
 class SlackClients:

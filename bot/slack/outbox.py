@@ -14,16 +14,18 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from bot.core.db import Database
+from bot.core.metrics import instruments
 from bot.slack.client import SlackClients, posting_once
 from bot.slack.models import SendStatus, SentMessage
 
@@ -130,6 +132,13 @@ def claim(db: Database, message: Outgoing, now: datetime) -> Claim | None:
 def send_once(db: Database, slack: SlackClients, message: Outgoing, now: datetime) -> Delivery:
     """Post ``message`` unless its key was already claimed; record what Slack said. A claim
     taken over is first looked for in Slack, and recorded as sent if it is there."""
+    delivery = _send_once(db, slack, message, now)
+    kind = message.key.split(":", 1)[0]  # "pulse-prompt": bot.slack.message_keys
+    instruments().sends.labels(kind=kind, outcome=delivery.status).inc()
+    return delivery
+
+
+def _send_once(db: Database, slack: SlackClients, message: Outgoing, now: datetime) -> Delivery:
     client = slack.for_team(message.team_id)
     if client is None:
         return Delivery(message.key, "retry", error=WORKSPACE_INACTIVE)
@@ -237,3 +246,30 @@ def sent(db: Database, key: str) -> SentMessage | None:
     """The ledger row for ``key`` (to thread a reminder under its prompt, for instance)."""
     with db.transaction() as session:
         return session.scalar(select(SentMessage).where(SentMessage.key == key))
+
+
+class LedgerBacklog:
+    """``rapport_ledger_backlog``: messages claimed for sending and not yet sent, read from
+    the ledger at each scrape (a prometheus_client collector). A claim is pending while it
+    is being sent and after Slack said "not now" until a later tick sends it, so a backlog
+    that stays up means sending has stalled."""
+
+    def __init__(self, db: Database):
+        self._db = db
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.core import GaugeMetricFamily
+
+        try:
+            with self._db.read() as session:
+                pending = session.scalar(
+                    select(func.count()).where(SentMessage.status == SendStatus.PENDING)
+                )
+        except SQLAlchemyError as error:  # the other metrics still answer
+            logger.warning("ledger backlog not read for /metrics: %s", type(error).__name__)
+            return
+        yield GaugeMetricFamily(
+            "rapport_ledger_backlog",
+            "Scheduled messages claimed in the send ledger and not yet sent.",
+            value=pending or 0,
+        )

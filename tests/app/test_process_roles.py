@@ -16,15 +16,17 @@ import pytest
 from scheduler.leader import LeaderElection
 from tests.app.test_cli import free_port, rapport_env, run_rapport, wait_for_health
 from tests.conftest import POSTGRES_URL
+from tests.support.metrics import scrape, value
 from tests.support.slack_requests import SIGNING_SECRET, SlackRequests
 
 
 class Process:
-    """A rapport process whose stderr lines can be awaited."""
+    """A rapport process whose stderr lines can be awaited: ``rapport <role> <args>``, or the
+    whole command line when ``role`` is a list."""
 
-    def __init__(self, role: str, cwd, *args: str, **env: str):
+    def __init__(self, role: str | list[str], cwd, *args: str, **env: str):
         self.popen = subprocess.Popen(
-            [sys.executable, "-m", "bot", role, *args],
+            role if isinstance(role, list) else [sys.executable, "-m", "bot", role, *args],
             cwd=cwd,
             env=rapport_env(**env),
             stdout=subprocess.DEVNULL,
@@ -186,8 +188,15 @@ def test_workers_serve_signed_requests_and_all_stop_on_sigterm(tmp_path, fake_sl
         for _ in range(4):  # new connections each time: workers race to accept them
             reply = SlackRequests(f"http://127.0.0.1:{port}", fake_slack).command("help")
             assert reply.status == 200 and "/rapport setup" in reply.text
+        for _ in range(3):  # whichever worker answers, /metrics adds up every process
+            _, samples = scrape(f"http://127.0.0.1:{port}")
+            assert value(samples, "rapport_slack_ack_seconds_count", kind="command:/rapport") == 4
+            # auth.test: the parent checks the token, then each worker's Bolt app does
+            checked = {"method": "auth.test", "outcome": "ok"}
+            assert value(samples, "rapport_slack_calls_total", **checked) == 3
         if role == "run":  # the scheduler runs once, in the parent
             rapport.wait_for("now the active scheduler")
+            assert value(scrape(f"http://127.0.0.1:{port}")[1], "rapport_scheduler_leading") == 1
             other = run_rapport("scheduler", cwd=tmp_path, **env)
             assert other.returncode == 1 and "already running" in other.stderr
     finally:

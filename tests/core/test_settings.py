@@ -44,6 +44,8 @@ def test_every_malformed_value_is_reported_together():
             "DATABASE_URL": "mysql://localhost/rapport",
             "PORT": "eighty",
             "LOG_LEVEL": "LOUD",
+            "LOG_FORMAT": "xml",
+            "METRICS_PORT": "99999",
         }
     )
     for name in (
@@ -53,6 +55,8 @@ def test_every_malformed_value_is_reported_together():
         "DATABASE_URL",
         "PORT",
         "LOG_LEVEL",
+        "LOG_FORMAT must be text or json",
+        "METRICS_PORT",
     ):
         assert name in message
 

@@ -1,0 +1,150 @@
+"""How many of each slash command one ``rapport run`` acknowledges per second.
+
+ApacheBench (``ab``, from Debian's apache2-utils: a C program in its own process, so the load
+costs the server's cores as little as possible) sends one signed command at a time from 50
+concurrent keep-alive connections, closed loop, for ``--seconds`` per command. A signed body
+stays valid for five minutes, which is all ab needs. The fake Slack answers every Web API
+call in 300 ms (the calls some commands make after their ack: ``views.open`` for a modal).
+Prints, per command, requests per second, p50/p99 ack latency, failures, and the server's
+CPU per request (its deferred Slack calls included), beside the calibration loop.
+Targets: ≥ 1,000 req/s for every command on a 2-core machine.
+
+    python bench/command_throughput.py [--seconds 10] [--clients 50] [command …]
+    e.g. python bench/command_throughput.py "/rapport help" "/checkin list"
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+from ack_latency import prepare_database
+from calibration import calibration_rate
+from harness import ResponseUrls, signed_headers, start_rapport
+
+from tests.support.fake_slack import TEAM_ID, FakeSlack
+
+COMMANDS = (
+    "/rapport help",
+    "/rapport list",
+    "/rapport show",
+    "/rapport setup",
+    "/rapport drift",
+    "/rapport health",
+    "/pulse results",
+    "/pulse help",
+    "/checkin list",
+    "/checkin help",
+)
+TARGET_PER_SECOND = 1000
+
+
+def body_of(command_line: str, urls: ResponseUrls) -> str:
+    command, _, text = command_line.partition(" ")
+    return urlencode(
+        {
+            "team_id": TEAM_ID,
+            "user_id": "UALICE",  # an owner of the benchmark's relationship
+            "channel_id": "CSHARED",
+            "command": command,
+            "text": text,
+            "response_url": urls.response_url("bench"),
+            "trigger_id": "1.2.bench",
+        }
+    )
+
+
+def run_ab(ab: str, url: str, body_file: Path, clients: int, seconds: float) -> dict[str, float]:
+    body = body_file.read_text()
+    headers = signed_headers(body, "application/x-www-form-urlencoded")
+    out = subprocess.run(
+        [
+            ab,
+            "-k",
+            "-q",
+            "-c",
+            str(clients),
+            "-t",
+            str(seconds),
+            "-n",
+            "10000000",
+            "-p",
+            str(body_file),
+            "-T",
+            headers["Content-Type"],
+            "-H",
+            f"X-Slack-Request-Timestamp: {headers['X-Slack-Request-Timestamp']}",
+            "-H",
+            f"X-Slack-Signature: {headers['X-Slack-Signature']}",
+            f"{url}/slack/events",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+    def figure(pattern: str) -> float:
+        found = re.search(pattern, out, re.MULTILINE)
+        return float(found.group(1)) if found else float("nan")
+
+    return {
+        "done": figure(r"^Complete requests:\s+(\d+)"),
+        "failed": figure(r"^Failed requests:\s+(\d+)") + figure(r"^Non-2xx responses:\s+(\d+)")
+        if "Non-2xx" in out
+        else figure(r"^Failed requests:\s+(\d+)"),
+        "per_second": figure(r"^Requests per second:\s+([\d.]+)"),
+        "p50": figure(r"^\s+50%\s+(\d+)"),
+        "p99": figure(r"^\s+99%\s+(\d+)"),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="per command")
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("commands", nargs="*", default=COMMANDS)
+    args = parser.parse_args()
+    ab = shutil.which("ab")
+    if ab is None:
+        sys.exit("ApacheBench is needed: apt-get install apache2-utils")
+
+    calibration = calibration_rate()
+    fake = FakeSlack().start()
+    fake.delay = 0.3
+    workdir = Path(tempfile.mkdtemp(prefix="rapport-bench-"))
+    database_url = f"sqlite:///{workdir}/bench.db"
+    prepare_database(database_url)
+    server = start_rapport("run", fake, database_url, str(workdir))
+    urls = ResponseUrls(fake.api_url)
+    try:
+        print(f"calibration: {calibration:,.0f} loops per CPU second")
+        print(f"{args.clients} keep-alive connections, closed loop, {args.seconds:.0f} s each")
+        for command in args.commands:
+            body_file = workdir / "body"
+            body_file.write_text(body_of(command, urls))
+            cpu = server.cpu_seconds()
+            result = run_ab(ab, server.url, body_file, args.clients, args.seconds)
+            per_request = (server.cpu_seconds() - cpu) / max(result["done"], 1) * 1000
+            verdict = "met" if result["per_second"] >= TARGET_PER_SECOND else "NOT met"
+            print(
+                f"- {command}: {result['per_second']:.0f} req/s ({verdict}), "
+                f"p50 {result['p50']:.0f} ms, p99 {result['p99']:.0f} ms, "
+                f"failed {result['failed']:.0f} of {result['done']:.0f}; "
+                f"server CPU {per_request:.2f} ms/request "
+                f"= {per_request / 1000 * calibration:,.0f} calibration loops"
+            )
+            time.sleep(2)  # deferred Slack calls of the last command settle
+    finally:
+        server.stop()
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()
