@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 MANIFEST = json.loads((Path(__file__).resolve().parents[2] / "manifest.json").read_text())
@@ -45,3 +46,12 @@ def test_scopes_cover_the_web_api_methods_the_app_calls():
         "mpim:history",  # ... and finding an intro a crashed sender may have posted there
     }
     assert needed <= scopes
+
+
+def test_the_operators_guide_gives_a_reason_for_every_scope():
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()
+    table = guide.split("## Slack scopes", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
+    listed = {scope for row in rows for scope in re.findall(r"`([a-z:_]+)`", row.split("|")[1])}
+    assert listed == set(MANIFEST["oauth_config"]["scopes"]["bot"])
+    assert all(row.split("|")[2].strip() for row in rows)  # each with its reason
