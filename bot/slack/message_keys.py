@@ -6,7 +6,7 @@ already sent under the old one: don't, for messages that may still be due.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 CHECKIN_FOLLOW_UP = "checkin-followup:"  # + occurrence id (queried by prefix in SQL)
 
@@ -55,3 +55,9 @@ def delivery_notice(notice_id: int, recipient: str) -> str:
 def side_without_owner(relationship_id: int, membership_id: int, owner: str) -> str:
     """Forget-me left a side of a relationship without an owner: told to ``owner`` once."""
     return f"side-without-owner:{relationship_id}:{membership_id}:{owner}"
+
+
+def health_digest(relationship_id: int, recipient: str, week: date) -> str:
+    """``recipient``: an owner, or the alerts channel; ``week``: the Monday of the local week
+    it is sent in."""
+    return f"health-digest:{relationship_id}:{recipient}:{week.isoformat()}"

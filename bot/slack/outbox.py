@@ -237,3 +237,13 @@ def sent(db: Database, key: str) -> SentMessage | None:
     """The ledger row for ``key`` (to thread a reminder under its prompt, for instance)."""
     with db.transaction() as session:
         return session.scalar(select(SentMessage).where(SentMessage.key == key))
+
+
+def outcomes(db: Database, keys: list[str]) -> dict[str, SentMessage]:
+    """The ledger rows of those of ``keys`` that were claimed, by key, in one query: a job
+    that sends many messages skips the settled ones before doing any work for them."""
+    if not keys:
+        return {}
+    with db.read() as session:
+        rows = session.scalars(select(SentMessage).where(SentMessage.key.in_(keys)))
+        return {row.key: row for row in rows}

@@ -1,0 +1,151 @@
+"""The weekly health digest tick: each owner's digest at their own day and time, or one in
+the alerts channel. Safe to run twice, concurrently or after a crash: every digest is
+claimed in the send ledger under a key naming relationship, recipient and local week.
+
+A digest whose chart Slack refuses after all (the file deleted between the check and the
+post) is sent again without it, under a second key, so it still goes exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from slack_sdk import WebClient
+from sqlalchemy.exc import DBAPIError
+
+from bot.health import digest, digest_blocks, snapshots
+from bot.health.digest import DigestPlan
+from bot.health.report import HealthReport, health_report
+from bot.relationships.models import Relationship
+from bot.services import Services
+from bot.slack import message_keys, outbox
+from bot.slack.models import SendStatus
+from bot.slack.outbox import Outgoing, send_once
+from bot.slack.pacing import PROMPTS_PER_SECOND, Pacer
+from bot.slack.timezones import cached_timezones, known_timezone
+from scheduler.jobs import Job
+
+logger = logging.getLogger(__name__)
+
+DIGEST_EVERY_SECONDS = 60
+WITHOUT_PICTURE = ":text"  # appended to the key of a digest sent again without its chart
+
+
+@dataclass
+class DigestTick:
+    """What one tick did, for logs, tests and the benchmark."""
+
+    sent: dict[str, int] = field(default_factory=dict)  # delivery status -> count
+    without_index: list[int] = field(default_factory=list)  # relationships with no data
+
+    def count(self, status: str) -> None:
+        self.sent[status] = self.sent.get(status, 0) + 1
+
+
+def run_digests(services: Services, pacer: Pacer | None = None) -> DigestTick:
+    now = services.clock.now()
+    pacer = pacer or Pacer(PROMPTS_PER_SECOND)
+    tick = DigestTick()
+    with services.db.read() as session:
+        plans = digest.planned_digests(session, now)
+    for plan in plans:
+        try:
+            send_digest(services, plan, now, tick, pacer)
+        except DBAPIError:  # the database itself: the next tick starts over
+            raise
+        except Exception:  # one relationship's failure holds up no other's digest
+            logger.exception("health digest of relationship %d failed", plan.relationship_id)
+    if tick.sent:
+        logger.info("health digest tick: %s", tick.sent)
+    return tick
+
+
+def send_digest(
+    services: Services, plan: DigestPlan, now: datetime, tick: DigestTick, pacer: Pacer
+) -> None:
+    """Send ``plan``'s digest to whoever's time has come and hasn't had it this week."""
+    client = services.slack.for_team(plan.team_id)
+    if client is None:  # uninstalled: nobody there gets one
+        return
+    due = _due_keys(services, client, plan, now, pacer)
+    if not due:
+        return
+    ledger = outbox.outcomes(services.db, [*due, *(key + WITHOUT_PICTURE for key in due)])
+    todo = {key: due[key] for key in due if _left_to_send(ledger, key)}
+    if not todo:
+        return
+    report, upcoming = _report(services, plan, now)
+    if report.index.value is None:
+        tick.without_index.append(plan.relationship_id)
+        return
+    text = digest_blocks.digest_text(report)
+    blocks = digest_blocks.digest_blocks(report, None, upcoming)
+    for key, recipient in todo.items():
+        pacer.wait()
+        message = Outgoing(
+            plan.team_id, key, recipient, text, blocks, relationship_id=plan.relationship_id
+        )
+        delivery = send_once(services.db, services.slack, message, now)
+        tick.count(delivery.status)
+
+
+def _left_to_send(ledger: dict, key: str) -> bool:
+    """Not yet sent, nor refused for good (a refused picture: nor sent without it)."""
+    row = ledger.get(key)
+    if row is None or row.status is SendStatus.PENDING:
+        return True  # a pending claim: send_once takes it over once stale
+    if row.status is SendStatus.SENT:
+        return False
+    fallback = ledger.get(key + WITHOUT_PICTURE)
+    return row.error == "invalid_blocks" and (
+        fallback is None or fallback.status is SendStatus.PENDING
+    )
+
+
+def _due_keys(
+    services: Services, client: WebClient, plan: DigestPlan, now: datetime, pacer: Pacer
+) -> dict[str, str]:
+    """Ledger key -> recipient, for each digest whose local time has come: each owner's, or
+    the alerts channel's once the first owner's time has. An owner whose zone Slack can't
+    give right now (and never gave) waits for a later tick."""
+    db, team_id = services.db, plan.team_id
+    zones = cached_timezones(db, team_id, list(plan.owners), now)
+    weeks: dict[str, date] = {}
+    for owner in plan.owners:
+        tz = zones.get(owner)
+        if tz is None:
+            pacer.wait()
+            tz = known_timezone(db, client, team_id, owner, now)
+        week = None if tz is None else digest.due_week(plan.settings, tz, now)
+        if week is not None:
+            weeks[owner] = week
+    if plan.to_channel and plan.alerts_channel_id:
+        if not weeks:
+            return {}
+        channel = plan.alerts_channel_id
+        key = message_keys.health_digest(plan.relationship_id, channel, max(weeks.values()))
+        return {key: channel}
+    return {
+        message_keys.health_digest(plan.relationship_id, owner, week): owner
+        for owner, week in weeks.items()
+    }
+
+
+def _report(
+    services: Services, plan: DigestPlan, now: datetime
+) -> tuple[HealthReport, list[digest.UpcomingCheckIn]]:
+    """The index as owners see it, stored as this week's snapshot (so a relationship
+    without one isn't computed again for a while), and the check-ins coming up."""
+    with services.db.read() as session:
+        relationship = session.get(Relationship, plan.relationship_id)
+        assert relationship is not None
+        report = health_report(session, relationship, plan.owners[0], now)
+        upcoming = digest.upcoming_checkins(session, plan.relationship_id, now)
+    with services.db.transaction() as session:
+        snapshots.store(session, report.index)
+    return report, upcoming
+
+
+DIGEST_JOBS = [Job("health-digest", DIGEST_EVERY_SECONDS, run_digests)]
