@@ -1,7 +1,10 @@
 """``/rapport health [relationship]``, ``/rapport health formula`` and ``/rapport digest …``.
 
 The index is computed in the request's read-only session (no write lock before the ack),
-and this week's snapshot is stored just after the ack, as the weekly job would store it.
+and the ack answers with the figures in text. Just after it, this week's snapshot is stored,
+as the weekly job would store it, and the reply is replaced by one showing the index chart
+(uploaded, or the file uploaded before for the same figures); if the upload fails, the
+reply stays as it was.
 The reply's buttons (catch-up, check-in, pulse) belong to the features that do the work.
 """
 
@@ -9,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from datetime import time
+from datetime import time, timedelta
 
 from slack_bolt import Respond
 from slack_sdk import WebClient
@@ -18,8 +21,9 @@ from sqlalchemy.orm import Session
 
 from bot.health import blocks as health_blocks
 from bot.health import digest, digest_blocks, snapshots
+from bot.health.chart_uploads import chart_block
 from bot.health.figures import HealthIndex
-from bot.health.report import health_report
+from bot.health.report import HealthReport, health_report
 from bot.relationships import domain as rel
 from bot.relationships.models import Role
 from bot.relationships.parser import RapportCommand
@@ -43,7 +47,7 @@ def show_health(session: Session, call: Call[RapportCommand]) -> Reply:
     return Reply(
         text=health_blocks.health_title(report.name),
         blocks=health_blocks.health_blocks(report),
-        follow_up=functools.partial(store_snapshot, call.services, report.index),
+        follow_up=functools.partial(after_reply, call.services, call.team_id, report),
     )
 
 
@@ -88,9 +92,14 @@ def change_digest(session: Session, call: Call[RapportCommand]) -> Reply:
     return Reply(text=digest_blocks.changed_text(relationship.name, settings))
 
 
-def store_snapshot(
-    services: Services, index: HealthIndex, client: WebClient, respond: Respond
+def after_reply(
+    services: Services, team_id: str, report: HealthReport, client: WebClient, respond: Respond
 ) -> None:
+    store_snapshot(services, report.index)
+    show_index_chart(services, team_id, report, client, respond)
+
+
+def store_snapshot(services: Services, index: HealthIndex) -> None:
     """Keep what was just shown as this week's snapshot. The person has their answer
     already, so a failure is logged, not told: the weekly job stores it later."""
     try:
@@ -98,3 +107,28 @@ def store_snapshot(
             snapshots.store(session, index)
     except SQLAlchemyError as error:
         logger.warning("health snapshot not stored: %s", type(error).__name__)
+
+
+def show_index_chart(
+    services: Services, team_id: str, report: HealthReport, client: WebClient, respond: Respond
+) -> None:
+    """Replace the reply with the same one showing the index chart. A reply through
+    ``respond`` can't be told Slack refused it, so Slack is asked first whether the file
+    uploaded before is still there."""
+    if report.index.value is None:
+        return
+    chart = chart_block(
+        services.db,
+        client,
+        team_id,
+        report.relationship_id,
+        report.charts.index,
+        services.clock.now(),
+        recheck_after=timedelta(0),
+    )
+    if chart is not None:
+        respond(
+            text=health_blocks.health_title(report.name),
+            blocks=health_blocks.health_blocks(report, chart),
+            replace_original=True,
+        )

@@ -7,6 +7,7 @@ wins; ``due`` is what the weekly job still has to compute.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 
@@ -60,34 +61,45 @@ def store(session: Session, index: HealthIndex) -> None:
     )
 
 
-def weekly_values(session: Session, relationship_id: int, now: datetime) -> list[float | None]:
-    """The stored index of the ``TREND_WEEKS - 1`` weeks before ``now``'s, oldest first
-    (None for a week without one)."""
+@dataclass(frozen=True)
+class StoredWeek:
+    week: date  # its Monday
+    value: float | None  # the index as stored that week; None: none, or too little data
+    index: HealthIndex | None  # its components; None: no snapshot that week
+
+
+def recent_weeks(session: Session, relationship_id: int, now: datetime) -> list[StoredWeek]:
+    """The ``TREND_WEEKS - 1`` weeks before ``now``'s, oldest first, each with its stored
+    snapshot if one was taken, in one query: what the trend, the charts and "since last
+    week" set this week beside."""
     this_week = week_start(now)
     first = this_week - timedelta(weeks=TREND_WEEKS - 1)
-    stored = dict(
-        session.execute(
-            select(HealthSnapshot.week_start, HealthSnapshot.index_value).where(
+    stored = {
+        row.week_start: row
+        for row in session.execute(
+            select(
+                HealthSnapshot.week_start,
+                HealthSnapshot.team_id,
+                HealthSnapshot.index_value,
+                HealthSnapshot.components,
+                HealthSnapshot.computed_at,
+            ).where(
                 HealthSnapshot.relationship_id == relationship_id,
                 HealthSnapshot.week_start >= first,
                 HealthSnapshot.week_start < this_week,
             )
-        ).all()
-    )
-    return [stored.get(first + timedelta(weeks=n)) for n in range(TREND_WEEKS - 1)]
-
-
-def last_week(session: Session, relationship_id: int, now: datetime) -> HealthIndex | None:
-    """The snapshot of the week before ``now``'s, if one was taken."""
-    row = session.scalar(
-        select(HealthSnapshot).where(
-            HealthSnapshot.relationship_id == relationship_id,
-            HealthSnapshot.week_start == week_start(now) - timedelta(weeks=1),
         )
-    )
-    if row is None:
-        return None
-    return HealthIndex.from_json(row.team_id, relationship_id, row.computed_at, row.components)
+    }
+    weeks = []
+    for n in range(TREND_WEEKS - 1):
+        week = first + timedelta(weeks=n)
+        row = stored.get(week)
+        if row is None:
+            weeks.append(StoredWeek(week, None, None))
+            continue
+        index = HealthIndex.from_json(row.team_id, relationship_id, row.computed_at, row.components)
+        weeks.append(StoredWeek(week, row.index_value, index))
+    return weeks
 
 
 def due(session: Session, now: datetime) -> list[int]:

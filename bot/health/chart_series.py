@@ -1,0 +1,85 @@
+"""A relationship's four health charts over the last ``TREND_WEEKS`` weeks, from its weekly
+snapshots and this week's index: the one way every view (``/rapport health``, App Home,
+the weekly digest, the export) gets them.
+
+Every figure is one the week's index counted, as stored in its snapshot: a side hidden to
+keep answers anonymous, or a component left out, is a gap in its chart (``None``), never
+worked out from anything else. Reading the weeks is one query::
+
+    index = compute_health(session, relationship, now)
+    charts = relationship_charts(session, index)
+    charts.index.alt_text()  # 'Health index, last 12 weeks: 71 → 64, now Watch. …'
+    [chart.kind for chart in charts.all()]  # ['index', 'pulse', 'adherence', 'formal_share']
+
+Showing one in Slack is ``bot.health.chart_uploads``'s work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from bot.health import snapshots
+from bot.health.charts import (
+    Chart,
+    PulsePoint,
+    WeeklyPoint,
+    adherence_chart,
+    formal_share_chart,
+    index_chart,
+    pulse_chart,
+)
+from bot.health.figures import HealthIndex
+from bot.health.snapshots import StoredWeek
+
+
+@dataclass(frozen=True)
+class RelationshipCharts:
+    """Each chart covers the same weeks, oldest first, ending with this week's."""
+
+    index: Chart  # the index over its band zones
+    pulse: Chart  # each side's pulse average, 1–5
+    adherence: Chart  # share of check-ins held
+    formal_share: Chart  # share of channel talk that reads as formal
+
+    def all(self) -> tuple[Chart, ...]:
+        """The four, in the order views show them."""
+        return (self.index, self.pulse, self.adherence, self.formal_share)
+
+
+def relationship_charts(session: Session, current: HealthIndex) -> RelationshipCharts:
+    """The charts of ``current``'s relationship: the snapshots of the weeks before
+    ``current.computed_at``'s (one query), then ``current`` as this week's figures."""
+    earlier = snapshots.recent_weeks(session, current.relationship_id, current.computed_at)
+    return charts_of(earlier, current)
+
+
+def charts_of(earlier: Sequence[StoredWeek], current: HealthIndex) -> RelationshipCharts:
+    """The charts of weeks already read (``snapshots.recent_weeks``) and this week's index."""
+    this_week = StoredWeek(snapshots.week_start(current.computed_at), current.value, current)
+    weeks = [*earlier, this_week]
+    return RelationshipCharts(
+        index=index_chart([WeeklyPoint(week.week, week.value) for week in weeks]),
+        pulse=pulse_chart(
+            [
+                PulsePoint(
+                    week.week, _figure(week, "client_pulse"), _figure(week, "provider_pulse")
+                )
+                for week in weeks
+            ]
+        ),
+        adherence=adherence_chart([WeeklyPoint(w.week, _figure(w, "adherence")) for w in weeks]),
+        formal_share=formal_share_chart(
+            [WeeklyPoint(week.week, _figure(week, "formal_share")) for week in weeks]
+        ),
+    )
+
+
+def _figure(week: StoredWeek, key: str) -> float | None:
+    """The component's figure where the week's index counted it; else a gap."""
+    if week.index is None:
+        return None
+    component = week.index.components[key]
+    return component.figure if component.counted else None
