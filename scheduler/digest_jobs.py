@@ -2,25 +2,31 @@
 the alerts channel. Safe to run twice, concurrently or after a crash: every digest is
 claimed in the send ledger under a key naming relationship, recipient and local week.
 
-A digest whose chart Slack refuses after all (the file deleted between the check and the
-post) is sent again without it, under a second key, so it still goes exactly once.
+Each digest shows the index chart (``bot.health.chart_uploads``), uploaded once per
+relationship and week and shared by its owners' digests. Slack is asked whether the file is
+still there before the digests go (one deleted is uploaded again), since a digest Slack
+refuses is recorded as failed for good; one refused all the same (the file deleted in
+between) goes again without the chart under a second key, so it still goes exactly once.
+An upload that fails leaves the chart's figures in words in its place.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from slack_sdk import WebClient
 from sqlalchemy.exc import DBAPIError
 
 from bot.health import digest, digest_blocks, snapshots
+from bot.health.chart_uploads import chart_block
 from bot.health.digest import DigestPlan
 from bot.health.report import HealthReport, health_report
 from bot.relationships.models import Relationship
 from bot.services import Services
 from bot.slack import message_keys, outbox
+from bot.slack.files import forget_file
 from bot.slack.models import SendStatus
 from bot.slack.outbox import Outgoing, send_once
 from bot.slack.pacing import PROMPTS_PER_SECOND, Pacer
@@ -39,9 +45,14 @@ class DigestTick:
 
     sent: dict[str, int] = field(default_factory=dict)  # delivery status -> count
     without_index: list[int] = field(default_factory=list)  # relationships with no data
+    charts: dict[str, int] = field(default_factory=dict)  # "shown" / "in words" -> count
 
     def count(self, status: str) -> None:
         self.sent[status] = self.sent.get(status, 0) + 1
+
+    def count_chart(self, shown: bool) -> None:
+        kind = "shown" if shown else "in words"
+        self.charts[kind] = self.charts.get(kind, 0) + 1
 
 
 def run_digests(services: Services, pacer: Pacer | None = None) -> DigestTick:
@@ -80,15 +91,39 @@ def send_digest(
     if report.index.value is None:
         tick.without_index.append(plan.relationship_id)
         return
+    chart = chart_block(
+        services.db,
+        client,
+        plan.team_id,
+        plan.relationship_id,
+        report.charts.index,
+        now,
+        recheck_after=timedelta(0),  # a refused digest can't be sent again: ask Slack first
+    )
+    tick.count_chart(chart is not None)
     text = digest_blocks.digest_text(report)
-    blocks = digest_blocks.digest_blocks(report, None, upcoming)
+    with_chart = digest_blocks.digest_blocks(report, chart, upcoming)
+    without_chart = digest_blocks.digest_blocks(report, None, upcoming)
     for key, recipient in todo.items():
         pacer.wait()
-        message = Outgoing(
-            plan.team_id, key, recipient, text, blocks, relationship_id=plan.relationship_id
-        )
-        delivery = send_once(services.db, services.slack, message, now)
+        row = ledger.get(key)
+        delivery = None
+        if row is None or row.status is not SendStatus.FAILED:
+            delivery = send_once(
+                services.db, services.slack, _digest(plan, key, recipient, text, with_chart), now
+            )
+        if delivery is None or delivery.error == "invalid_blocks":  # the chart's file went
+            if chart is not None:
+                forget_file(services.db, plan.team_id, chart["slack_file"]["id"])
+            fallback = _digest(plan, key + WITHOUT_PICTURE, recipient, text, without_chart)
+            delivery = send_once(services.db, services.slack, fallback, now)
         tick.count(delivery.status)
+
+
+def _digest(plan: DigestPlan, key: str, recipient: str, text: str, blocks: list) -> Outgoing:
+    return Outgoing(
+        plan.team_id, key, recipient, text, blocks, relationship_id=plan.relationship_id
+    )
 
 
 def _left_to_send(ledger: dict, key: str) -> bool:

@@ -1,8 +1,8 @@
 """Block Kit and words for the weekly health digest and ``/rapport digest``.
 
 The digest is ``/rapport health`` as an owner sees it (``bot.health.blocks``, buttons
-included), under a heading, with the index chart (or its figures in words when the picture
-couldn't be uploaded) and the check-ins coming up."""
+included) with the index chart (or its figures in words when the picture couldn't be
+uploaded), under a heading, and the check-ins coming up."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from bot.health.blocks import health_blocks
 from bot.health.digest import DigestSettings, UpcomingCheckIn
 from bot.health.report import HealthReport
 from bot.slack import mrkdwn
-from bot.slack.blocks import Blocks, context, section
+from bot.slack.blocks import Blocks, context, picture, section
 
 USAGE = (
     "`/rapport digest`, `/rapport digest on|off`, `/rapport digest day <day> <time>` "
@@ -35,12 +35,12 @@ def digest_text(report: HealthReport) -> str:
 def digest_blocks(
     report: HealthReport, chart: dict[str, Any] | None, upcoming: list[UpcomingCheckIn]
 ) -> Blocks:
-    """``chart``: the index chart's image block, or its figures as a section
-    (``bot.slack.blocks.picture``); None when there is none to show."""
+    """``chart``: the index chart's image block; None when it couldn't be uploaded, and
+    then its figures show in words in its place."""
+    if chart is None:
+        chart = picture(None, report.charts.index.alt_text())
     blocks: Blocks = [section(f"*Weekly health digest* · {mrkdwn.escape(report.name)}")]
-    if chart is not None:
-        blocks.append(chart)
-    blocks.extend(health_blocks(report))
+    blocks.extend(health_blocks(report, chart))
     blocks.append(section(_upcoming_text(upcoming)))
     blocks.append(
         context(

@@ -15,6 +15,7 @@ from tests.support.digest_helpers import (
     at,
     digest_tick,
     digests,
+    posted_keys,
     recipients,
     relationship_with_index,
     text_of,
@@ -135,7 +136,10 @@ def test_exactly_once_across_a_restart_mid_send(rapport, monkeypatch):
     rapport.clock.advance(minutes=11)  # stale now: looked for in Slack, found, recorded
     assert digest_tick(rapport).sent == {"sent": 1}
     digest_tick(rapport)
-    assert sorted(recipients(rapport.fake)) == ["UALICE", "UPAT"]
+    assert posted_keys(rapport.fake) == [
+        "health-digest:1:UALICE:2026-03-09",
+        "health-digest:1:UPAT:2026-03-09",
+    ]
 
 
 def test_two_schedulers_racing_send_each_digest_once(rapport):
@@ -156,7 +160,10 @@ def test_two_schedulers_racing_send_each_digest_once(rapport):
         thread.join()
     for services in schedulers:
         services.close()
-    assert sorted(recipients(rapport.fake)) == ["UALICE", "UPAT"]  # Beta has no data
+    assert posted_keys(rapport.fake) == [  # Beta has no data
+        "health-digest:1:UALICE:2026-03-09",
+        "health-digest:1:UPAT:2026-03-09",
+    ]
 
 
 def test_channel_mode_posts_once_in_the_alerts_channel(rapport):
@@ -189,3 +196,71 @@ def test_turned_off_or_moved_the_digest_follows_the_owners_choice(rapport):
     rapport.clock.current = at(2026, 3, 10, 8, 30)
     digest_tick(rapport)
     assert sorted(recipients(rapport.fake)) == ["UALICE", "UPAT"]
+
+
+def images(call) -> list[dict]:
+    return [block for block in call.args["blocks"] if block["type"] == "image"]
+
+
+def test_the_digest_shows_the_index_chart_uploaded_once_for_both_owners(rapport):
+    relationship_with_index(rapport)
+    rapport.clock.current = at(2026, 3, 9, 9, 0)
+    assert digest_tick(rapport).charts == {"shown": 1}
+    alice, pat = (digests(rapport.fake, owner)[0] for owner in ("UALICE", "UPAT"))
+    (chart,) = images(alice)
+    assert images(pat) == [chart]
+    assert chart["alt_text"].startswith("Health index, last 12 weeks: 76 (first week with data)")
+    assert len(rapport.fake.calls_to("files.getUploadURLExternal")) == 1
+    file = rapport.fake.files[chart["slack_file"]["id"]]
+    assert file["mimetype"] == "image/png" and file["channel"] is None  # shared nowhere
+
+
+def test_a_failed_upload_still_sends_the_digest_with_the_figures_in_words(rapport):
+    relationship_with_index(rapport)
+    rapport.fake.fail("files.getUploadURLExternal", "not_allowed_token_type")
+    rapport.clock.current = at(2026, 3, 9, 9, 0)
+    assert digest_tick(rapport).charts == {"in words": 1}
+    assert sorted(recipients(rapport.fake)) == ["UALICE", "UPAT"]
+    digest = digests(rapport.fake, "UALICE")[0]
+    assert not images(digest)
+    assert "Health index, last 12 weeks: 76 (first week with data), now Healthy." in text_of(digest)
+
+
+def test_a_chart_deleted_from_slack_is_uploaded_again(rapport):
+    rapport.fake.add_user("UALICE", tz="Europe/London")
+    rapport.fake.add_user("UPAT", tz="America/New_York")
+    relationship_with_index(rapport)
+    rapport.clock.current = at(2026, 3, 9, 9, 0)
+    digest_tick(rapport)
+    (first,) = images(digests(rapport.fake, "UALICE")[0])
+    rapport.fake.files[first["slack_file"]["id"]]["deleted"] = True  # someone deleted it
+    rapport.clock.current = at(2026, 3, 9, 13, 0)  # Pat's time: the same figures
+    digest_tick(rapport)
+    (again,) = images(digests(rapport.fake, "UPAT")[0])
+    assert again["slack_file"]["id"] != first["slack_file"]["id"]
+    assert again["alt_text"] == first["alt_text"]
+    assert len(rapport.fake.calls_to("files.getUploadURLExternal")) == 2
+
+
+def test_a_chart_deleted_just_before_the_post_sends_the_digest_without_it_once(rapport):
+    relationship_with_index(rapport)
+    rapport.clock.current = at(2026, 3, 9, 9, 0)
+
+    def delete_charts(method: str) -> None:
+        if method == "chat.postMessage":
+            for file in rapport.fake.files.values():
+                file["deleted"] = True
+
+    rapport.fake.before_answer = delete_charts
+    assert digest_tick(rapport).sent == {"sent": 2}
+    rapport.fake.before_answer = None
+    assert posted_keys(rapport.fake) == [
+        "health-digest:1:UALICE:2026-03-09:text",
+        "health-digest:1:UPAT:2026-03-09:text",
+    ]
+    resent = [digest for digest in digests(rapport.fake) if not images(digest)]
+    assert len(resent) == 2
+    assert "Health index, last 12 weeks: 76" in text_of(resent[0])
+    rapport.clock.advance(minutes=30)
+    assert digest_tick(rapport).sent == {}
+    assert len(posted_keys(rapport.fake)) == 2

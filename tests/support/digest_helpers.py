@@ -42,6 +42,19 @@ def digests(fake, channel: str | None = None) -> list[Call]:
     ]
 
 
+def posted_keys(fake) -> list[str]:
+    """The ledger keys of the digests Slack took (not those it refused), sorted."""
+    return sorted(
+        message["metadata"]["event_payload"]["key"]
+        for messages in fake.messages.values()
+        for message in messages
+        if message.get("metadata", {})
+        .get("event_payload", {})
+        .get("key", "")
+        .startswith("health-digest:")
+    )
+
+
 def recipients(fake) -> list[str]:
     return [call.args["channel"] for call in digests(fake)]
 
