@@ -10,7 +10,7 @@ A relationship without an index (too little data) gets none.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -89,14 +89,10 @@ def change_settings(
         )
     row = session.get(HealthDigestSettings, relationship.id)
     if row is None:
-        defaults = DigestSettings()
         row = HealthDigestSettings(
             relationship_id=relationship.id,
             team_id=relationship.team_id,
-            enabled=defaults.enabled,
-            weekday=defaults.weekday,
-            send_at=defaults.send_at,
-            to_channel=defaults.to_channel,
+            **asdict(DigestSettings()),
         )
         session.add(row)
     for column, value in changes.items():
