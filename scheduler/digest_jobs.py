@@ -156,12 +156,11 @@ def _due_keys(
         week = None if tz is None else digest.due_week(plan.settings, tz, now)
         if week is not None:
             weeks[owner] = week
-    if plan.to_channel and plan.alerts_channel_id:
+    if plan.channel is not None:
         if not weeks:
             return {}
-        channel = plan.alerts_channel_id
-        key = message_keys.health_digest(plan.relationship_id, channel, max(weeks.values()))
-        return {key: channel}
+        week = max(weeks.values())
+        return {message_keys.health_digest(plan.relationship_id, plan.channel, week): plan.channel}
     return {
         message_keys.health_digest(plan.relationship_id, owner, week): owner
         for owner, week in weeks.items()

@@ -53,8 +53,9 @@ class DigestPlan:
     owners: tuple[str, ...]
 
     @property
-    def to_channel(self) -> bool:
-        return self.settings.to_channel and self.alerts_channel_id is not None
+    def channel(self) -> str | None:
+        """The alerts channel, when the digest goes there instead of to each owner."""
+        return self.alerts_channel_id if self.settings.to_channel else None
 
 
 @dataclass(frozen=True)
