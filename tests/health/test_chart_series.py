@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import event
-
 from bot.health.chart_series import RelationshipCharts, relationship_charts
 from bot.health.index import compute_health
 from bot.relationships.models import Relationship
 from tests.support.health_helpers import chatter, health_relationship, pulse_round, store_snapshots
 from tests.support.pulse_helpers import pulse
+from tests.support.queries import queries_during
 
 EVERYONE_ANSWERS = {"UALICE": 4, "UC1": 3, "UC2": 4, "UC3": 3, "UPAT": 5, "UP1": 4, "UP2": 4}
 FIRST_WEEK = date(2026, 3, 2)  # the clock's start
@@ -24,17 +23,11 @@ def charts_now(rapport, relationship_id: int) -> tuple[RelationshipCharts, int]:
     with rapport.db.read() as session:
         relationship = session.get(Relationship, relationship_id)
         index = compute_health(session, relationship, rapport.clock.now())
-        statements: list[str] = []
-
-        def count(conn, cursor, statement, *args) -> None:
-            statements.append(statement)
-
-        event.listen(rapport.db.engine, "before_cursor_execute", count)
-        try:
-            charts = relationship_charts(session, index)
-        finally:
-            event.remove(rapport.db.engine, "before_cursor_execute", count)
-    return charts, len(statements)
+        built = []
+        queries = queries_during(
+            rapport.db, lambda: built.append(relationship_charts(session, index))
+        )
+    return built[0], queries
 
 
 def test_charts_cover_twelve_weeks_from_the_snapshots_and_this_weeks_index(rapport):
