@@ -40,7 +40,7 @@ def export(session: Session, call: Call[RapportCommand]) -> Reply:
 
     def build_and_upload(client: WebClient, respond: Respond) -> None:
         try:
-            with call.services.db.transaction() as later:
+            with call.services.db.read() as later:  # reads only, so no write lock
                 export = data_export.build_export(
                     later, call.team_id, relationship_id, call.user_id, call.now
                 )

@@ -52,9 +52,9 @@ def rapport_router() -> Router[RapportCommand]:
 
 
 def _route(command: RapportCommand) -> str:
-    """Drift's and intros' operations are subcommands of their own (some only read, some
-    write), and so is ``health formula``."""
-    if command.action in ("drift", "health", "intros") and command.args:
+    """Drift's, intros' and the digest's operations are subcommands of their own (some only
+    read, some write), and so is ``health formula``."""
+    if command.action in ("drift", "health", "intros", "digest") and command.args:
         return f"{command.action} {command.args[0]}"
     return command.action
 

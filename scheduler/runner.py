@@ -9,6 +9,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from bot.services import Services
 from scheduler.checkin_jobs import CHECKIN_JOBS
 from scheduler.delivery_jobs import DELIVERY_JOBS
+from scheduler.digest_jobs import DIGEST_JOBS
 from scheduler.drift_jobs import DRIFT_JOBS
 from scheduler.health_jobs import HEALTH_JOBS
 from scheduler.intros_jobs import INTROS_JOBS
@@ -21,6 +22,7 @@ MISFIRE_GRACE_SECONDS = 300
 ALL_JOBS: list[Job] = [
     *CHECKIN_JOBS,
     *DELIVERY_JOBS,
+    *DIGEST_JOBS,
     *DRIFT_JOBS,
     *HEALTH_JOBS,
     *INTROS_JOBS,

@@ -4,6 +4,8 @@ last week, and the next step with a button that does it."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.checkins.blocks import NEW_ACTION as NEW_CHECKIN_ACTION
 from bot.core.figures import decimal_text, percent_text
 from bot.health import formula
@@ -22,12 +24,15 @@ def health_title(name: str) -> str:
     return f"Health of {mrkdwn.escape(name)}"
 
 
-def health_blocks(report: HealthReport) -> Blocks:
+def health_blocks(report: HealthReport, chart: dict[str, Any] | None = None) -> Blocks:
+    """The reply; ``chart``, the index chart's image block, shows under the headline."""
     index, name = report.index, mrkdwn.escape(report.name)
     if index.value is None:
         blocks = [section(_no_index_text(name, index, report.is_owner))]
     else:
         blocks = [section(_headline(name, index, report.trend))]
+        if chart is not None:
+            blocks.append(chart)
         pillars = _components_text(index) if report.is_owner else _pillars_text(index)
         blocks.append(section(pillars[:SECTION_LIMIT]))
         if report.changes:

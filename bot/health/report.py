@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.health import snapshots
 from bot.health.changes import changes
+from bot.health.chart_series import RelationshipCharts, charts_of
 from bot.health.figures import HealthIndex
 from bot.health.index import compute_health
 from bot.health.next_step import NextStep, next_step
@@ -30,6 +31,7 @@ class HealthReport:
     compared: bool  # whether there was a snapshot last week to compare with
     step: NextStep
     pulse_open: bool  # a pulse round is taking answers now
+    charts: RelationshipCharts  # the last weeks, ending with this one
 
 
 def health_report(
@@ -39,16 +41,18 @@ def health_report(
     them: owners see every component, members the pillars."""
     is_owner = rel.require_member(session, relationship, user_id).role is Role.OWNER
     index = compute_health(session, relationship, now)
-    before = snapshots.last_week(session, relationship.id, now)
+    earlier = snapshots.recent_weeks(session, relationship.id, now)
+    before = earlier[-1].index
     min_group = round_threshold(2, settings_for(session, relationship).min_group)
     return HealthReport(
         relationship.id,
         relationship.name,
         is_owner,
         index,
-        [*snapshots.weekly_values(session, relationship.id, now), index.value],
+        [*(week.value for week in earlier), index.value],
         changes(index, before, is_owner, min_group),
         before is not None,
         next_step(index),
         current_round(session, relationship.id, now) is not None,
+        charts_of(earlier, index, min_group),
     )

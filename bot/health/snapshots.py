@@ -7,8 +7,10 @@ wins; ``due`` is what the weekly job still has to compute.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache
+from functools import cache, cached_property
+from typing import Any
 
 from sqlalchemy import Executable, and_, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -60,34 +62,54 @@ def store(session: Session, index: HealthIndex) -> None:
     )
 
 
-def weekly_values(session: Session, relationship_id: int, now: datetime) -> list[float | None]:
-    """The stored index of the ``TREND_WEEKS - 1`` weeks before ``now``'s, oldest first
-    (None for a week without one)."""
+@dataclass(frozen=True)
+class StoredWeek:
+    week: date  # its Monday
+    value: float | None  # the index as stored that week; None: none, or too little data
+    stored: HealthSnapshot | None = None  # None: no snapshot that week
+
+    def component(self, key: str) -> dict[str, Any]:
+        """Component ``key`` as stored (``figure``, ``score``, ``reason``, ``detail``), read
+        straight from the JSON, so a chart of 12 weeks builds no ``HealthIndex``; ``{}``
+        without a snapshot."""
+        if self.stored is None:
+            return {}
+        return self.stored.components.get("components", {}).get(key) or {}
+
+    @cached_property
+    def index(self) -> HealthIndex | None:
+        """The week's snapshot as a ``HealthIndex``, or None without one."""
+        row = self.stored
+        if row is None:
+            return None
+        return HealthIndex.from_json(
+            row.team_id, row.relationship_id, row.computed_at, row.components
+        )
+
+
+def recent_weeks(session: Session, relationship_id: int, now: datetime) -> list[StoredWeek]:
+    """The ``TREND_WEEKS - 1`` weeks before ``now``'s, oldest first, each with its stored
+    snapshot if one was taken, in one query: what the trend, the charts and "since last
+    week" set this week beside."""
     this_week = week_start(now)
     first = this_week - timedelta(weeks=TREND_WEEKS - 1)
-    stored = dict(
-        session.execute(
-            select(HealthSnapshot.week_start, HealthSnapshot.index_value).where(
+    stored = {
+        row.week_start: row
+        for row in session.scalars(
+            select(HealthSnapshot).where(
                 HealthSnapshot.relationship_id == relationship_id,
                 HealthSnapshot.week_start >= first,
                 HealthSnapshot.week_start < this_week,
             )
-        ).all()
-    )
-    return [stored.get(first + timedelta(weeks=n)) for n in range(TREND_WEEKS - 1)]
-
-
-def last_week(session: Session, relationship_id: int, now: datetime) -> HealthIndex | None:
-    """The snapshot of the week before ``now``'s, if one was taken."""
-    row = session.scalar(
-        select(HealthSnapshot).where(
-            HealthSnapshot.relationship_id == relationship_id,
-            HealthSnapshot.week_start == week_start(now) - timedelta(weeks=1),
         )
-    )
-    if row is None:
-        return None
-    return HealthIndex.from_json(row.team_id, relationship_id, row.computed_at, row.components)
+    }
+    weeks = [first + timedelta(weeks=n) for n in range(TREND_WEEKS - 1)]
+    return [
+        StoredWeek(week, row.index_value, row)
+        if (row := stored.get(week))
+        else StoredWeek(week, None)
+        for week in weeks
+    ]
 
 
 def due(session: Session, now: datetime) -> list[int]:

@@ -21,7 +21,8 @@ def export_comment(export: Export) -> str:
         f"Here's the export of *{mrkdwn.escape(export.relationship_name)}*: pulse results per "
         f"round and side (left blank for groups under {export.min_group}, as in "
         "`/pulse results`), check-in history, and drift figures per channel and "
-        f"{export.window_days}-day window. Nothing in it names anyone."
+        f"{export.window_days}-day window, with the health charts of the last 12 weeks. "
+        "Nothing in it names anyone."
     )
 
 

@@ -1,10 +1,13 @@
-"""``/rapport export``: a relationship's aggregate figures as CSV files, for its owners.
+"""``/rapport export``: a relationship's aggregate figures as CSV files, and its health
+charts as PNG pictures, for its owners.
 
-Three files, one per kind of figure (pulse, check-ins, drift), each with its own header, go
-out in a single upload: a spreadsheet opens each cleanly, where one CSV with a ``section``
-column would force three unrelated sets of columns into one sparse table.
+Three CSV files, one per kind of figure (pulse, check-ins, drift), each with its own header,
+and the four charts of the last 12 weeks (``bot.health.chart_series``) go out in a single
+upload: a spreadsheet opens each CSV cleanly, where one with a ``section`` column would
+force three unrelated sets of columns into one sparse table.
 
-Nothing exported names a person. Pulse figures come from ``bot.pulse.results`` with the same
+Nothing exported names a person. The charts show the figures the weekly health index
+counted, with the same suppression. Pulse figures come from ``bot.pulse.results`` with the same
 suppression as ``/pulse results`` (the owners' view, without comments); check-in history has
 outcomes and RSVP counts, not who answered; drift has counts per channel and window. Text that
 people typed (check-in titles, notes) is neutralised against spreadsheet formula injection.
@@ -35,6 +38,8 @@ from bot.drift.models import (
     DriftSignal,
     Thresholds,
 )
+from bot.health.chart_series import relationship_charts
+from bot.health.index import compute_health
 from bot.pulse.results import closed_round_ids, round_results
 from bot.pulse.settings import settings_for
 from bot.relationships import domain as rel
@@ -53,7 +58,7 @@ BYTE_ORDER_MARK = "\ufeff"  # so Excel reads the file as UTF-8 (relationship nam
 class ExportFile:
     filename: str
     title: str
-    content: str  # CSV text
+    content: str | bytes  # CSV text, or a chart's PNG
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,15 @@ def build_export(
     files = [
         ExportFile(f"{slug}-{name}-{day}.csv", f"{relationship.name}: {title}", to_csv(rows))
         for name, title, rows in sections
+    ]
+    charts = relationship_charts(session, compute_health(session, relationship, now))
+    files += [
+        ExportFile(
+            f"{slug}-chart-{chart.kind.replace('_', '-')}-{day}.png",
+            f"{relationship.name}: {chart.title}",
+            chart.render_png(),
+        )
+        for chart in charts.all()
     ]
     return Export(relationship.name, min_group, window_days, files)
 

@@ -36,6 +36,9 @@ that channel's relationship; you can also add a relationship's name at the end.
 • `/rapport health [relationship]` — one index from both sides' pulse, check-ins and tone, \
 its 12-week trend, what changed since last week and the next step; owners see every component
 • `/rapport health formula` — how the index is computed
+• `/rapport digest` — the weekly health digest owners get (Monday 09:00 by default); owners \
+change it: `/rapport digest on|off`, `/rapport digest day tuesday 08:30`, \
+`/rapport digest channel|dm`
 
 *Intros* — people from both sides paired for informal chats
 • `/rapport intros [relationship]` — whether intros are on, when the next round is, and your \

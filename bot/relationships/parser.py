@@ -12,6 +12,8 @@ import re
 import shlex
 from dataclasses import dataclass
 
+from bot.core.cadence import CadenceError
+from bot.core.time_input import parse_time, parse_weekday
 from bot.relationships.models import Role, Side
 from bot.slack import mrkdwn
 
@@ -62,6 +64,10 @@ USAGE = {
         "`/rapport intros every 1|2|4 weeks [on <day>]`, `/rapport intros size 2|3`, "
         "`/rapport intros me on|off|pause <weeks>`, `/rapport intros default in|out`, "
         "`/rapport intros history <months>`"
+    ),
+    "digest": (
+        "`/rapport digest`, `/rapport digest on|off`, `/rapport digest day <day> <time>` "
+        "(e.g. `day tuesday 08:30`), `/rapport digest channel|dm`"
     ),
     "export": "`/rapport export [relationship]`",
     "forget-me": "`/rapport forget-me`",
@@ -155,6 +161,8 @@ def parse_rapport_command(text: str) -> RapportCommand:
         if args[0] == "show":
             return RapportCommand(action, args=("show",), name=args[1] or None)
         return RapportCommand(action, args=args)
+    if action == "digest":
+        return _digest_command(words)
     if action == "export":
         return RapportCommand(action, name=_rest_as_name(words))
     if action == "forget-me":
@@ -200,3 +208,25 @@ def _drift_args(words: list[str], text: str) -> tuple[str, ...]:
     if operation[0] == "set" and len(words) == 3:
         return ("set", words[1], words[2])
     raise _usage("drift", f"I don't know `drift {mrkdwn.escape(' '.join(words))}`.")
+
+
+_DIGEST_SWITCHES = ("on", "off", "channel", "dm")
+
+
+def _digest_command(words: list[str]) -> RapportCommand:
+    """``digest [relationship]`` (the settings), ``digest on|off|channel|dm``, ``digest day
+    <day> <time>``; args ``("settings",)``, ``("on",)``, …, ``("day", "1", "08:30")``."""
+    operation = words[0].lower() if words else ""
+    if operation in _DIGEST_SWITCHES:
+        return RapportCommand("digest", args=(operation,), name=_rest_as_name(words[1:]))
+    if operation != "day":
+        return RapportCommand("digest", args=("settings",), name=_rest_as_name(words))
+    if len(words) < 3:
+        raise _usage("digest", "Say which day and time, e.g. `/rapport digest day tuesday 08:30`.")
+    try:
+        weekday, at = parse_weekday(words[1]), parse_time(words[2])
+    except CadenceError as error:
+        raise _usage("digest", mrkdwn.echo(str(error))) from None
+    return RapportCommand(
+        "digest", args=("day", str(weekday), f"{at:%H:%M}"), name=_rest_as_name(words[3:])
+    )

@@ -6,7 +6,7 @@ already sent under the old one: don't, for messages that may still be due.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 CHECKIN_FOLLOW_UP = "checkin-followup:"  # + occurrence id (queried by prefix in SQL)
 
@@ -76,3 +76,9 @@ def intro_follow_up(group_id: int, user_id: str) -> str:
 
 def intro_round_skipped(round_id: int, owner: str) -> str:
     return f"intro-skipped:{round_id}:{owner}"
+
+
+def health_digest(relationship_id: int, recipient: str, week: date) -> str:
+    """``recipient``: an owner, or the alerts channel; ``week``: the Monday of the local week
+    it is sent in."""
+    return f"health-digest:{relationship_id}:{recipient}:{week.isoformat()}"

@@ -273,3 +273,13 @@ class LedgerBacklog:
             "Scheduled messages claimed in the send ledger and not yet sent.",
             value=pending or 0,
         )
+
+
+def outcomes(db: Database, keys: list[str]) -> dict[str, SentMessage]:
+    """The ledger rows of those of ``keys`` that were claimed, by key, in one query: a job
+    that sends many messages skips the settled ones before doing any work for them."""
+    if not keys:
+        return {}
+    with db.read() as session:
+        rows = session.scalars(select(SentMessage).where(SentMessage.key.in_(keys)))
+        return {row.key: row for row in rows}

@@ -23,6 +23,8 @@ NAMED = [
     ("/rapport", "use {}"),
     ("/rapport", "export {}"),
     ("/rapport", "health {}"),
+    ("/rapport", "digest {}"),
+    ("/rapport", "digest off {}"),
     ("/rapport", "add <@UNEW> client {}"),
     ("/rapport", "watch <#CNEW> {}"),
 ]
@@ -37,6 +39,7 @@ BY_CHANNEL = [
     ("/rapport", "drift words list"),
     ("/rapport", "export"),
     ("/rapport", "health"),
+    ("/rapport", "digest"),
     ("/checkin", "list"),
     ("/checkin", "history"),
 ]

@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from bot.checkins.models import CheckIn, Occurrence
+from bot.health.chart_series import relationship_charts
+from bot.health.index import compute_health
 from bot.privacy.export import neutralise, to_csv
 from bot.pulse.anonymity import respondent_token
 from bot.pulse.models import PulseAnswer, PulseComment, PulseRound
@@ -62,17 +64,22 @@ def export(rapport, user: str = "UALICE", **kwargs) -> dict[str, list[dict[str, 
     reply = rapport.slack.command("export", user=user, **kwargs)
     assert reply.text == "Preparing your export… I'll send it to you in a DM."
     rapport.fake.wait_for("files.completeUploadExternal", count=before + 1)
-    files = rapport.fake.shared_files("D" + user[1:])[-3:]
+    files = [f for f in rapport.fake.shared_files("D" + user[1:]) if f["name"].endswith(".csv")]
     return {
         file["name"].split("-")[-4]: list(
             csv.DictReader(io.StringIO(file["data"].decode("utf-8-sig")))
         )
-        for file in files
+        for file in files[-3:]
     }
 
 
 def raw_export(rapport, user: str = "UALICE") -> str:
-    return "".join(f["data"].decode("utf-8-sig") for f in rapport.fake.shared_files("D" + user[1:]))
+    """Every CSV file exported, as text."""
+    return "".join(
+        f["data"].decode("utf-8-sig")
+        for f in rapport.fake.shared_files("D" + user[1:])
+        if f["name"].endswith(".csv")
+    )
 
 
 def test_export_is_for_owners_only(rapport):
@@ -90,7 +97,7 @@ def test_export_uploads_three_anonymous_csv_files_by_dm(rapport):
     assert complete.args["channel_id"] == "DALICE"
     assert "export of *Acme ⇄ Stellar*" in complete.args["initial_comment"]
     names = [f["name"] for f in rapport.fake.shared_files("DALICE")]
-    assert names == [
+    assert names[:3] == [
         f"acme-stellar-{kind}-2026-03-05.csv" for kind in ("pulse", "checkins", "drift")
     ]
 
@@ -129,6 +136,25 @@ def test_export_uploads_three_anonymous_csv_files_by_dm(rapport):
     assert COMMENT not in everything
     for user in EVERYONE:
         assert user not in everything
+
+
+def test_export_holds_the_relationships_health_charts_as_png_files(rapport):
+    acme = acme_with_history(rapport)
+    export(rapport)
+    pictures = [f for f in rapport.fake.shared_files("DALICE") if f["name"].endswith(".png")]
+    kinds = ("index", "pulse", "adherence", "formal-share")
+    assert [f["name"] for f in pictures] == [
+        f"acme-stellar-chart-{kind}-2026-03-05.png" for kind in kinds
+    ]
+    assert pictures[0]["title"] == "Acme ⇄ Stellar: Health index"
+    assert all(f["mimetype"] == "image/png" for f in pictures)
+    with rapport.db.read() as session:  # the charts every view shows, drawn the same
+        relationship = session.get(Relationship, acme)
+        index = compute_health(session, relationship, rapport.clock.now())
+        charts = relationship_charts(session, index)
+    assert [f["data"] for f in pictures] == [chart.render_png() for chart in charts.all()]
+    client, provider = charts.pulse.series
+    assert client.latest() == 4.0 and provider.latest() is None  # 2 provider answers: hidden
 
 
 def test_export_names_the_slack_error_when_the_upload_fails(rapport):

@@ -1,6 +1,6 @@
 """cross-organisation intros
 
-Revision ID: 0014_intros
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-11 10:00:00.000000
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 import bot.core.models
 
-revision = "0014_intros"
+revision = "0014"
 down_revision = "0013"
 branch_labels = None
 depends_on = None
