@@ -11,6 +11,7 @@ from scheduler.checkin_jobs import CHECKIN_JOBS
 from scheduler.delivery_jobs import DELIVERY_JOBS
 from scheduler.drift_jobs import DRIFT_JOBS
 from scheduler.health_jobs import HEALTH_JOBS
+from scheduler.home_jobs import HOME_JOBS
 from scheduler.jobs import Job
 from scheduler.pulse_jobs import PULSE_JOBS
 from scheduler.workspace_jobs import WORKSPACE_JOBS
@@ -22,6 +23,7 @@ ALL_JOBS: list[Job] = [
     *DELIVERY_JOBS,
     *DRIFT_JOBS,
     *HEALTH_JOBS,
+    *HOME_JOBS,
     *PULSE_JOBS,
     *WORKSPACE_JOBS,
 ]
