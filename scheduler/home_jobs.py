@@ -47,4 +47,4 @@ def refresh_homes(services: Services, pacer: Pacer | None = None) -> int:
     return done
 
 
-HOME_JOBS = [Job("home-refresh", every_seconds=15, run=refresh_homes)]
+HOME_JOBS = [Job("home-refresh", every_seconds=10, run=refresh_homes)]
