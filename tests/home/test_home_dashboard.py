@@ -5,17 +5,11 @@ relationship, with the index chart uploaded (or left out when the upload fails).
 from __future__ import annotations
 
 from tests.support.health_helpers import health_relationship, pulse_round
-from tests.support.home_helpers import add_alert, buttons, images, open_home, text_of
+from tests.support.home_helpers import add_alert, buttons, checkin, images, open_home, text_of
 from tests.support.pulse_helpers import answer_value, click, job_context, prompts, pulse, tick
 
 EVERYONE_ANSWERS = {"UALICE": 4, "UC1": 3, "UC2": 4, "UC3": 3, "UPAT": 5, "UP1": 4, "UP2": 4}
 OPS = '"Ops catch-up" weekly tue 10:00 <@UALICE> <@UPAT> <@UC1> tz Europe/London'
-
-
-def checkin(rapport, text: str, user: str = "UALICE"):
-    response = rapport.slack.command(text, command="/checkin", user=user)
-    assert response.status == 200
-    return response
 
 
 def open_round(rapport) -> None:
@@ -139,3 +133,15 @@ def test_home_buttons_open_setup_and_help(rapport):
     calls = rapport.fake.wait_for("views.open", count=2)
     titles = sorted(call.args["view"]["title"]["text"] for call in calls)
     assert titles == ["New relationship", "Rapport help"]
+
+
+def test_a_chart_deleted_from_slack_is_uploaded_again(rapport):
+    busy_relationship(rapport)
+    (first,) = images(open_home(rapport, "UALICE"))
+    rapport.fake.files[first["slack_file"]["id"]]["deleted"] = True  # someone deleted it
+    refused = open_home(rapport, "UALICE")  # Slack refuses the view naming the lost file
+    assert images(refused) == [first]
+    publishes = rapport.fake.wait_for("views.publish", count=3)  # then it goes again
+    (again,) = images(publishes[-1].args["view"])
+    assert again["slack_file"]["id"] != first["slack_file"]["id"]
+    assert again["alt_text"] == first["alt_text"]

@@ -14,6 +14,7 @@ from tests.support.health_helpers import health_relationship, store_snapshots
 from tests.support.home_helpers import (
     add_alert,
     buttons,
+    checkin,
     open_home,
     published_to,
     refresh,
@@ -23,12 +24,6 @@ from tests.support.pulse_helpers import pulse
 from tests.support.slack_requests import APP_ID
 
 OPS = '"Ops catch-up" weekly tue 10:00 <@UALICE> <@UC1> tz Europe/London'
-
-
-def checkin(rapport, text: str, user: str = "UALICE"):
-    response = rapport.slack.command(text, command="/checkin", user=user)
-    assert response.status == 200
-    return response
 
 
 def test_nothing_changed_nothing_published(rapport):

@@ -35,6 +35,12 @@ def published_to(rapport, user: str) -> list[dict[str, Any]]:
     ]
 
 
+def checkin(rapport, text: str, user: str = "UALICE"):
+    response = rapport.slack.command(text, command="/checkin", user=user)
+    assert response.status == 200
+    return response
+
+
 def refresh(rapport) -> int:
     """The Home refresh job, run once as a scheduler process would."""
     services = scheduler_services(rapport)
