@@ -10,10 +10,10 @@ same process, and every figure is printed beside it as calibration loops, so a s
 machine shows as slower calibration rather than as slower code.
 
 Measured in process: ``compute_health`` (the index alone; target < 50 ms) and the whole
-reply (index, trend, changes, next step and its Block Kit). Then, with ``--ack``, a real
-``rapport web`` on the same database answers signed ``/rapport health`` commands from
-``--clients`` clients, each sending every ``--interval`` seconds: p50/p99 acknowledgement
-(target p99 < 100 ms).
+reply (index, trend, changes, next step and its Block Kit), and the SQL statements it sends.
+Then, with ``--ack``, a real ``rapport web`` on the same database answers signed
+``/rapport health`` commands from ``--clients`` clients, each sending every ``--interval``
+seconds: p50/p99 acknowledgement (target p99 < 100 ms).
 
     python bench/health_index.py [--database-url postgresql+psycopg://…] [--ack]
                                  [--clients 10] [--interval 0.25] [--seconds 10]
@@ -34,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from harness import ResponseUrls, load, report, start_rapport
-from sqlalchemy import insert, text
+from sqlalchemy import event, insert, text
 
 from bench.calibration import calibration_rate
 from bot.checkins.models import CheckIn, Occurrence, Outcome
@@ -228,6 +228,22 @@ def measure(db: Database, relationship_id: int, rate: float) -> None:
             health_blocks(health_report(session, relationship, owner, now))
 
         print(_line("whole /rapport health reply", _timed(whole_reply), rate, None))
+        print(f"  queries per reply: {_queries(db, whole_reply)}")
+
+
+def _queries(db: Database, run) -> int:
+    """How many SQL statements ``run`` sends: each one is a round trip to PostgreSQL."""
+    sent = []
+
+    def count(*args) -> None:
+        sent.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        run()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return len(sent)
 
 
 def health_command(urls: ResponseUrls, client_no: int, n: int) -> tuple[str, str]:
@@ -266,7 +282,7 @@ def measure_ack(database_url: str, workdir: str, args: argparse.Namespace, rate:
         per_request = (server.cpu_seconds() - cpu) / len(result.latencies) * 1000
         print(
             f"  server CPU: {per_request:.1f} ms per request ({per_request / 1000 * rate:,.0f} "
-            "calibration loops), the snapshot stored after each ack included"
+            "calibration loops), the snapshot stored and the chart shown after each ack included"
         )
     finally:
         server.stop()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import logging
-from datetime import timedelta
 
 from slack_bolt import Respond
 from slack_sdk import WebClient
@@ -70,9 +69,9 @@ def store_snapshot(services: Services, index: HealthIndex) -> None:
 def show_index_chart(
     services: Services, team_id: str, report: HealthReport, client: WebClient, respond: Respond
 ) -> None:
-    """Replace the reply with the same one showing the index chart. A reply through
-    ``respond`` can't be told Slack refused it, so Slack is asked first whether the file
-    uploaded before is still there."""
+    """Replace the reply with the same one showing the index chart. A file deleted from
+    Slack is found when it is next checked (``bot.slack.files.RECHECK_AFTER``); until then
+    Slack refuses the new reply and the text one stays."""
     if report.index.value is None:
         return
     chart = chart_block(
@@ -82,7 +81,6 @@ def show_index_chart(
         report.relationship_id,
         report.charts.index,
         services.clock.now(),
-        recheck_after=timedelta(0),
     )
     if chart is not None:
         respond(

@@ -316,14 +316,12 @@ def unconfirmed_runs(session: Session, checkin_ids: list[int], until: datetime) 
 def quiet_since(session: Session, relationship_id: int, now: datetime) -> datetime | None:
     """Since when the relationship has held no check-in: its last held one, its first
     check-in's creation or its last one missed while Rapport was down, whichever is latest."""
-    last_held = session.scalar(
-        select(func.max(Occurrence.starts_at)).where(
-            Occurrence.relationship_id == relationship_id,
-            Occurrence.outcome == Outcome.HELD,
-        )
+    last_held = select(func.max(Occurrence.starts_at)).where(
+        Occurrence.relationship_id == relationship_id,
+        Occurrence.outcome == Outcome.HELD,
     )
-    first_created = session.scalar(
-        select(func.min(CheckIn.created_at)).where(CheckIn.relationship_id == relationship_id)
+    first_created = select(func.min(CheckIn.created_at)).where(
+        CheckIn.relationship_id == relationship_id
     )
     was_asked = (
         select(SentMessage.id)
@@ -332,15 +330,20 @@ def quiet_since(session: Session, relationship_id: int, now: datetime) -> dateti
         )
         .exists()
     )
-    last_missed = session.scalar(
-        select(func.max(Occurrence.starts_at)).where(
-            Occurrence.relationship_id == relationship_id,
-            Occurrence.outcome.is_(None),
-            Occurrence.ends_at < now - FOLLOW_UP_STALE,
-            ~was_asked,
-        )
+    last_missed = select(func.max(Occurrence.starts_at)).where(
+        Occurrence.relationship_id == relationship_id,
+        Occurrence.outcome.is_(None),
+        Occurrence.ends_at < now - FOLLOW_UP_STALE,
+        ~was_asked,
     )
-    return max((at for at in (last_held, first_created, last_missed) if at), default=None)
+    moments = session.execute(  # one round trip for the three
+        select(
+            last_held.scalar_subquery(),
+            first_created.scalar_subquery(),
+            last_missed.scalar_subquery(),
+        )
+    ).one()
+    return max((at for at in moments if at), default=None)
 
 
 def _stretched(session: Session, checkin: CheckIn, task: CheckInTask) -> list[Lapse]:

@@ -137,7 +137,7 @@ _OTHER_SIDE_SPOKE = (
 # One pass over this window and the one before, no GROUP BY (grouping the window's rows by
 # side sorted them all, on every event), instead of a statement per figure.
 _in_window = DriftSignal.posted_at > bindparam("start")  # no upper bound: clock skew
-_WINDOW_COUNTS = select(
+_COUNTS = (
     func.count(case((_in_window, 1))),
     func.count(case((and_(_in_window, DriftSignal.side == Side.CLIENT.value), 1))),
     func.count(case((and_(_in_window, DriftSignal.side == Side.PROVIDER.value), 1))),
@@ -157,7 +157,25 @@ _WINDOW_COUNTS = select(
             )
         )
     ),
-).where(_in_channel, DriftSignal.posted_at > bindparam("before"))
+)
+_WINDOW_COUNTS = select(*_COUNTS).where(_in_channel, DriftSignal.posted_at > bindparam("before"))
+# Every watched channel of a relationship at once, oldest watched first; a channel without
+# messages has a row of zeros (outer join).
+_WATCHED_COUNTS = (
+    select(WatchedChannel.channel_id, *_COUNTS)
+    .select_from(WatchedChannel)
+    .outerjoin(
+        DriftSignal,
+        and_(
+            DriftSignal.relationship_id == WatchedChannel.relationship_id,
+            DriftSignal.channel_id == WatchedChannel.channel_id,
+            DriftSignal.posted_at > bindparam("before"),
+        ),
+    )
+    .where(WatchedChannel.relationship_id == bindparam("relationship"))
+    .group_by(WatchedChannel.id, WatchedChannel.channel_id, WatchedChannel.added_at)
+    .order_by(WatchedChannel.added_at, WatchedChannel.id)
+)
 
 
 @cache
@@ -374,18 +392,39 @@ def channel_figures(
     session: Session, relationship_id: int, channel_id: str, settings: Thresholds, now: datetime
 ) -> ChannelFigures:
     """The rolling-window figures for one channel, aggregated in SQL."""
-    window = timedelta(days=settings.window_days)
-    start, before = now - window, now - 2 * window
-    due = now - timedelta(hours=settings.unanswered_hours)
-    messages, client, provider, formal_now, formal_before, unanswered = _run(
+    row = _run(
         session,
         _WINDOW_COUNTS,
         relationship=relationship_id,
         channel=channel_id,
-        start=start,
-        before=before,
-        due=due,
+        **_window_bounds(settings, now),
     ).one()
+    return _figures(*row)
+
+
+def watched_channel_figures(
+    session: Session, relationship_id: int, settings: Thresholds, now: datetime
+) -> dict[str, ChannelFigures]:
+    """``channel_figures`` of every channel the relationship watches, oldest watched first,
+    in one query."""
+    rows = _run(
+        session, _WATCHED_COUNTS, relationship=relationship_id, **_window_bounds(settings, now)
+    )
+    return {channel: _figures(*counts) for channel, *counts in rows}
+
+
+def _window_bounds(settings: Thresholds, now: datetime) -> dict[str, datetime]:
+    window = timedelta(days=settings.window_days)
+    return {
+        "start": now - window,
+        "before": now - 2 * window,
+        "due": now - timedelta(hours=settings.unanswered_hours),
+    }
+
+
+def _figures(
+    messages: int, client: int, provider: int, formal_now: int, formal_before: int, unanswered: int
+) -> ChannelFigures:
     counts = {
         Side.CLIENT.value: client,
         Side.PROVIDER.value: provider,

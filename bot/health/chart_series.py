@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy.orm import Session
 
@@ -58,28 +59,23 @@ def relationship_charts(session: Session, current: HealthIndex) -> RelationshipC
 
 def charts_of(earlier: Sequence[StoredWeek], current: HealthIndex) -> RelationshipCharts:
     """The charts of weeks already read (``snapshots.recent_weeks``) and this week's index."""
-    this_week = StoredWeek(snapshots.week_start(current.computed_at), current.value, current)
-    weeks = [*earlier, this_week]
+    weeks = [week.week for week in earlier] + [snapshots.week_start(current.computed_at)]
+
+    def series(key: str) -> list[float | None]:
+        """The component's figure each week, where that week's index counted it."""
+        now = current.components[key]
+        return [week.figure(key) for week in earlier] + [now.figure if now.counted else None]
+
+    client, provider = series("client_pulse"), series("provider_pulse")
     return RelationshipCharts(
-        index=index_chart([WeeklyPoint(week.week, week.value) for week in weeks]),
+        index=index_chart(_points(weeks, [week.value for week in earlier] + [current.value])),
         pulse=pulse_chart(
-            [
-                PulsePoint(
-                    week.week, _figure(week, "client_pulse"), _figure(week, "provider_pulse")
-                )
-                for week in weeks
-            ]
+            [PulsePoint(*point) for point in zip(weeks, client, provider, strict=True)]
         ),
-        adherence=adherence_chart([WeeklyPoint(w.week, _figure(w, "adherence")) for w in weeks]),
-        formal_share=formal_share_chart(
-            [WeeklyPoint(week.week, _figure(week, "formal_share")) for week in weeks]
-        ),
+        adherence=adherence_chart(_points(weeks, series("adherence"))),
+        formal_share=formal_share_chart(_points(weeks, series("formal_share"))),
     )
 
 
-def _figure(week: StoredWeek, key: str) -> float | None:
-    """The component's figure where the week's index counted it; else a gap."""
-    if week.index is None:
-        return None
-    component = week.index.components[key]
-    return component.figure if component.counted else None
+def _points(weeks: list[date], values: list[float | None]) -> list[WeeklyPoint]:
+    return [WeeklyPoint(week, value) for week, value in zip(weeks, values, strict=True)]

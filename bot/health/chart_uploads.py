@@ -17,6 +17,8 @@ are checked, lost ones uploaded again, and the message sent once more.
 
 from __future__ import annotations
 
+import threading
+import zlib
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -30,6 +32,10 @@ from bot.slack.blocks import picture
 from bot.slack.files import RECHECK_AFTER, names_missing_file, upload_picture
 
 Sent = TypeVar("Sent")
+# Views asking at once for the same chart take turns, so the first draws and uploads it and
+# the others reuse its file rather than each drawing it again (striped: bounded, and charts
+# of different relationships rarely wait on each other).
+_UPLOADING = tuple(threading.Lock() for _ in range(64))
 ChartBlock = dict[str, Any] | None  # an image block, or None: show the figures in text
 
 
@@ -46,9 +52,9 @@ def chart_block(
     same figures), or None when it couldn't be uploaded. ``recheck_after=timedelta(0)``
     asks Slack whether the file is still there, for a message Slack's refusal can't reach
     (a reply through ``respond``)."""
-    upload = upload_picture(
-        db, client, team_id, chart_picture(chart, relationship_id), now, recheck_after
-    )
+    picture_of = chart_picture(chart, relationship_id)
+    with _UPLOADING[zlib.crc32(f"{team_id}:{picture_of.purpose}".encode()) % len(_UPLOADING)]:
+        upload = upload_picture(db, client, team_id, picture_of, now, recheck_after)
     if upload.file_id is None:
         return None
     return picture(upload.file_id, chart.alt_text(), chart.title)

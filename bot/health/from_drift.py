@@ -1,6 +1,6 @@
 """The tone pillar: how the sides talk in watched channels over the relationship's drift
 window (``/rapport drift set window-days``, 7 by default), from the figures drift alerts
-use (``bot.drift.signals.channel_figures`` and ``bot.drift.alerts.triggered``), kept per
+use (``bot.drift.signals.watched_channel_figures`` and ``bot.drift.alerts.triggered``), kept per
 channel so a change can name the channel it happened in.
 
 Only counts: no message text and no author is ever read here.
@@ -10,16 +10,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.drift.alerts import triggered
 from bot.drift.config import load_thresholds
 from bot.drift.models import Thresholds
-from bot.drift.signals import ChannelFigures, channel_figures
+from bot.drift.signals import ChannelFigures, watched_channel_figures
 from bot.health import formula
 from bot.health.figures import Component, left_out
-from bot.relationships.models import Side, WatchedChannel
+from bot.relationships.models import Side
 
 KEYS = tuple(spec.key for spec in formula.COMPONENTS if spec.pillar == formula.TONE)
 
@@ -27,18 +26,10 @@ KEYS = tuple(spec.key for spec in formula.COMPONENTS if spec.pillar == formula.T
 def tone_components(
     session: Session, relationship_id: int, now: datetime, empty_sides: tuple[str, ...]
 ) -> list[Component]:
-    channels = session.scalars(
-        select(WatchedChannel.channel_id)
-        .where(WatchedChannel.relationship_id == relationship_id)
-        .order_by(WatchedChannel.added_at, WatchedChannel.id)
-    ).all()
-    if not channels:
-        return [left_out(key, "no_channels") for key in KEYS]
     settings = load_thresholds(session, relationship_id)
-    figures = {
-        channel: channel_figures(session, relationship_id, channel, settings, now)
-        for channel in channels
-    }
+    figures = watched_channel_figures(session, relationship_id, settings, now)
+    if not figures:
+        return [left_out(key, "no_channels") for key in KEYS]
     active = {channel: f for channel, f in figures.items() if f.messages}
     messages = sum(f.messages for f in active.values())
     if messages < formula.MIN_MESSAGES:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache
+from functools import cache, cached_property
 
 from sqlalchemy import Executable, and_, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -65,7 +65,25 @@ def store(session: Session, index: HealthIndex) -> None:
 class StoredWeek:
     week: date  # its Monday
     value: float | None  # the index as stored that week; None: none, or too little data
-    index: HealthIndex | None  # its components; None: no snapshot that week
+    stored: HealthSnapshot | None = None  # None: no snapshot that week
+
+    def figure(self, key: str) -> float | None:
+        """Component ``key``'s figure where the week's index counted it, else None; read
+        straight from the stored JSON, so a chart of 12 weeks builds no ``HealthIndex``."""
+        if self.stored is None:
+            return None
+        component = self.stored.components.get("components", {}).get(key) or {}
+        return component.get("figure") if component.get("score") is not None else None
+
+    @cached_property
+    def index(self) -> HealthIndex | None:
+        """The week's snapshot as a ``HealthIndex``, or None without one."""
+        row = self.stored
+        if row is None:
+            return None
+        return HealthIndex.from_json(
+            row.team_id, row.relationship_id, row.computed_at, row.components
+        )
 
 
 def recent_weeks(session: Session, relationship_id: int, now: datetime) -> list[StoredWeek]:
@@ -76,30 +94,21 @@ def recent_weeks(session: Session, relationship_id: int, now: datetime) -> list[
     first = this_week - timedelta(weeks=TREND_WEEKS - 1)
     stored = {
         row.week_start: row
-        for row in session.execute(
-            select(
-                HealthSnapshot.week_start,
-                HealthSnapshot.team_id,
-                HealthSnapshot.index_value,
-                HealthSnapshot.components,
-                HealthSnapshot.computed_at,
-            ).where(
+        for row in session.scalars(
+            select(HealthSnapshot).where(
                 HealthSnapshot.relationship_id == relationship_id,
                 HealthSnapshot.week_start >= first,
                 HealthSnapshot.week_start < this_week,
             )
         )
     }
-    weeks = []
-    for n in range(TREND_WEEKS - 1):
-        week = first + timedelta(weeks=n)
-        row = stored.get(week)
-        if row is None:
-            weeks.append(StoredWeek(week, None, None))
-            continue
-        index = HealthIndex.from_json(row.team_id, relationship_id, row.computed_at, row.components)
-        weeks.append(StoredWeek(week, row.index_value, index))
-    return weeks
+    weeks = [first + timedelta(weeks=n) for n in range(TREND_WEEKS - 1)]
+    return [
+        StoredWeek(week, row.index_value, row)
+        if (row := stored.get(week))
+        else StoredWeek(week, None)
+        for week in weeks
+    ]
 
 
 def due(session: Session, now: datetime) -> list[int]:

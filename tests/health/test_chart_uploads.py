@@ -4,6 +4,7 @@ caller shows the figures in text), and a file deleted from Slack uploaded again.
 
 from __future__ import annotations
 
+import threading
 from datetime import date, timedelta
 
 import pytest
@@ -100,3 +101,17 @@ def test_other_slack_refusals_are_the_callers_to_handle(db, fake_slack, clock):
     with pytest.raises(SlackApiError):
         send_with_charts(db, client, TEAM_ID, 7, [INDEX], clock.now(), lambda s: post(client, s))
     assert len(fake_slack.calls_to("chat.postMessage")) == 1
+
+
+def test_views_asking_at_once_for_the_same_chart_draw_and_upload_it_once(db, fake_slack, clock):
+    shown: list = []
+    threads = [
+        threading.Thread(target=lambda: shown.append(block(db, fake_slack, clock)))
+        for _ in range(6)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(shown) == 6 and all(found == shown[0] for found in shown)
+    assert len(fake_slack.calls_to("files.getUploadURLExternal")) == 1

@@ -51,6 +51,7 @@ def test_the_same_figures_reuse_the_chart_and_a_deleted_one_is_uploaded_again(ra
     assert again == first
     assert len(rapport.fake.calls_to("files.getUploadURLExternal")) == 1
     rapport.fake.files[first["slack_file"]["id"]]["deleted"] = True  # someone deleted it
+    rapport.clock.advance(minutes=16)  # past RECHECK_AFTER: Slack is asked about the file
     health(rapport)
     (new,) = images(replaced(rapport, count=3)["blocks"])
     assert new["slack_file"]["id"] != first["slack_file"]["id"]
