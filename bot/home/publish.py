@@ -34,24 +34,27 @@ def show_home(
     user_id: str,
     stale: published.StaleHome | None = None,
 ) -> bool:
-    """Publish ``user_id``'s Home as it is now, its stamp stored first (and forgotten if
-    Slack refuses it, so the next refresh tries again). With ``stale`` (a refresh), only if
-    no other process claimed it first; returns whether it was published."""
+    """Publish ``user_id``'s Home as it is now and store its stamp. With ``stale`` (a
+    refresh), only if no other process claimed it first, and the stamp is forgotten if Slack
+    refuses the view, so the next refresh tries again; returns whether it was published."""
     now = services.clock.now()
     with services.db.read() as session:
         stamp = person_stamps(session, [(team_id, user_id)], now)[(team_id, user_id)]
         found = home(session, team_id, user_id, now)
-    with services.db.transaction() as session:
-        if stale is None:
-            published.opened(session, team_id, user_id, stamp, now)
-        elif not published.claim(session, stale, stamp, now):
-            return False
+    if stale is not None:
+        with services.db.transaction() as session:
+            if not published.claim(session, stale, stamp, now):
+                return False
     try:
         publish_view(services.db, client, team_id, user_id, found, now)
     except Exception:
-        with services.db.transaction() as session:
-            published.forget_stamp(session, team_id, user_id, stamp)
+        if stale is not None:
+            with services.db.transaction() as session:
+                published.forget_stamp(session, team_id, user_id, stamp)
         raise
+    if stale is None:  # written after: opening Home never waits behind a writer
+        with services.db.transaction() as session:
+            published.opened(session, team_id, user_id, stamp, now)
     return True
 
 

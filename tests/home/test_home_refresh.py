@@ -131,3 +131,13 @@ def test_forget_me_forgets_that_someone_opened_home(rapport):
         assert session.scalars(select(HomeView.user_id)).all() == []
     add_alert(rapport, relationship_id)
     assert refresh(rapport) == 0
+
+
+def test_someone_added_to_a_relationship_sees_it_appear(rapport):
+    health_relationship(rapport, channels=())
+    assert "You're not part of a relationship yet" in text_of(open_home(rapport, "UNEW"))
+    assert rapport.slack.command("add <@UNEW> provider", user="UALICE").status == 200
+    assert refresh(rapport) == 1
+    assert "*Acme ⇄ Stellar* · you're provider frontline" in text_of(
+        published_to(rapport, "UNEW")[-1]
+    )

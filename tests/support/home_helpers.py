@@ -6,9 +6,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sqlalchemy import select
+
 from bot.drift.models import DriftAlert
+from bot.home.models import HomeView
 from bot.slack.pacing import Pacer
 from scheduler.home_jobs import refresh_homes
+from tests.support.due_work import wait_until
 from tests.support.fake_slack import TEAM_ID
 from tests.support.helpers import scheduler_services
 
@@ -23,7 +27,14 @@ def open_home(rapport, user: str = "UALICE") -> dict[str, Any]:
     calls = rapport.fake.wait_for(
         "views.publish", lambda call: call.args["user_id"] == user, count=before + 1
     )
+    wait_until(lambda: opened_home(rapport, user), f"{user}'s Home recorded")
     return calls[-1].args["view"]
+
+
+def opened_home(rapport, user: str) -> bool:
+    """Whether Rapport has recorded that ``user`` opened Home (just after publishing it)."""
+    with rapport.db.read() as session:
+        return session.scalar(select(HomeView.id).where(HomeView.user_id == user)) is not None
 
 
 def published_to(rapport, user: str) -> list[dict[str, Any]]:
