@@ -26,7 +26,7 @@ from bench.calibration import calibration_rate
 from bot.home import published
 from bot.home.blocks import home_view
 from bot.home.dashboard import home
-from bot.relationships.models import Member
+from bot.relationships.models import Member, Relationship
 from tests.support.fake_slack import TEAM_ID
 from tests.support.fresh_db import fresh_database
 
@@ -46,11 +46,14 @@ def measure(database_url: str, rate: float) -> None:
     if db.engine.dialect.name == "postgresql":
         with db.engine.begin() as connection:
             connection.execute(text("ANALYZE"))
-    owner = people[0]
+    with db.read() as session:
+        owner = session.get_one(Relationship, relationship_id).created_by
     with db.read() as session:
         print(f"{db.engine.dialect.name}: {len(people)} Homes opened")
-        view = home_view(home(session, TEAM_ID, owner, now), {})
-        print(f"  the owner's Home: {len(view['blocks'])} blocks")
+        found = home(session, TEAM_ID, owner, now)
+        index = found.cards[0].report.index
+        view = home_view(found, {})
+        print(f"  the owner's Home: index {index.value:.0f}, {len(view['blocks'])} blocks")
         building = _timed(lambda: home_view(home(session, TEAM_ID, owner, now), {}))
         print(_line("owner's Home read and drawn", building, rate, TARGET_MS))
         checking = _timed(lambda: published.out_of_date(session, now))
