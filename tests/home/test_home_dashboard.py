@@ -145,3 +145,17 @@ def test_a_chart_deleted_from_slack_is_uploaded_again(rapport):
     (again,) = images(publishes[-1].args["view"])
     assert again["slack_file"]["id"] != first["slack_file"]["id"]
     assert again["alt_text"] == first["alt_text"]
+
+
+def test_give_feedback_now_in_home_opens_the_feedback_form(rapport):
+    relationship_id = health_relationship(rapport, channels=())
+    view = open_home(rapport, "UC1")
+    assert ("pulse_give_feedback", str(relationship_id)) in buttons(view)
+    rapport.slack.block_action(
+        "pulse_give_feedback",
+        value=str(relationship_id),
+        user="UC1",
+        container={"type": "view", "view_id": "VHOME"},
+    )
+    (opened,) = rapport.fake.wait_for("views.open")
+    assert "Acme ⇄ Stellar" in str(opened.args["view"])
