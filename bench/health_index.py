@@ -34,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from harness import ResponseUrls, load, report, start_rapport
-from sqlalchemy import event, insert, text
+from sqlalchemy import insert, text
 
 from bench.calibration import calibration_rate
 from bot.checkins.models import CheckIn, Occurrence, Outcome
@@ -54,6 +54,7 @@ from bot.slack import message_keys
 from bot.slack.models import SendStatus, SentMessage
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 from tests.support.fresh_db import fresh_database
+from tests.support.queries import queries_during
 
 WEEKS = 104
 PER_SIDE = 40  # one owner, four managers, the rest front-line
@@ -228,22 +229,7 @@ def measure(db: Database, relationship_id: int, rate: float) -> None:
             health_blocks(health_report(session, relationship, owner, now))
 
         print(_line("whole /rapport health reply", _timed(whole_reply), rate, None))
-        print(f"  queries per reply: {_queries(db, whole_reply)}")
-
-
-def _queries(db: Database, run) -> int:
-    """How many SQL statements ``run`` sends: each one is a round trip to PostgreSQL."""
-    sent = []
-
-    def count(*args) -> None:
-        sent.append(1)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        run()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    return len(sent)
+        print(f"  SQL statements per reply: {queries_during(db, whole_reply)}")
 
 
 def health_command(urls: ResponseUrls, client_no: int, n: int) -> tuple[str, str]:

@@ -54,5 +54,5 @@ def health_report(
         before is not None,
         next_step(index),
         current_round(session, relationship.id, now) is not None,
-        charts_of(earlier, index),
+        charts_of(earlier, index, min_group),
     )

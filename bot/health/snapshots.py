@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache, cached_property
+from typing import Any
 
 from sqlalchemy import Executable, and_, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -67,13 +68,13 @@ class StoredWeek:
     value: float | None  # the index as stored that week; None: none, or too little data
     stored: HealthSnapshot | None = None  # None: no snapshot that week
 
-    def figure(self, key: str) -> float | None:
-        """Component ``key``'s figure where the week's index counted it, else None; read
-        straight from the stored JSON, so a chart of 12 weeks builds no ``HealthIndex``."""
+    def component(self, key: str) -> dict[str, Any]:
+        """Component ``key`` as stored (``figure``, ``score``, ``reason``, ``detail``), read
+        straight from the JSON, so a chart of 12 weeks builds no ``HealthIndex``; ``{}``
+        without a snapshot."""
         if self.stored is None:
-            return None
-        component = self.stored.components.get("components", {}).get(key) or {}
-        return component.get("figure") if component.get("score") is not None else None
+            return {}
+        return self.stored.components.get("components", {}).get(key) or {}
 
     @cached_property
     def index(self) -> HealthIndex | None:

@@ -7,7 +7,6 @@ import gc
 import logging
 
 import pytest
-from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from bot.core.db import Database, create_db_engine
@@ -16,6 +15,7 @@ from bot.drift.models import DriftWord
 from bot.services import create_services
 from tests.support.fake_slack import TEAM_ID
 from tests.support.helpers import make_relationship
+from tests.support.queries import queries_during
 
 
 @pytest.fixture
@@ -29,20 +29,6 @@ def settings(database_url: str) -> Settings:
 def unfreeze():
     yield
     gc.unfreeze()  # prepare_to_serve froze the test process's objects
-
-
-def queries_during(db: Database, work) -> int:
-    statements = []
-
-    def count(*_args) -> None:
-        statements.append(1)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        work()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    return len(statements)
 
 
 def test_watched_relationships_are_ready_before_the_first_message(db, clock, settings, unfreeze):

@@ -6,34 +6,28 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import event
-
 from bot.health.chart_series import RelationshipCharts, relationship_charts
 from bot.health.index import compute_health
 from bot.relationships.models import Relationship
 from tests.support.health_helpers import chatter, health_relationship, pulse_round, store_snapshots
+from tests.support.pulse_helpers import pulse
+from tests.support.queries import queries_during
 
 EVERYONE_ANSWERS = {"UALICE": 4, "UC1": 3, "UC2": 4, "UC3": 3, "UPAT": 5, "UP1": 4, "UP2": 4}
 FIRST_WEEK = date(2026, 3, 2)  # the clock's start
 
 
 def charts_now(rapport, relationship_id: int) -> tuple[RelationshipCharts, int]:
-    """The charts as a view gets them, and how many queries reading the weeks took."""
+    """The charts as a view gets them, and how many queries they took: one for the weeks,
+    one for today's minimum group size (the pulse settings)."""
     with rapport.db.read() as session:
-        index = compute_health(
-            session, session.get(Relationship, relationship_id), rapport.clock.now()
+        relationship = session.get(Relationship, relationship_id)
+        index = compute_health(session, relationship, rapport.clock.now())
+        built = []
+        queries = queries_during(
+            rapport.db, lambda: built.append(relationship_charts(session, index))
         )
-        statements: list[str] = []
-
-        def count(conn, cursor, statement, *args) -> None:
-            statements.append(statement)
-
-        event.listen(rapport.db.engine, "before_cursor_execute", count)
-        try:
-            charts = relationship_charts(session, index)
-        finally:
-            event.remove(rapport.db.engine, "before_cursor_execute", count)
-    return charts, len(statements)
+    return built[0], queries
 
 
 def test_charts_cover_twelve_weeks_from_the_snapshots_and_this_weeks_index(rapport):
@@ -45,7 +39,7 @@ def test_charts_cover_twelve_weeks_from_the_snapshots_and_this_weeks_index(rappo
     store_snapshots(rapport)  # 16 March
     rapport.clock.advance(weeks=1)
     charts, queries = charts_now(rapport, relationship_id)
-    assert queries == 1
+    assert queries == 2
     assert [chart.kind for chart in charts.all()] == ["index", "pulse", "adherence", "formal_share"]
     weeks = [FIRST_WEEK + timedelta(weeks=n) for n in range(-8, 4)]
     assert all(chart.weeks == tuple(weeks) for chart in charts.all())
@@ -78,7 +72,22 @@ def test_a_relationship_without_snapshots_charts_this_week_alone(rapport):
     relationship_id = health_relationship(rapport, channels=())
     pulse_round(rapport, EVERYONE_ANSWERS)
     charts, queries = charts_now(rapport, relationship_id)
-    assert queries == 1
+    assert queries == 2
     assert charts.index.series[0].values[:-1] == (None,) * 11
     assert charts.index.series[0].values[-1] is not None
     assert "(first week with data)" in charts.index.alt_text()
+
+
+def test_past_pulse_figures_shown_under_a_lower_minimum_group_are_left_out(rapport):
+    relationship_id = health_relationship(rapport, channels=())
+    pulse_round(rapport, EVERYONE_ANSWERS)  # four client and three provider answers
+    store_snapshots(rapport)
+    rapport.clock.advance(weeks=1)
+    before, _ = charts_now(rapport, relationship_id)
+    assert before.pulse.series[0].values[-2:] == (3.5, 3.5)
+    pulse(rapport, "settings min-group 4")
+    after, _ = charts_now(rapport, relationship_id)
+    client, provider = (series.values for series in after.pulse.series)
+    assert client == (None,) * 11 + (3.5,)  # last week's was shown under a minimum of 3
+    assert provider == (None,) * 12  # three answers: hidden under today's minimum
+    assert after.index.series[0].values[-2] == before.index.series[0].values[-2]
