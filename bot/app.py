@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 import handlers.checkins
 import handlers.drift
 import handlers.health
+import handlers.home
 import handlers.installs
 import handlers.intros
 import handlers.privacy
@@ -62,6 +63,7 @@ def create_app(settings: Settings, services: Services) -> App:
     handlers.privacy.register(app, rapport)
     handlers.health.register(rapport)
     handlers.intros.register(app, rapport)
+    handlers.home.register(app)
     handlers.checkins.register(app)
     handlers.installs.register(app)
     handlers.pulse.register(app)

@@ -6,6 +6,7 @@ A feature that adds tables in its own ``models.py`` imports it here.
 import bot.checkins.models
 import bot.drift.models
 import bot.health.models
+import bot.home.models
 import bot.intros.models
 import bot.pulse.models
 import bot.relationships.models
@@ -21,6 +22,7 @@ FEATURE_MODELS = (
     bot.slack.installation_models,
     bot.pulse.models,
     bot.health.models,
+    bot.home.models,
     bot.intros.models,
 )
 metadata = Base.metadata

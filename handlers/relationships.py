@@ -1,6 +1,6 @@
 """Relationship listeners: ``/rapport``'s own subcommands (setup, people, channels), the setup
-modal, the relationship-picker and organisation buttons, help, and the App Home tab. Every
-button re-checks who clicked: buttons can be replayed."""
+modal, the relationship-picker and organisation buttons, and help. Every button re-checks
+who clicked: buttons can be replayed."""
 
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ from bot.relationships import domain as rel
 from bot.relationships import members as rel_members
 from bot.relationships import setup as rel_setup
 from bot.relationships import summary as rel_summary
-from bot.relationships.home import home_view
 from bot.relationships.models import Relationship, Side
 from bot.relationships.parser import RapportCommand, UsageError, parse_rapport_command
 from bot.relationships.setup_modal import CALLBACK_ID, draft_from_state, setup_modal
@@ -77,7 +76,6 @@ def register(app: App, rapport: Router[RapportCommand]) -> None:
         button(map_organisation, organisation_side)
     )
     app.view(CALLBACK_ID)(submission(create_relationship, "name"))
-    app.event("app_home_opened")(show_home)
 
 
 def open_setup(session: Session, click: Click[None]) -> Reply:
@@ -130,14 +128,6 @@ def create_relationship(session: Session, form: Submission) -> Reply:
             add_channels, form.services, form.team_id, form.user_id, created.id, draft, form.now
         )
     )
-
-
-def show_home(event: dict, context: dict, client: WebClient, services: Services) -> None:
-    if event.get("tab") != "home":
-        return
-    with services.db.read() as session:
-        mine = rel.memberships(session, context["team_id"], event["user"])
-    services.defer(client.views_publish, user_id=event["user"], view=home_view(mine))
 
 
 def rapport_setup(session: Session, call: Call[RapportCommand]) -> Reply:

@@ -251,9 +251,11 @@ def button(
 
 
 def _answer_click(services: Services, ack: Ack, respond: Respond, reply: Reply) -> None:
-    """Acknowledge a click, then say ``reply``'s text to the clicker alone."""
+    """Acknowledge a click, then say ``reply``'s text to the clicker alone. A click in the
+    Home tab has no message to answer under (no response URL): its Home shows the change
+    when it is published again (``scheduler.home_jobs``)."""
     ack()
-    if reply.text or reply.blocks:
+    if (reply.text or reply.blocks) and respond.response_url:
         services.defer(
             respond, text=reply.text, blocks=reply.blocks, replace_original=reply.replace_original
         )

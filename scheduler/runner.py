@@ -12,6 +12,7 @@ from scheduler.delivery_jobs import DELIVERY_JOBS
 from scheduler.digest_jobs import DIGEST_JOBS
 from scheduler.drift_jobs import DRIFT_JOBS
 from scheduler.health_jobs import HEALTH_JOBS
+from scheduler.home_jobs import HOME_JOBS
 from scheduler.intros_jobs import INTROS_JOBS
 from scheduler.jobs import Job
 from scheduler.pulse_jobs import PULSE_JOBS
@@ -26,6 +27,7 @@ ALL_JOBS: list[Job] = [
     *DRIFT_JOBS,
     *HEALTH_JOBS,
     *INTROS_JOBS,
+    *HOME_JOBS,
     *PULSE_JOBS,
     *WORKSPACE_JOBS,
 ]

@@ -190,15 +190,20 @@ def reminder_message(reminder: Reminder, tz: str) -> tuple[str, Blocks]:
     blocks: Blocks = [
         section(f"🗓️ *{title}* {soon}\nWith {mrkdwn.people(facts.participants)}"),
         context(coming),
-        {
-            "type": "actions",
-            "elements": [
-                button("I'll be there", "checkin_rsvp_yes", str(facts.occurrence_id), "primary"),
-                button("Can't make it", "checkin_rsvp_no", str(facts.occurrence_id)),
-            ],
-        },
+        rsvp_buttons(facts.occurrence_id),
     ]
     return mrkdwn.escape(text), blocks
+
+
+def rsvp_buttons(occurrence_id: int) -> dict[str, Any]:
+    """*I'll be there* / *Can't make it*, wherever a coming check-in shows (reminder, Home)."""
+    return {
+        "type": "actions",
+        "elements": [
+            button("I'll be there", "checkin_rsvp_yes", str(occurrence_id), "primary"),
+            button("Can't make it", "checkin_rsvp_no", str(occurrence_id)),
+        ],
+    }
 
 
 def follow_up_message(follow_up: FollowUp) -> tuple[str, Blocks]:

@@ -80,21 +80,26 @@ def alert_message(notice: AlertNotice) -> tuple[str, Blocks]:
     blocks: Blocks = [
         section("\n".join(lines)),
         context(NEXT_STEP),
-        {
-            "type": "actions",
-            "elements": [
-                button(
-                    "Schedule an informal catch-up",
-                    "schedule_catch_up",
-                    str(notice.relationship_id),
-                    style="primary",
-                ),
-                button("Acknowledge", "drift_acknowledge", str(notice.alert_id)),
-                button("Not drift", "drift_not_drift", str(notice.alert_id)),
-            ],
-        },
+        alert_buttons(notice.relationship_id, notice.alert_id),
     ]
     return f"{title} ({mrkdwn.escape(notice.relationship_name)})", blocks
+
+
+def alert_buttons(relationship_id: int, alert_id: int) -> dict[str, Any]:
+    """What an owner can do about an alert, wherever it shows (its message, App Home)."""
+    return {
+        "type": "actions",
+        "elements": [
+            button(
+                "Schedule an informal catch-up",
+                "schedule_catch_up",
+                str(relationship_id),
+                style="primary",
+            ),
+            button("Acknowledge", "drift_acknowledge", str(alert_id)),
+            button("Not drift", "drift_not_drift", str(alert_id)),
+        ],
+    }
 
 
 def not_drift_note(user_id: str, changed: NotDrift) -> str:

@@ -33,7 +33,7 @@ def health_blocks(report: HealthReport, chart: dict[str, Any] | None = None) -> 
         blocks = [section(_headline(name, index, report.trend))]
         if chart is not None:
             blocks.append(chart)
-        pillars = _components_text(index) if report.is_owner else _pillars_text(index)
+        pillars = _components_text(index) if report.is_owner else pillars_text(index)
         blocks.append(section(pillars[:SECTION_LIMIT]))
         if report.changes:
             changed = "\n".join(f"• {line}" for line in report.changes)
@@ -69,7 +69,7 @@ def _no_index_text(name: str, index: HealthIndex, is_owner: bool) -> str:
     )
 
 
-def _pillars_text(index: HealthIndex) -> str:
+def pillars_text(index: HealthIndex) -> str:
     """Each pillar's score with the figures behind it that every member may see."""
     lines = []
     for pillar, label in formula.PILLARS.items():

@@ -4,7 +4,8 @@ Every column that holds a Slack user id, and what forgetting does to it (rows of
 workspace only):
 
 - ``members.user_id``: deleted, in every relationship; ``current_relationships`` (the
-  ``/rapport use`` choice) and ``person_profiles`` (the cached time zone): deleted.
+  ``/rapport use`` choice), ``person_profiles`` (the cached time zone) and ``home_views``
+  (that they opened App Home): deleted.
 - ``checkin_participants.user_id`` and ``checkin_rsvps.user_id``: deleted.
 - ``checkins.created_by``: handed to an owner of the check-in's relationship (their own side
   first), who then gets its follow-ups; ``FORGOTTEN`` when it has no owner left.
@@ -44,6 +45,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bot.checkins.models import CheckIn, CheckInParticipant, Occurrence, Rsvp
 from bot.drift.models import DriftAlert, DriftSignal
+from bot.home.models import HomeView
 from bot.intros.models import IntroGroupMember, IntroPreference, IntroSitOut
 from bot.pulse.anonymity import respondent_token
 from bot.pulse.models import PulseAnswer, PulseComment, PulseRecipient, PulseRound, RecipientStatus
@@ -155,7 +157,8 @@ def forget_person(session: Session, team_id: str, user_id: str, now: datetime) -
         messages_anonymised=anonymised,
         ledger_rows=remove(SentMessage, SentMessage.channel),
         profile=remove(PersonProfile, PersonProfile.user_id)
-        + remove(CurrentRelationship, CurrentRelationship.user_id),
+        + remove(CurrentRelationship, CurrentRelationship.user_id)
+        + remove(HomeView, HomeView.user_id),
         intros=remove(IntroPreference, IntroPreference.user_id)
         + remove(IntroGroupMember, IntroGroupMember.user_id)
         + remove(IntroSitOut, IntroSitOut.user_id),

@@ -280,25 +280,7 @@ def results(
     if is_owner:
         unreachable = _unreachable(session, ids[-1:] + ([open_round.id] if open_round else []))
     if open_round is not None:
-        respondents = session.scalar(
-            select(func.count(func.distinct(PulseAnswer.respondent))).where(
-                PulseAnswer.round_id == open_round.id
-            )
-        )
-        recipients = session.scalar(
-            select(func.count())
-            .select_from(PulseRecipient)
-            .where(
-                PulseRecipient.round_id == open_round.id,
-                PulseRecipient.status != RecipientStatus.FAILED,
-            )
-        )
-        progress = OpenRoundProgress(
-            open_round.closes_at,
-            respondents or 0,
-            max(recipients or 0, respondents or 0),
-            unreachable.get(open_round.id, 0),
-        )
+        progress = open_round_progress(session, open_round, unreachable.get(open_round.id, 0))
     return PulseResults(
         relationship.name,
         latest.min_group if latest else round_threshold(2, settings.min_group),
@@ -306,6 +288,32 @@ def results(
         trend,
         progress,
         unreachable.get(ids[-1], 0) if ids else 0,
+    )
+
+
+def open_round_progress(
+    session: Session, open_round: PulseRound, unreachable: int = 0
+) -> OpenRoundProgress:
+    """How many of those asked have answered a round still open: totals only, so nobody's
+    side or role shows while answers come in."""
+    respondents = session.scalar(
+        select(func.count(func.distinct(PulseAnswer.respondent))).where(
+            PulseAnswer.round_id == open_round.id
+        )
+    )
+    recipients = session.scalar(
+        select(func.count())
+        .select_from(PulseRecipient)
+        .where(
+            PulseRecipient.round_id == open_round.id,
+            PulseRecipient.status != RecipientStatus.FAILED,
+        )
+    )
+    return OpenRoundProgress(
+        open_round.closes_at,
+        respondents or 0,
+        max(recipients or 0, respondents or 0),
+        unreachable,
     )
 
 

@@ -1,1 +1,1 @@
-"""Relationships: setup, members, watched channels, the /rapport commands and App Home."""
+"""Relationships: setup, members, watched channels and the /rapport commands."""

@@ -1,0 +1,1 @@
+"""App Home as a dashboard: a card per relationship, kept up to date as things change."""
