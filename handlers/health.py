@@ -114,17 +114,21 @@ def show_index_chart(
 ) -> None:
     """Replace the reply with the same one showing the index chart. A file deleted from
     Slack is found when it is next checked (``bot.slack.files.RECHECK_AFTER``); until then
-    Slack refuses the new reply and the text one stays."""
+    Slack refuses the new reply and the text one stays, as it does when anything fails."""
     if report.index.value is None:
         return
-    chart = chart_block(
-        services.db,
-        client,
-        team_id,
-        report.relationship_id,
-        report.charts.index,
-        services.clock.now(),
-    )
+    try:
+        chart = chart_block(
+            services.db,
+            client,
+            team_id,
+            report.relationship_id,
+            report.charts.index,
+            services.clock.now(),
+        )
+    except SQLAlchemyError as error:  # the reply is there already, with its figures
+        logger.warning("health chart not shown: %s", type(error).__name__)
+        return
     if chart is not None:
         respond(
             text=health_blocks.health_title(report.name),
