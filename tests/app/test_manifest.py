@@ -55,3 +55,17 @@ def test_the_operators_guide_gives_a_reason_for_every_scope():
     listed = {scope for row in rows for scope in re.findall(r"`([a-z:_]+)`", row.split("|")[1])}
     assert listed == set(MANIFEST["oauth_config"]["scopes"]["bot"])
     assert all(row.split("|")[2].strip() for row in rows)  # each with its reason
+
+
+def test_the_socket_mode_manifest_is_the_manifest_without_public_urls():
+    socket_mode = json.loads(
+        (Path(__file__).resolve().parents[2] / "manifest.socket-mode.json").read_text()
+    )
+    expected = json.loads(json.dumps(MANIFEST))
+    for command in expected["features"]["slash_commands"]:
+        del command["url"]
+    del expected["oauth_config"]["redirect_urls"]  # installs through OAuth need HTTP
+    del expected["settings"]["event_subscriptions"]["request_url"]
+    del expected["settings"]["interactivity"]["request_url"]
+    expected["settings"]["socket_mode_enabled"] = True
+    assert socket_mode == expected
