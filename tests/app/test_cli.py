@@ -165,6 +165,13 @@ def start_run(cwd: Path, fake_slack: FakeSlack, port: int, **env: str) -> subpro
     )
 
 
+def migrated_sqlite(tmp_path: Path) -> str:
+    """The URL of a SQLite database in ``tmp_path`` that ``rapport migrate`` has set up."""
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    assert run_rapport("migrate", cwd=tmp_path, DATABASE_URL=url).returncode == 0
+    return url
+
+
 def wait_for_health(url: str, process: subprocess.Popen) -> dict:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from tests.app.test_cli import free_port, run_rapport, wait_for_health
+from tests.app.test_cli import free_port, migrated_sqlite, wait_for_health
 from tests.app.test_process_roles import Process, slack_env
 from tests.support.slack_requests import SIGNING_SECRET, SlackRequests
 
@@ -13,8 +13,7 @@ FAILED_AFTER_ACK = "Slack call after the acknowledgement failed"
 
 
 def test_json_log_lines_carry_each_request_id_into_the_work_after_the_ack(tmp_path, fake_slack):
-    url = f"sqlite:///{tmp_path / 'r.db'}"
-    assert run_rapport("migrate", cwd=tmp_path, DATABASE_URL=url).returncode == 0
+    url = migrated_sqlite(tmp_path)
     port = free_port()
     env = {**slack_env(fake_slack, url), "SLACK_SIGNING_SECRET": SIGNING_SECRET}
     rapport = Process("web", tmp_path, PORT=str(port), LOG_FORMAT="json", **env)

@@ -8,7 +8,7 @@ from bot.core.settings import Settings
 from bot.slack.client import SlackClients
 from bot.slack.outbox import Outgoing, claim, send_once
 from scheduler.leader import LeaderElection
-from tests.app.test_cli import free_port, run_rapport
+from tests.app.test_cli import free_port, migrated_sqlite
 from tests.app.test_process_roles import FakeLock, FakeScheduler, Process, slack_env
 from tests.support.drift_helpers import say
 from tests.support.due_work import wait_until
@@ -125,8 +125,7 @@ def test_the_scheduler_leadership_gauge_follows_the_lock(rapport):
 
 
 def test_a_scheduler_alone_serves_its_metrics_on_metrics_port(tmp_path, fake_slack):
-    url = f"sqlite:///{tmp_path / 'r.db'}"
-    assert run_rapport("migrate", cwd=tmp_path, DATABASE_URL=url).returncode == 0
+    url = migrated_sqlite(tmp_path)
     port = free_port()
     scheduler = Process("scheduler", tmp_path, METRICS_PORT=str(port), **slack_env(fake_slack, url))
     try:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from scheduler.leader import LeaderElection
-from tests.app.test_cli import free_port, rapport_env, run_rapport, wait_for_health
+from tests.app.test_cli import free_port, migrated_sqlite, rapport_env, run_rapport, wait_for_health
 from tests.conftest import POSTGRES_URL
 from tests.support.metrics import scrape, value
 from tests.support.slack_requests import SIGNING_SECRET, SlackRequests
@@ -117,8 +117,7 @@ def test_web_refuses_to_start_on_a_database_that_needs_migrating(tmp_path, fake_
 
 
 def test_web_serves_slack_without_running_the_scheduler(tmp_path, fake_slack):
-    url = f"sqlite:///{tmp_path / 'r.db'}"
-    assert run_rapport("migrate", cwd=tmp_path, DATABASE_URL=url).returncode == 0
+    url = migrated_sqlite(tmp_path)
     port = free_port()
     web = Process("web", tmp_path, PORT=str(port), **slack_env(fake_slack, url))
     try:
@@ -132,8 +131,7 @@ def test_web_serves_slack_without_running_the_scheduler(tmp_path, fake_slack):
 
 
 def test_a_second_scheduler_on_sqlite_refuses_with_a_clear_message(tmp_path, fake_slack):
-    url = f"sqlite:///{tmp_path / 'r.db'}"
-    assert run_rapport("migrate", cwd=tmp_path, DATABASE_URL=url).returncode == 0
+    url = migrated_sqlite(tmp_path)
     first = Process("scheduler", tmp_path, **slack_env(fake_slack, url))
     try:
         first.wait_for("now the active scheduler")
@@ -175,8 +173,7 @@ def is_running(pid: int) -> bool:
 
 @pytest.mark.parametrize("role", ["run", "web"])
 def test_workers_serve_signed_requests_and_all_stop_on_sigterm(tmp_path, fake_slack, role):
-    url = f"sqlite:///{tmp_path / 'r.db'}"
-    assert run_rapport("migrate", cwd=tmp_path, DATABASE_URL=url).returncode == 0
+    url = migrated_sqlite(tmp_path)
     port = free_port()
     env = {**slack_env(fake_slack, url), "SLACK_SIGNING_SECRET": SIGNING_SECRET}
     rapport = Process(role, tmp_path, "--workers", "2", PORT=str(port), **env)

@@ -12,18 +12,14 @@ from sqlalchemy import select
 from bot.checkins.models import Occurrence
 from bot.slack.models import SendStatus, SentMessage
 from scheduler.checkin_jobs import run_checkin_tick
-from tests.support.helpers import make_relationship, scheduler_services
+from tests.support.helpers import make_relationship, run_as_scheduler
 
 ADD = '"Ops catch-up" weekly tue 10:00 <@UALICE> <@UPAT> <@UPRIYA> tz Europe/London'
 
 
 def tick(rapport) -> int:
     """One scheduler tick in a fresh process-like context (new services and client)."""
-    services = scheduler_services(rapport)
-    try:
-        return run_checkin_tick(services)
-    finally:
-        services.close()
+    return run_as_scheduler(rapport, run_checkin_tick)
 
 
 def checkin(rapport, text: str, user: str = "UALICE"):

@@ -17,7 +17,7 @@ from tests.support.health_helpers import (
     store_snapshots,
     wait_for_snapshot,
 )
-from tests.support.helpers import scheduler_services
+from tests.support.helpers import run_as_scheduler
 
 PROVIDER = {"UPAT": 4, "UP1": 4, "UP2": 4, "UP3": 4}
 
@@ -67,11 +67,7 @@ def _week(rapport, monday: int, client: dict[str, int], formal: int) -> None:
     """Tuesday's check-in asked about and skipped, ten messages on Wednesday (``formal`` of
     them formal), then a pulse round that closes on Saturday at noon."""
     _at(rapport, monday + 1, 10, 30)
-    services = scheduler_services(rapport)
-    try:
-        run_checkin_tick(services)
-    finally:
-        services.close()
+    run_as_scheduler(rapport, run_checkin_tick)
     follow_ups = [c for c in rapport.fake.calls_to("chat.postMessage") if "Did " in c.args["text"]]
     occurrence = follow_ups[-1].args["blocks"][1]["elements"][0]["value"]
     rapport.slack.block_action("checkin_outcome_skipped", value=occurrence, user="UALICE")

@@ -25,7 +25,7 @@ from tests.app.test_cli import free_port, wait_for_health
 from tests.app.test_process_roles import Process, slack_env
 from tests.conftest import POSTGRES_URL
 from tests.support.due_work import ledger, scheduled_sends, seed_due_work, wait_until
-from tests.support.helpers import scheduler_services
+from tests.support.helpers import run_as_scheduler, scheduler_services
 from tests.support.slack_requests import SIGNING_SECRET, SlackRequests
 
 MEMBERS = 8
@@ -176,10 +176,6 @@ def test_killing_the_active_scheduler_mid_fan_out_loses_and_doubles_nothing(
         second.popen.kill()
     # ten minutes on, the next tick takes over the claim the killed leader left in flight
     rapport.clock.current = datetime.now(UTC) + STALE_CLAIM + timedelta(minutes=1)
-    services = scheduler_services(rapport)
-    try:
-        run_jobs(services)
-    finally:
-        services.close()
+    run_as_scheduler(rapport, run_jobs)
     assert scheduled_sends(fake) == work.expected()
     assert ledger(db) == Counter(sent=sum(work.expected().values()))

@@ -25,7 +25,7 @@ from tests.app.test_process_roles import Process
 from tests.conftest import CLIENT_ID, CLIENT_SECRET, KEY, RunningApp
 from tests.privacy.test_data_rights import forget, rows_mentioning
 from tests.support.fake_slack import TEAM_ID
-from tests.support.helpers import make_relationship, scheduler_services
+from tests.support.helpers import make_relationship, run_as_scheduler
 from tests.support.pulse_helpers import prompts, pulse, tick
 from tests.support.slack_requests import SIGNING_SECRET
 
@@ -159,11 +159,7 @@ def test_a_revoked_bot_token_stops_sends_but_a_revoked_user_token_does_not(rappo
         assert workspaces.is_active(session, TEAM_ID)
     revoked_bot = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["UBOTRAPPORT"]}}
     assert rapport.slack.event(revoked_bot).status == 200
-    services = scheduler_services(rapport)
-    try:
-        tick(services)
-    finally:
-        services.close()
+    run_as_scheduler(rapport, tick)
     assert prompts(rapport.fake) == []
 
 

@@ -10,7 +10,7 @@ from bot.slack.pacing import Pacer
 from scheduler.digest_jobs import DigestTick, run_digests
 from tests.support.fake_slack import Call
 from tests.support.health_helpers import health_relationship, pulse_round
-from tests.support.helpers import scheduler_services
+from tests.support.helpers import run_as_scheduler
 
 EVERYONE_ANSWERS = {"UALICE": 4, "UC1": 3, "UC2": 4, "UC3": 3, "UPAT": 5, "UP1": 4, "UP2": 4}
 HEADING = "*Weekly health digest*"
@@ -25,11 +25,7 @@ def relationship_with_index(rapport, **kwargs: Any) -> int:
 
 def digest_tick(rapport) -> DigestTick:
     """One digest tick in a scheduler process of its own, unpaced."""
-    services = scheduler_services(rapport)
-    try:
-        return run_digests(services, Pacer(0))
-    finally:
-        services.close()
+    return run_as_scheduler(rapport, run_digests, Pacer(0))
 
 
 def digests(fake, channel: str | None = None) -> list[Call]:

@@ -13,7 +13,7 @@ from bot.health.models import HealthSnapshot
 from bot.pulse.models import PulseRound
 from scheduler.health_jobs import refresh_snapshots
 from tests.support.drift_helpers import FORMAL, FRIENDLY, say
-from tests.support.helpers import make_relationship, scheduler_services
+from tests.support.helpers import make_relationship, run_as_scheduler
 from tests.support.pulse_helpers import answer_value, click, job_context, prompts, pulse, tick
 from tests.support.slack_requests import Response
 
@@ -90,11 +90,7 @@ def buttons(response: Response) -> list[tuple[str, str, str]]:
 
 def store_snapshots(rapport) -> int:
     """The weekly job, run once as a scheduler process would."""
-    services = scheduler_services(rapport)
-    try:
-        return refresh_snapshots(services)
-    finally:
-        services.close()
+    return run_as_scheduler(rapport, refresh_snapshots)
 
 
 def snapshots(rapport) -> list[HealthSnapshot]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from contextlib import closing
+from typing import Any, TypeVar
 
 from bot.core.db import Database
 from bot.core.settings import Settings
@@ -11,6 +13,8 @@ from bot.relationships.setup import RelationshipDraft, create_relationship
 from bot.services import Services, create_services
 from tests.conftest import FakeClock
 from tests.support.fake_slack import TEAM_ID
+
+T = TypeVar("T")
 
 
 def scheduler_services(rapport, **overrides: Any) -> Services:
@@ -24,6 +28,13 @@ def scheduler_services(rapport, **overrides: Any) -> Services:
         **overrides,
     )
     return create_services(settings, rapport.db, rapport.clock)
+
+
+def run_as_scheduler(rapport, job: Callable[..., T], *args: Any) -> T:
+    """``job(services, *args)`` once, as a scheduler process would run it: with services of
+    its own (``scheduler_services``), closed afterwards."""
+    with closing(scheduler_services(rapport)) as services:
+        return job(services, *args)
 
 
 def make_relationship(

@@ -14,7 +14,7 @@ from bot.slack.pacing import Pacer
 from scheduler.home_jobs import refresh_homes
 from tests.support.due_work import wait_until
 from tests.support.fake_slack import TEAM_ID
-from tests.support.helpers import scheduler_services
+from tests.support.helpers import run_as_scheduler
 
 
 def open_home(rapport, user: str = "UALICE") -> dict[str, Any]:
@@ -54,11 +54,7 @@ def checkin(rapport, text: str, user: str = "UALICE"):
 
 def refresh(rapport) -> int:
     """The Home refresh job, run once as a scheduler process would."""
-    services = scheduler_services(rapport)
-    try:
-        return refresh_homes(services, Pacer(0))
-    finally:
-        services.close()
+    return run_as_scheduler(rapport, refresh_homes, Pacer(0))
 
 
 def text_of(view: dict[str, Any]) -> str:
