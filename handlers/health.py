@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from datetime import time
 
 from slack_bolt import Respond
@@ -32,6 +33,9 @@ from bot.services import Services
 from handlers.routing import Call, Reply, Router
 
 logger = logging.getLogger(__name__)
+# Reports computed at once: each is mostly Python holding the GIL, so more at a time only
+# make the acks wait longer for it (bench/health_index.py --ack), and the replies no sooner.
+_REPORTING = threading.BoundedSemaphore(2)
 
 
 def register(rapport: Router[RapportCommand]) -> None:
@@ -93,6 +97,13 @@ def answer_health(
 ) -> None:
     """The reply, with the index chart, then this week's snapshot. A database failure
     while computing is apologised for by the router (``Services.defer``)."""
+    with _REPORTING:
+        _answer_health(call, relationship_id, client, respond)
+
+
+def _answer_health(
+    call: Call[RapportCommand], relationship_id: int, client: WebClient, respond: Respond
+) -> None:
     services = call.services
     try:
         with services.db.read() as session:
