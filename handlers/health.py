@@ -1,10 +1,11 @@
 """``/rapport health [relationship]``, ``/rapport health formula`` and ``/rapport digest …``.
 
-The index is computed in the request's read-only session (no write lock before the ack),
-and the ack answers with the figures in text. Just after it, this week's snapshot is stored,
-as the weekly job would store it, and the reply is replaced by one showing the index chart
-(uploaded, or the file uploaded before for the same figures); if the upload fails, the
-reply stays as it was.
+``/rapport health`` acks at once with nothing to show: the ack only checks that the
+relationship exists and the person is in it (else it answers with the refusal). Just after
+it, the index is computed in a read-only session and the reply comes once, through the
+response URL, with the index chart (uploaded, or the file uploaded before for the same
+figures) or, when the upload fails, with the figures in text alone; then this week's
+snapshot is stored, as the weekly job would store it.
 The reply's buttons (catch-up, check-in, pulse) belong to the features that do the work.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from datetime import time
 
 from slack_bolt import Respond
@@ -21,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from bot.health import blocks as health_blocks
 from bot.health import digest, digest_blocks, snapshots
-from bot.health.chart_uploads import chart_block
+from bot.health.chart_uploads import ChartBlock, chart_block, respond_with_chart
 from bot.health.figures import HealthIndex
 from bot.health.report import HealthReport, health_report
 from bot.relationships import domain as rel
@@ -31,6 +33,9 @@ from bot.services import Services
 from handlers.routing import Call, Reply, Router
 
 logger = logging.getLogger(__name__)
+# Reports computed at once: each is mostly Python holding the GIL, so more at a time only
+# make the acks wait longer for it (bench/health_index.py --ack), and the replies no sooner.
+_REPORTING = threading.BoundedSemaphore(2)
 
 
 def register(rapport: Router[RapportCommand]) -> None:
@@ -43,12 +48,7 @@ def register(rapport: Router[RapportCommand]) -> None:
 
 def show_health(session: Session, call: Call[RapportCommand]) -> Reply:
     relationship = call.relationship(session)
-    report = health_report(session, relationship, call.user_id, call.now)
-    return Reply(
-        text=health_blocks.health_title(report.name),
-        blocks=health_blocks.health_blocks(report),
-        follow_up=functools.partial(after_reply, call.services, call.team_id, report),
-    )
+    return Reply(follow_up=functools.partial(answer_health, call, relationship.id))
 
 
 def show_formula(session: Session, call: Call[RapportCommand]) -> Reply:
@@ -92,11 +92,57 @@ def change_digest(session: Session, call: Call[RapportCommand]) -> Reply:
     return Reply(text=digest_blocks.changed_text(relationship.name, settings))
 
 
-def after_reply(
-    services: Services, team_id: str, report: HealthReport, client: WebClient, respond: Respond
+def answer_health(
+    call: Call[RapportCommand], relationship_id: int, client: WebClient, respond: Respond
 ) -> None:
+    """The reply, with the index chart, then this week's snapshot. A database failure
+    while computing is apologised for by the router (``Services.defer``)."""
+    with _REPORTING:
+        _answer_health(call, relationship_id, client, respond)
+
+
+def _answer_health(
+    call: Call[RapportCommand], relationship_id: int, client: WebClient, respond: Respond
+) -> None:
+    services = call.services
+    try:
+        with services.db.read() as session:
+            relationship = rel.get_relationship(session, call.team_id, relationship_id)
+            report = health_report(session, relationship, call.user_id, call.now)
+    except rel.RapportError as error:  # removed from it since the ack
+        respond(text=str(error))
+        return
+    title = health_blocks.health_title(report.name)
+    answer = respond_with_chart(
+        services.db,
+        call.team_id,
+        index_chart(services, client, call.team_id, report),
+        lambda chart: respond(text=title, blocks=health_blocks.health_blocks(report, chart)),
+    )
+    if answer.status_code != 200:
+        logger.warning("health reply refused: %s %s", answer.status_code, answer.body[:100])
     store_snapshot(services, report.index)
-    show_index_chart(services, team_id, report, client, respond)
+
+
+def index_chart(
+    services: Services, client: WebClient, team_id: str, report: HealthReport
+) -> ChartBlock:
+    """The index chart's image block; None when there is no index or it can't be shown
+    (the reply shows the figures in text all the same)."""
+    if report.index.value is None:
+        return None
+    try:
+        return chart_block(
+            services.db,
+            client,
+            team_id,
+            report.relationship_id,
+            report.charts.index,
+            services.clock.now(),
+        )
+    except SQLAlchemyError as error:
+        logger.warning("health chart not shown: %s", type(error).__name__)
+        return None
 
 
 def store_snapshot(services: Services, index: HealthIndex) -> None:
@@ -107,31 +153,3 @@ def store_snapshot(services: Services, index: HealthIndex) -> None:
             snapshots.store(session, index)
     except SQLAlchemyError as error:
         logger.warning("health snapshot not stored: %s", type(error).__name__)
-
-
-def show_index_chart(
-    services: Services, team_id: str, report: HealthReport, client: WebClient, respond: Respond
-) -> None:
-    """Replace the reply with the same one showing the index chart. A file deleted from
-    Slack is found when it is next checked (``bot.slack.files.RECHECK_AFTER``); until then
-    Slack refuses the new reply and the text one stays, as it does when anything fails."""
-    if report.index.value is None:
-        return
-    try:
-        chart = chart_block(
-            services.db,
-            client,
-            team_id,
-            report.relationship_id,
-            report.charts.index,
-            services.clock.now(),
-        )
-    except SQLAlchemyError as error:  # the reply is there already, with its figures
-        logger.warning("health chart not shown: %s", type(error).__name__)
-        return
-    if chart is not None:
-        respond(
-            text=health_blocks.health_title(report.name),
-            blocks=health_blocks.health_blocks(report, chart),
-            replace_original=True,
-        )

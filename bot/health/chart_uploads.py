@@ -12,7 +12,8 @@ figures in text (``chart.alt_text()``, or its own words). For example, App Home:
 
 ``send_with_charts`` also copes with a chart's file deleted from Slack since it was
 uploaded: when Slack refuses the blocks for it (``names_missing_file``), the charts' files
-are checked, lost ones uploaded again, and the message sent once more.
+are checked, lost ones uploaded again, and the message sent once more. A reply through a
+response URL (``respond_with_chart``) is made again without the chart instead.
 """
 
 from __future__ import annotations
@@ -25,11 +26,18 @@ from typing import Any, TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookResponse
 
 from bot.core.db import Database
 from bot.health.charts import Chart, chart_picture
 from bot.slack.blocks import picture
-from bot.slack.files import RECHECK_AFTER, names_missing_file, upload_picture
+from bot.slack.files import (
+    RECHECK_AFTER,
+    forget_file,
+    names_missing_file,
+    refused_blocks,
+    upload_picture,
+)
 
 Sent = TypeVar("Sent")
 # Views asking at once for the same chart take turns, so the first draws and uploads it and
@@ -50,8 +58,7 @@ def chart_block(
 ) -> ChartBlock:
     """The image block showing ``chart`` (uploaded now, or the file uploaded before for the
     same figures), or None when it couldn't be uploaded. ``recheck_after=timedelta(0)``
-    asks Slack whether the file is still there, for a message Slack's refusal can't reach
-    (a reply through ``respond``)."""
+    asks Slack whether the file is still there."""
     picture_of = chart_picture(chart, relationship_id)
     with _UPLOADING[zlib.crc32(f"{team_id}:{picture_of.purpose}".encode()) % len(_UPLOADING)]:
         upload = upload_picture(db, client, team_id, picture_of, now, recheck_after)
@@ -88,3 +95,20 @@ def send_with_charts(
             if not names_missing_file(error):
                 raise
     return send([None] * len(charts))
+
+
+def respond_with_chart(
+    db: Database,
+    team_id: str,
+    chart: ChartBlock,
+    respond: Callable[[ChartBlock], WebhookResponse],
+) -> WebhookResponse:
+    """``respond(chart)``, a reply through a response URL showing ``chart`` (a
+    ``chart_block``), and Slack's answer. Slack refuses the reply when the chart's file is
+    gone without saying which block it refused, so the file is taken as gone: forgotten, to
+    be uploaded again next time, and the reply made once more without it."""
+    answer = respond(chart)
+    if chart is None or not refused_blocks(answer):
+        return answer
+    forget_file(db, team_id, chart["slack_file"]["id"])
+    return respond(None)

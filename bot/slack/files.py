@@ -10,8 +10,9 @@ looked up with ``files.info`` until it is ready.
 The file id is remembered per workspace, purpose and fingerprint of the picture's content,
 and the picture is drawn and uploaded again only when the fingerprint changes. A file
 deleted from Slack is found by ``files.info`` once the last check is ``RECHECK_AFTER`` old,
-or by the caller when Slack refuses a block naming it (``names_missing_file``, then
-``forget_file``), and is uploaded again next time.
+or by the caller when Slack refuses a block naming it (``names_missing_file``, or
+``refused_blocks`` for a reply through a response URL, then ``forget_file``), and is
+uploaded again next time.
 
 An upload that fails comes back as ``Upload(file_id=None, error=…)``, never as an
 exception, so the caller can still send its message, with the figures in text.
@@ -27,6 +28,7 @@ from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.webhook import WebhookResponse
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -105,6 +107,12 @@ def names_missing_file(error: SlackApiError) -> bool:
     messages = [*(response.get("errors") or [])]
     messages += (response.get("response_metadata") or {}).get("messages") or []
     return any("slack_file" in str(message) for message in messages)
+
+
+def refused_blocks(response: WebhookResponse) -> bool:
+    """Slack refused a post to a response URL for its blocks. It answers as incoming webhooks
+    do, HTTP 400 and ``invalid_blocks`` alone, without saying which block."""
+    return response.status_code != 200 and "invalid_blocks" in (response.body or "")
 
 
 def file_state(client: WebClient, file_id: str) -> str:

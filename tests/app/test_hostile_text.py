@@ -21,6 +21,7 @@ from scheduler.checkin_jobs import run_checkin_tick
 from scheduler.delivery_jobs import report_delivery_failures
 from tests.relationships.test_setup import setup_values
 from tests.support.drift_helpers import FORMAL, FRIENDLY, say
+from tests.support.health_helpers import health
 from tests.support.pulse_helpers import answer_value, click, job_context, prompts, pulse, tick
 from tests.support.slack_requests import Response
 
@@ -190,7 +191,7 @@ def test_typed_markup_reaches_slack_escaped_from_every_feature(rapport):
         fake.wait_for("chat.postMessage", lambda c: "couldn't reach" in c.args.get("text", ""))
 
     # the health index, with the lapsed check-in named in the owners' view
-    assert "Open lapses: *" in json.dumps(command("health").json(), ensure_ascii=False)
+    assert "Open lapses: *" in json.dumps(health(rapport).json(), ensure_ascii=False)
 
     # the export, and the last provider owner forgetting themselves
     command("export")

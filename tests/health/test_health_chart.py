@@ -1,79 +1,99 @@
-"""``/rapport health`` with its index chart, end to end: the ack answers in text at once, and
-just after it the reply is replaced by the same one showing the chart, uploaded to the fake
-Slack once and reused while the figures stay; a failed upload leaves the text reply."""
+"""``/rapport health`` with its index chart, end to end: the ack says nothing, and the reply
+comes once just after it through the response URL, showing the chart uploaded to the fake
+Slack once and reused while the figures stay; without a chart (the upload failed, or Slack
+refused the reply because the chart's file was deleted) it comes in text."""
 
 from __future__ import annotations
 
-import pytest
+from sqlalchemy.exc import OperationalError
 
+from bot.services import DATABASE_DOWN
 from tests.support.health_helpers import health, health_relationship, pulse_round, shown
 
 EVERYONE_ANSWERS = {"UALICE": 4, "UC1": 3, "UC2": 4, "UC3": 3, "UPAT": 5, "UP1": 4, "UP2": 4}
-
-
-def replaced(rapport, count: int = 1) -> dict:
-    """The latest reply that replaced the original, once ``count`` of them arrived."""
-    calls = rapport.fake.wait_for(
-        "response_url", lambda call: call.args.get("replace_original") is True, count=count
-    )
-    return calls[-1].args
 
 
 def images(blocks: list[dict]) -> list[dict]:
     return [block for block in blocks if block["type"] == "image"]
 
 
-def test_the_reply_shows_the_index_chart_after_the_ack(rapport):
+def test_the_one_reply_after_the_ack_shows_the_index_chart(rapport):
     health_relationship(rapport, channels=())
     pulse_round(rapport, EVERYONE_ANSWERS)
-    ack = health(rapport)
-    assert not images(ack.json()["blocks"])  # the ack waits on no upload
-    reply = replaced(rapport)
-    (chart,) = images(reply["blocks"])
-    assert reply["blocks"][0] == ack.json()["blocks"][0]  # the headline, then the chart
-    assert reply["blocks"][1] == chart and reply["text"] == ack.json()["text"]
-    assert [block for block in reply["blocks"] if block is not chart] == ack.json()["blocks"]
-    assert "*Acme ⇄ Stellar*: *76*/100 · *healthy*" in shown(ack)
+    ack = rapport.slack.command("health")
+    assert ack.status == 200 and ack.body == ""  # the ack waits on no report, no upload
+    (reply,) = rapport.fake.wait_for("response_url")
+    (chart,) = images(reply.args["blocks"])
+    assert reply.args["blocks"][1] == chart  # under the headline
+    assert "replace_original" not in reply.args and reply.args["text"] == "Health of Acme ⇄ Stellar"
+    assert "*Acme ⇄ Stellar*: *76*/100 · *healthy*" in shown(health(rapport))
     assert chart["alt_text"].startswith(
         "Health index, last 12 weeks: 76 (first week with data), now Healthy. Week by week "
     )
     file = rapport.fake.files[chart["slack_file"]["id"]]
     assert file["mimetype"] == "image/png" and file["channel"] is None  # shared nowhere
+    assert len(rapport.fake.calls_to("response_url")) == 2  # one reply per command
 
 
 def test_the_same_figures_reuse_the_chart_and_a_deleted_one_is_uploaded_again(rapport):
     health_relationship(rapport, channels=())
     pulse_round(rapport, EVERYONE_ANSWERS)
-    health(rapport)
-    (first,) = images(replaced(rapport)["blocks"])
-    health(rapport, user="UC1")  # a member: the same chart, the same file
-    (again,) = images(replaced(rapport, count=2)["blocks"])
+    (first,) = images(health(rapport).json()["blocks"])
+    (again,) = images(health(rapport, user="UC1").json()["blocks"])  # a member: the same chart
     assert again == first
     assert len(rapport.fake.calls_to("files.getUploadURLExternal")) == 1
     rapport.fake.files[first["slack_file"]["id"]]["deleted"] = True  # someone deleted it
     rapport.clock.advance(minutes=16)  # past RECHECK_AFTER: Slack is asked about the file
-    health(rapport)
-    (new,) = images(replaced(rapport, count=3)["blocks"])
+    (new,) = images(health(rapport).json()["blocks"])
     assert new["slack_file"]["id"] != first["slack_file"]["id"]
     assert new["alt_text"] == first["alt_text"]
+    assert not [call for call in rapport.fake.calls_to("response_url") if call.fault]
 
 
-def test_a_failed_upload_leaves_the_text_reply(rapport):
+def test_a_reply_refused_for_its_deleted_chart_comes_in_text_and_the_next_one_uploads_it(
+    rapport,
+):
+    health_relationship(rapport, channels=())
+    pulse_round(rapport, EVERYONE_ANSWERS)
+    (first,) = images(health(rapport).json()["blocks"])
+    rapport.fake.files[first["slack_file"]["id"]]["deleted"] = True
+    rapport.clock.advance(minutes=1)  # before RECHECK_AFTER: the file is shown unchecked
+    reply = health(rapport)
+    refused = [call for call in rapport.fake.calls_to("response_url") if call.fault]
+    assert [call.fault for call in refused] == ["invalid_blocks"]
+    assert images(refused[0].args["blocks"]) == [first]
+    assert not images(reply.json()["blocks"])
+    assert "*76*/100 · *healthy*" in shown(reply)
+    (new,) = images(health(rapport).json()["blocks"])  # forgotten: uploaded again at once
+    assert new["slack_file"]["id"] != first["slack_file"]["id"]
+    assert len(rapport.fake.calls_to("files.getUploadURLExternal")) == 2
+
+
+def test_a_failed_upload_gives_the_reply_in_text(rapport):
     health_relationship(rapport, channels=())
     pulse_round(rapport, EVERYONE_ANSWERS)
     rapport.fake.fail("files.getUploadURLExternal", "not_allowed_token_type")
-    ack = health(rapport)
-    assert "*76*/100 · *healthy*" in shown(ack)
-    rapport.fake.wait_for("files.getUploadURLExternal")
-    with pytest.raises(AssertionError):
-        replaced(rapport)  # nothing replaces the text reply
+    reply = health(rapport)
+    assert "*76*/100 · *healthy*" in shown(reply)
+    assert not images(reply.json()["blocks"])
+    assert len(rapport.fake.calls_to("files.getUploadURLExternal")) == 1
     assert not rapport.fake.calls_to("files.completeUploadExternal")
 
 
 def test_no_chart_without_an_index(rapport):
     health_relationship(rapport, channels=())
-    assert "has no health index yet" in shown(health(rapport))
-    health(rapport, "formula")
-    with pytest.raises(AssertionError):
-        replaced(rapport)
+    reply = health(rapport)
+    assert "has no health index yet" in shown(reply)
+    assert not images(reply.json()["blocks"])
     assert not rapport.fake.calls_to("files.getUploadURLExternal")
+
+
+def test_a_database_failure_after_the_ack_is_apologised_for(rapport, monkeypatch):
+    health_relationship(rapport, channels=())
+
+    def database_gone(*args):
+        raise OperationalError("SELECT", {}, ConnectionRefusedError("database restarting"))
+
+    monkeypatch.setattr("handlers.health.health_report", database_gone)
+    assert health(rapport).json()["text"] == DATABASE_DOWN
+    assert len(rapport.fake.calls_to("response_url")) == 1

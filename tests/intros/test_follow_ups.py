@@ -13,6 +13,7 @@ from bot.relationships.models import Relationship
 from scheduler.intros_jobs import forget_old_pairs
 from tests.intros.test_rounds import at, start
 from tests.privacy.test_data_rights import forget
+from tests.support.health_helpers import health
 from tests.support.intro_helpers import (
     button_value,
     follow_ups,
@@ -92,8 +93,7 @@ def test_quiet_groups_are_nudged_and_everyone_is_asked_if_they_met(rapport):
     figures = shown.split("Rounds")[1]
     assert not any(user in figures for user in ("UALICE", "UPAT", "UCARL", "UPRIYA"))
     assert "Rounds" not in intros_command(rapport, "", user="UCARL")
-    health = reply_text(rapport.slack.command("health", user="UALICE"))
-    assert "intros are off" not in health
+    assert "intros are off" not in reply_text(health(rapport))
     with rapport.db.read() as session:
         relationship = session.scalars(select(Relationship)).one()
         index = compute_health(session, relationship, rapport.clock.now())

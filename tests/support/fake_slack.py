@@ -1,7 +1,7 @@
 """A fake Slack Web API on loopback, in the spirit of bolt-python's ``mock_web_api_server``.
 
 It answers ``/api/<method>`` like Slack (``ok``, ``error``, realistic ids and ``ts``), takes
-``response_url`` posts at ``/response/<id>``, records every call with its arguments, and can
+``response_url`` posts at ``/response/<team>/<id>``, records every call with its arguments, and can
 be told to fail: a Slack error, HTTP 429 with ``Retry-After``, a 5xx, or a slow answer; to
 enforce a method's rate limit; or, in chaos mode, to fail a share of all calls at random
 (reproducibly, from a seed). Files (uploads, ``files.info``, ``files.delete``) and the check
@@ -182,8 +182,14 @@ class FakeSlack(FakeSlackFiles):
     def api_url(self) -> str:
         return f"{self.url}/api/"
 
-    def response_url(self, name: str = "cmd") -> str:
-        return f"{self.url}/response/{name}-{next(self._ids)}"
+    def response_url(self, name: str = "cmd", team: str = TEAM_ID) -> str:
+        """A response URL of ``team``'s, which Slack names in the URL, as it does."""
+        return f"{self.url}/response/{team}/{name}-{next(self._ids)}"
+
+    def response_team(self, path: str) -> str:
+        """The workspace a response URL is for (the default one for a URL made elsewhere)."""
+        parts = path.split("/")
+        return parts[2] if len(parts) > 3 and parts[2] in self.teams else self.default_team
 
     def start(self) -> FakeSlack:
         self._thread.start()
@@ -466,7 +472,7 @@ class FakeSlack(FakeSlackFiles):
     def answer(self, method: str, args: dict[str, Any], token: str | None = None) -> dict:
         """Slack's answer to a call that wasn't failed on purpose (shapes from Slack's
         published examples); image blocks are checked as Slack checks them."""
-        refused = self.image_blocks_refused(method, args, token)
+        refused = self.image_blocks_refused(method, args, self.team_of(token))
         if refused is not None:
             return refused
         if method == "auth.test":
@@ -585,8 +591,7 @@ class FakeSlack(FakeSlackFiles):
                 auth = self.headers.get("Authorization", "")
                 token = auth.removeprefix("Bearer ") or args.pop("token", None)
                 if self.path.startswith("/response/"):
-                    fake._record(Call("response_url", args, token, self.path))
-                    self._send(200, {"ok": True})
+                    self._respond(args, token)
                     return
                 method = self.path.removeprefix("/api/")
                 if fake.before_answer is not None:
@@ -620,6 +625,18 @@ class FakeSlack(FakeSlackFiles):
                     return
                 self._send(200, fake.answer(method, args, token))
 
+            def _respond(self, args: dict[str, Any], token: str | None) -> None:
+                """A post to a response URL. Slack refuses one whose image blocks it can't
+                show as incoming webhooks do: HTTP 400, the error code as plain text."""
+                team = fake.response_team(self.path)
+                refused = fake.image_blocks_refused("response_url", args, team)
+                error = None if refused is None else refused["error"]
+                fake._record(Call("response_url", args, token, self.path, fault=error))
+                if error is None:
+                    self._send(200, {"ok": True})
+                else:
+                    self._send_text(400, error)
+
             def _upload(self) -> None:
                 """The URL files.getUploadURLExternal hands out: raw bytes in, "OK - n" out."""
                 data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -636,6 +653,9 @@ class FakeSlack(FakeSlackFiles):
                     status, answer = 200, f"OK - {len(data)}"
                 else:
                     status, answer = 404, "not found"
+                self._send_text(status, answer)
+
+            def _send_text(self, status: int, answer: str) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain; charset=utf-8")
                 self.send_header("Content-Length", str(len(answer.encode())))

@@ -7,7 +7,8 @@ As in Slack, a file is an image only once Slack has looked at its bytes (``filet
 name it only if it is such an image, still there, and the poster may see it: here, the app
 uploaded it in the poster's workspace, or it is public. Otherwise chat.* answer
 ``invalid_blocks`` and views.* ``invalid_arguments``, each with Slack's message and the
-block's JSON pointer (``invalid slack file [json-pointer:/blocks/0/slack_file]``).
+block's JSON pointer (``invalid slack file [json-pointer:/blocks/0/slack_file]``); a post to
+a response URL gets HTTP 400 and ``invalid_blocks`` alone, as incoming webhooks do.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ BLOCK_METHODS = {
     "views.publish": "/view/blocks",
     "views.push": "/view/blocks",
     "views.update": "/view/blocks",
+    "response_url": "/blocks",  # a post to a response URL, checked as chat.postMessage
 }
 
 
@@ -82,9 +84,10 @@ class FakeSlackFiles:
         return {"ok": False, "error": "unknown_method"}
 
     def image_blocks_refused(
-        self, method: str, args: dict[str, Any], token: str | None
+        self, method: str, args: dict[str, Any], team: str
     ) -> dict[str, Any] | None:
-        """Slack's answer refusing the call's image blocks, or None when they may be shown."""
+        """Slack's answer refusing the call's image blocks, or None when they may be shown
+        in ``team``."""
         prefix = BLOCK_METHODS.get(method)
         if prefix is None:
             return None
@@ -96,7 +99,7 @@ class FakeSlackFiles:
         problems = [
             f"{message} [json-pointer:{pointer}]"
             for pointer, image in _images(blocks or [], prefix)
-            for message, pointer in self._image_problems(image, pointer, self.team_of(token))
+            for message, pointer in self._image_problems(image, pointer, team)
         ]
         if not problems:
             return None

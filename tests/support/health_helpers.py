@@ -3,9 +3,11 @@ figures to show, pulse rounds answered and closed, channel talk, and the reply r
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
@@ -13,6 +15,7 @@ from bot.health.models import HealthSnapshot
 from bot.pulse.models import PulseRound
 from scheduler.health_jobs import refresh_snapshots
 from tests.support.drift_helpers import FORMAL, FRIENDLY, say
+from tests.support.fake_slack import TEAM_ID
 from tests.support.helpers import make_relationship, run_as_scheduler
 from tests.support.pulse_helpers import answer_value, click, job_context, prompts, pulse, tick
 from tests.support.slack_requests import Response
@@ -61,9 +64,20 @@ def chatter(rapport, formal: int, messages: int, channel: str = "CSHARED") -> No
 
 
 def health(rapport, text: str = "", user: str = "UALICE", **kwargs: Any) -> Response:
-    response = rapport.slack.command(f"health {text}".strip(), user=user, **kwargs)
+    """The reply the person sees: the ack when it says something (a refusal, the formula),
+    else what the command's response URL was then sent, once Slack took it."""
+    response_url = rapport.fake.response_url("health", kwargs.get("team", TEAM_ID))
+    response = rapport.slack.command(
+        f"health {text}".strip(), user=user, response_url=response_url, **kwargs
+    )
     assert response.status == 200
-    return response
+    if response.body:
+        return response
+    path = urlsplit(response_url).path
+    (*_, reply) = rapport.fake.wait_for(
+        "response_url", lambda call: call.path == path and call.fault is None
+    )
+    return Response(200, json.dumps(reply.args))
 
 
 def shown(response: Response) -> str:

@@ -106,7 +106,7 @@ class SlackRequests:
             "text": text,
             "api_app_id": APP_ID,
             "is_enterprise_install": "false",
-            "response_url": self.fake.response_url("cmd"),
+            "response_url": self.fake.response_url("cmd", team),
             "trigger_id": f"{next(self._ids)}.1234.abcdef",
             **overrides,
         }
@@ -145,7 +145,7 @@ class SlackRequests:
             "container": container or {"type": "message", "message_ts": "1700000000.000100"},
             "trigger_id": f"{next(self._ids)}.1234.abcdef",
             "channel": {"id": "CGENERAL", "name": "general"},
-            "response_url": self.fake.response_url("action"),
+            "response_url": self.fake.response_url("action", team),
             "actions": [action],
         }
         return self.interactive(payload)
