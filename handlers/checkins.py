@@ -52,11 +52,11 @@ def register(app: App) -> None:
     checkin.add("help", show_help, reads_only=True)
     checkin.add("add", add)
     checkin.add("new", new)
-    checkin.add("list", list_checkins)
+    checkin.add("list", list_checkins, reads_only=True)
     checkin.add("edit", edit)
     checkin.add("remove", remove)
     checkin.add("skip", skip)
-    checkin.add("history", history)
+    checkin.add("history", history, reads_only=True)
     app.command("/checkin")(checkin.command)
     for answer in ("yes", "no"):
         app.action(f"checkin_rsvp_{answer}")(button(rsvp, number))

@@ -51,7 +51,7 @@ FORM_REFUSALS = (rel.RapportError, ValueError)  # a garbled modal, a cadence it 
 def register(app: App) -> None:
     pulse_command = Router(parse, refusals=(UsageError, rel.RapportError, CadenceError))
     for name, run in SUBCOMMANDS.items():
-        pulse_command.add(name, run)
+        pulse_command.add(name, run, reads_only=name in READ_ONLY)
     app.command("/pulse")(pulse_command.command)
     app.action(re.compile(r"^pulse_answer_[1-5]$"))(button(answer, round_and_question, STALE))
     app.action(pulse_blocks.CHANGE_ANSWER_ACTION)(button(change_answer, round_and_question, STALE))
@@ -305,6 +305,8 @@ def _set_setting(session: Session, call: Call[PulseCommand]) -> Reply:
     return Reply(text=pulse_blocks.setting_changed_text(relationship.name, setting, value))
 
 
+# Subcommands that only show something: their ack takes no write lock
+READ_ONLY = frozenset({"help", "schedule", "results", "questions", "settings"})
 SUBCOMMANDS: dict[str, Subcommand] = {
     "feedback": _feedback,
     "help": _help,
