@@ -188,9 +188,10 @@ def test_workers_serve_signed_requests_and_all_stop_on_sigterm(tmp_path, fake_sl
         for _ in range(3):  # whichever worker answers, /metrics adds up every process
             _, samples = scrape(f"http://127.0.0.1:{port}")
             assert value(samples, "rapport_slack_ack_seconds_count", kind="command:/rapport") == 4
-            # auth.test: the parent checks the token, then each worker's Bolt app does
+            # auth.test: the parent checked the token before forking, and the answering
+            # worker's Bolt app did as it started (the other may still be starting)
             checked = {"method": "auth.test", "outcome": "ok"}
-            assert value(samples, "rapport_slack_calls_total", **checked) == 3
+            assert value(samples, "rapport_slack_calls_total", **checked) >= 2
         if role == "run":  # the scheduler runs once, in the parent
             rapport.wait_for("now the active scheduler")
             assert value(scrape(f"http://127.0.0.1:{port}")[1], "rapport_scheduler_leading") == 1
