@@ -26,6 +26,11 @@ from bot.slack.installations import oauth_settings, request_authorize
 
 logger = logging.getLogger(__name__)
 
+NOT_INSTALLED_HERE = (
+    "Rapport isn't installed in this workspace, or it was removed. Ask a workspace admin to "
+    "install it (the *Add to Slack* page of your Rapport), then try again."
+)
+
 
 def create_app(settings: Settings, services: Services) -> App:
     client, store = create_web_client(settings), services.installations
@@ -39,6 +44,8 @@ def create_app(settings: Settings, services: Services) -> App:
         # request's bot token from the installation store. Otherwise SLACK_BOT_TOKEN.
         oauth_settings=oauth_settings(settings, store) if store else None,
         authorize=request_authorize(settings, store, client) if store else None,
+        # what a person hears from a workspace where Rapport isn't (or no longer) installed
+        user_facing_authorize_error_message=NOT_INSTALLED_HERE,
         # Listeners only parse, touch the database and ack; they hand Slack calls to
         # services.defer(). So they run in the request thread and the response leaves as soon
         # as they return, instead of Bolt polling every 10 ms for an ack from another thread.

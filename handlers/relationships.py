@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from bot.relationships import blocks
 from bot.relationships import channels as rel_channels
 from bot.relationships import domain as rel
+from bot.relationships import joint as rel_joint
 from bot.relationships import members as rel_members
 from bot.relationships import setup as rel_setup
 from bot.relationships import summary as rel_summary
@@ -32,6 +33,7 @@ from bot.slack.channels import membership_problem, prepare_watched_channel
 from handlers.routing import (
     Call,
     Click,
+    FollowUp,
     FormErrors,
     Reply,
     Router,
@@ -69,6 +71,9 @@ def register(app: App, rapport: Router[RapportCommand]) -> None:
     rapport.add("watch", rapport_watch)
     rapport.add("unwatch", rapport_unwatch)
     rapport.add("alerts", rapport_alerts)
+    rapport.add("invite", rapport_invite)
+    rapport.add("join", rapport_join)
+    rapport.add("leave", rapport_leave)
     app.action("open_setup")(button(open_setup, no_value, reads_only=True))
     app.action("show_help")(button(show_help, no_value, reads_only=True))
     app.action(re.compile(r"^use_relationship_\d+$"))(button(use_relationship, number))
@@ -174,6 +179,62 @@ def rapport_remove(session: Session, call: Call[RapportCommand]) -> Reply:
     relationship = call.relationship(session)
     changes = rel_members.remove_members(session, relationship, call.user_id, call.command.users)
     return Reply(text=blocks.member_changes_text(relationship.name, changes))
+
+
+def rapport_invite(session: Session, call: Call[RapportCommand]) -> Reply:
+    relationship = call.relationship(session)
+    invite = rel_joint.create_invite(
+        session, relationship, call.team_id, call.user_id, call.command.users[0], call.now
+    )
+    return Reply(text=blocks.invite_text(relationship.name, invite))
+
+
+def rapport_join(session: Session, call: Call[RapportCommand]) -> Reply:
+    if not call.services.slack.is_installed(call.team_id):
+        raise rel.RapportError(blocks.NOT_INSTALLED_TEXT)
+    relationship = rel_joint.join(
+        session, call.team_id, call.user_id, call.command.args[0], call.now
+    )
+    side = relationship.side_of(call.team_id)
+    assert side is not None  # it has just been joined from this workspace
+    told = rel.owners_on(session, relationship, side.other)
+    news = blocks.partner_joined_text(relationship.name, call.user_id, relationship.org_name(side))
+    return Reply(
+        text=blocks.joined_text(
+            relationship.name, side, relationship.org_name(side), relationship.org_name(side.other)
+        ),
+        follow_up=_tell(call.services, relationship.team_of(side.other), told, news),
+    )
+
+
+def rapport_leave(session: Session, call: Call[RapportCommand]) -> Reply:
+    relationship = call.relationship(session)
+    own_side = relationship.side_of(call.team_id)
+    parted = rel_joint.leave(session, relationship, call.user_id, call.now)
+    assert own_side is not None  # leave checked the relationship was joint
+    org = relationship.org_name(own_side)
+    news = blocks.partner_left_text(relationship.name, call.user_id, org)
+    if call.team_id == relationship.team_id:  # the partner's owners are in the new one now
+        told_team, told = parted.team_id, rel.owners_on(session, parted, own_side.other)
+        text = blocks.host_left_text(relationship.name, parted.name, own_side.other)
+    else:
+        told_team, told = relationship.team_id, rel.owners_on(session, relationship, own_side.other)
+        text = blocks.partner_left_own_text(relationship.name, parted.name)
+    return Reply(text=text, follow_up=_tell(call.services, told_team, told, news))
+
+
+def _tell(services: Services, team_id: str, owners: list[str], text: str) -> FollowUp:
+    """After the ack: a DM to each of ``owners`` through their own workspace's installation
+    (never the requester's, which may be the other company's)."""
+
+    def tell(client: WebClient, respond: Respond) -> None:
+        theirs = services.slack.for_team(team_id)
+        if theirs is None:  # uninstalled there: nobody to tell
+            return
+        for owner in owners:
+            theirs.chat_postMessage(channel=owner, text=text)
+
+    return tell
 
 
 def rapport_watch(session: Session, call: Call[RapportCommand]) -> Reply:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from bot.relationships.domain import Membership
+from bot.relationships.joint import Invite
 from bot.relationships.members import MemberChange
 from bot.relationships.models import Role, Side
 from bot.relationships.summary import RelationshipSummary
@@ -27,6 +29,12 @@ keep an eye on
 • `/rapport alerts #channel` — where owners get alerts (a channel you're in)
 Only owners change a relationship. In a watched or alerts channel, commands act on \
 that channel's relationship; you can also add a relationship's name at the end.
+
+*Two workspaces* (each company installs Rapport; you share a Slack Connect channel)
+• `/rapport invite @owner` — a one-time code (24 hours) for the other company's owner
+• `/rapport join <code>` — they join from their own workspace; each company then looks after \
+its own people
+• `/rapport leave` — back to one relationship per workspace; nothing is deleted
 
 *Pulse and check-ins*
 • `/pulse` — give anonymous feedback now; `/pulse results`, `/pulse help` for the rest
@@ -66,11 +74,21 @@ workspace (anonymous results stay)"""
 
 
 MEMBERSHIPS_TITLE = "Your relationships"
+NOT_INSTALLED_TEXT = (
+    "Rapport isn't installed in this workspace, so it couldn't reach your side's people. "
+    "Ask a workspace admin to install it (the *Add to Slack* page of your Rapport), then "
+    "run `/rapport join` again: the code keeps for 24 hours."
+)
+
+
+def help_sections() -> Blocks:
+    """The help, a section per heading: one section holds at most 3,000 characters."""
+    return [section(part) for part in HELP_TEXT.split("\n\n")]
 
 
 def help_blocks() -> Blocks:
     return [
-        section(HELP_TEXT),
+        *help_sections(),
         {
             "type": "actions",
             "elements": [button("Set up a relationship", "open_setup", style="primary")],
@@ -287,7 +305,7 @@ def help_modal() -> dict[str, Any]:
         "type": "modal",
         "title": {"type": "plain_text", "text": "Rapport help"},
         "close": {"type": "plain_text", "text": "Close"},
-        "blocks": [section(HELP_TEXT)],
+        "blocks": help_sections(),
     }
 
 
@@ -316,3 +334,66 @@ def created_blocks(summary: RelationshipSummary, left_out: list[str] | None = No
             "• `/rapport show` shows everyone and every channel."
         ),
     ]
+
+
+def _until(when: datetime) -> str:
+    """A time Slack shows in each reader's own time zone."""
+    fallback = f"{when:%Y-%m-%d %H:%M} UTC"
+    return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
+def invite_text(name: str, invite: Invite) -> str:
+    who = mrkdwn.user(invite.invitee_id)
+    return (
+        f":envelope_with_arrow: Invite code for *{mrkdwn.escape(name)}*: `{invite.code}`\n"
+        f"Send it to {who}, for instance in your shared channel. In *their company's* "
+        f"workspace, where Rapport must be installed too, they type `/rapport join "
+        f"{invite.code}` and become the {invite.side.value} side's owner. From then on each "
+        "company adds its own people and Rapport reaches them through their own workspace.\n"
+        f"The code works once, only for {who}, until {_until(invite.expires_at)}."
+    )
+
+
+def joined_text(name: str, side: Side, own_org: str, other_org: str) -> str:
+    return (
+        f":handshake: You've joined *{mrkdwn.escape(name)}* as an owner on the {side.value} "
+        f"side ({mrkdwn.escape(own_org)}). Rapport reaches your side's people through this "
+        f"workspace: add them with `/rapport add @person {side.value} "
+        "[frontline|manager|owner]`. Pulse results, drift figures and check-ins are shared "
+        f"with {mrkdwn.escape(other_org)}'s owners; your people's personal data stays with "
+        "this workspace."
+    )
+
+
+def partner_joined_text(name: str, joiner: str, org: str) -> str:
+    return (
+        f":handshake: {mrkdwn.user(joiner)} joined *{mrkdwn.escape(name)}* from "
+        f"{mrkdwn.escape(org)}'s own workspace. Each company now looks after its own people; "
+        "results, drift figures and check-ins stay shared."
+    )
+
+
+def host_left_text(name: str, parted_name: str, partner_side: Side) -> str:
+    return (
+        f"*{mrkdwn.escape(name)}* lives in this workspace only again. The {partner_side.value} "
+        f"side's people are now in *{mrkdwn.escape(parted_name)}* in their own workspace, "
+        "with the health history so far. Nothing was deleted: the pulse rounds, check-ins "
+        "and drift history of your time together stay here."
+    )
+
+
+def partner_left_own_text(name: str, parted_name: str) -> str:
+    return (
+        f"You've left the joint *{mrkdwn.escape(name)}*. Your side's people are now in "
+        f"*{mrkdwn.escape(parted_name)}* in this workspace, with the health history so far. "
+        "Nothing was deleted: the pulse rounds, check-ins and drift history of your time "
+        "together stay with the workspace that created it."
+    )
+
+
+def partner_left_text(name: str, leaver: str, org: str) -> str:
+    return (
+        f"{mrkdwn.user(leaver)} ended the joint set-up of *{mrkdwn.escape(name)}*: "
+        f"{mrkdwn.escape(org)} and your company each have a one-sided relationship again. "
+        "Nothing was deleted. `/rapport show` shows who is left on each side."
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session
 
 from bot.relationships.models import (
@@ -84,12 +84,17 @@ def memberships(session: Session, team_id: str, user_id: str) -> list[Membership
 NOT_YOURS = "That relationship no longer exists, or you're not part of it."
 
 
+def homed_in(team_id: str) -> ColumnElement[bool]:
+    """Relationships ``team_id`` is a home workspace of: the one that created it, or the
+    partner that joined it."""
+    return or_(Relationship.team_id == team_id, Relationship.partner_team_id == team_id)
+
+
 def get_relationship(session: Session, team_id: str, relationship_id: int) -> Relationship:
-    """Load by id *within this workspace*; ids from button values are never trusted alone."""
+    """Load by id *within this workspace* (either home workspace of a joint relationship);
+    ids from button values are never trusted alone."""
     relationship = session.scalar(
-        select(Relationship).where(
-            Relationship.id == relationship_id, Relationship.team_id == team_id
-        )
+        select(Relationship).where(Relationship.id == relationship_id, homed_in(team_id))
     )
     if relationship is None:
         raise RapportError(NOT_YOURS)
@@ -97,12 +102,14 @@ def get_relationship(session: Session, team_id: str, relationship_id: int) -> Re
 
 
 def _theirs(team_id: str, user_id: str) -> Select[tuple[Relationship]]:
-    """The relationships ``user_id`` is a member of: the only ones a command may name or
-    reach, so that for anyone else a relationship is indistinguishable from none."""
+    """The relationships ``user_id`` of workspace ``team_id`` is a member of: the only ones
+    a command may name or reach, so that for anyone else a relationship is
+    indistinguishable from none. (A member's workspace is their home: the partner's, for
+    the partner side of a joint relationship.)"""
     return (
         select(Relationship)
         .join(Member, Member.relationship_id == Relationship.id)
-        .where(Relationship.team_id == team_id, Member.user_id == user_id)
+        .where(Member.team_id == team_id, Member.user_id == user_id)
     )
 
 
@@ -223,6 +230,15 @@ def people(session: Session, relationship: Relationship) -> list[tuple[str, Side
 def owners(session: Session, relationship: Relationship) -> list[str]:
     """The owners of both sides, in the order they joined."""
     return [user_id for user_id, _, role in people(session, relationship) if role is Role.OWNER]
+
+
+def owners_on(session: Session, relationship: Relationship, side: Side) -> list[str]:
+    """The owners of one side, in the order they joined."""
+    return [
+        user_id
+        for user_id, their_side, role in people(session, relationship)
+        if role is Role.OWNER and their_side is side
+    ]
 
 
 def alert_recipients(session: Session, relationship: Relationship) -> list[str]:

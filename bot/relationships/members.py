@@ -45,6 +45,20 @@ def _guard_last_owner(session: Session, relationship: Relationship, member: Memb
         )
 
 
+def _governed_home(session: Session, relationship: Relationship, actor: str, side: Side) -> str:
+    """The workspace ``actor``'s changes to ``side`` put people in: their own. In a joint
+    relationship each company governs its own side only (``RapportError`` otherwise)."""
+    owner = find_member(session, relationship, actor)
+    assert owner is not None  # every caller checked they are an owner
+    if relationship.is_joint and side is not owner.side:
+        raise RapportError(
+            f"*{mrkdwn.escape(relationship.name)}* spans two workspaces, and each company "
+            f"looks after its own people: the {side.value} side's owners add and remove "
+            f"theirs from their own workspace."
+        )
+    return owner.team_id
+
+
 def add_members(
     session: Session,
     relationship: Relationship,
@@ -54,15 +68,17 @@ def add_members(
     role: Role,
     now: datetime,
 ) -> list[MemberChange]:
-    """Add people (or change their side/role); owners only."""
+    """Add people (or change their side/role); owners only, and in a joint relationship
+    only to their own side. People join in the owner's workspace, which reaches them."""
     require_owner(session, relationship, actor)
+    home = _governed_home(session, relationship, actor, side)
     changes = []
     for user_id in dict.fromkeys(user_ids):
         member = find_member(session, relationship, user_id)
         if member is None:
             session.add(
                 Member(
-                    team_id=relationship.team_id,
+                    team_id=home,
                     relationship_id=relationship.id,
                     user_id=user_id,
                     side=side,
@@ -74,6 +90,7 @@ def add_members(
         elif (member.side, member.role) == (side, role):
             changes.append(MemberChange(user_id, "unchanged"))
         else:
+            _governed_home(session, relationship, actor, member.side)
             if member.side is not side or role is not Role.OWNER:
                 _guard_last_owner(session, relationship, member)
             member.side, member.role = side, role
@@ -92,6 +109,7 @@ def remove_members(
         if member is None:
             changes.append(MemberChange(user_id, "not a member"))
             continue
+        _governed_home(session, relationship, actor, member.side)
         _guard_last_owner(session, relationship, member)
         session.delete(member)
         session.flush()
@@ -107,8 +125,15 @@ def map_organisation(
     org_name: str,
     side: Side,
 ) -> None:
-    """Slack Connect: count everyone from ``org_team_id`` on ``side``."""
+    """Slack Connect: count everyone from ``org_team_id`` on ``side`` (owners only)."""
     require_owner(session, relationship, actor)
+    count_organisation(session, relationship, org_team_id, org_name, side)
+
+
+def count_organisation(
+    session: Session, relationship: Relationship, org_team_id: str, org_name: str, side: Side
+) -> None:
+    """Count everyone from organisation ``org_team_id`` on ``side`` from now on."""
     mapping = session.scalar(
         select(OrganisationSide).where(
             OrganisationSide.relationship_id == relationship.id,

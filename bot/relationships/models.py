@@ -31,7 +31,12 @@ class Role(StrEnum):
 
 
 class Relationship(Base):
-    """A client organisation and its provider, e.g. "Acme ⇄ Stellar service desk"."""
+    """A client organisation and its provider, e.g. "Acme ⇄ Stellar service desk".
+
+    It lives in the workspace that created it (``team_id``). A *joint* relationship also has
+    a partner workspace, where the other company installed Rapport and joined with an invite
+    code: the people of ``partner_side`` are reached through that workspace's installation.
+    """
 
     __tablename__ = "relationships"
     __table_args__ = (UniqueConstraint("team_id", "name_key", name="uq_relationship_name"),)
@@ -43,6 +48,8 @@ class Relationship(Base):
     client_org: Mapped[str] = mapped_column(String(80))
     provider_org: Mapped[str] = mapped_column(String(80))
     alerts_channel_id: Mapped[str | None] = mapped_column(String(32))
+    partner_team_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    partner_side: Mapped[Side | None] = mapped_column(_enum(Side, "side"))
     created_by: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -59,8 +66,30 @@ class Relationship(Base):
     def org_name(self, side: Side) -> str:
         return self.client_org if side is Side.CLIENT else self.provider_org
 
+    @property
+    def is_joint(self) -> bool:
+        return self.partner_team_id is not None
+
+    def team_of(self, side: Side) -> str:
+        """The workspace whose installation serves ``side``'s people."""
+        if self.partner_team_id is not None and side is self.partner_side:
+            return self.partner_team_id
+        return self.team_id
+
+    def side_of(self, team_id: str) -> Side | None:
+        """The side a workspace governs in a joint relationship (None when it isn't one)."""
+        if self.partner_team_id is None or self.partner_side is None:
+            return None
+        if team_id == self.partner_team_id:
+            return self.partner_side
+        return self.partner_side.other if team_id == self.team_id else None
+
 
 class Member(Base):
+    """A person in a relationship. ``team_id`` is their home workspace: the one whose
+    installation prompts and reminds them (the partner's, for a joint relationship's
+    partner side)."""
+
     __tablename__ = "members"
     __table_args__ = (
         UniqueConstraint("relationship_id", "user_id", name="uq_member_person"),
@@ -123,3 +152,23 @@ class CurrentRelationship(Base):
     team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     relationship_id: Mapped[int] = mapped_column(ForeignKey("relationships.id", ondelete="CASCADE"))
+
+
+class RelationshipInvite(Base):
+    """A one-time code an owner gives the other company's owner, to join ``relationship``
+    from their own workspace. Only a hash of the code is stored."""
+
+    __tablename__ = "relationship_invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    relationship_id: Mapped[int] = mapped_column(
+        ForeignKey("relationships.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    side: Mapped[Side] = mapped_column(_enum(Side, "side"))  # the side that joins
+    invitee_id: Mapped[str] = mapped_column(String(32))  # who may use it
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -52,6 +52,9 @@ USAGE = {
     "watch": "`/rapport watch #channel [relationship]`",
     "unwatch": "`/rapport unwatch #channel [relationship]`",
     "alerts": "`/rapport alerts #channel [relationship]`",
+    "invite": "`/rapport invite @owner-of-the-other-side [relationship]`",
+    "join": "`/rapport join <code>`",
+    "leave": "`/rapport leave [relationship]`",
     "drift": (
         "`/rapport drift settings`, `/rapport drift words list [kind] [page]`, "
         "`/rapport drift words add|remove <kind> <words>`, `/rapport drift nudge on|off`, "
@@ -145,6 +148,17 @@ def parse_rapport_command(text: str) -> RapportCommand:
     if action == "remove":
         users = _take_users(action, words)
         return RapportCommand(action, users=users, name=_rest_as_name(words))
+    if action == "invite":
+        users = _take_users(action, words)
+        if len(users) > 1:
+            raise _usage(action, "Invite one person: the other company's owner.")
+        return RapportCommand(action, users=users, name=_rest_as_name(words))
+    if action == "join":
+        if not words:
+            raise _usage(action, "Paste the code you were given, e.g. `RAP-ABCD-EFGH-JKMN`.")
+        return RapportCommand(action, args=(" ".join(words),))
+    if action == "leave":
+        return RapportCommand(action, name=_rest_as_name(words))
     if action in ("watch", "unwatch", "alerts"):
         channel = _take_channel(action, words)
         return RapportCommand(action, channel=channel, name=_rest_as_name(words))

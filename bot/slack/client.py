@@ -116,6 +116,17 @@ class SlackClients:
             else None
         )
 
+    def is_installed(self, team_id: str) -> bool:
+        """Whether Rapport may work in ``team_id``: not uninstalled, and (installed through
+        OAuth) holding a bot token there. Asks Slack nothing."""
+        with self._db.read() as session:
+            if not workspaces.is_active(session, team_id):
+                return False
+        if self._store is None:
+            return True
+        bot = self._store.find_bot(enterprise_id=None, team_id=team_id)
+        return bot is not None and bool(bot.bot_token)
+
     def for_team(self, team_id: str) -> WebClient | None:
         with self._db.transaction() as session:
             if not workspaces.is_active(session, team_id):

@@ -1,0 +1,177 @@
+"""One relationship across two companies' workspaces: invite, join and leave, through
+signed slash commands from both workspaces (each installed through OAuth)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from bot.health.models import HealthSnapshot
+from bot.relationships.models import Member, Relationship, RelationshipInvite
+from tests.slack.test_installs import install
+from tests.support.fake_slack import TEAM_ID
+from tests.support.helpers import make_relationship
+
+STELLAR = "T0STELLAR"
+CODE = re.compile(r"RAP-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}")
+
+
+@pytest.fixture
+def two(multi):
+    """Acme (the client, which creates the relationship) and Stellar (the provider) have
+    each installed Rapport; Pat and Priya are Stellar's, added as Slack Connect people."""
+    install(multi, TEAM_ID, "Acme", "code-acme")
+    install(multi, STELLAR, "Stellar", "code-stellar")
+    for user in ("UALICE", "UCARL"):
+        multi.fake.add_user(user, team=TEAM_ID)
+    for user in ("UPAT", "UPRIYA", "USAM"):
+        multi.fake.add_user(user, team=STELLAR)
+    multi.relationship_id = make_relationship(multi.db, multi.clock)
+    return multi
+
+
+def invite(app, who: str = "<@UPAT>") -> str:
+    answer = app.slack.command(f"invite {who}")
+    found = CODE.search(answer.text)
+    assert found, answer.text
+    return found.group(0)
+
+
+def join(app, code: str, user: str = "UPAT", team: str = STELLAR):
+    return app.slack.command(f"join {code}", user=user, team=team)
+
+
+def members(app) -> dict[str, tuple[str, str, str]]:
+    with app.db.transaction() as session:
+        rows = session.scalars(select(Member).order_by(Member.id))
+        return {m.user_id: (m.team_id, m.side.value, m.role.value) for m in rows}
+
+
+def test_an_invite_code_lets_the_other_owner_join_from_their_own_workspace(two):
+    code = invite(two)
+    answer = two.slack.command("invite <@UPAT>")  # a new code replaces the first
+    second = CODE.search(answer.text).group(0)
+    assert second != code and "only for <@UPAT>" in answer.text
+    assert "works once" in answer.text and "<!date^" in answer.text
+
+    assert "I don't know that code" in join(two, code).text  # replaced: gone
+    joined = join(two, second.lower().replace("-", " "))  # typed loosely, still the code
+    assert "You've joined *Acme ⇄ Stellar* as an owner on the provider side" in joined.text
+
+    with two.db.transaction() as session:
+        relationship = session.get(Relationship, two.relationship_id)
+        assert (relationship.team_id, relationship.partner_team_id) == (TEAM_ID, STELLAR)
+        stored = session.scalars(select(RelationshipInvite.code_hash)).all()
+    assert second not in stored and all(len(h) == 64 for h in stored)  # only hashes kept
+    # Stellar's people are reached through Stellar's installation from now on
+    assert members(two) == {
+        "UALICE": (TEAM_ID, "client", "owner"),
+        "UCARL": (TEAM_ID, "client", "frontline"),
+        "UPAT": (STELLAR, "provider", "owner"),
+        "UPRIYA": (STELLAR, "provider", "frontline"),
+    }
+    # Acme's owner hears it through Acme's installation
+    told = two.fake.wait_for("chat.postMessage", lambda c: c.args.get("channel") == "UALICE")
+    assert "<@UPAT> joined *Acme ⇄ Stellar* from Stellar's own workspace" in told[0].args["text"]
+    assert told[0].token.startswith(f"xoxb-{TEAM_ID}-")
+    # and both sides now find the relationship from their own workspace
+    assert "Acme ⇄ Stellar" in two.slack.command("show", user="UPAT", team=STELLAR).text
+    assert "Acme ⇄ Stellar" in two.slack.command("show", user="UALICE").text
+
+
+def test_codes_work_once_for_a_day_for_the_person_named_and_never_in_the_same_workspace(two):
+    code = invite(two)
+    assert "made for someone else" in join(two, code, user="USAM").text
+    assert "already lives in this workspace" in join(two, code, user="UPAT", team=TEAM_ID).text
+    assert "doesn't look like an invite code" in join(two, "<!channel>").text
+    assert "<!channel>" not in join(two, "<!channel>").text
+    assert "I don't know that code" in join(two, "RAP-AAAA-BBBB-CCCC").text  # forged
+
+    two.clock.advance(hours=24, seconds=1)
+    assert "has expired" in join(two, code).text
+    fresh = invite(two)
+    assert "You've joined" in join(two, fresh).text
+    assert "used already" in join(two, fresh).text  # a second time
+    # nothing changed for anyone along the way but the one join
+    assert members(two)["UPAT"] == (STELLAR, "provider", "owner")
+
+
+def test_only_owners_of_the_creating_workspace_invite_and_nobody_invites_their_own_side(two):
+    assert "Only owners" in two.slack.command("invite <@UPAT>", user="UCARL").text
+    assert "on your side (client)" in two.slack.command("invite <@UCARL>").text
+    assert "not yourself" in two.slack.command("invite <@UALICE>").text
+    assert "Invite one person" in two.slack.command("invite <@UPAT> <@UPRIYA>").text
+    code = invite(two)
+    join(two, code)
+    assert "already spans two workspaces" in two.slack.command("invite <@USAM>").text
+
+
+def test_a_workspace_without_rapport_installed_cannot_join(two):
+    code = invite(two)
+    assert join(two, code, team="T0NOWHERE").text == ""  # answered at its response URL:
+    said = two.fake.wait_for("response_url", lambda c: "/T0NOWHERE/" in c.path)
+    assert "isn't installed in this workspace" in said[0].args["text"]
+    assert members(two)["UPAT"][0] == TEAM_ID  # nothing changed
+
+
+def test_after_joining_each_company_adds_and_removes_only_its_own_people(two):
+    join(two, invite(two))
+    refused = two.slack.command("add <@USAM> client", user="UPAT", team=STELLAR)
+    assert "each company looks after its own people" in refused.text
+    assert "each company" in two.slack.command("remove <@UPRIYA>").text  # Acme's owner
+    assert "each company" in two.slack.command("add <@UCARL> provider").text  # switch sides
+
+    added = two.slack.command("add <@USAM> provider", user="UPAT", team=STELLAR)
+    assert "USAM" in added.text
+    assert members(two)["USAM"] == (STELLAR, "provider", "frontline")
+    two.slack.command("remove <@UPRIYA>", user="UPAT", team=STELLAR)
+    assert "UPRIYA" not in members(two)
+
+
+def test_leaving_turns_it_back_into_two_one_sided_relationships_keeping_history(two):
+    join(two, invite(two))
+    with two.db.transaction() as session:
+        relationship = session.get(Relationship, two.relationship_id)
+        session.add(
+            HealthSnapshot(
+                team_id=TEAM_ID,
+                relationship_id=relationship.id,
+                week_start=two.clock.now().date(),
+                index_value=71.0,
+                band="healthy",
+                components={},
+                computed_at=two.clock.now(),
+            )
+        )
+    assert "Only owners" in two.slack.command("leave", user="UPRIYA", team=STELLAR).text
+    left = two.slack.command("leave", user="UPAT", team=STELLAR)
+    assert "You've left the joint *Acme ⇄ Stellar*" in left.text
+
+    with two.db.transaction() as session:
+        relationships = session.scalars(select(Relationship).order_by(Relationship.id)).all()
+        assert [(r.team_id, r.partner_team_id) for r in relationships] == [
+            (TEAM_ID, None),
+            (STELLAR, None),
+        ]
+        parted = relationships[1]
+        snapshots = session.execute(
+            select(HealthSnapshot.relationship_id, HealthSnapshot.team_id, HealthSnapshot.band)
+        ).all()
+    assert sorted(snapshots) == [
+        (two.relationship_id, TEAM_ID, "healthy"),
+        (parted.id, STELLAR, "healthy"),
+    ]
+    people = members(two)
+    assert people["UPAT"] == (STELLAR, "provider", "owner")
+    with two.db.transaction() as session:
+        by_relationship = dict(session.execute(select(Member.user_id, Member.relationship_id)).all())
+    assert by_relationship["UPAT"] == by_relationship["UPRIYA"] == parted.id
+    assert by_relationship["UALICE"] == by_relationship["UCARL"] == two.relationship_id
+    # Acme's owners hear it through Acme's installation
+    told = two.fake.wait_for(
+        "chat.postMessage", lambda c: "ended the joint set-up" in c.args.get("text", "")
+    )
+    assert told[0].args["channel"] == "UALICE" and told[0].token.startswith(f"xoxb-{TEAM_ID}-")
+    assert "nothing to leave" in two.slack.command("leave").text
