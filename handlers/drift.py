@@ -41,7 +41,8 @@ def register(app: App, rapport: Router[RapportCommand]) -> None:
 
 def on_message(event: dict, body: dict, client: WebClient, services: Services) -> None:
     """Assess a message in a watched channel; forget one that was deleted."""
-    team_id, channel_id = body["team_id"], event.get("channel", "")
+    channel_id = event.get("channel", "")
+    team_id = _home_team(services, body["team_id"], channel_id)
     gone = deleted_ts(event)
     if gone is not None:
         with services.db.transaction() as session:
@@ -52,17 +53,24 @@ def on_message(event: dict, body: dict, client: WebClient, services: Services) -
     if message is None:
         return
     now = services.clock.now()
-    scored = score_ahead(services.drift_configs, message)
-    if scored is None:
-        with services.db.read() as session:
-            services.drift_configs.prepare(session, team_id, channel_id)
-        scored = score_ahead(services.drift_configs, message)
+    scored = score_ahead(services.drift_configs, message)  # prepared by _home_team
     with services.db.transaction() as session:
         observation = observe(session, message, now, services.drift_configs, edited, scored)
     if observation.notices:
         services.defer(send_alerts, services, observation.notices, now)
     if observation.nudge is not None:
         services.defer(send_nudge, client, observation.nudge)
+
+
+def _home_team(services: Services, team_id: str, channel_id: str) -> str:
+    """The workspace the channel is watched in. In a Slack Connect channel a joint
+    relationship watches, Slack names either company's installation: the message is
+    stored once, under the workspace that created the relationship, whichever it is."""
+    configs = services.drift_configs
+    if configs.prepared(team_id, channel_id) is None:
+        with services.db.read() as session:
+            configs.prepare(session, team_id, channel_id)
+    return configs.home_team(team_id, channel_id)
 
 
 def acknowledge_drift(session: Session, click: Click[int]) -> Reply:

@@ -211,6 +211,7 @@ def rapport_leave(session: Session, call: Call[RapportCommand]) -> Reply:
     relationship = call.relationship(session)
     own_side = relationship.side_of(call.team_id)
     parted = rel_joint.leave(session, relationship, call.user_id, call.now)
+    call.services.drift_configs.forget(relationship.id)  # its channels' homes change
     assert own_side is not None  # leave checked the relationship was joint
     org = relationship.org_name(own_side)
     news = blocks.partner_left_text(relationship.name, call.user_id, org)

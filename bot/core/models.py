@@ -33,12 +33,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _enum(enum_type: type[StrEnum], name: str) -> Enum:
+def _enum(enum_type: type[StrEnum], name: str, checked: bool = True) -> Enum:
     return Enum(
         enum_type,
         name=name,
         native_enum=False,
-        create_constraint=True,
+        create_constraint=checked,
         length=16,
         values_callable=lambda members: [member.value for member in members],
     )

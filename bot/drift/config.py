@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.drift.cues import clean_word
@@ -26,7 +26,7 @@ from bot.drift.models import (
     DriftWord,
     Thresholds,
 )
-from bot.relationships.models import WatchedChannel
+from bot.relationships.models import Relationship, WatchedChannel
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +129,7 @@ class DriftConfigCache:
         self._ttl = ttl_seconds
         self._entries: dict[int, tuple[float, DriftConfig]] = {}
         self._watching: dict[tuple[str, str], int] = {}  # (team, channel): as last prepared
+        self._homes: dict[tuple[str, str], str] = {}  # (team, channel): where it's watched
         self._lock = threading.Lock()
 
     def get(self, session: Session, relationship_id: int) -> DriftConfig:
@@ -145,16 +146,37 @@ class DriftConfigCache:
         """Load the configuration of the relationship watching this channel, if it isn't
         loaded, in a read-only session before a message event's write transaction: there,
         compiling its cue set would hold the database's write lock, and every other
-        relationship's events with it."""
-        relationship_id = session.scalar(
-            select(WatchedChannel.relationship_id).where(
-                WatchedChannel.team_id == team_id, WatchedChannel.channel_id == channel_id
+        relationship's events with it. A channel a joint relationship watches is found
+        from either home workspace: Slack delivers a shared channel's message under the
+        installation it picks (``home_team`` says which workspace it is watched in)."""
+        row = session.execute(
+            select(WatchedChannel.relationship_id, WatchedChannel.team_id)
+            .join(Relationship, Relationship.id == WatchedChannel.relationship_id)
+            .where(
+                WatchedChannel.channel_id == channel_id,
+                or_(WatchedChannel.team_id == team_id, Relationship.partner_team_id == team_id),
             )
-        )
-        if relationship_id is not None:
-            self.get(session, relationship_id)
-            with self._lock:
-                self._watching[team_id, channel_id] = relationship_id
+            .order_by(WatchedChannel.team_id != team_id)  # its own workspace's watch first
+            .limit(1)
+        ).first()
+        if row is None:
+            with self._lock:  # no longer watched from here (a relationship left, say)
+                self._watching.pop((team_id, channel_id), None)
+                self._homes.pop((team_id, channel_id), None)
+            return
+        relationship_id, home = row
+        self.get(session, relationship_id)
+        with self._lock:
+            self._watching[team_id, channel_id] = relationship_id
+            self._watching[home, channel_id] = relationship_id
+            self._homes[team_id, channel_id] = home
+
+    def home_team(self, team_id: str, channel_id: str) -> str:
+        """The workspace the channel is watched in, as last prepared: ``team_id`` itself,
+        or, for a joint relationship's channel delivered under the partner's installation,
+        the workspace that created the relationship."""
+        with self._lock:
+            return self._homes.get((team_id, channel_id), team_id)
 
     def prepared(self, team_id: str, channel_id: str) -> tuple[int, DriftConfig] | None:
         """The relationship last seen watching this channel and its configuration, when that

@@ -49,7 +49,7 @@ class Relationship(Base):
     provider_org: Mapped[str] = mapped_column(String(80))
     alerts_channel_id: Mapped[str | None] = mapped_column(String(32))
     partner_team_id: Mapped[str | None] = mapped_column(String(32), index=True)
-    partner_side: Mapped[Side | None] = mapped_column(_enum(Side, "side"))
+    partner_side: Mapped[Side | None] = mapped_column(_enum(Side, "side", checked=False))
     created_by: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -113,7 +113,10 @@ class WatchedChannel(Base):
     """A shared channel where both sides talk; one relationship per channel per workspace."""
 
     __tablename__ = "watched_channels"
-    __table_args__ = (UniqueConstraint("team_id", "channel_id", name="uq_watched_channel"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "channel_id", name="uq_watched_channel"),
+        Index("ix_watched_channels_channel_id", "channel_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32))

@@ -112,14 +112,14 @@ def test_feedback_is_bounded_and_one_way_alerts_dont_count(rapport, watched):
 
 
 def test_migration_moves_the_old_default_formal_share_and_keeps_owners_choices(db, clock):
+    relationships = [  # made with today's models, then taken back to before 0011
+        make_relationship(db, clock, name, creator=creator)
+        for name, creator in (("Old default", "UALICE"), ("Chosen", "UBOB"))
+    ]
     config = alembic_config(db.engine)
     command.downgrade(
         config, ScriptDirectory.from_config(config).get_revision("0011").down_revision
     )
-    relationships = [
-        make_relationship(db, clock, name, creator=creator)
-        for name, creator in (("Old default", "UALICE"), ("Chosen", "UBOB"))
-    ]
     with db.transaction() as session:
         for relationship_id, share in zip(relationships, (0.25, 0.4), strict=True):
             session.execute(

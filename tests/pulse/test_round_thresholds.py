@@ -74,17 +74,18 @@ def test_raising_min_group_binds_an_open_round_and_lowering_it_later_does_not_un
 
 
 def test_migration_gives_existing_rounds_the_min_group_in_force(db, clock):
-    config = alembic_config(db.engine)
-    command.downgrade(
-        config, ScriptDirectory.from_config(config).get_revision("0009").down_revision
-    )
-    strict = make_relationship(db, clock)
+    strict = make_relationship(db, clock)  # made with today's models, then taken back
     default = make_relationship(db, clock, "Other", creator="UBOB")
     now = clock.now()
     with db.transaction() as session:
         settings = settings_for(session, session.get(Relationship, strict))
         settings.min_group = 5
         session.add(settings)
+    config = alembic_config(db.engine)
+    command.downgrade(
+        config, ScriptDirectory.from_config(config).get_revision("0009").down_revision
+    )
+    with db.transaction() as session:
         for relationship_id in (strict, default):
             session.execute(
                 insert(PulseRound.__table__).values(

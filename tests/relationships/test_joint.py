@@ -6,10 +6,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
+from alembic import command
+from sqlalchemy import select, text
 
+from bot.core.db import alembic_config, migrate
+from bot.drift.models import DriftSignal
 from bot.health.models import HealthSnapshot
-from bot.relationships.models import Member, Relationship, RelationshipInvite
+from bot.relationships.models import Member, Relationship, RelationshipInvite, WatchedChannel
 from tests.slack.test_installs import install
 from tests.support.fake_slack import TEAM_ID
 from tests.support.helpers import make_relationship
@@ -166,7 +169,9 @@ def test_leaving_turns_it_back_into_two_one_sided_relationships_keeping_history(
     people = members(two)
     assert people["UPAT"] == (STELLAR, "provider", "owner")
     with two.db.transaction() as session:
-        by_relationship = dict(session.execute(select(Member.user_id, Member.relationship_id)).all())
+        by_relationship = dict(
+            session.execute(select(Member.user_id, Member.relationship_id)).all()
+        )
     assert by_relationship["UPAT"] == by_relationship["UPRIYA"] == parted.id
     assert by_relationship["UALICE"] == by_relationship["UCARL"] == two.relationship_id
     # Acme's owners hear it through Acme's installation
@@ -175,3 +180,68 @@ def test_leaving_turns_it_back_into_two_one_sided_relationships_keeping_history(
     )
     assert told[0].args["channel"] == "UALICE" and told[0].token.startswith(f"xoxb-{TEAM_ID}-")
     assert "nothing to leave" in two.slack.command("leave").text
+
+
+def shared_message(app, user: str, user_team: str, text: str, ts: str, under: str, **kw):
+    """A message in the shared channel, delivered once under the installation ``under``
+    (Slack's pick), naming the author's own organisation as Slack does."""
+    event = {
+        "type": "message",
+        "channel": "CSHARED",
+        "channel_type": "channel",
+        "user": user,
+        "user_team": user_team,
+        "source_team": user_team,
+        "team": user_team,
+        "text": text,
+        "ts": ts,
+    }
+    assert app.slack.event(event, team=under, **kw).status == 200
+
+
+def test_a_shared_channel_message_counts_once_whichever_installation_slack_names(two):
+    with two.db.transaction() as session:
+        relationship = session.get(Relationship, two.relationship_id)
+        relationship.channels.append(
+            WatchedChannel(team_id=TEAM_ID, channel_id="CSHARED", added_at=two.clock.now())
+        )
+    join(two, invite(two))
+    now = two.clock.now().timestamp()
+    formal = "Please be advised that as per clause 7.2 of the MSA this is out of scope."
+    shared_message(two, "UCARL", TEAM_ID, "morning all!", f"{now + 1:.6f}", under=STELLAR)
+    shared_message(two, "UPRIYA", STELLAR, formal, f"{now + 2:.6f}", under=STELLAR)
+    shared_message(two, "USAM", STELLAR, "thanks!", f"{now + 3:.6f}", under=TEAM_ID)
+    # the same message again, under the other installation, and a retried delivery
+    shared_message(two, "UPRIYA", STELLAR, formal, f"{now + 2:.6f}", under=TEAM_ID)
+    shared_message(
+        two, "UPRIYA", STELLAR, formal, f"{now + 2:.6f}", under=STELLAR, event_id="Ev1", retry_num=1
+    )
+    with two.db.transaction() as session:
+        stored = session.execute(
+            select(DriftSignal.team_id, DriftSignal.author_id, DriftSignal.side)
+            .where(DriftSignal.relationship_id == two.relationship_id)
+            .order_by(DriftSignal.posted_at)
+        ).all()
+    # stored under the relationship's own workspace, on the author's organisation's side
+    # (Sam isn't a member: Stellar's people count on the provider side since the join)
+    assert stored == [
+        (TEAM_ID, "UCARL", "client"),
+        (TEAM_ID, "UPRIYA", "provider"),
+        (TEAM_ID, "USAM", "provider"),
+    ]
+
+
+def test_the_joint_migration_keeps_every_relationship_its_people_and_settings(db, clock):
+    """0017 adds columns in place: copying the table on SQLite would have cascade-deleted
+    the members of every relationship, in either direction."""
+    relationship_id = make_relationship(db, clock, channels=("CSHARED",))
+    config = alembic_config(db.engine)
+    for step in (lambda: command.downgrade(config, "0016"), lambda: migrate(db.engine)):
+        step()
+        with db.engine.connect() as connection:
+            people = connection.execute(
+                text("SELECT count(*) FROM members WHERE relationship_id = :id"),
+                {"id": relationship_id},
+            ).scalar()
+            channels = connection.execute(text("SELECT count(*) FROM watched_channels")).scalar()
+        assert (people, channels) == (4, 1)

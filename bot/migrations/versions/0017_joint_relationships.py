@@ -16,17 +16,22 @@ branch_labels = None
 depends_on = None
 
 
-def _side() -> sa.Enum:
+def _side(checked: bool = True) -> sa.Enum:
     return sa.Enum(
-        "client", "provider", name="side", native_enum=False, create_constraint=True, length=16
+        "client", "provider", name="side", native_enum=False, create_constraint=checked, length=16
     )
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("relationships", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("partner_team_id", sa.String(length=32), nullable=True))
-        batch_op.add_column(sa.Column("partner_side", _side(), nullable=True))
-        batch_op.create_index("ix_relationships_partner_team_id", ["partner_team_id"])
+    # plain ALTER TABLE … ADD COLUMN (unchecked, so SQLite needn't copy the table: dropping
+    # the old copy would cascade-delete every relationship's members, channels and rounds)
+    op.add_column(
+        "relationships", sa.Column("partner_team_id", sa.String(length=32), nullable=True)
+    )
+    op.add_column("relationships", sa.Column("partner_side", _side(checked=False), nullable=True))
+    op.create_index("ix_relationships_partner_team_id", "relationships", ["partner_team_id"])
+    # a Slack Connect channel's message is looked up by channel from either workspace
+    op.create_index("ix_watched_channels_channel_id", "watched_channels", ["channel_id"])
     op.create_table(
         "relationship_invites",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -51,7 +56,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_relationship_invites_relationship_id", table_name="relationship_invites")
     op.drop_table("relationship_invites")
-    with op.batch_alter_table("relationships", schema=None) as batch_op:
-        batch_op.drop_index("ix_relationships_partner_team_id")
-        batch_op.drop_column("partner_side")
-        batch_op.drop_column("partner_team_id")
+    op.drop_index("ix_watched_channels_channel_id", table_name="watched_channels")
+    # ALTER TABLE … DROP COLUMN, never batch mode's copy of the table: on SQLite dropping
+    # the old table would cascade-delete every member, channel and round of every
+    # relationship
+    op.drop_index("ix_relationships_partner_team_id", table_name="relationships")
+    op.drop_column("relationships", "partner_side")
+    op.drop_column("relationships", "partner_team_id")
