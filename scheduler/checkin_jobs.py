@@ -113,12 +113,12 @@ def _messages(services: Services, work: DueWork) -> list[Outgoing]:
         else:
             text, blocks = lapse_message(item)
             for recipient in item.recipients:
-                key = f"{item.key}:{recipient}"
+                key = f"{item.key}:{recipient.channel}"
                 messages.append(
                     Outgoing(
-                        item.team_id,
+                        recipient.team_id,
                         key,
-                        recipient,
+                        recipient.channel,
                         text,
                         blocks,
                         relationship_id=item.relationship_id,

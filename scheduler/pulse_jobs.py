@@ -16,7 +16,7 @@ from bot.pulse import prompts as pulse_prompts
 from bot.pulse import results_blocks as pulse_results_blocks
 from bot.pulse import rounds as pulse_rounds
 from bot.pulse.models import RecipientStatus
-from bot.pulse.prompts import RoundToSend
+from bot.pulse.prompts import Person, RoundToSend
 from bot.pulse.results import round_alerts
 from bot.pulse.schedule import LATEST_ZONE
 from bot.relationships import domain as rel
@@ -90,43 +90,53 @@ def send_prompts(
         people = pulse_prompts.unprompted_members(
             session, pulse_round.round_id, pulse_round.relationship_id
         )
-    client = slack.for_team(pulse_round.team_id)
-    if client is None:  # uninstalled: nobody there is prompted
-        return
     everyone_due = pulse_round.day is None or now >= pulse_round.due_at(LATEST_ZONE)
-    zones = {}
-    if not everyone_due:
-        zones = cached_timezones(db, pulse_round.team_id, [p.user_id for p in people], now)
     text, blocks = pulse_blocks.prompt_text(pulse_round), pulse_blocks.prompt_blocks(pulse_round)
-    for person in people:
+    for team_id, theirs in _by_workspace(people).items():
+        client = slack.for_team(team_id)
+        if client is None:  # uninstalled: nobody there is prompted
+            continue
+        zones = {}
         if not everyone_due:
-            tz = zones.get(person.user_id)
-            if tz is None:
-                pacer.wait()
-                tz = known_timezone(db, client, pulse_round.team_id, person.user_id, now)
-            if tz is None or pulse_round.due_at(tz) > now:
-                continue
-        key = message_keys.pulse_prompt(pulse_round.round_id, person.user_id)
-        pacer.wait()
-        message = Outgoing(
-            pulse_round.team_id,
-            key,
-            person.user_id,
-            text,
-            blocks,
-            relationship_id=pulse_round.relationship_id,
-        )
-        delivery = send_once(db, slack, message, now)
-        status, error = _recipient_status(db, delivery)
-        with db.transaction() as session:
-            pulse_prompts.mark_prompt(
-                session, pulse_round.team_id, pulse_round.round_id, person, status, error
+            zones = cached_timezones(db, team_id, [p.user_id for p in theirs], now)
+        for person in theirs:
+            if not everyone_due:
+                tz = zones.get(person.user_id)
+                if tz is None:
+                    pacer.wait()
+                    tz = known_timezone(db, client, team_id, person.user_id, now)
+                if tz is None or pulse_round.due_at(tz) > now:
+                    continue
+            key = message_keys.pulse_prompt(pulse_round.round_id, person.user_id)
+            pacer.wait()
+            message = Outgoing(
+                team_id,
+                key,
+                person.user_id,
+                text,
+                blocks,
+                relationship_id=pulse_round.relationship_id,
             )
-        PulseTick.count(tick.prompts, delivery.status)
-        if delivery.status == "failed":
-            logger.warning(
-                "pulse prompt for round %s not delivered: %s", pulse_round.round_id, delivery.error
-            )
+            delivery = send_once(db, slack, message, now)
+            status, error = _recipient_status(db, delivery)
+            with db.transaction() as session:
+                pulse_prompts.mark_prompt(session, pulse_round.round_id, person, status, error)
+            PulseTick.count(tick.prompts, delivery.status)
+            if delivery.status == "failed":
+                logger.warning(
+                    "pulse prompt for round %s not delivered: %s",
+                    pulse_round.round_id,
+                    delivery.error,
+                )
+
+
+def _by_workspace(people: list[Person]) -> dict[str, list[Person]]:
+    """People by home workspace: a joint relationship's sides are prompted each through
+    their own company's installation."""
+    grouped: dict[str, list[Person]] = {}
+    for person in people:
+        grouped.setdefault(person.team_id, []).append(person)
+    return grouped
 
 
 def _recipient_status(db: Database, delivery: outbox.Delivery) -> tuple[str, str | None]:
@@ -156,7 +166,7 @@ def send_reminders(
         with db.transaction() as session:
             people = pulse_prompts.members_to_remind(session, pulse_round.round_id)
         text = pulse_blocks.reminder_text(pulse_round)
-        for user_id in people:
+        for user_id, team_id in people:
             prompt = outbox.sent(db, message_keys.pulse_prompt(pulse_round.round_id, user_id))
             if prompt is None or prompt.status is not SendStatus.SENT:
                 continue
@@ -165,7 +175,7 @@ def send_reminders(
                 db,
                 slack,
                 Outgoing(
-                    pulse_round.team_id,
+                    team_id,
                     message_keys.pulse_reminder(pulse_round.round_id, user_id),
                     prompt.sent_channel or user_id,
                     text,
@@ -196,11 +206,11 @@ def send_alerts(db: Database, slack: SlackClients, now: datetime, tick: PulseTic
             text = pulse_results_blocks.alert_text(name, alert)
             blocks = pulse_results_blocks.alert_blocks(found.relationship_id, name, alert)
             for recipient in recipients:
-                key = message_keys.pulse_alert(round_id, alert.kind, alert.side, recipient)
+                key = message_keys.pulse_alert(round_id, alert.kind, alert.side, recipient.channel)
                 message = Outgoing(
-                    found.team_id,
+                    recipient.team_id,
                     key,
-                    recipient,
+                    recipient.channel,
                     text,
                     blocks,
                     relationship_id=found.relationship_id,

@@ -26,6 +26,8 @@ from tests.support.fake_slack import FakeSlack
 from tests.support.fresh_db import fresh_database
 from tests.support.slack_requests import SIGNING_SECRET, SlackRequests
 
+pytest_plugins = ["tests.support.joint_helpers"]  # two workspaces sharing a relationship
+
 POSTGRES_URL = os.environ.get("RAPPORT_TEST_DATABASE_URL")
 CLIENT_ID, CLIENT_SECRET = "1111.2222", "client-secret-abc"  # installs through OAuth
 KEY = "sX7xIiuWfs4uWAqTB1KNuSSXnH3PfEBzKD-TjzyusdU="  # RAPPORT_ENCRYPTION_KEY

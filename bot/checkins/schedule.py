@@ -41,7 +41,7 @@ from bot.checkins.occurrences import (
     recent_outcomes_of,
 )
 from bot.core.cadence import parse_cadence
-from bot.relationships.domain import alert_recipients, get_relationship
+from bot.relationships.domain import Recipient, alert_recipients, get_relationship
 from bot.relationships.models import Member, Role
 from bot.slack import message_keys
 from bot.slack.models import SentMessage
@@ -77,7 +77,7 @@ class Lapse:
     team_id: str
     relationship_id: int
     relationship: str
-    recipients: tuple[str, ...]
+    recipients: tuple[Recipient, ...]
     title: str | None = None
     count: int = 0
     since: datetime | None = None

@@ -50,7 +50,7 @@ class AlertNotice:
     unanswered_hours: int
     cues: tuple[str, ...]
     message_ts: str | None
-    recipients: tuple[str, ...]
+    recipients: tuple[rel.Recipient, ...]
     tone: str | None = None  # what the message sounds like, where no cue says it
 
 
@@ -147,8 +147,10 @@ def _much_worse(figure: int, last: Row[tuple[datetime, int]]) -> bool:
 
 
 def _owned_alert(session: Session, team_id: str, alert_id: int, user_id: str) -> DriftAlert:
-    alert = session.scalar(
-        select(DriftAlert).where(DriftAlert.id == alert_id, DriftAlert.team_id == team_id)
+    alert = session.scalar(  # either home workspace's owners may answer a joint one's
+        select(DriftAlert)
+        .join(rel.Relationship, rel.Relationship.id == DriftAlert.relationship_id)
+        .where(DriftAlert.id == alert_id, rel.homed_in(team_id))
     )
     if alert is None:
         raise rel.RapportError("That alert no longer exists.")

@@ -20,9 +20,9 @@ def send_alerts(services: Services, notices: list[AlertNotice], now: datetime) -
         text, blocks = alert_message(notice)
         for recipient in notice.recipients:
             message = Outgoing(
-                team_id=notice.team_id,
-                key=message_keys.drift_alert(notice.alert_id, recipient),
-                channel=recipient,
+                team_id=recipient.team_id,
+                key=message_keys.drift_alert(notice.alert_id, recipient.channel),
+                channel=recipient.channel,
                 text=text,
                 blocks=blocks,
                 relationship_id=notice.relationship_id,

@@ -36,7 +36,8 @@ workspace only):
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -119,8 +120,34 @@ def ownerless_sides(session: Session, team_id: str, user_id: str) -> list[Ownerl
 
 
 def forget_person(session: Session, team_id: str, user_id: str, now: datetime) -> ForgetReport:
-    """Forget ``user_id`` in ``team_id`` as the module docstring lays out; say what went."""
+    """Forget ``user_id`` in ``team_id`` as the module docstring lays out; say what went.
+    In a joint relationship the person is forgotten in the other company's workspace too,
+    where the relationship's rounds, signals and check-ins are kept."""
     ownerless = ownerless_sides(session, team_id, user_id)
+    counts: Counter[str] = Counter()
+    for team in _their_workspaces(session, team_id, user_id):
+        report = _forget_in(session, team, user_id, now)
+        counts.update({f.name: getattr(report, f.name) for f in fields(report) if f.type == "int"})
+    return ForgetReport(**counts, ownerless=ownerless)
+
+
+def _their_workspaces(session: Session, team_id: str, user_id: str) -> list[str]:
+    """``team_id``, then the workspaces that created the joint relationships the person is
+    in from ``team_id``."""
+    hosts = session.scalars(
+        select(Relationship.team_id)
+        .join(Member, Member.relationship_id == Relationship.id)
+        .where(
+            Member.team_id == team_id,
+            Member.user_id == user_id,
+            Relationship.partner_team_id == team_id,
+        )
+        .distinct()
+    )
+    return [team_id, *sorted(set(hosts) - {team_id})]
+
+
+def _forget_in(session: Session, team_id: str, user_id: str, now: datetime) -> ForgetReport:
     handed_over = _hand_over_checkins(session, team_id, user_id)
     unlinked, withdrawn = _unlink_pulse_answers(session, team_id, user_id, now)
     prompts = _forget_pulse_recipients(session, team_id, user_id, now)
@@ -162,7 +189,6 @@ def forget_person(session: Session, team_id: str, user_id: str, now: datetime) -
         intros=remove(IntroPreference, IntroPreference.user_id)
         + remove(IntroGroupMember, IntroGroupMember.user_id)
         + remove(IntroSitOut, IntroSitOut.user_id),
-        ownerless=ownerless,
     )
 
 

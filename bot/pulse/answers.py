@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,7 +18,7 @@ from bot.pulse.anonymity import respondent_token
 from bot.pulse.models import PulseAnswer, PulseComment, PulseRound
 from bot.pulse.prompts import RoundToSend, round_to_send
 from bot.pulse.rounds import is_closed, round_for_feedback, round_questions
-from bot.relationships.domain import NotAllowed, RapportError
+from bot.relationships.domain import NotAllowed, RapportError, homed_in
 from bot.relationships.models import Member, Relationship, Role, Side
 
 COMMENT_MAX = 2000
@@ -42,9 +42,7 @@ def _membership(session: Session, relationship_id: int, user_id: str) -> Member:
 
 
 def _answerable(session: Session, team_id: str, user_id: str, round_id: int, now: datetime):
-    pulse_round = session.scalar(
-        select(PulseRound).where(PulseRound.id == round_id, PulseRound.team_id == team_id)
-    )
+    pulse_round = session.scalar(_round_in(team_id, round_id))
     if pulse_round is None:
         raise RapportError("That survey no longer exists.")
     member = _membership(session, pulse_round.relationship_id, user_id)
@@ -53,7 +51,17 @@ def _answerable(session: Session, team_id: str, user_id: str, round_id: int, now
             "Thanks for wanting to answer! This round has closed, so answers aren't counted "
             "any more. The next one will come to you as usual."
         )
-    return pulse_round, member, respondent_token(pulse_round.secret, team_id, user_id)
+    return pulse_round, member, respondent_token(pulse_round.secret, pulse_round.team_id, user_id)
+
+
+def _round_in(team_id: str, round_id: int) -> Select[tuple[PulseRound]]:
+    """The round, if it is a relationship's of this workspace: either home workspace of a
+    joint relationship, whose people answer from their own."""
+    return (
+        select(PulseRound)
+        .join(Relationship, Relationship.id == PulseRound.relationship_id)
+        .where(PulseRound.id == round_id, homed_in(team_id))
+    )
 
 
 @dataclass(frozen=True)
@@ -211,13 +219,9 @@ def my_answers_if_open(
 
 
 def my_answers(session: Session, team_id: str, user_id: str, round_id: int) -> MyAnswers:
-    row = session.execute(
-        select(PulseRound, Relationship.name)
-        .join(Relationship, Relationship.id == PulseRound.relationship_id)
-        .where(PulseRound.id == round_id, PulseRound.team_id == team_id)
-    ).one()
+    row = session.execute(_round_in(team_id, round_id).add_columns(Relationship.name)).one()
     pulse_round, name = row
-    token = respondent_token(pulse_round.secret, team_id, user_id)
+    token = respondent_token(pulse_round.secret, pulse_round.team_id, user_id)
     scores = dict(
         session.execute(
             select(PulseAnswer.question_key, PulseAnswer.score).where(

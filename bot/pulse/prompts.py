@@ -41,6 +41,7 @@ class Person:
     user_id: str
     side: Side
     role: Role
+    team_id: str  # their home workspace, whose installation prompts them
 
 
 def round_to_send(pulse_round: PulseRound, name: str) -> RoundToSend:
@@ -87,7 +88,7 @@ def get_round_by_id(session: Session, round_id: int) -> RoundToSend:
 def unprompted_members(session: Session, round_id: int, relationship_id: int) -> list[Person]:
     """Current members with no prompt recorded yet, or whose prompt is still pending."""
     rows = session.execute(
-        select(Member.user_id, Member.side, Member.role)
+        select(Member.user_id, Member.side, Member.role, Member.team_id)
         .outerjoin(
             PulseRecipient,
             and_(PulseRecipient.round_id == round_id, PulseRecipient.user_id == Member.user_id),
@@ -102,7 +103,7 @@ def unprompted_members(session: Session, round_id: int, relationship_id: int) ->
 
 
 def mark_prompt(
-    session: Session, team_id: str, round_id: int, person: Person, status: str, error: str | None
+    session: Session, round_id: int, person: Person, status: str, error: str | None
 ) -> None:
     """Record that ``person`` is a recipient of the round, and how their prompt went.
 
@@ -119,7 +120,7 @@ def mark_prompt(
             with session.begin_nested():
                 session.add(
                     PulseRecipient(
-                        team_id=team_id,
+                        team_id=person.team_id,
                         round_id=round_id,
                         user_id=person.user_id,
                         side=person.side,
@@ -135,8 +136,9 @@ def mark_prompt(
         recipient.status, recipient.error = status, error
 
 
-def members_to_remind(session: Session, round_id: int) -> list[str]:
-    """Recipients who were prompted, not yet reminded, and haven't answered anything."""
+def members_to_remind(session: Session, round_id: int) -> list[tuple[str, str]]:
+    """Recipients who were prompted, not yet reminded, and haven't answered anything, as
+    (user id, their workspace)."""
     pulse_round = session.get(PulseRound, round_id)
     assert pulse_round is not None
     answered = set(
@@ -144,8 +146,8 @@ def members_to_remind(session: Session, round_id: int) -> list[str]:
             select(PulseAnswer.respondent).where(PulseAnswer.round_id == round_id).distinct()
         )
     )
-    recipients = session.scalars(
-        select(PulseRecipient.user_id)
+    recipients = session.execute(
+        select(PulseRecipient.user_id, PulseRecipient.team_id)
         .where(
             PulseRecipient.round_id == round_id,
             PulseRecipient.status == RecipientStatus.SENT,
@@ -154,8 +156,8 @@ def members_to_remind(session: Session, round_id: int) -> list[str]:
         .order_by(PulseRecipient.id)
     ).all()
     return [
-        user_id
-        for user_id in recipients
+        (user_id, team_id)
+        for user_id, team_id in recipients
         if respondent_token(pulse_round.secret, pulse_round.team_id, user_id) not in answered
     ]
 

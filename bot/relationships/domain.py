@@ -241,8 +241,22 @@ def owners_on(session: Session, relationship: Relationship, side: Side) -> list[
     ]
 
 
-def alert_recipients(session: Session, relationship: Relationship) -> list[str]:
-    """Where alerts for owners go: the alerts channel, else each owner (both sides) by DM."""
+@dataclass(frozen=True)
+class Recipient:
+    """Where a message for owners goes, and whose installation takes it there."""
+
+    team_id: str
+    channel: str  # a channel id, or a user id for a DM
+
+
+def alert_recipients(session: Session, relationship: Relationship) -> list[Recipient]:
+    """Where alerts for owners go: the alerts channel, else each owner (both sides) by DM,
+    each through their own workspace (a joint relationship's sides have one each)."""
     if relationship.alerts_channel_id:
-        return [relationship.alerts_channel_id]
-    return owners(session, relationship)
+        return [Recipient(relationship.team_id, relationship.alerts_channel_id)]
+    rows = session.execute(
+        select(Member.team_id, Member.user_id)
+        .where(Member.relationship_id == relationship.id, Member.role == Role.OWNER)
+        .order_by(Member.added_at, Member.id)
+    )
+    return [Recipient(team_id, user_id) for team_id, user_id in rows]

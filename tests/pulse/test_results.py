@@ -4,6 +4,7 @@ owners-only figures, and alerts sent once per round and condition."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from bot.pulse.results import _suppressed
 from bot.relationships.models import Role, Side
@@ -66,8 +67,8 @@ def _comment(rapport, user: str, round_id: int, text: str) -> None:
     assert answer.status == 200 and answer.body == ""
 
 
-def _results(rapport, user: str) -> str:
-    reply = pulse(rapport, "results", user=user)
+def _results(rapport, user: str, **kwargs: Any) -> str:
+    reply = pulse(rapport, "results", user=user, **kwargs)
     assert reply.status == 200
     texts = []
     for block in reply.json()["blocks"]:

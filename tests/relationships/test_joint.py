@@ -3,9 +3,6 @@ signed slash commands from both workspaces (each installed through OAuth)."""
 
 from __future__ import annotations
 
-import re
-
-import pytest
 from alembic import command
 from sqlalchemy import select, text
 
@@ -13,37 +10,9 @@ from bot.core.db import alembic_config, migrate
 from bot.drift.models import DriftSignal
 from bot.health.models import HealthSnapshot
 from bot.relationships.models import Member, Relationship, RelationshipInvite, WatchedChannel
-from tests.slack.test_installs import install
 from tests.support.fake_slack import TEAM_ID
 from tests.support.helpers import make_relationship
-
-STELLAR = "T0STELLAR"
-CODE = re.compile(r"RAP-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}")
-
-
-@pytest.fixture
-def two(multi):
-    """Acme (the client, which creates the relationship) and Stellar (the provider) have
-    each installed Rapport; Pat and Priya are Stellar's, added as Slack Connect people."""
-    install(multi, TEAM_ID, "Acme", "code-acme")
-    install(multi, STELLAR, "Stellar", "code-stellar")
-    for user in ("UALICE", "UCARL"):
-        multi.fake.add_user(user, team=TEAM_ID)
-    for user in ("UPAT", "UPRIYA", "USAM"):
-        multi.fake.add_user(user, team=STELLAR)
-    multi.relationship_id = make_relationship(multi.db, multi.clock)
-    return multi
-
-
-def invite(app, who: str = "<@UPAT>") -> str:
-    answer = app.slack.command(f"invite {who}")
-    found = CODE.search(answer.text)
-    assert found, answer.text
-    return found.group(0)
-
-
-def join(app, code: str, user: str = "UPAT", team: str = STELLAR):
-    return app.slack.command(f"join {code}", user=user, team=team)
+from tests.support.joint_helpers import CODE, STELLAR, invite, join
 
 
 def members(app) -> dict[str, tuple[str, str, str]]:
