@@ -78,14 +78,14 @@ def _messages(services: Services, work: DueWork) -> list[Outgoing]:
     for item in work.messages:
         if isinstance(item, Reminder):
             facts, rel_id = item.facts, item.facts.relationship_id
-            for user_id in facts.participants:
-                tz = _zone(services, facts.team_id, user_id)
+            for user_id, team_id in facts.homes.items():  # each through their own workspace
+                tz = _zone(services, team_id, user_id)
                 text, blocks = reminder_message(item, tz)
                 key = message_keys.checkin_reminder(
                     facts.occurrence_id, user_id, item.offset_minutes
                 )
                 messages.append(
-                    Outgoing(facts.team_id, key, user_id, text, blocks, relationship_id=rel_id)
+                    Outgoing(team_id, key, user_id, text, blocks, relationship_id=rel_id)
                 )
             if facts.channel_id:
                 text, blocks = reminder_message(item, facts.tz)
@@ -102,9 +102,9 @@ def _messages(services: Services, work: DueWork) -> list[Outgoing]:
             key = message_keys.checkin_follow_up(item.facts.occurrence_id)
             messages.append(
                 Outgoing(
-                    item.facts.team_id,
+                    item.recipient.team_id,
                     key,
-                    item.recipient,
+                    item.recipient.channel,
                     text,
                     blocks,
                     relationship_id=item.facts.relationship_id,

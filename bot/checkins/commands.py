@@ -28,7 +28,7 @@ from bot.checkins.validation import draft_problems, start_date_problem
 from bot.core.cadence import parse_cadence
 from bot.core.occurrences import typical_interval
 from bot.relationships import domain as rel
-from bot.relationships.domain import RapportError, get_relationship, name_key
+from bot.relationships.domain import RapportError, get_relationship, homed_in, name_key
 from bot.relationships.models import Relationship
 from bot.slack import mrkdwn
 
@@ -228,8 +228,10 @@ def find_checkin(session: Session, relationship: Relationship, ref: str) -> Chec
 
 
 def get_checkin(session: Session, team_id: str, checkin_id: int) -> CheckIn:
-    checkin = session.scalar(
-        select(CheckIn).where(CheckIn.id == checkin_id, CheckIn.team_id == team_id)
+    checkin = session.scalar(  # from either home workspace of a joint relationship
+        select(CheckIn)
+        .join(Relationship, Relationship.id == CheckIn.relationship_id)
+        .where(CheckIn.id == checkin_id, homed_in(team_id))
     )
     if checkin is None:
         raise RapportError("That check-in no longer exists.")

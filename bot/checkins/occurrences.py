@@ -17,10 +17,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.checkins.models import CheckIn, CheckInTask, Occurrence, Outcome, TaskKind
-from bot.checkins.people import participants
+from bot.checkins.people import participant_homes
 from bot.core.cadence import parse_cadence
 from bot.core.occurrences import next_occurrence
-from bot.relationships.domain import RapportError
+from bot.relationships.domain import RapportError, homed_in
+from bot.relationships.models import Relationship
 
 FOLLOW_UP_STALE = timedelta(days=2)  # a follow-up is still asked this long after the end
 # time to answer the follow-up before "unconfirmed" counts: at least as long as it can be
@@ -85,6 +86,7 @@ class OccurrenceFacts:
     ends_at: datetime
     tz: str
     participants: tuple[str, ...]
+    homes: dict[str, str]  # each participant's workspace, whose installation reminds them
     channel_id: str | None
     creator: str
     outcome: str | None
@@ -96,11 +98,13 @@ def occurrence_facts(session: Session, team_id: str, occurrence_id: int) -> Occu
     row = session.execute(
         select(Occurrence, CheckIn)
         .join(CheckIn, CheckIn.id == Occurrence.checkin_id)
-        .where(Occurrence.id == occurrence_id, Occurrence.team_id == team_id)
+        .join(Relationship, Relationship.id == CheckIn.relationship_id)
+        .where(Occurrence.id == occurrence_id, homed_in(team_id))
     ).first()
     if row is None:
         raise RapportError("That check-in no longer exists.")
     occurrence, checkin = row
+    homes = participant_homes(session, checkin.id)
     return OccurrenceFacts(
         occurrence_id=occurrence.id,
         checkin_id=checkin.id,
@@ -110,7 +114,8 @@ def occurrence_facts(session: Session, team_id: str, occurrence_id: int) -> Occu
         starts_at=occurrence.starts_at,
         ends_at=occurrence.ends_at,
         tz=checkin.tz,
-        participants=participants(session, checkin.id),
+        participants=tuple(homes),
+        homes=homes,
         channel_id=checkin.channel_id,
         creator=checkin.created_by,
         outcome=occurrence.outcome.value if occurrence.outcome else None,

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from bot.checkins.models import Occurrence, Outcome, Rsvp
 from bot.checkins.occurrences import OccurrenceFacts, occurrence_facts
 from bot.checkins.people import membership
-from bot.relationships.domain import NotAllowed, RapportError
+from bot.relationships.domain import NotAllowed, RapportError, homed_in
+from bot.relationships.models import Relationship
 
 NOTE_MAX = 500
 
@@ -18,8 +19,10 @@ NOTE_MAX = 500
 def _occurrence_for_member(
     session: Session, team_id: str, occurrence_id: int, user_id: str
 ) -> Occurrence:
-    occurrence = session.scalar(
-        select(Occurrence).where(Occurrence.id == occurrence_id, Occurrence.team_id == team_id)
+    occurrence = session.scalar(  # from either home workspace of a joint relationship
+        select(Occurrence)
+        .join(Relationship, Relationship.id == Occurrence.relationship_id)
+        .where(Occurrence.id == occurrence_id, homed_in(team_id))
     )
     if occurrence is None:
         raise RapportError("That check-in no longer exists.")

@@ -29,16 +29,21 @@ def require_editor(session: Session, checkin: CheckIn, user_id: str) -> None:
 def participants(session: Session, checkin_id: int) -> tuple[str, ...]:
     """The participants who are still members: someone taken out of the relationship gets
     no more reminders, and an edit of the check-in drops them for good."""
-    return tuple(
-        session.scalars(
-            select(CheckInParticipant.user_id)
-            .join(CheckIn, CheckIn.id == CheckInParticipant.checkin_id)
-            .join(
-                Member,
-                (Member.relationship_id == CheckIn.relationship_id)
-                & (Member.user_id == CheckInParticipant.user_id),
-            )
-            .where(CheckInParticipant.checkin_id == checkin_id)
-            .order_by(CheckInParticipant.position, CheckInParticipant.id)
+    return tuple(participant_homes(session, checkin_id))
+
+
+def participant_homes(session: Session, checkin_id: int) -> dict[str, str]:
+    """``participants``, in order, each with their home workspace: the one whose
+    installation reminds them (the other company's, for a joint relationship's other side)."""
+    rows = session.execute(
+        select(CheckInParticipant.user_id, Member.team_id)
+        .join(CheckIn, CheckIn.id == CheckInParticipant.checkin_id)
+        .join(
+            Member,
+            (Member.relationship_id == CheckIn.relationship_id)
+            & (Member.user_id == CheckInParticipant.user_id),
         )
+        .where(CheckInParticipant.checkin_id == checkin_id)
+        .order_by(CheckInParticipant.position, CheckInParticipant.id)
     )
+    return dict(rows.all())

@@ -67,7 +67,7 @@ class Reminder:
 @dataclass(frozen=True)
 class FollowUp:
     facts: OccurrenceFacts
-    recipient: str
+    recipient: Recipient
 
 
 @dataclass(frozen=True)
@@ -235,20 +235,24 @@ def _reminder(
     )
 
 
-def _follow_up_recipient(session: Session, facts: OccurrenceFacts) -> str:
-    """The creator while still a member; else the first owner among the participants."""
+def _follow_up_recipient(session: Session, facts: OccurrenceFacts) -> Recipient:
+    """The creator while still a member; else the first owner among the participants;
+    through their own workspace."""
     members = {
-        user_id: role
-        for user_id, role in session.execute(
-            select(Member.user_id, Member.role).where(
+        user_id: (role, team_id)
+        for user_id, role, team_id in session.execute(
+            select(Member.user_id, Member.role, Member.team_id).where(
                 Member.relationship_id == facts.relationship_id
             )
         )
     }
+    owners = [u for u in facts.participants if members.get(u, (None,))[0] is Role.OWNER]
     if facts.creator in members:
-        return facts.creator
-    owners = [user for user in facts.participants if members.get(user) is Role.OWNER]
-    return (owners or list(facts.participants) or [facts.creator])[0]
+        chosen = facts.creator
+    else:
+        chosen = (owners or list(facts.participants) or [facts.creator])[0]
+    home = members.get(chosen)
+    return Recipient(home[1] if home else facts.team_id, chosen)
 
 
 def _lapse_base(session: Session, checkin: CheckIn) -> dict:
