@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from slack_bolt import App
 
+from bot.relationships.departures import tell_departures
+from bot.relationships.joint import departures
 from bot.services import Services
+from bot.slack import workspaces
 from bot.slack.installations import uninstall
 
 
@@ -23,4 +26,10 @@ def on_tokens_revoked(event: dict, body: dict, services: Services) -> None:
 
 
 def _stop_sending(services: Services, team_id: str) -> None:
+    """Stop at once; the other company's owners in a joint relationship hear it once."""
     uninstall(services.db, services.installations, team_id, services.clock.now())
+    with services.db.read() as session:
+        left = departures(session, team_id)
+        since = workspaces.uninstalled_since(session, team_id)
+    if left and since is not None:
+        services.defer(tell_departures, services, left, since)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from bot.pulse.models import PulseAnswer, PulseComment, PulseRecipient, PulseRound, RecipientStatus
 from bot.pulse.rounds import current_round, round_questions
 from bot.pulse.settings import settings_for
+from bot.relationships.joint import departed_side
 from bot.relationships.models import Relationship, Role, Side
 
 TREND_ROUNDS = 8
@@ -92,6 +93,8 @@ class PulseResults:
     trend: list[RoundResult]  # oldest first, ending with ``latest``
     open_round: OpenRoundProgress | None  # owners only
     unreachable: int = 0  # owners only: members the latest closed round couldn't reach
+    # a joint relationship's side whose workspace uninstalled Rapport: (side, organisation)
+    departed: tuple[Side, str] | None = None
 
 
 def _suppressed(
@@ -288,6 +291,9 @@ def results(
         trend,
         progress,
         unreachable.get(ids[-1], 0) if ids else 0,
+        (left, relationship.org_name(left))
+        if (left := departed_side(session, relationship))
+        else None,
     )
 
 

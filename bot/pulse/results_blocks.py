@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from bot.core.figures import decimal_text, percent_text
 from bot.pulse.blocks import when
 from bot.pulse.results import PulseAlert, PulseResults, QuestionFigures, RoundResult, SideFigures
+from bot.relationships.blocks import side_left_text
 from bot.relationships.models import Side
 from bot.slack import mrkdwn
 from bot.slack.blocks import Blocks, button, context, section
@@ -103,6 +104,8 @@ def results_blocks(found: PulseResults, is_owner: bool) -> Blocks:
                 + unreachable
             )
         )
+    if found.departed is not None:
+        blocks.append(context(side_left_text(*found.departed)))
     blocks.append(
         context(
             f"Anonymous: figures only for groups of {found.min_group} or more answers. "

@@ -151,7 +151,28 @@ def summary_blocks(summary: RelationshipSummary) -> Blocks:
             f"{mrkdwn.escape(name)} → {side.value}" for name, side in summary.organisations
         )
         lines.append(f"*Organisations in shared channels:* {mapped}")
+    if summary.joint:
+        lines.append(
+            "*Workspaces:* each company's own; its owners look after its people "
+            "(`/rapport leave` ends this)"
+        )
+    if summary.departed is not None:
+        org = summary.client_org if summary.departed is Side.CLIENT else summary.provider_org
+        lines.append(side_left_text(summary.departed, org))
     return [section("\n".join(lines))]
+
+
+def side_left_notice(name: str, side: Side, org: str) -> str:
+    return f"*{mrkdwn.escape(name)}*: {side_left_text(side, org)}"
+
+
+def side_left_text(side: Side, org: str) -> str:
+    return (
+        f":warning: *The {side.value} side has left:* {mrkdwn.escape(org)} uninstalled "
+        "Rapport from their workspace, so their people get no prompts, reminders or intros. "
+        "Results so far stay, and rounds close with the answers given. If it was a mistake, "
+        "their admin can install it again and everything resumes."
+    )
 
 
 _OUTCOME_WORDS = {

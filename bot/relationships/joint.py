@@ -23,8 +23,11 @@ from bot.health.models import HealthSnapshot
 from bot.relationships.domain import (
     NAME_MAX,
     RapportError,
+    Recipient,
     find_member,
+    homed_in,
     name_key,
+    owners_on,
     require_owner,
 )
 from bot.relationships.members import count_organisation
@@ -36,7 +39,7 @@ from bot.relationships.models import (
     Role,
     Side,
 )
-from bot.slack import mrkdwn
+from bot.slack import mrkdwn, workspaces
 
 INVITE_LIFETIME = timedelta(hours=24)
 # Crockford's base32 without look-alikes: 12 characters carry 60 bits, typed in 3 groups
@@ -251,3 +254,48 @@ def _free_name(session: Session, team_id: str, name: str) -> str:
         suffix = f" ({number})"
         candidate = name[: NAME_MAX - len(suffix)] + suffix
     return candidate
+
+
+def departed_side(session: Session, relationship: Relationship) -> Side | None:
+    """The side of a joint relationship whose workspace uninstalled Rapport, if one did."""
+    if relationship.partner_side is None:
+        return None
+    for side in (relationship.partner_side, relationship.partner_side.other):
+        if not workspaces.is_active(session, relationship.team_of(side)):
+            return side
+    return None
+
+
+@dataclass(frozen=True)
+class Departure:
+    """A joint relationship's side whose workspace uninstalled Rapport: the other side's
+    owners are told, through their own workspace."""
+
+    relationship_id: int
+    relationship_name: str
+    side: Side
+    org: str
+    told: list[Recipient]
+
+
+def departures(session: Session, team_id: str) -> list[Departure]:
+    """The joint relationships ``team_id`` was one home of, now that it uninstalled."""
+    joint = session.scalars(
+        select(Relationship).where(Relationship.partner_team_id.is_not(None), homed_in(team_id))
+    ).all()
+    found = []
+    for relationship in joint:
+        side = relationship.side_of(team_id)
+        assert side is not None  # homed in team_id, and joint
+        owners = owners_on(session, relationship, side.other)
+        there = relationship.team_of(side.other)
+        found.append(
+            Departure(
+                relationship.id,
+                relationship.name,
+                side,
+                relationship.org_name(side),
+                [Recipient(there, owner) for owner in owners],
+            )
+        )
+    return found

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.relationships.domain import people
+from bot.relationships.joint import departed_side
 from bot.relationships.models import Relationship, Role, Side, WatchedChannel
 
 
@@ -21,6 +22,8 @@ class RelationshipSummary:
     watched_channels: list[str]
     alerts_channel: str | None
     organisations: list[tuple[str, Side]] = field(default_factory=list)
+    joint: bool = False  # each side in its own company's workspace
+    departed: Side | None = None  # the side whose workspace uninstalled Rapport
 
 
 def summarise(session: Session, relationship: Relationship) -> RelationshipSummary:
@@ -44,4 +47,6 @@ def summarise(session: Session, relationship: Relationship) -> RelationshipSumma
         watched_channels=list(channels),
         alerts_channel=relationship.alerts_channel_id,
         organisations=organisations,
+        joint=relationship.is_joint,
+        departed=departed_side(session, relationship),
     )

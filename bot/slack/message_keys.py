@@ -82,3 +82,9 @@ def health_digest(relationship_id: int, recipient: str, week: date) -> str:
     """``recipient``: an owner, or the alerts channel; ``week``: the Monday of the local week
     it is sent in."""
     return f"health-digest:{relationship_id}:{recipient}:{week.isoformat()}"
+
+
+def side_left(relationship_id: int, side: str, uninstalled_at: datetime, owner: str) -> str:
+    """The other side's owners told that ``side``'s workspace uninstalled Rapport, once per
+    uninstall (a reinstall and a later uninstall tell them again)."""
+    return f"side-left:{relationship_id}:{side}:{uninstalled_at:%Y%m%dT%H%M%S}:{owner}"

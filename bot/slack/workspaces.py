@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from bot.relationships.models import Relationship
 from bot.schema import metadata
 from bot.slack.models import Workspace
 
@@ -22,6 +23,11 @@ DELETE_AFTER = timedelta(days=30)
 def is_active(session: Session, team_id: str) -> bool:
     workspace = session.get(Workspace, team_id)
     return workspace is None or workspace.uninstalled_at is None
+
+
+def uninstalled_since(session: Session, team_id: str) -> datetime | None:
+    workspace = session.get(Workspace, team_id)
+    return workspace.uninstalled_at if workspace is not None else None
 
 
 def mark_installed(session: Session, team_id: str, now: datetime) -> None:
@@ -51,6 +57,12 @@ def delete_departed(session: Session, now: datetime) -> list[str]:
     )
     if not departed:
         return []
+    # a joint relationship the departed company had joined is one-sided again
+    session.execute(
+        update(Relationship)
+        .where(Relationship.partner_team_id.in_(departed))
+        .values(partner_team_id=None, partner_side=None)
+    )
     for table in reversed(metadata.sorted_tables):
         if "team_id" in table.c:
             session.execute(delete(table).where(table.c.team_id.in_(departed)))

@@ -3,6 +3,10 @@ reminded through its own company's installation, answers from both, joint result
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from bot.relationships.models import Member, Relationship
+from scheduler.workspace_jobs import delete_departed_workspaces
 from tests.pulse.test_results import _results
 from tests.support.fake_slack import TEAM_ID
 from tests.support.joint_helpers import STELLAR, token_of
@@ -61,3 +65,45 @@ def test_each_side_is_prompted_through_its_own_workspace_and_results_are_joint(j
     assert "*Provider*: *2.3* · 3 of 3 answered" in acme
     assert "*Client–provider gap*: *2.0* (client side happier)" in acme
     assert acme == stellar  # one round, the same figures for both companies' owners
+
+
+def test_one_company_uninstalling_mid_round_stops_its_side_and_the_other_side_is_told(joined):
+    app = joined
+    app.fake.add_user("UDAN", team=TEAM_ID)
+    app.slack.command("add <@UDAN> client")
+    assert "open" in pulse(app, "send").text
+    uninstalled, before = {"type": "app_uninstalled"}, len(app.fake.calls)
+    assert app.slack.event(uninstalled, team=STELLAR).status == 200
+    assert app.slack.event(uninstalled, team=STELLAR, retry_num=1).status == 200  # again
+    told = app.fake.wait_for("chat.postMessage", lambda c: "has left" in c.args.get("text", ""))
+    assert [(c.args["channel"], token_of(c)) for c in told] == [("UALICE", TEAM_ID)]
+    assert "*The provider side has left:* Stellar uninstalled Rapport" in told[0].args["text"]
+
+    tick(app.services)  # the round goes on for Acme's side only
+    assert {c.args["channel"] for c in prompts(app.fake)} == {"UALICE", "UCARL", "UDAN"}
+    after = [call for call in app.fake.calls[before:] if (call.token or "").startswith("xoxb")]
+    assert after and all(token_of(call) == TEAM_ID for call in after)
+    for call in prompts(app.fake):
+        answer(app, call, 4)
+    app.clock.advance(days=4, hours=1)
+    tick(app.services)
+    shown = _results(app, "UALICE")
+    assert "*Client*: *4.0* · 3 of 3 answered" in shown
+    assert "*Provider*: _not enough answers yet_" in shown
+    assert "The provider side has left" in shown
+    assert "The provider side has left" in str(app.slack.command("show").json())
+    assert len(app.fake.wait_for("chat.postMessage", lambda c: "has left" in c.args["text"])) == 1
+
+
+def test_thirty_days_after_the_joining_company_left_its_people_go_and_the_rest_stays(joined):
+    app = joined
+    assert app.slack.event({"type": "app_uninstalled"}, team=STELLAR).status == 200
+    app.clock.advance(days=31)
+    assert delete_departed_workspaces(app.services) == [STELLAR]
+    with app.db.transaction() as session:
+        relationship = session.get(Relationship, app.relationship_id)
+        assert (relationship.team_id, relationship.partner_team_id) == (TEAM_ID, None)
+        left = session.scalars(select(Member.user_id).order_by(Member.id)).all()
+    assert sorted(left) == ["UALICE", "UCARL"]  # Stellar's people went with Stellar's data
+    shown = str(app.slack.command("show").json())
+    assert "Acme ⇄ Stellar" in shown and "has left" not in shown
