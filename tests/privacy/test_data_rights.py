@@ -63,7 +63,8 @@ def export(rapport, user: str = "UALICE", **kwargs) -> dict[str, list[dict[str, 
     before = len(rapport.fake.calls_to("files.completeUploadExternal"))
     reply = rapport.slack.command("export", user=user, **kwargs)
     assert reply.text == "Preparing your export… I'll send it to you in a DM."
-    rapport.fake.wait_for("files.completeUploadExternal", count=before + 1)
+    # charts are drawn first: on a busy machine that takes seconds
+    rapport.fake.wait_for("files.completeUploadExternal", count=before + 1, timeout=30)
     files = [f for f in rapport.fake.shared_files("D" + user[1:]) if f["name"].endswith(".csv")]
     return {
         file["name"].split("-")[-4]: list(
