@@ -44,7 +44,8 @@ class DigestSettings:
 
 @dataclass(frozen=True)
 class DigestPlan:
-    """A relationship whose digest is on, and where it goes."""
+    """A relationship whose digest is on, and where it goes: the owners of one workspace
+    (both sides' in one, each side's in its own for a joint relationship)."""
 
     relationship_id: int
     team_id: str
@@ -159,27 +160,26 @@ def planned_digests(session: Session, now: datetime) -> list[DigestPlan]:
         .outerjoin(HealthDigestSettings, HealthDigestSettings.relationship_id == Relationship.id)
         .order_by(Relationship.id)
     ).all()
-    owners: dict[int, list[str]] = {}
-    for relationship_id, user_id in session.execute(
-        select(Member.relationship_id, Member.user_id)
+    owners: dict[int, dict[str, list[str]]] = {}  # relationship -> workspace -> owners
+    for relationship_id, team_id, user_id in session.execute(
+        select(Member.relationship_id, Member.team_id, Member.user_id)
         .where(Member.role == Role.OWNER)
         .order_by(Member.added_at, Member.id)
     ):
-        owners.setdefault(relationship_id, []).append(user_id)
+        owners.setdefault(relationship_id, {}).setdefault(team_id, []).append(user_id)
     no_data = _recently_without_index(session, now)
     plans = []
     for relationship_id, team_id, alerts_channel_id, row in rows:
         settings = DigestSettings() if row is None else _settings(row)
         if not settings.enabled or relationship_id in no_data or relationship_id not in owners:
             continue
-        plans.append(
-            DigestPlan(
-                relationship_id,
-                team_id,
-                settings,
-                alerts_channel_id,
-                tuple(owners[relationship_id]),
-            )
+        by_team = owners[relationship_id]
+        if settings.to_channel and alerts_channel_id:  # once, in the alerts channel
+            theirs = by_team.get(team_id) or next(iter(by_team.values()))
+            by_team = {team_id: theirs}
+        plans.extend(  # a joint relationship's owners each through their own workspace
+            DigestPlan(relationship_id, team, settings, alerts_channel_id, tuple(theirs))
+            for team, theirs in by_team.items()
         )
     return plans
 
