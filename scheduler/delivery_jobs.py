@@ -56,7 +56,8 @@ def send_notice(db: Database, slack: SlackClients, notice: FailureNotice, now: d
     def post(recipient: str) -> outbox.Delivery:
         # no relationship_id: a notice that can't be delivered is never itself reported
         key = message_keys.delivery_notice(notice.notice_id, recipient)
-        return send_once(db, slack, Outgoing(notice.team_id, key, recipient, text, blocks), now)
+        message = Outgoing(notice.team_of(recipient), key, recipient, text, blocks)
+        return send_once(db, slack, message, now)
 
     deliveries = [post(recipient) for recipient in notice.recipients]
     if any(_refused(db, notice.notice_id, r) for r in notice.recipients if not is_person(r)):

@@ -10,7 +10,7 @@ so if the owners can't be reached either nothing more is said, and reporting can
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, func, or_, select, update
@@ -55,6 +55,11 @@ class FailureNotice:
     checkin_channels: tuple[Refusal, ...]  # where check-in reminders couldn't be posted
     recipients: tuple[str, ...]  # the alerts channel, or each reachable owner by DM
     owners: tuple[str, ...]  # DMed instead if the alerts channel refuses the notice too
+    # whose installation reaches each recipient and owner (a joint relationship has two)
+    homes: dict[str, str] = field(default_factory=dict)
+
+    def team_of(self, target: str) -> str:
+        return self.homes.get(target, self.team_id)
 
 
 def is_person(target: str) -> bool:
@@ -148,7 +153,12 @@ def _failure_notice(session: Session, notice: DeliveryNotice) -> FailureNotice:
             checkins.append(refusal)
         else:  # the alerts channel, or one that was, before owners moved it
             alerts.append(refusal)
-    owners = tuple(owner for owner in rel.owners(session, relationship) if owner not in refused)
+    reachable = [
+        recipient
+        for recipient in rel.owner_recipients(session, relationship)
+        if recipient.channel not in refused
+    ]
+    owners = tuple(recipient.channel for recipient in reachable)
     alerts_channel = relationship.alerts_channel_id
     recipients = (alerts_channel,) if alerts_channel and alerts_channel not in refused else owners
     return FailureNotice(
@@ -160,4 +170,5 @@ def _failure_notice(session: Session, notice: DeliveryNotice) -> FailureNotice:
         checkin_channels=tuple(checkins),
         recipients=recipients,
         owners=owners,
+        homes={recipient.channel: recipient.team_id for recipient in reachable},
     )

@@ -254,6 +254,12 @@ def alert_recipients(session: Session, relationship: Relationship) -> list[Recip
     each through their own workspace (a joint relationship's sides have one each)."""
     if relationship.alerts_channel_id:
         return [Recipient(relationship.team_id, relationship.alerts_channel_id)]
+    return owner_recipients(session, relationship)
+
+
+def owner_recipients(session: Session, relationship: Relationship) -> list[Recipient]:
+    """Each owner of both sides, by DM through their own workspace, in the order they
+    joined."""
     rows = session.execute(
         select(Member.team_id, Member.user_id)
         .where(Member.relationship_id == relationship.id, Member.role == Role.OWNER)

@@ -107,3 +107,17 @@ def test_thirty_days_after_the_joining_company_left_its_people_go_and_the_rest_s
     assert sorted(left) == ["UALICE", "UCARL"]  # Stellar's people went with Stellar's data
     shown = str(app.slack.command("show").json())
     assert "Acme ⇄ Stellar" in shown and "has left" not in shown
+
+
+def test_when_the_creating_company_uninstalls_the_other_is_told_and_can_go_on_alone(joined):
+    app = joined
+    assert app.slack.event({"type": "app_uninstalled"}, team=TEAM_ID).status == 200
+    told = app.fake.wait_for("chat.postMessage", lambda c: "has left" in c.args.get("text", ""))
+    assert [(c.args["channel"], token_of(c)) for c in told] == [("UPAT", STELLAR)]
+    assert "*The client side has left:* Acme uninstalled" in told[0].args["text"]
+
+    assert "You've left" in app.slack.command("leave", user="UPAT", team=STELLAR).text
+    app.clock.advance(days=31)
+    assert delete_departed_workspaces(app.services) == [TEAM_ID]
+    shown = app.slack.command("show", user="UPAT", team=STELLAR).json()
+    assert "<@UPRIYA>" in str(shown)  # Stellar's side carries on in its own workspace
