@@ -155,15 +155,17 @@ def invite(sending: Sending) -> None:
 def open_round(sending: Sending, due: intro_rounds.DueRound) -> None:
     """Pair everyone in, and tell owners once if a side has nobody."""
     db, now = sending.db, sending.now
-    client = sending.slack.for_team(due.team_id)
-    if client is None:  # uninstalled: nothing happens there
+    if sending.slack.for_team(due.team_id) is None:  # uninstalled: nothing happens there
         return
-    people = [person.user_id for person in due.participants]
-    zones = cached_timezones(db, due.team_id, people, now)
-    for user_id in people:
-        if user_id not in zones:
-            sending.pacers.opens.wait()
-            zones[user_id] = user_timezone(db, client, due.team_id, user_id, now)
+    zones: dict[str, ZoneInfo] = {}
+    for team_id in {person.team_id for person in due.participants}:  # each side's own
+        client = sending.slack.for_team(team_id)
+        people = [person.user_id for person in due.participants if person.team_id == team_id]
+        zones |= cached_timezones(db, team_id, people, now)
+        for user_id in people:
+            if user_id not in zones:
+                sending.pacers.opens.wait()
+                zones[user_id] = user_timezone(db, client, team_id, user_id, now)
     with db.transaction() as session:
         opened = intro_rounds.open_round(session, due, zones, now)
     if opened is None:
@@ -191,7 +193,8 @@ def introduce(sending: Sending, group: GroupToIntroduce) -> None:
         return
     starter = starter_for(f"{group.relationship_id}:{group.group_id}")
     times = slots(sending.now, [ZoneInfo(person.tz) for person in group.people])
-    conversation = _open_group_dm(client, group, sending.pacers)
+    # across two companies' workspaces there is no group DM: one DM each, through their own
+    conversation = _open_group_dm(client, group, sending.pacers) if group.one_workspace() else None
     if conversation == "retry":
         return
     if conversation is not None:
@@ -210,10 +213,10 @@ def introduce(sending: Sending, group: GroupToIntroduce) -> None:
         )
         key = message_keys.intro(group.group_id, person.user_id)
         message = Outgoing(
-            group.team_id, key, person.user_id, text, blocks, relationship_id=group.relationship_id
+            person.team_id, key, person.user_id, text, blocks, relationship_id=group.relationship_id
         )
         settled = sending.send("intro", message) is not None and settled
-        sending.note_departure(group.relationship_id, group.team_id, person.user_id, key)
+        sending.note_departure(group.relationship_id, person.team_id, person.user_id, key)
     if settled:
         _record_route(sending, group, Route.SEPARATE_DMS, None)
 
@@ -246,12 +249,15 @@ def _open_group_dm(client: WebClient, group: GroupToIntroduce, pacers: IntroPace
 def nudge(sending: Sending, group: GroupToIntroduce) -> None:
     """Once, where the intro went: the group DM, or each person's DM."""
     if group.route is Route.GROUP_DM and group.conversation_id is not None:
-        targets = [(message_keys.intro_nudge(group.group_id), group.conversation_id)]
+        targets = [(message_keys.intro_nudge(group.group_id), group.team_id, group.conversation_id)]
     else:
-        targets = [(message_keys.intro_nudge(group.group_id, u), u) for u in group.user_ids()]
+        targets = [
+            (message_keys.intro_nudge(group.group_id, p.user_id), p.team_id, p.user_id)
+            for p in group.people
+        ]
     settled = True
-    for key, channel in targets:
-        message = Outgoing(group.team_id, key, channel, intro_blocks.NUDGE)
+    for key, team_id, channel in targets:
+        message = Outgoing(team_id, key, channel, intro_blocks.NUDGE)
         settled = sending.send("nudge", message) is not None and settled
     if settled:
         with sending.db.transaction() as session:
@@ -262,11 +268,11 @@ def ask_if_met(sending: Sending, group: GroupToIntroduce) -> None:
     """*Did you meet?* to each person, by DM, so each answers for themselves."""
     text, blocks = intro_blocks.follow_up(group.group_id)
     settled = True
-    for user_id in group.user_ids():
-        key = message_keys.intro_follow_up(group.group_id, user_id)
-        message = Outgoing(group.team_id, key, user_id, text, blocks)
+    for person in group.people:
+        key = message_keys.intro_follow_up(group.group_id, person.user_id)
+        message = Outgoing(person.team_id, key, person.user_id, text, blocks)
         settled = sending.send("follow-up", message) is not None and settled
-        sending.note_departure(group.relationship_id, group.team_id, user_id, key)
+        sending.note_departure(group.relationship_id, person.team_id, person.user_id, key)
     if settled:
         with sending.db.transaction() as session:
             intro_groups.mark(session, group.group_id, done=True)

@@ -22,6 +22,7 @@ class IntroPerson:
     role: str
     organisation: str
     tz: str
+    team_id: str  # their home workspace, whose installation reaches them
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,11 @@ class GroupToIntroduce:
 
     def user_ids(self) -> list[str]:
         return [person.user_id for person in self.people]
+
+    def one_workspace(self) -> bool:
+        """Whether one installation reaches everyone: a group DM can't span two
+        companies' workspaces."""
+        return len({person.team_id for person in self.people}) == 1
 
 
 def _load(session: Session, groups: list[IntroGroup]) -> list[GroupToIntroduce]:
@@ -62,6 +68,7 @@ def _load(session: Session, groups: list[IntroGroup]) -> list[GroupToIntroduce]:
                 member.role.value,
                 relationship.org_name(member.side),
                 member.tz,
+                member.team_id,
             )
         )
     return [
@@ -140,7 +147,7 @@ def group_for(session: Session, team_id: str, group_id: int, user_id: str) -> Gr
         .join(IntroGroupMember, IntroGroupMember.group_id == IntroGroup.id)
         .where(
             IntroGroup.id == group_id,
-            IntroGroup.team_id == team_id,
+            IntroGroupMember.team_id == team_id,  # clicked in their own workspace
             IntroGroupMember.user_id == user_id,
         )
     )

@@ -21,6 +21,7 @@ class Participant:
     user_id: str
     side: Side
     role: Role
+    team_id: str  # their home workspace, whose installation reaches them
 
 
 def _preference(session: Session, relationship: Relationship, user_id: str) -> IntroPreference:
@@ -31,10 +32,15 @@ def _preference(session: Session, relationship: Relationship, user_id: str) -> I
     found = session.scalar(query)
     if found is not None:
         return found
+    home = session.scalar(  # their own workspace (the partner's, on a joint one's other side)
+        select(Member.team_id).where(
+            Member.relationship_id == relationship.id, Member.user_id == user_id
+        )
+    )
     try:
         with session.begin_nested():
             found = IntroPreference(
-                team_id=relationship.team_id,
+                team_id=home or relationship.team_id,
                 relationship_id=relationship.id,
                 user_id=user_id,
                 left_slack=False,
@@ -76,7 +82,7 @@ def participants(
     """Members who are in for the round on ``day``: said yes (or never answered, when owners
     count those in), not paused past it, and still in Slack."""
     rows = session.execute(
-        select(Member.user_id, Member.side, Member.role, IntroPreference)
+        select(Member.user_id, Member.side, Member.role, Member.team_id, IntroPreference)
         .outerjoin(
             IntroPreference,
             and_(
@@ -88,7 +94,7 @@ def participants(
         .order_by(Member.id)
     ).all()
     found = []
-    for user_id, side, role, preference in rows:
+    for user_id, side, role, team_id, preference in rows:
         choice = preference.choice if preference is not None else None
         if choice is Choice.OUT or (choice is None and not default_in):
             continue
@@ -97,7 +103,7 @@ def participants(
             or (preference.paused_until is not None and preference.paused_until > day)
         ):
             continue
-        found.append(Participant(user_id, side, role))
+        found.append(Participant(user_id, side, role, team_id))
     return found
 
 

@@ -91,7 +91,7 @@ def uninvited(session: Session) -> list[Invitation]:
     """Members of relationships with intros on who were never asked (a newcomer too)."""
     rows = session.execute(
         select(
-            Relationship.team_id,
+            Member.team_id,  # each asked through their own workspace
             Relationship.id,
             Relationship.name,
             IntroSettings.default_in,
@@ -199,7 +199,7 @@ def open_round(
         session.flush()
         session.add_all(
             IntroGroupMember(
-                team_id=due.team_id,
+                team_id=by_id[user_id].team_id,
                 group_id=group.id,
                 user_id=user_id,
                 side=by_id[user_id].side,
@@ -210,7 +210,7 @@ def open_round(
         )
     session.add_all(
         IntroSitOut(
-            team_id=due.team_id,
+            team_id=by_id[user_id].team_id,
             relationship_id=due.relationship_id,
             round_id=intro_round.id,
             user_id=user_id,
