@@ -57,6 +57,6 @@ def test_forget_me_in_one_workspace_forgets_the_person_in_the_whole_relationship
     reply = forget(app, "UPRIYA", team=STELLAR)
 
     assert "removed you from 1 relationship" in reply
-    assert "unlinked your answers in 1 pulse round from you" in reply
+    assert "withdrew your answers from 1 pulse round" in reply  # still open
     assert "took you out of 1 check-in" in reply
     assert rows_mentioning(app, "UPRIYA") == []
