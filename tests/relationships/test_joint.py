@@ -10,9 +10,10 @@ from bot.core.db import alembic_config, migrate
 from bot.drift.models import DriftSignal
 from bot.health.models import HealthSnapshot
 from bot.relationships.models import Member, Relationship, RelationshipInvite, WatchedChannel
+from tests.support.drift_helpers import FORMAL
 from tests.support.fake_slack import TEAM_ID
 from tests.support.helpers import make_relationship
-from tests.support.joint_helpers import CODE, STELLAR, invite, join
+from tests.support.joint_helpers import CODE, STELLAR, invite, join, token_of
 
 
 def members(app) -> dict[str, tuple[str, str, str]]:
@@ -214,3 +215,34 @@ def test_the_joint_migration_keeps_every_relationship_its_people_and_settings(db
             ).scalar()
             channels = connection.execute(text("SELECT count(*) FROM watched_channels")).scalar()
         assert (people, channels) == (4, 1)
+
+
+def test_drift_alerts_reach_each_companys_owners_through_their_own_workspace(joined):
+    app = joined
+    with app.db.transaction() as session:
+        relationship = session.get(Relationship, app.relationship_id)
+        relationship.channels.append(
+            WatchedChannel(team_id=TEAM_ID, channel_id="CSHARED", added_at=app.clock.now())
+        )
+    now = app.clock.now().timestamp()
+    for n, formal in enumerate(FORMAL[:4]):
+        under = STELLAR if n % 2 else TEAM_ID  # Slack's pick, either way
+        shared_message(app, "UPRIYA", STELLAR, formal, f"{now + n:.6f}", under=under)
+    alerts = app.fake.wait_for(
+        "chat.postMessage", lambda c: "drift_acknowledge" in str(c.args.get("blocks")), count=2
+    )
+    assert sorted((c.args["channel"], token_of(c)) for c in alerts) == [
+        ("UALICE", TEAM_ID),
+        ("UPAT", STELLAR),
+    ]
+    # Stellar's owner answers the alert from Stellar's workspace
+    alert_id = next(
+        element["value"]
+        for block in alerts[0].args["blocks"]
+        if block.get("type") == "actions"
+        for element in block["elements"]
+        if element["action_id"] == "drift_acknowledge"
+    )
+    app.slack.block_action("drift_acknowledge", value=alert_id, user="UPAT", team=STELLAR)
+    done = app.fake.wait_for("response_url", lambda c: f"/{STELLAR}/" in c.path)
+    assert "Acknowledged by <@UPAT>" in str(done[0].args)
