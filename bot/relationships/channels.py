@@ -81,7 +81,13 @@ def check_alerts_channel(
     """``RapportError`` unless ``actor`` may send ``relationship``'s alerts to the channel:
     never one another relationship watches, where that relationship's people would read
     them. Membership of the channel is Slack's to say (``bot.slack.channels``)."""
-    require_owner(session, relationship, actor)
+    owner = require_owner(session, relationship, actor)
+    if owner.team_id != relationship.team_id:  # alerts are posted by the creator's install
+        raise RapportError(
+            f"*{mrkdwn.escape(relationship.name)}* spans two workspaces, and its alerts "
+            "channel is set from the workspace that created it: ask an owner there to pick a "
+            "channel both companies share. Until then each owner gets alerts by DM."
+        )
     if watched_elsewhere(session, relationship.team_id, [channel_id], relationship.id):
         raise RapportError(
             f"<#{channel_id}> is a channel another relationship watches, so your alerts "

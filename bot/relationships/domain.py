@@ -209,12 +209,14 @@ def require_member(session: Session, relationship: Relationship, user_id: str) -
     return member
 
 
-def require_owner(session: Session, relationship: Relationship, user_id: str) -> None:
-    if require_member(session, relationship, user_id).role is not Role.OWNER:
+def require_owner(session: Session, relationship: Relationship, user_id: str) -> Member:
+    member = require_member(session, relationship, user_id)
+    if member.role is not Role.OWNER:
         raise NotAllowed(
             f"Only owners of *{mrkdwn.escape(relationship.name)}* can change it. "
             "`/rapport show` lists them if you'd like to ask one."
         )
+    return member
 
 
 def people(session: Session, relationship: Relationship) -> list[tuple[str, Side, Role]]:

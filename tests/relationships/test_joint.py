@@ -246,3 +246,10 @@ def test_drift_alerts_reach_each_companys_owners_through_their_own_workspace(joi
     app.slack.block_action("drift_acknowledge", value=alert_id, user="UPAT", team=STELLAR)
     done = app.fake.wait_for("response_url", lambda c: f"/{STELLAR}/" in c.path)
     assert "Acknowledged by <@UPAT>" in str(done[0].args)
+
+
+def test_the_alerts_channel_of_a_joint_relationship_is_set_from_the_creating_workspace(joined):
+    refused = joined.slack.command("alerts <#CSHARED>", user="UPAT", team=STELLAR)
+    assert "its alerts channel is set from the workspace that created it" in refused.text
+    with joined.db.transaction() as session:
+        assert session.get(Relationship, joined.relationship_id).alerts_channel_id is None
