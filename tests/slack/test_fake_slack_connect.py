@@ -103,6 +103,8 @@ def test_a_dm_to_another_workspaces_person_is_done_as_slack_does_but_recorded(co
 
     # "Bot users can DM … external users with a common shared channel"
     assert acme.chat_postMessage(channel="UBO", text="Your pulse")["ok"]
+    dm = acme.conversations_open(users="UBO")["channel"]["id"]
+    assert acme.chat_postMessage(channel=dm, text="Your pulse")["ok"]
     # nobody in common: refused
     assert refusal(lambda: acme.conversations_open(users="UBEA")) == "user_not_visible"
     assert refusal(lambda: acme.conversations_open(users="UGUS")) == "user_not_found"
@@ -111,6 +113,8 @@ def test_a_dm_to_another_workspaces_person_is_done_as_slack_does_but_recorded(co
     )
     offending = fake_slack.cross_workspace_dms()
     assert [(call.method, call.token) for call in offending] == [
+        ("chat.postMessage", acme.token),
+        ("conversations.open", acme.token),
         ("chat.postMessage", acme.token),
         ("conversations.open", acme.token),
         ("conversations.open", acme.token),
