@@ -65,6 +65,7 @@ def test_the_shared_channel_has_one_id_and_says_so_to_either_workspace_only(conn
         assert seen["connected_team_ids"] == [TEAM_ID, BETA]
         assert seen["conversation_host_id"] == TEAM_ID
     assert (acme["name"], beta["name"]) == ("acme-beta", "beta-acme")
+    assert (acme["context_team_id"], beta["context_team_id"]) == (TEAM_ID, BETA)
     assert refusal(lambda: connect[GAMMA].conversations_info(channel="CCONNECT")) == (
         "channel_not_found"
     )

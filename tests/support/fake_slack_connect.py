@@ -370,6 +370,7 @@ class FakeSlackConnect:
             "is_org_shared": False,
             "connected_team_ids": list(shared.teams),
             "conversation_host_id": shared.teams[0],
+            "context_team_id": team,  # the workspace asking
         }
 
     def _in_shared_channel(self, method: str, args: dict[str, Any], team: str) -> dict:
