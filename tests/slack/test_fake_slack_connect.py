@@ -127,10 +127,14 @@ def test_either_workspace_posts_in_the_shared_channel_as_its_own_bot(connect, fa
     for team in (TEAM_ID, BETA):
         posted = connect[team].chat_postMessage(channel="CCONNECT", text=f"from {team}")
         assert posted["message"]["user"] == fake_slack.bot_user_of(team)
-    assert [m["team"] for m in fake_slack.messages["CCONNECT"]] == [TEAM_ID, BETA]
-    assert refusal(lambda: connect[GAMMA].chat_postMessage(channel="CCONNECT", text="x")) == (
+    for team in (TEAM_ID, BETA):  # both see the whole history, newest first
+        history = connect[team].conversations_history(channel="CCONNECT")["messages"]
+        assert [m["team"] for m in history] == [BETA, TEAM_ID]
+    gamma = connect[GAMMA]
+    assert refusal(lambda: gamma.chat_postMessage(channel="CCONNECT", text="x")) == (
         "channel_not_found"
     )
+    assert refusal(lambda: gamma.conversations_history(channel="CCONNECT")) == ("channel_not_found")
 
 
 def test_a_bot_not_in_the_shared_channel_joins_it_before_posting(fake_slack, connect):

@@ -9,8 +9,8 @@ authed users", the ``app_uninstalled`` and ``tokens_revoked`` events, the auth e
   own way). ``conversations.info`` answers any connected workspace's token with
   ``is_shared`` and ``is_ext_shared`` true, ``connected_team_ids`` and the host
   (``conversation_host_id``), ``is_member`` meaning that workspace's bot; any other token gets
-  ``channel_not_found``. ``conversations.members`` lists the people of every organisation in
-  it, and the bot of each installation in it.
+  ``channel_not_found`` (its history too). ``conversations.members`` lists the people of
+  every organisation in it, and the bot of each installation in it.
 - ``users.info`` shows a workspace its own people in full. Someone of another workspace who
   shares a channel with the token's bot is an *external member*: ``team_id`` is their home,
   and only what Slack shares: names and profile, no time zone, locale or email (the
@@ -51,6 +51,8 @@ SHARED_CHANNEL_METHODS = (
     "conversations.info",
     "conversations.join",
     "conversations.members",
+    "conversations.history",
+    "conversations.replies",
     "chat.postMessage",
 )
 
@@ -68,7 +70,7 @@ class SharedChannel:
 class FakeSlackConnect:
     """The Slack Connect half of ``FakeSlack``, which holds the directory, the calls and the
     issued tokens, names its own workspace ``default_team`` and provides ``add_channel``,
-    ``_post``, ``_next_ts``, ``team_of`` and ``image_blocks_refused``."""
+    ``_post``, ``_history``, ``_next_ts``, ``team_of`` and ``image_blocks_refused``."""
 
     users: dict[str, dict[str, Any]]
     channels: dict[str, dict[str, Any]]
@@ -383,6 +385,8 @@ class FakeSlackConnect:
                 shared.bots.add(team)
         if method in ("conversations.info", "conversations.join"):
             return {"ok": True, "channel": self._channel_view(channel_id, team)}
+        if method in ("conversations.history", "conversations.replies"):
+            return self._history(method, args)
         if method == "conversations.members":
             return cursor_page(
                 self.channel_members[channel_id] + self.channel_bots(channel_id), args, "members"
