@@ -63,11 +63,27 @@ def bot_token(running: RunningApp, team_id: str) -> str:
     return TokenCipher([KEY]).decrypt(stored)
 
 
+def people_of(team: str) -> tuple[str, str, str, str]:
+    """Four people of ``team``: user ids are Slack-wide, so each workspace has its own."""
+    people = ("UALICE", "UCARL", "UPAT", "UPRIYA")
+    return people if team == TEAM_ID else tuple(f"{user}{team[1:]}" for user in people)
+
+
 def one_round_of_prompts(running: RunningApp, team: str) -> None:
-    for user in ("UALICE", "UCARL", "UPAT", "UPRIYA"):
+    alice, carl, pat, priya = people = people_of(team)
+    for user in people:
         running.fake.add_user(user, team=team)
-    make_relationship(running.db, running.clock, f"Rel {team}", team=team)
-    assert "open" in pulse(running, "send", team=team).text
+    make_relationship(
+        running.db,
+        running.clock,
+        f"Rel {team}",
+        creator=alice,
+        client_members=(carl,),
+        provider_owners=(pat,),
+        provider_members=(priya,),
+        team=team,
+    )
+    assert "open" in pulse(running, "send", user=alice, team=team).text
 
 
 def test_the_install_page_asks_for_the_manifest_scopes_and_is_not_served_single_workspace(
@@ -96,11 +112,11 @@ def test_two_workspaces_install_and_each_is_served_with_its_own_token(multi):
     one_round_of_prompts(multi, TEAM_ID)  # scheduled work: SlackClients' token
     one_round_of_prompts(multi, BETA)
     tick(multi.services)
-    tokens = {call.args["channel"]: set() for call in prompts(multi.fake)}
-    for call in prompts(multi.fake):
-        tokens[call.args["channel"]].add(call.token)
-    assert len(prompts(multi.fake)) == 8
-    assert {frozenset(seen) for seen in tokens.values()} == {frozenset({acme, beta})}
+    tokens = {call.args["channel"]: call.token for call in multi.fake.done("chat.postMessage")}
+    assert tokens == {user: acme for user in people_of(TEAM_ID)} | {
+        user: beta for user in people_of(BETA)
+    }
+    assert len(prompts(multi.fake)) == 8 and multi.fake.cross_workspace_dms() == []
 
 
 def test_a_failed_or_forged_install_stores_nothing(multi):

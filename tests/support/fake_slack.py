@@ -5,12 +5,12 @@ It answers ``/api/<method>`` like Slack (``ok``, ``error``, realistic ids and ``
 be told to fail: a Slack error, HTTP 429 with ``Retry-After``, a 5xx, or a slow answer; to
 enforce a method's rate limit; or, in chaos mode, to fail a share of all calls at random
 (reproducibly, from a seed). Files (uploads, ``files.info``, ``files.delete``) and the check
-of image blocks naming them are in ``fake_slack_files``.
+of image blocks naming them are in ``fake_slack_files``; several workspaces and the channels
+they share over Slack Connect in ``fake_slack_connect``.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import itertools
 import json
@@ -27,7 +27,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
+from tests.support.fake_slack_connect import FakeSlackConnect
 from tests.support.fake_slack_files import FakeSlackFiles
+from tests.support.fake_slack_pages import cursor_page
 
 BOT_USER_ID = "UBOTRAPPORT"
 BOT_ID = "BRAPPORT"
@@ -138,8 +140,9 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 256  # many concurrent clients, like Slack's edge
 
 
-class FakeSlack(FakeSlackFiles):
+class FakeSlack(FakeSlackFiles, FakeSlackConnect):
     bot_user = BOT_USER_ID
+    bot_id = BOT_ID
     default_team = TEAM_ID
 
     def __init__(self) -> None:
@@ -171,6 +174,7 @@ class FakeSlack(FakeSlackFiles):
         self._server = _Server(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._init_connect()
 
     # -- lifecycle -----------------------------------------------------------------------
     @property
@@ -386,7 +390,7 @@ class FakeSlack(FakeSlackFiles):
             "scope": "commands,chat:write",
             "token_type": "bot",
             "access_token": token,
-            "bot_user_id": BOT_USER_ID,
+            "bot_user_id": self.bot_user_of(team_id),
             "refresh_token": refresh,
             "expires_in": 43_200,  # rotating bot tokens live twelve hours
             "team": {"id": team_id, "name": name},
@@ -449,43 +453,20 @@ class FakeSlack(FakeSlackFiles):
         channel = self.channels.get(args.get("channel", ""))
         if channel is None or (channel["is_private"] and not channel["is_member"]):
             return {"ok": False, "error": "channel_not_found"}
-        limit = str(args.get("limit") or 100)
-        if not limit.isdigit() or not 1 <= int(limit) <= 1000:
-            return {"ok": False, "error": "invalid_limit"}
         with self._lock:
             members = list(self.channel_members.get(channel["id"], []))
-        if channel["is_member"]:
-            members.append(BOT_USER_ID)
-        try:
-            cursor = base64.b64decode(args.get("cursor") or "", validate=True).decode()
-            start = int(cursor.removeprefix("start:")) if cursor else 0
-        except ValueError:
-            return {"ok": False, "error": "invalid_cursor"}
-        end = start + int(limit)
-        cursor = base64.b64encode(f"start:{end}".encode()).decode() if end < len(members) else ""
-        return {
-            "ok": True,
-            "members": members[start:end],
-            "response_metadata": {"next_cursor": cursor},
-        }
+        return cursor_page(members + self.channel_bots(channel["id"]), args, "members")
 
     def answer(self, method: str, args: dict[str, Any], token: str | None = None) -> dict:
         """Slack's answer to a call that wasn't failed on purpose (shapes from Slack's
-        published examples); image blocks are checked as Slack checks them."""
+        published examples); image blocks are checked as Slack checks them, and several
+        workspaces (Slack Connect, revoked tokens, ``auth.test``) in ``connect_answer``."""
+        connected = self.connect_answer(method, args, token)
+        if connected is not None:
+            return connected
         refused = self.image_blocks_refused(method, args, self.team_of(token))
         if refused is not None:
             return refused
-        if method == "auth.test":
-            return {
-                "ok": True,
-                "url": "https://acme.slack.com/",
-                "team": "Acme",
-                "user": "rapport",
-                "team_id": TEAM_ID,
-                "user_id": BOT_USER_ID,
-                "bot_id": BOT_ID,
-                "is_enterprise_install": False,
-            }
         if method == "chat.postMessage":
             channel = args.get("channel", "")
             refusal = self._refusal(channel)
@@ -504,9 +485,6 @@ class FakeSlack(FakeSlackFiles):
             view = args.get("view")
             view = json.loads(view) if isinstance(view, str) else view or {}
             return {"ok": True, "view": {**view, "id": f"V{next(self._ids):08d}"}}
-        if method == "users.info":
-            user = self.users.get(args.get("user", ""))
-            return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
         if method == "conversations.info":
             channel = self.channels.get(args.get("channel", ""))
             if channel is None or (channel["is_private"] and not channel["is_member"]):

@@ -2,7 +2,9 @@
 
 Slash commands are form-encoded, interactivity is ``payload=<json>``, events are JSON, and
 each carries ``X-Slack-Request-Timestamp`` and ``X-Slack-Signature`` (v0 HMAC-SHA256 over
-``v0:{timestamp}:{body}`` with the signing secret).
+``v0:{timestamp}:{body}`` with the signing secret). An event Slack delivers again after no
+timely 200 keeps its ``event_id`` and carries ``X-Slack-Retry-Num`` and
+``X-Slack-Retry-Reason``.
 """
 
 from __future__ import annotations
@@ -186,16 +188,58 @@ class SlackRequests:
         retry_num: int | None = None,
     ) -> Response:
         envelope = {
-            "token": "legacy-verification-token",
             "team_id": team,
-            "api_app_id": APP_ID,
             "event": event,
             "type": "event_callback",
             "event_id": event_id or f"Ev{next(self._ids):08d}",
             "event_time": int(time.time()),
-            "authorizations": [{"team_id": team, "user_id": "UBOTRAPPORT", "is_bot": True}],
+            "authorizations": [
+                {"team_id": team, "user_id": self.fake.bot_user_of(team), "is_bot": True}
+            ],
         }
+        return self.deliver(envelope, retry_num=retry_num)
+
+    def deliver(
+        self,
+        envelope: dict[str, Any],
+        *,
+        retry_num: int | None = None,
+        reason: str = "http_timeout",
+    ) -> Response:
+        """Post an Events API envelope of this app; ``retry_num`` makes it Slack's retry."""
+        body = {"token": "legacy-verification-token", "api_app_id": APP_ID, **envelope}
         headers = {}
         if retry_num is not None:
-            headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
-        return self.post(json.dumps(envelope), "application/json", headers=headers)
+            headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": reason}
+        return self.post(json.dumps(body), "application/json", headers=headers)
+
+    def shared_channel_message(
+        self, channel: str, user: str, text: str, *, via: str | None = None, **message: Any
+    ) -> Delivery:
+        """``user`` posts ``text`` in the Slack Connect ``channel``: Slack delivers it once,
+        under ``via``'s installation or one it picks (see
+        ``FakeSlack.shared_channel_delivery``; ``ts``, ``thread_ts`` may be given)."""
+        envelope = self.fake.shared_channel_delivery(channel, user, text, via=via, **message)
+        return Delivery(self, envelope, self.deliver(envelope))
+
+    def uninstall(self, team: str) -> list[Response]:
+        """``team``'s admins remove Rapport: its tokens stop working at once, and Slack sends
+        ``tokens_revoked`` and ``app_uninstalled``."""
+        return [self.event(event, team=team) for event in self.fake.uninstall(team)]
+
+
+@dataclass
+class Delivery:
+    """One event Slack delivered, and what the app answered; ``retry`` delivers it again."""
+
+    slack: SlackRequests
+    envelope: dict[str, Any]
+    response: Response
+
+    @property
+    def team(self) -> str:
+        """The workspace whose installation Slack named."""
+        return self.envelope["team_id"]
+
+    def retry(self, num: int = 1, reason: str = "http_timeout") -> Response:
+        return self.slack.deliver(self.envelope, retry_num=num, reason=reason)
