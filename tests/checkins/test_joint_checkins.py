@@ -46,3 +46,4 @@ def test_a_joint_check_in_reminds_each_side_through_its_own_workspace(joined):
     )
     history = app.slack.command("history", command="/checkin", user="UPAT", team=STELLAR)
     assert "100% (1 of 1)" in str(history.json())
+    assert app.fake.cross_workspace_dms() == []

@@ -24,3 +24,4 @@ def test_each_companys_owners_get_the_digest_through_their_own_workspace(joined)
     assert sorted({token_of(call) for call in uploads}) == sorted({TEAM_ID, STELLAR})
     run_digests(app.services, Pacer(0))
     assert len(digests(app.fake)) == 2  # once each
+    assert app.fake.cross_workspace_dms() == []

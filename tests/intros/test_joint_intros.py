@@ -59,3 +59,4 @@ def test_intros_across_two_workspaces_reach_each_person_through_their_own(joined
     )
     thanks = app.fake.wait_for("response_url", lambda c: f"/{STELLAR}/" in c.path, count=2)
     assert thanks[-1].args["text"] == ANSWERED[MET_YES]
+    assert app.fake.cross_workspace_dms() == []

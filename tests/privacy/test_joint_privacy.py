@@ -8,7 +8,13 @@ from tests.privacy.test_data_rights import export, forget, rows_mentioning
 from tests.pulse.test_joint_rounds import answer
 from tests.relationships.test_joint import shared_message
 from tests.support.fake_slack import TEAM_ID
-from tests.support.joint_helpers import ACME_PEOPLE, STELLAR, STELLAR_PEOPLE, token_of
+from tests.support.joint_helpers import (
+    ACME_PEOPLE,
+    STELLAR,
+    STELLAR_PEOPLE,
+    token_of,
+    watch_shared,
+)
 from tests.support.pulse_helpers import prompts, pulse, tick
 
 
@@ -16,9 +22,7 @@ def a_round_everyone_answered(app, close: bool = True) -> None:
     app.slack.command("add <@USAM> provider", user="UPAT", team=STELLAR)
     app.fake.add_user("UDAN", team=TEAM_ID)
     app.slack.command("add <@UDAN> client")
-    app.fake.add_channel("CSHARED", "acme-stellar", ("UALICE", "UPRIYA"), is_ext_shared=True)
-    app.slack.command("watch <#CSHARED>")  # watched once Slack says Alice is in it
-    app.fake.wait_for("response_url", lambda c: "CSHARED" in c.args.get("text", ""))
+    watch_shared(app)
     pulse(app, "send")
     tick(app.services)
     for call in prompts(app.fake):
@@ -51,7 +55,7 @@ def test_forget_me_in_one_workspace_forgets_the_person_in_the_whole_relationship
     app = joined
     a_round_everyone_answered(app, close=False)  # answers of a closed round are unlinked
     now = app.clock.now().timestamp()
-    shared_message(app, "UPRIYA", STELLAR, "thanks all!", f"{now:.6f}", under=TEAM_ID)
+    shared_message(app, "UPRIYA", "thanks all!", f"{now:.6f}", via=TEAM_ID)
     assert rows_mentioning(app, "UPRIYA")
 
     reply = forget(app, "UPRIYA", team=STELLAR)

@@ -42,10 +42,7 @@ def test_each_side_is_prompted_through_its_own_workspace_and_results_are_joint(j
         "UPRIYA": STELLAR,
         "USAM": STELLAR,
     }
-    # never a DM with one company's token to the other company's person
-    for call in app.fake.calls_to("chat.postMessage"):
-        person = app.fake.users.get(call.args["channel"])
-        assert person is None or person["team_id"] == token_of(call), call.args["channel"]
+    assert app.fake.cross_workspace_dms() == []  # never one company's token to the other's
 
     scores = {"UALICE": 4, "UCARL": 4, "UDAN": 5, "UPAT": 2, "UPRIYA": 2, "USAM": 3}
     for call in prompts(app.fake):
@@ -65,6 +62,7 @@ def test_each_side_is_prompted_through_its_own_workspace_and_results_are_joint(j
     assert "*Provider*: *2.3* · 3 of 3 answered" in acme
     assert "*Client–provider gap*: *2.0* (client side happier)" in acme
     assert acme == stellar  # one round, the same figures for both companies' owners
+    assert app.fake.cross_workspace_dms() == []
 
 
 def test_one_company_uninstalling_mid_round_stops_its_side_and_the_other_side_is_told(joined):
@@ -72,9 +70,10 @@ def test_one_company_uninstalling_mid_round_stops_its_side_and_the_other_side_is
     app.fake.add_user("UDAN", team=TEAM_ID)
     app.slack.command("add <@UDAN> client")
     assert "open" in pulse(app, "send").text
-    uninstalled, before = {"type": "app_uninstalled"}, len(app.fake.calls)
-    assert app.slack.event(uninstalled, team=STELLAR).status == 200
-    assert app.slack.event(uninstalled, team=STELLAR, retry_num=1).status == 200  # again
+    before = len(app.fake.calls)
+    assert [r.status for r in app.slack.uninstall(STELLAR)] == [200, 200]
+    again = {"type": "app_uninstalled"}  # Slack delivers it again
+    assert app.slack.event(again, team=STELLAR, retry_num=1).status == 200
     told = app.fake.wait_for("chat.postMessage", lambda c: "has left" in c.args.get("text", ""))
     assert [(c.args["channel"], token_of(c)) for c in told] == [("UALICE", TEAM_ID)]
     assert "*The provider side has left:* Stellar uninstalled Rapport" in told[0].args["text"]
@@ -97,7 +96,7 @@ def test_one_company_uninstalling_mid_round_stops_its_side_and_the_other_side_is
 
 def test_thirty_days_after_the_joining_company_left_its_people_go_and_the_rest_stays(joined):
     app = joined
-    assert app.slack.event({"type": "app_uninstalled"}, team=STELLAR).status == 200
+    app.slack.uninstall(STELLAR)
     app.clock.advance(days=31)
     assert delete_departed_workspaces(app.services) == [STELLAR]
     with app.db.transaction() as session:
@@ -111,7 +110,7 @@ def test_thirty_days_after_the_joining_company_left_its_people_go_and_the_rest_s
 
 def test_when_the_creating_company_uninstalls_the_other_is_told_and_can_go_on_alone(joined):
     app = joined
-    assert app.slack.event({"type": "app_uninstalled"}, team=TEAM_ID).status == 200
+    app.slack.uninstall(TEAM_ID)
     told = app.fake.wait_for("chat.postMessage", lambda c: "has left" in c.args.get("text", ""))
     assert [(c.args["channel"], token_of(c)) for c in told] == [("UPAT", STELLAR)]
     assert "*The client side has left:* Acme uninstalled" in told[0].args["text"]

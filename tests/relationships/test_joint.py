@@ -9,11 +9,20 @@ from sqlalchemy import select, text
 from bot.core.db import alembic_config, migrate
 from bot.drift.models import DriftSignal
 from bot.health.models import HealthSnapshot
-from bot.relationships.models import Member, Relationship, RelationshipInvite, WatchedChannel
+from bot.relationships.models import Member, Relationship, RelationshipInvite
 from tests.support.drift_helpers import FORMAL
 from tests.support.fake_slack import TEAM_ID
 from tests.support.helpers import make_relationship
-from tests.support.joint_helpers import CODE, STELLAR, invite, join, token_of
+from tests.support.joint_helpers import (
+    CODE,
+    SHARED,
+    STELLAR,
+    invite,
+    join,
+    token_of,
+    watch_shared,
+)
+from tests.support.slack_requests import Delivery
 
 
 def members(app) -> dict[str, tuple[str, str, str]]:
@@ -152,40 +161,28 @@ def test_leaving_turns_it_back_into_two_one_sided_relationships_keeping_history(
     assert "nothing to leave" in two.slack.command("leave").text
 
 
-def shared_message(app, user: str, user_team: str, text: str, ts: str, under: str, **kw):
-    """A message in the shared channel, delivered once under the installation ``under``
-    (Slack's pick), naming the author's own organisation as Slack does."""
-    event = {
-        "type": "message",
-        "channel": "CSHARED",
-        "channel_type": "channel",
-        "user": user,
-        "user_team": user_team,
-        "source_team": user_team,
-        "team": user_team,
-        "text": text,
-        "ts": ts,
-    }
-    assert app.slack.event(event, team=under, **kw).status == 200
+def shared_message(app, user: str, text: str, ts: str, via: str | None = None) -> Delivery:
+    """``user`` posts in the shared channel; Slack delivers it once, under ``via``'s
+    installation (or one it picks), naming the author's own organisation."""
+    delivery = app.slack.shared_channel_message(SHARED, user, text, via=via, ts=ts)
+    assert delivery.response.status == 200
+    return delivery
 
 
-def test_a_shared_channel_message_counts_once_whichever_installation_slack_names(two):
-    with two.db.transaction() as session:
-        relationship = session.get(Relationship, two.relationship_id)
-        relationship.channels.append(
-            WatchedChannel(team_id=TEAM_ID, channel_id="CSHARED", added_at=two.clock.now())
-        )
-    join(two, invite(two))
+def test_a_shared_channel_message_counts_once_whichever_installation_slack_names(joined):
+    two = joined
+    watch_shared(two)
     now = two.clock.now().timestamp()
     formal = "Please be advised that as per clause 7.2 of the MSA this is out of scope."
-    shared_message(two, "UCARL", TEAM_ID, "morning all!", f"{now + 1:.6f}", under=STELLAR)
-    shared_message(two, "UPRIYA", STELLAR, formal, f"{now + 2:.6f}", under=STELLAR)
-    shared_message(two, "USAM", STELLAR, "thanks!", f"{now + 3:.6f}", under=TEAM_ID)
-    # the same message again, under the other installation, and a retried delivery
-    shared_message(two, "UPRIYA", STELLAR, formal, f"{now + 2:.6f}", under=TEAM_ID)
-    shared_message(
-        two, "UPRIYA", STELLAR, formal, f"{now + 2:.6f}", under=STELLAR, event_id="Ev1", retry_num=1
-    )
+    shared_message(two, "UCARL", "morning all!", f"{now + 1:.6f}", via=STELLAR).retry()
+    priya = shared_message(two, "UPRIYA", formal, f"{now + 2:.6f}", via=STELLAR)
+    shared_message(two, "USAM", "thanks!", f"{now + 3:.6f}", via=TEAM_ID).retry(num=2)
+    assert priya.retry().status == 200  # Slack retries the delivery
+    # and, were it ever delivered again under the other installation, it still counts once
+    other = dict(priya.envelope, team_id=TEAM_ID, event_id="Ev-other")
+    other["authorizations"] = two.fake.event_authorizations(SHARED)[:1]
+    assert other["authorizations"][0]["team_id"] == TEAM_ID
+    assert two.slack.deliver(other).status == 200
     with two.db.transaction() as session:
         stored = session.execute(
             select(DriftSignal.team_id, DriftSignal.author_id, DriftSignal.side)
@@ -219,15 +216,10 @@ def test_the_joint_migration_keeps_every_relationship_its_people_and_settings(db
 
 def test_drift_alerts_reach_each_companys_owners_through_their_own_workspace(joined):
     app = joined
-    with app.db.transaction() as session:
-        relationship = session.get(Relationship, app.relationship_id)
-        relationship.channels.append(
-            WatchedChannel(team_id=TEAM_ID, channel_id="CSHARED", added_at=app.clock.now())
-        )
+    watch_shared(app)
     now = app.clock.now().timestamp()
     for n, formal in enumerate(FORMAL[:4]):
-        under = STELLAR if n % 2 else TEAM_ID  # Slack's pick, either way
-        shared_message(app, "UPRIYA", STELLAR, formal, f"{now + n:.6f}", under=under)
+        shared_message(app, "UPRIYA", formal, f"{now + n:.6f}")  # under Slack's pick
     alerts = app.fake.wait_for(
         "chat.postMessage", lambda c: "drift_acknowledge" in str(c.args.get("blocks")), count=2
     )
@@ -249,7 +241,7 @@ def test_drift_alerts_reach_each_companys_owners_through_their_own_workspace(joi
 
 
 def test_the_alerts_channel_of_a_joint_relationship_is_set_from_the_creating_workspace(joined):
-    refused = joined.slack.command("alerts <#CSHARED>", user="UPAT", team=STELLAR)
+    refused = joined.slack.command(f"alerts <#{SHARED}>", user="UPAT", team=STELLAR)
     assert "its alerts channel is set from the workspace that created it" in refused.text
     with joined.db.transaction() as session:
         assert session.get(Relationship, joined.relationship_id).alerts_channel_id is None
