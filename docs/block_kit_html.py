@@ -27,8 +27,6 @@ EMOJI = {
     "tada": "🎉",
     "slightly_smiling_face": "🙂",
     "joy": "😂",
-    "white_check_mark": "✅",
-    "calendar": "📅",
 }
 
 

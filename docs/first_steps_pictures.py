@@ -1,5 +1,6 @@
 """Draw the README's first-steps pictures from what Rapport really sends:
-``python docs/first_steps_pictures.py`` (needs the test extras and ``apt-get install chromium``).
+``python docs/first_steps_pictures.py``. Needs the test extras and Chromium; Slack's look
+also wants Lato and colour emoji: ``apt-get install chromium fonts-lato fonts-noto-color-emoji``.
 
 It runs the real app against the tests' fake Slack (a throwaway SQLite database, a fake clock)
 and goes through the README's first steps with signed slash commands, clicks and message
@@ -12,7 +13,10 @@ Slack-like HTML (``block_kit_html``), which headless Chromium turns into
 
 from __future__ import annotations
 
+import hashlib
+import html
 import io
+import re
 import shutil
 import subprocess
 import sys
@@ -51,6 +55,7 @@ from tests.support.slack_requests import Response
 IMAGES = ROOT / "docs" / "images"
 WIDTH = 672  # the page: 640 px of panes and a 16 px margin each side
 SCALE = 1.5  # device pixels per CSS pixel: sharp on high-density screens, still small files
+DIGEST_KEY = "rapport:shown-text-sha256"  # the PNG text chunk holding shown_text_digest
 
 # id -> (name, time zone); Acme is the client, Stellar the provider
 PEOPLE = {
@@ -234,6 +239,15 @@ def pictures_html(steps: list[Step], names: Directory) -> dict[str, str]:
     return {step.name: picture_html(step.panes, names) for step in steps}
 
 
+def shown_text_digest(page: str) -> str:
+    """A digest of the words ``page`` shows (its markup, styles and images left out). Each
+    PNG keeps the digest of the page it was drawn from, so a test without Chromium can tell
+    when the app's replies have changed and the pictures need drawing again."""
+    body = page.partition("<body>")[2]
+    words = html.unescape(re.sub(r"<[^>]*>", " ", body)).split()
+    return hashlib.sha256(" ".join(words).encode()).hexdigest()
+
+
 # -- rendering ---------------------------------------------------------------------------------
 
 
@@ -255,6 +269,7 @@ def throwaway_rapport() -> Iterator[RunningApp]:
 def screenshot(page: str, out: Path, browser: str) -> None:
     """``page`` drawn by headless Chromium, cropped to its panes, saved as a small PNG."""
     from PIL import Image, ImageChops
+    from PIL.PngImagePlugin import PngInfo
 
     with tempfile.TemporaryDirectory() as folder:
         source, shot = Path(folder) / "page.html", Path(folder) / "shot.png"
@@ -280,8 +295,10 @@ def screenshot(page: str, out: Path, browser: str) -> None:
     margin = round(8 * SCALE)
     box = (left - margin, top - margin, right + margin, bottom + margin)
     cropped = image.crop(box).quantize(colors=128, method=Image.Quantize.MEDIANCUT)
+    info = PngInfo()
+    info.add_text(DIGEST_KEY, shown_text_digest(page))
     buffer = io.BytesIO()
-    cropped.save(buffer, "PNG", optimize=True)
+    cropped.save(buffer, "PNG", optimize=True, pnginfo=info)
     out.write_bytes(buffer.getvalue())
 
 

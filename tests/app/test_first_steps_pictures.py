@@ -1,7 +1,8 @@
 """The README's first-steps pictures (``docs/first_steps_pictures.py``) are drawn from what
 the app sends today: each step captures the Block Kit it expects, every block it met is drawn
-(no "unsupported" placeholder, no raw ``<@U…>``), and each picture is in the README. Turning
-the HTML into PNGs needs Chromium and is not run here."""
+(no "unsupported" placeholder, no raw ``<@U…>``), and each committed PNG is in the README and
+still shows the words of today's replies. Turning the HTML into PNGs needs Chromium and is not
+run here."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 from types import ModuleType
 
 import pytest
+from PIL import Image
 
 from tests.app.test_docs import REPO
 
@@ -130,15 +132,29 @@ def test_every_block_met_is_drawn_with_names_not_ids(captured):
     assert '<img src="data:image/png;base64,' in pages["first-steps-6-home"]
 
 
-def test_every_picture_is_committed_small_and_shown_in_the_readme():
+def test_every_picture_is_committed_small_up_to_date_and_shown_in_the_readme(captured):
+    _, pages = captured
     readme = (REPO / "README.md").read_text()
     sizes = 0
     for name in STEPS:
         picture = DOCS / "images" / f"{name}.png"
-        assert picture.read_bytes().startswith(b"\x89PNG"), name
+        with Image.open(picture) as drawn:
+            assert drawn.format == "PNG"
+            assert drawn.text.get(pictures.DIGEST_KEY) == pictures.shown_text_digest(pages[name]), (
+                f"{picture.name} shows older replies: run python docs/first_steps_pictures.py"
+            )
         assert f"](docs/images/{name}.png)" in readme, name
         sizes += picture.stat().st_size
     assert sizes < 400_000
+
+
+def test_the_digest_is_of_the_words_shown_only():
+    digest = pictures.shown_text_digest
+    page = "<html><head><style>b { x: 1 }</style></head><body>"
+    assert digest(page + '<b class="a">Hi</b>\n <img src="data:1">&amp; you') == digest(
+        page + '<i>Hi</i> <img src="data:2">&amp;  you'
+    )
+    assert digest(page + "<b>Hi</b> you") != digest(page + "<b>Hi</b> them")
 
 
 def test_mrkdwn_is_drawn_as_slack_draws_it():
