@@ -103,6 +103,15 @@ class RunningApp:
 @pytest.fixture
 def rapport(fake_slack: FakeSlack, db: Database, database_url: str, clock: FakeClock):
     """The real app behind the real WSGI server on loopback, talking to the fake Slack."""
+    with running_app(fake_slack, db, database_url, clock) as running:
+        yield running
+
+
+@contextmanager
+def running_app(
+    fake_slack: FakeSlack, db: Database, database_url: str, clock: FakeClock
+) -> Iterator[RunningApp]:
+    """``rapport`` outside pytest too (``docs/first_steps_pictures.py`` drives it)."""
     settings = Settings(
         slack_bot_token="xoxb-test-token",
         slack_signing_secret=SIGNING_SECRET,
