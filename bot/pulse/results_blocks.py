@@ -106,11 +106,12 @@ def results_blocks(found: PulseResults, is_owner: bool) -> Blocks:
         )
     if found.departed is not None:
         blocks.append(context(side_left_text(*found.departed)))
+    rounds = len(found.trend)
+    trends = f"trends over the last {rounds} rounds" if rounds > 1 else "trends from round two"
     blocks.append(
         context(
             f"Anonymous: figures only for groups of {found.min_group} or more answers. "
-            "Scores 1 (very poorly) to 5 (very well); trends over the last "
-            f"{len(found.trend)} rounds."
+            f"Scores 1 (very poorly) to 5 (very well); {trends}."
         )
     )
     return blocks
