@@ -23,9 +23,7 @@ import os
 import tempfile
 import time
 
-from pathlib import Path
-
-from harness import ResponseUrls, load, report, start_rapport
+from harness import ResponseUrls, load, report, start_rapport, tree_cpu_seconds
 
 from bench.ack_latency import prepare_database
 from bench.calibration import calibration_rate
@@ -66,21 +64,6 @@ def message_event(urls: ResponseUrls, client_no: int, n: int) -> tuple[str, str]
         },
     }
     return json.dumps(envelope), "application/json"
-
-
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU time used by a process and its children (the web workers), from /proc."""
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(entry.name) == pid or int(fields[1]) == pid:
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
 
 
 def main() -> None:

@@ -202,6 +202,21 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time used by a process and its children (the web workers), from /proc."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 @dataclass
 class RapportProcess:
     role: str  # "run", "web" or "scheduler"

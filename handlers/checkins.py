@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+from datetime import datetime
 
 from slack_bolt import App, Respond
 from slack_sdk import WebClient
@@ -29,7 +30,7 @@ from bot.relationships.models import Relationship
 from bot.services import Services
 from bot.slack import mrkdwn
 from bot.slack.channels import join_channel
-from bot.slack.timezones import user_timezone
+from bot.slack.timezones import fresh_timezone, user_timezone
 from handlers.routing import (
     Call,
     Click,
@@ -164,8 +165,13 @@ def _new_form(
 
 
 def list_checkins(session: Session, call: CheckIn) -> Reply:
-    relationship = _relationship(session, call)
-    return Reply(follow_up=functools.partial(_list_in_their_zone, call, relationship.id))
+    """In the ack when Slack told the person's time zone lately; else just after it, once
+    Slack has. (``checkins.list_checkins`` checks they are a member.)"""
+    relationship = call.relationship(session)
+    tz = fresh_timezone(session, call.team_id, call.user_id, call.now)
+    if tz is None:
+        return Reply(follow_up=functools.partial(_list_in_their_zone, call, relationship.id))
+    return _listing(session, relationship, call.user_id, call.now, tz.key)
 
 
 def edit(session: Session, call: CheckIn) -> Reply:
@@ -255,18 +261,22 @@ def _list_in_their_zone(
 ) -> None:
     tz = _their_timezone(call.services, call.team_id, call.user_id, client)
     try:
-        with call.services.db.transaction() as session:
+        with call.services.db.read() as session:
             relationship = rel.get_relationship(session, call.team_id, relationship_id)
-            views = checkins.list_checkins(
-                session, relationship, call.user_id, call.services.clock.now()
-            )
-            name = relationship.name
+            listing = _listing(session, relationship, call.user_id, call.services.clock.now(), tz)
     except (rel.RapportError, CadenceError) as error:
         respond(text=str(error))
         return
-    respond(
-        text=checkin_blocks.list_title(name),
-        blocks=checkin_blocks.list_blocks(name, views, tz),
+    respond(text=listing.text, blocks=listing.blocks)
+
+
+def _listing(
+    session: Session, relationship: Relationship, user_id: str, now: datetime, tz: str
+) -> Reply:
+    views = checkins.list_checkins(session, relationship, user_id, now)
+    return Reply(
+        text=checkin_blocks.list_title(relationship.name),
+        blocks=checkin_blocks.list_blocks(relationship.name, views, tz),
     )
 
 

@@ -86,8 +86,7 @@ Drift = Call[RapportCommand]
 
 def show_settings(session: Session, call: Drift) -> Reply:
     relationship = _relationship(session, call)
-    settings = drift_settings.current_settings(session, relationship)
-    overview = drift_settings.words_overview(session, relationship, None)
+    settings, overview = drift_settings.settings_overview(session, relationship)
     return Reply(text=drift_blocks.settings_text(relationship.name, settings, overview))
 
 

@@ -27,7 +27,7 @@ from bot.pulse import schedule_modal as pulse_schedule_modal
 from bot.pulse import settings as pulse_settings
 from bot.pulse.parser import PulseCommand, parse_pulse_command
 from bot.relationships import domain as rel
-from bot.relationships.models import Relationship
+from bot.relationships.models import Relationship, Role
 from bot.relationships.parser import UsageError
 from bot.slack.blocks import Blocks
 from handlers.routing import (
@@ -248,8 +248,7 @@ def _open_round(session: Session, relationship: Relationship, user_id: str, now:
 
 def _results(session: Session, call: Call[PulseCommand]) -> Reply:
     relationship = call.relationship(session)
-    rel.require_member(session, relationship, call.user_id)
-    is_owner = rel.is_owner(session, relationship, call.user_id)
+    is_owner = rel.require_member(session, relationship, call.user_id).role is Role.OWNER
     found = pulse_results.results(session, relationship, is_owner, call.now)
     return Reply(
         text=pulse_results_blocks.results_title(relationship.name),

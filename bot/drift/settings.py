@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from bot.drift.config import HIGHEST_BAR, count_feedback, formal_bar, load_config, load_thresholds
+from bot.drift.config import HIGHEST_BAR, DriftConfig, formal_bar, load_config
 from bot.drift.cues import clean_word, word_key
 from bot.drift.domain import Assessment, assess_learned, default_cues
 from bot.drift.models import DriftSettings, DriftSignal, DriftWord
@@ -176,8 +176,14 @@ def remove_word(
     return kind
 
 
-def words_overview(session: Session, relationship: Relationship, kind: str | None) -> WordsOverview:
-    cues = load_config(session, relationship.id).cues
+def words_overview(
+    session: Session,
+    relationship: Relationship,
+    kind: str | None,
+    config: DriftConfig | None = None,
+) -> WordsOverview:
+    """The cue words of each kind, with the owners' changes; ``config`` when it is loaded."""
+    cues = (config or load_config(session, relationship.id)).cues
     words = cues.words()
     kind = _kind(kind) if kind else None
     changes = session.scalars(
@@ -252,8 +258,17 @@ def set_threshold(
     return f"{name} {number:g}{'%' if threshold.percent else ''}"
 
 
-def current_settings(session: Session, relationship: Relationship) -> dict[str, str]:
-    settings = load_thresholds(session, relationship.id)
+def settings_overview(
+    session: Session, relationship: Relationship
+) -> tuple[dict[str, str], WordsOverview]:
+    """What ``/rapport drift`` shows, from one load of the configuration."""
+    config = load_config(session, relationship.id)
+    return current_settings(config), words_overview(session, relationship, None, config)
+
+
+def current_settings(config: DriftConfig) -> dict[str, str]:
+    """The thresholds and feedback of a loaded configuration, as ``/rapport drift`` shows them."""
+    settings = config.thresholds
     shown = {
         "nudge": "on" if settings.nudge else "off",
         "bots": "counted" if settings.include_bots else "ignored",
@@ -261,7 +276,7 @@ def current_settings(session: Session, relationship: Relationship) -> dict[str, 
     for name, threshold in THRESHOLDS.items():
         value = getattr(settings, threshold.field)
         shown[name] = f"{value * 100:g}%" if threshold.percent else f"{value:g}"
-    presses = count_feedback(session, relationship.id)
+    presses = config.feedback
     shown["feedback"] = str(presses)
     shown["formal_bar"] = f"{formal_bar(presses):.2f}"
     shown["highest_bar"] = f"{HIGHEST_BAR:.2f}"

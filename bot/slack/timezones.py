@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.core.db import Database
 from bot.slack.models import PersonProfile
@@ -43,6 +44,13 @@ def cached_timezones(
     return {user_id: _zone(tz) for user_id, tz in rows}
 
 
+def fresh_timezone(session: Session, team_id: str, user_id: str, now: datetime) -> ZoneInfo | None:
+    """The person's zone if Slack told it less than a day ago, else None; read in the
+    caller's session, so a command can answer in its acknowledgement without asking Slack."""
+    profile = session.get(PersonProfile, (team_id, user_id))
+    return _zone(profile.tz) if _is_fresh(profile, now) else None
+
+
 def known_timezone(
     db: Database, client: WebClient | None, team_id: str, user_id: str, now: datetime
 ) -> ZoneInfo | None:
@@ -52,7 +60,7 @@ def known_timezone(
     rather than act on a guess."""
     with db.transaction() as session:
         profile = session.get(PersonProfile, (team_id, user_id))
-        if profile is not None and now - profile.refreshed_at < REFRESH_AFTER:
+        if _is_fresh(profile, now):
             return _zone(profile.tz)
         cached = _zone(profile.tz) if profile is not None else None
     if client is None:
@@ -77,6 +85,10 @@ def known_timezone(
     except IntegrityError:
         pass  # another process cached this person a moment ago; its answer is as good
     return _zone(tz_name)
+
+
+def _is_fresh(profile: PersonProfile | None, now: datetime) -> bool:
+    return profile is not None and now - profile.refreshed_at < REFRESH_AFTER
 
 
 def _zone(name: str) -> ZoneInfo:
