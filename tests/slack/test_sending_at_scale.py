@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -15,13 +16,16 @@ from bot.core.db import Database, create_db_engine
 from bot.pulse.rounds import open_round_now
 from bot.relationships import domain as rel
 from bot.slack.fan_out import WorkspaceFanOut, locks_for
+from bot.slack.outbox import STALE_CLAIM
 from bot.slack.pacing import PROMPTS_PER_SECOND, WorkspacePacers
 from scheduler.pulse_jobs import PulseTick, run_pulse, run_pulse_sends
+from tests.app.test_process_roles import Process, slack_env
 from tests.conftest import POSTGRES_URL
+from tests.slack.test_exactly_once import active_scheduler
 from tests.slack.test_installs import install
-from tests.support.due_work import ledger
+from tests.support.due_work import ledger, scheduled_sends, wait_until
 from tests.support.fake_slack import TEAM_ID
-from tests.support.helpers import make_relationship, scheduler_services
+from tests.support.helpers import make_relationship, run_as_scheduler, scheduler_services
 from tests.support.pulse_helpers import prompts, pulse
 
 BETA = "T0BETA"
@@ -149,3 +153,68 @@ def test_two_senders_with_their_own_engines_split_the_workspaces_and_send_each_o
     assert sum(sent) == WORKSPACES * len(PEOPLE) and all(sent)  # both sent a share
     assert len(prompts(rapport.fake)) == WORKSPACES * len(PEOPLE)
     assert ledger(rapport.db) == Counter(sent=WORKSPACES * len(PEOPLE))
+
+
+def seed_workspaces(running, count: int) -> Counter[str]:
+    """``count`` workspaces, each with a relationship of four people of its own and a round
+    open; the prompts due, named as ``scheduled_sends`` names them."""
+    expected: Counter[str] = Counter()
+    with running.db.transaction() as session:
+        for n in range(count):
+            team, people = f"T0WS{n:03d}", [f"U{side}{n:04d}" for side in "ACPR"]
+            found = make_relationship(
+                running.db,
+                running.clock,
+                f"Rel {n}",
+                team=team,
+                creator=people[0],
+                client_members=(people[1],),
+                provider_owners=(people[2],),
+                provider_members=(people[3],),
+            )
+            relationship = rel.get_relationship(session, team, found)
+            open_round_now(session, relationship, people[0], running.clock.now())
+            expected.update(f"prompt:{user}" for user in people)
+    return expected
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="several senders need PostgreSQL")
+def test_a_standby_helps_send_and_the_active_scheduler_killed_mid_send_loses_nothing(
+    tmp_path, rapport, database_url
+):
+    fake, db = rapport.fake, rapport.db
+    rapport.clock.current = datetime.now(UTC)  # the processes run on the system clock
+    expected = seed_workspaces(rapport, 80)
+    fake.delay = 0.01
+    env = slack_env(fake, database_url)
+    first, second = Process("scheduler", tmp_path, **env), Process("scheduler", tmp_path, **env)
+    killed: list[Process] = []
+
+    def kill_half_way(method: str) -> None:
+        if killed or method != "chat.postMessage" or len(fake.calls) < sum(expected.values()) / 2:
+            return
+        killed.append(leader)
+        leader.popen.kill()
+        leader.popen.wait()
+
+    try:
+        leader = active_scheduler(first, second)
+        standby = second if leader is first else first
+        standby.wait_for("helps send to workspaces")
+        fake.before_answer = kill_half_way
+        standby.wait_for("now the active scheduler", timeout=60)
+        total = sum(expected.values())
+        wait_until(lambda: sum(ledger(db).values()) == total, "every prompt claimed", 60)
+        assert standby.stop() == 0
+    finally:
+        first.popen.kill()
+        second.popen.kill()
+    assert killed
+    lines = standby.seen + list(standby.lines.queue)
+    took_over = next(n for n, line in enumerate(lines) if "now the active scheduler" in line)
+    assert any("pulse tick" in line and "'sent'" in line for line in lines[:took_over])
+    # ten minutes on, a tick takes over the claims the killed scheduler left in flight
+    rapport.clock.current = datetime.now(UTC) + STALE_CLAIM + timedelta(minutes=1)
+    run_as_scheduler(rapport, run_pulse, WorkspacePacers.unpaced())
+    assert scheduled_sends(fake) == expected
+    assert ledger(db) == Counter(sent=sum(expected.values()))
