@@ -219,9 +219,7 @@ def start_sender(url: str, api_url: str, role: str, offset: float = 0) -> subpro
 def sent_rows(url: str) -> int:
     engine = create_db_engine(url)
     with engine.connect() as connection:
-        count = connection.scalar(
-            select(func.count()).where(SentMessage.status == SendStatus.SENT)
-        )
+        count = connection.scalar(select(func.count()).where(SentMessage.status == SendStatus.SENT))
     engine.dispose()
     return count or 0
 
@@ -266,9 +264,7 @@ def main() -> None:
     parser.add_argument("--workspaces", type=int, default=1000)
     parser.add_argument("--members", type=int, default=100)
     parser.add_argument("--latency", type=float, default=0.1, help="the fake's answer, s")
-    parser.add_argument(
-        "--scenario", nargs="*", default=["one", "two", "killed", "ratelimited"]
-    )
+    parser.add_argument("--scenario", nargs="*", default=["one", "two", "killed", "ratelimited"])
     args = parser.parse_args()
     rate = calibration_rate()
     print(f"calibration: {rate:,.0f} loops/CPU-second (bench/calibration.py)")
