@@ -17,7 +17,13 @@ from bot.pulse.rounds import open_round_now
 from bot.relationships import domain as rel
 from bot.slack.fan_out import WorkspaceFanOut, locks_for
 from bot.slack.outbox import STALE_CLAIM
-from bot.slack.pacing import PROMPTS_PER_SECOND, WorkspacePacers
+from bot.slack.pacing import (
+    OPENS,
+    OPENS_PER_SECOND,
+    POSTS,
+    PROMPTS_PER_SECOND,
+    WorkspacePacers,
+)
 from scheduler.pulse_jobs import PulseTick, run_pulse, run_pulse_sends
 from tests.app.test_process_roles import Process, slack_env
 from tests.conftest import POSTGRES_URL
@@ -67,6 +73,15 @@ def in_a_thread(work, *args) -> None:
     thread.join(timeout=30)
     assert not thread.is_alive(), f"{work.__name__} didn't return"
     assert failures == []
+
+
+def test_each_workspace_has_its_own_pacer_for_each_kind_of_call():
+    pacers = WorkspacePacers()
+    posts = pacers.pacer(TEAM_ID, POSTS)
+    assert pacers.pacer(TEAM_ID, POSTS) is posts  # shared by every job of the process
+    assert pacers.pacer(BETA, POSTS) is not posts
+    assert posts.interval == 1 / PROMPTS_PER_SECOND
+    assert pacers.pacer(TEAM_ID, OPENS).interval == 1 / OPENS_PER_SECOND
 
 
 def test_two_workspaces_are_prompted_at_once_each_at_its_own_pace(multi):
