@@ -15,7 +15,7 @@ import pytest
 from bot.core.db import Database, create_db_engine
 from bot.pulse.rounds import open_round_now
 from bot.relationships import domain as rel
-from bot.slack.fan_out import WorkspaceFanOut, locks_for
+from bot.slack.fan_out import SENDING_THREADS, WorkspaceFanOut, locks_for
 from bot.slack.outbox import STALE_CLAIM
 from bot.slack.pacing import (
     OPENS,
@@ -200,28 +200,36 @@ def test_a_standby_helps_send_and_the_active_scheduler_killed_mid_send_loses_not
     fake, db = rapport.fake, rapport.db
     rapport.clock.current = datetime.now(UTC)  # the processes run on the system clock
     expected = seed_workspaces(rapport, 80)
-    fake.delay = 0.01
     env = slack_env(fake, database_url)
-    first, second = Process("scheduler", tmp_path, **env), Process("scheduler", tmp_path, **env)
-    killed: list[Process] = []
+    total = sum(expected.values())
+    arrived, go, victim, killed = [], threading.Event(), [], []
 
     def kill_half_way(method: str) -> None:
-        if killed or method != "chat.postMessage" or len(fake.calls) < sum(expected.values()) / 2:
+        """Posts wait until both processes are sending; half-way, the active one dies."""
+        if method != "chat.postMessage":
             return
-        killed.append(leader)
-        leader.popen.kill()
-        leader.popen.wait()
+        arrived.append(method)
+        go.wait(timeout=60)
+        if killed or len(fake.calls) < total / 2:
+            return
+        killed.append(victim[0])
+        victim[0].popen.kill()
+        victim[0].popen.wait()
 
+    fake.before_answer = kill_half_way
+    first, second = Process("scheduler", tmp_path, **env), Process("scheduler", tmp_path, **env)
     try:
         leader = active_scheduler(first, second)
         standby = second if leader is first else first
-        standby.wait_for("helps send to workspaces")
-        fake.before_answer = kill_half_way
+        victim.append(leader)
+        # each process's threads wait on their first post: more than one process's worth
+        wait_until(lambda: len(arrived) > SENDING_THREADS, "both processes sending")
+        go.set()
         standby.wait_for("now the active scheduler", timeout=60)
-        total = sum(expected.values())
         wait_until(lambda: sum(ledger(db).values()) == total, "every prompt claimed", 60)
         assert standby.stop() == 0
     finally:
+        go.set()
         first.popen.kill()
         second.popen.kill()
     assert killed
