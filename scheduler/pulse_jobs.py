@@ -158,14 +158,8 @@ def send_prompts(
                 continue
         key = message_keys.pulse_prompt(pulse_round.round_id, person.user_id)
         turn.pace()
-        message = Outgoing(
-            turn.team_id,
-            key,
-            person.user_id,
-            text,
-            blocks,
-            relationship_id=pulse_round.relationship_id,
-        )
+        to = pulse_round.relationship_id
+        message = Outgoing(turn.team_id, key, person.user_id, text, blocks, relationship_id=to)
         delivery = send_once(db, slack, message, now)
         turn.saw(delivery)
         status, error = _recipient_status(db, delivery)
