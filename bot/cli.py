@@ -19,6 +19,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from types import FrameType
 
+from apscheduler.schedulers.base import BaseScheduler
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import Engine
@@ -41,7 +42,7 @@ from bot.slack.token_cipher import KEY_VARIABLE, UnreadableToken, generate_key
 from bot.web import RapportWsgi, create_http_server
 from bot.workers import PortUnavailable, Workers, listening_socket
 from scheduler.leader import LeaderElection, lock_for
-from scheduler.runner import create_scheduler
+from scheduler.runner import create_scheduler, standby_jobs
 
 logger = logging.getLogger("rapport")
 
@@ -314,7 +315,14 @@ def _fork_workers(settings: Settings, workers: int, engine: Engine) -> Workers:
 
 
 def _elect_scheduler(engine: Engine, services: Services, pool: Workers | None) -> LeaderElection:
-    election = LeaderElection(lock_for(engine), lambda: create_scheduler(services))
+    def standby() -> BaseScheduler:  # on PostgreSQL, standbys help send
+        return create_scheduler(services, standby_jobs())
+
+    election = LeaderElection(
+        lock_for(engine),
+        lambda: create_scheduler(services),
+        standby=standby if engine.dialect.name == "postgresql" else None,
+    )
     election.step()
     if not election.leading and engine.dialect.name == "sqlite":
         if pool is not None:

@@ -19,6 +19,7 @@ from bot.core.db import Database
 from bot.core.settings import Settings
 from bot.drift.config import DriftConfigCache
 from bot.slack.client import SlackClients
+from bot.slack.fan_out import WorkspaceFanOut, locks_for
 from bot.slack.installations import InstallationStore
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class Services:
     clock: Clock
     background: Executor  # Slack calls made after ack(); see defer()
     slack: SlackClients  # for scheduled messages, which no Slack request brought a client for
+    fan_out: WorkspaceFanOut  # scheduled messages to many workspaces at once
     installations: InstallationStore | None = None  # set when installed through OAuth
     drift_configs: DriftConfigCache = field(default_factory=DriftConfigCache)
 
@@ -70,6 +72,7 @@ class Services:
     def close(self) -> None:
         """Finish the Slack calls in flight; drop queued ones so shutdown is prompt."""
         self.background.shutdown(wait=True, cancel_futures=True)
+        self.fan_out.close()
 
 
 # Slack calls are I/O: a thread waits on the network, not the CPU, so the pool is sized by
@@ -92,6 +95,7 @@ def create_services(settings: Settings, db: Database, clock: Clock | None = None
             max_workers=BACKGROUND_THREADS, thread_name_prefix="rapport-slack"
         ),
         slack=SlackClients(settings, db, store),
+        fan_out=WorkspaceFanOut(clock, locks_for(db.engine)),
         installations=store,
     )
 

@@ -20,4 +20,7 @@ from bot.services import Services
 class Job:
     name: str
     every_seconds: int
-    run: Callable[[Services], object]
+    run: Callable[[Services], object]  # on the active scheduler
+    # on each standby scheduler (PostgreSQL), at the same interval: its share of the sending,
+    # workspaces split with the active one (bot.slack.fan_out); None: nothing
+    standby: Callable[[Services], object] | None = None

@@ -112,19 +112,24 @@ def lock_for(engine: Engine) -> SchedulerLock:
 
 
 class LeaderElection:
-    """Runs the jobs while this process holds the lock; stands by otherwise."""
+    """Runs the jobs while this process holds the lock; stands by otherwise. A standby
+    runs ``standby``'s jobs meanwhile, if given: on PostgreSQL, its share of the sending
+    (``scheduler.jobs.Job.standby``)."""
 
     def __init__(
         self,
         lock: SchedulerLock,
         create: Callable[[], BaseScheduler],
         poll_seconds: float = STANDBY_POLL_SECONDS,
+        standby: Callable[[], BaseScheduler] | None = None,
     ):
         self._lock = lock
         self._create = create
+        self._create_standby = standby
         self._poll = poll_seconds
         self._stopping = threading.Event()
         self._scheduler: BaseScheduler | None = None
+        self._standby: BaseScheduler | None = None
 
     @property
     def leading(self) -> bool:
@@ -134,10 +139,15 @@ class LeaderElection:
         """One round: take over if the lock is free, step down if it was lost."""
         if self._scheduler is None:
             if self._lock.acquire():
+                self._stop_standby()
                 self._scheduler = self._create()
                 self._scheduler.start()
                 instruments().leading.set(1)
                 logger.info("this process is now the active scheduler")
+            elif self._standby is None and self._create_standby is not None:
+                self._standby = self._create_standby()
+                self._standby.start()
+                logger.info("this standby scheduler helps send to workspaces")
         elif not self._lock.still_held():
             logger.warning("lost the scheduler lock (database connection gone); standing by")
             self._stop_jobs()
@@ -160,7 +170,13 @@ class LeaderElection:
         self._stopping.set()
 
     def _stop_jobs(self) -> None:
+        self._stop_standby()
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=True)
             self._scheduler = None
             instruments().leading.set(0)
+
+    def _stop_standby(self) -> None:
+        if self._standby is not None:
+            self._standby.shutdown(wait=True)
+            self._standby = None

@@ -5,7 +5,9 @@ claimed in the send ledger (``bot.slack.outbox``) under a key naming round, pers
 
 from __future__ import annotations
 
+import functools
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -16,16 +18,17 @@ from bot.pulse import prompts as pulse_prompts
 from bot.pulse import results_blocks as pulse_results_blocks
 from bot.pulse import rounds as pulse_rounds
 from bot.pulse.models import RecipientStatus
-from bot.pulse.prompts import Person, RoundToSend
+from bot.pulse.prompts import RoundToSend
 from bot.pulse.results import round_alerts
 from bot.pulse.schedule import LATEST_ZONE
 from bot.relationships import domain as rel
 from bot.services import Services
 from bot.slack import message_keys, outbox
 from bot.slack.client import SlackClients
+from bot.slack.fan_out import Turn
 from bot.slack.models import SendStatus
 from bot.slack.outbox import Outgoing, send_once
-from bot.slack.pacing import PROMPTS_PER_SECOND, Pacer
+from bot.slack.pacing import WorkspacePacers
 from bot.slack.timezones import cached_timezones, known_timezone
 from scheduler.jobs import Job
 
@@ -36,41 +39,83 @@ PULSE_EVERY_SECONDS = 60
 
 @dataclass
 class PulseTick:
-    """What one tick did, for logs, tests and the benchmark."""
+    """What one tick did, for logs, tests and the benchmark (counted from many threads)."""
 
     opened: list[int] = field(default_factory=list)
     prompts: dict[str, int] = field(default_factory=dict)  # delivery status -> count
     reminders: dict[str, int] = field(default_factory=dict)
     alerts: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    @staticmethod
-    def count(tally: dict[str, int], status: str) -> None:
-        tally[status] = tally.get(status, 0) + 1
+    def count(self, tally: dict[str, int], status: str) -> None:
+        with self._lock:
+            tally[status] = tally.get(status, 0) + 1
+
+    def log(self) -> None:
+        if self.opened or self.prompts or self.reminders or self.alerts:
+            logger.info(
+                "pulse tick: opened %s, prompts %s, reminders %s, alerts %s",
+                self.opened,
+                self.prompts,
+                self.reminders,
+                self.alerts,
+            )
 
 
-def run_pulse(services: Services, pacer: Pacer | None = None) -> PulseTick:
-    slack = services.slack
+def run_pulse(services: Services, pacers: WorkspacePacers | None = None) -> PulseTick:
+    """The active scheduler's tick: open due rounds, alert on closed ones, then send."""
     db, now = services.db, services.clock.now()
-    pacer = pacer or Pacer(PROMPTS_PER_SECOND)
     tick = PulseTick()
     with db.transaction() as session:
         tick.opened = pulse_rounds.open_due_rounds(session, now)
         pulse_anonymity.forget_closed_round_secrets(session, now)
-    send_alerts(db, slack, now, tick)
-    with db.transaction() as session:
-        rounds = pulse_prompts.rounds_taking_answers(session, now)
-    for pulse_round in rounds:
-        send_prompts(db, slack, pulse_round, now, tick, pacer)
-    send_reminders(db, slack, now, tick, pacer)
-    if tick.opened or tick.prompts or tick.reminders or tick.alerts:
-        logger.info(
-            "pulse tick: opened %s, prompts %s, reminders %s, alerts %s",
-            tick.opened,
-            tick.prompts,
-            tick.reminders,
-            tick.alerts,
-        )
+    send_alerts(db, services.slack, now, tick)
+    send_to_members(services, now, tick, pacers)
+    tick.log()
     return tick
+
+
+def run_pulse_sends(services: Services, pacers: WorkspacePacers | None = None) -> PulseTick:
+    """A standby scheduler's tick on PostgreSQL: it helps send the prompts and reminders of
+    the rounds the active one opened, taking the workspaces nobody is sending to."""
+    tick = PulseTick()
+    send_to_members(services, services.clock.now(), tick, pacers)
+    tick.log()
+    return tick
+
+
+def send_to_members(
+    services: Services, now: datetime, tick: PulseTick, pacers: WorkspacePacers | None = None
+) -> None:
+    """Prompts and reminders due now, many workspaces at once, each workspace's in order
+    at its own pace (``bot.slack.fan_out``)."""
+    with services.db.read() as session:
+        due = pulse_prompts.rounds_with_work(session, now)
+        workspaces = pulse_prompts.member_workspaces(session, [r.relationship_id for r in due])
+    by_team: dict[str, list[RoundToSend]] = {}
+    for pulse_round in due:  # a joint relationship's round is in both companies' shares
+        for team_id in workspaces.get(pulse_round.relationship_id, ()):
+            by_team.setdefault(team_id, []).append(pulse_round)
+    services.fan_out.run(
+        "pulse",
+        {
+            team_id: functools.partial(_send_workspace, services, rounds, now, tick)
+            for team_id, rounds in by_team.items()
+        },
+        pacers,
+    )
+
+
+def _send_workspace(
+    services: Services, rounds: list[RoundToSend], now: datetime, tick: PulseTick, turn: Turn
+) -> None:
+    for pulse_round in rounds:
+        if turn.over():
+            return
+        send_prompts(services.db, services.slack, pulse_round, now, tick, turn)
+    for pulse_round in rounds:
+        if pulse_round.reminds_from <= now and not turn.over():
+            send_reminders(services.db, services.slack, pulse_round, now, tick, turn)
 
 
 def send_prompts(
@@ -79,7 +124,7 @@ def send_prompts(
     pulse_round: RoundToSend,
     now: datetime,
     tick: PulseTick,
-    pacer: Pacer,
+    turn: Turn,
 ) -> None:
     """Prompt every member whose local prompt time has come; record each outcome.
 
@@ -92,51 +137,39 @@ def send_prompts(
         )
     everyone_due = pulse_round.day is None or now >= pulse_round.due_at(LATEST_ZONE)
     text, blocks = pulse_blocks.prompt_text(pulse_round), pulse_blocks.prompt_blocks(pulse_round)
-    for team_id, theirs in _by_workspace(people).items():
-        client = slack.for_team(team_id)
-        if client is None:  # uninstalled: nobody there is prompted
-            continue
-        zones = {}
-        if not everyone_due:
-            zones = cached_timezones(db, team_id, [p.user_id for p in theirs], now)
-        for person in theirs:
-            if not everyone_due:
-                tz = zones.get(person.user_id)
-                if tz is None:
-                    pacer.wait()
-                    tz = known_timezone(db, client, team_id, person.user_id, now)
-                if tz is None or pulse_round.due_at(tz) > now:
-                    continue
-            key = message_keys.pulse_prompt(pulse_round.round_id, person.user_id)
-            pacer.wait()
-            message = Outgoing(
-                team_id,
-                key,
-                person.user_id,
-                text,
-                blocks,
-                relationship_id=pulse_round.relationship_id,
-            )
-            delivery = send_once(db, slack, message, now)
-            status, error = _recipient_status(db, delivery)
-            with db.transaction() as session:
-                pulse_prompts.mark_prompt(session, pulse_round.round_id, person, status, error)
-            PulseTick.count(tick.prompts, delivery.status)
-            if delivery.status == "failed":
-                logger.warning(
-                    "pulse prompt for round %s not delivered: %s",
-                    pulse_round.round_id,
-                    delivery.error,
-                )
-
-
-def _by_workspace(people: list[Person]) -> dict[str, list[Person]]:
-    """People by home workspace: a joint relationship's sides are prompted each through
-    their own company's installation."""
-    grouped: dict[str, list[Person]] = {}
+    # a joint relationship's sides are prompted each through their own company's
+    # installation, in their own workspace's turn
+    people = [person for person in people if person.team_id == turn.team_id]
+    client = slack.for_team(turn.team_id) if people else None
+    if client is None:  # uninstalled: nobody there is prompted
+        return
+    zones = {}
+    if not everyone_due:
+        zones = cached_timezones(db, turn.team_id, [p.user_id for p in people], now)
     for person in people:
-        grouped.setdefault(person.team_id, []).append(person)
-    return grouped
+        if turn.over():
+            return
+        if not everyone_due:
+            tz = zones.get(person.user_id)
+            if tz is None:
+                turn.pace()
+                tz = known_timezone(db, client, turn.team_id, person.user_id, now)
+            if tz is None or pulse_round.due_at(tz) > now:
+                continue
+        key = message_keys.pulse_prompt(pulse_round.round_id, person.user_id)
+        turn.pace()
+        to = pulse_round.relationship_id
+        message = Outgoing(turn.team_id, key, person.user_id, text, blocks, relationship_id=to)
+        delivery = send_once(db, slack, message, now)
+        turn.saw(delivery)
+        status, error = _recipient_status(db, delivery)
+        with db.transaction() as session:
+            pulse_prompts.mark_prompt(session, pulse_round.round_id, person, status, error)
+        tick.count(tick.prompts, delivery.status)
+        if delivery.status == "failed":
+            logger.warning(
+                "pulse prompt for round %s not delivered: %s", pulse_round.round_id, delivery.error
+            )
 
 
 def _recipient_status(db: Database, delivery: outbox.Delivery) -> tuple[str, str | None]:
@@ -154,39 +187,46 @@ def _recipient_status(db: Database, delivery: outbox.Delivery) -> tuple[str, str
 
 
 def send_reminders(
-    db: Database, slack: SlackClients, now: datetime, tick: PulseTick, pacer: Pacer
+    db: Database,
+    slack: SlackClients,
+    pulse_round: RoundToSend,
+    now: datetime,
+    tick: PulseTick,
+    turn: Turn,
 ) -> None:
     """One reminder, in the prompt's thread, to each recipient who hasn't answered.
 
     Reminders carry no relationship: owners are never told one failed, as that would say
     who hadn't answered."""
     with db.transaction() as session:
-        rounds = pulse_prompts.rounds_due_for_reminders(session, now)
-    for pulse_round in rounds:
-        with db.transaction() as session:
-            people = pulse_prompts.members_to_remind(session, pulse_round.round_id)
-        text = pulse_blocks.reminder_text(pulse_round)
-        for user_id, team_id in people:
-            prompt = outbox.sent(db, message_keys.pulse_prompt(pulse_round.round_id, user_id))
-            if prompt is None or prompt.status is not SendStatus.SENT:
-                continue
-            pacer.wait()
-            delivery = send_once(
-                db,
-                slack,
-                Outgoing(
-                    team_id,
-                    message_keys.pulse_reminder(pulse_round.round_id, user_id),
-                    prompt.sent_channel or user_id,
-                    text,
-                    thread_ts=prompt.ts,
-                ),
-                now,
-            )
-            if delivery.status != "retry":
-                with db.transaction() as session:
-                    pulse_prompts.mark_reminded(session, pulse_round.round_id, user_id)
-            PulseTick.count(tick.reminders, delivery.status)
+        people = pulse_prompts.members_to_remind(session, pulse_round.round_id)
+    text = pulse_blocks.reminder_text(pulse_round)
+    for user_id, team_id in people:
+        if team_id != turn.team_id:  # a joint relationship's other side: its own turn
+            continue
+        if turn.over():
+            return
+        prompt = outbox.sent(db, message_keys.pulse_prompt(pulse_round.round_id, user_id))
+        if prompt is None or prompt.status is not SendStatus.SENT:
+            continue
+        turn.pace()
+        delivery = send_once(
+            db,
+            slack,
+            Outgoing(
+                team_id,
+                message_keys.pulse_reminder(pulse_round.round_id, user_id),
+                prompt.sent_channel or user_id,
+                text,
+                thread_ts=prompt.ts,
+            ),
+            now,
+        )
+        turn.saw(delivery)
+        if delivery.status != "retry":
+            with db.transaction() as session:
+                pulse_prompts.mark_reminded(session, pulse_round.round_id, user_id)
+        tick.count(tick.reminders, delivery.status)
 
 
 def send_alerts(db: Database, slack: SlackClients, now: datetime, tick: PulseTick) -> None:
@@ -217,10 +257,10 @@ def send_alerts(db: Database, slack: SlackClients, now: datetime, tick: PulseTic
                 )
                 delivery = send_once(db, slack, message, now)
                 done = done and delivery.status != "retry"
-                PulseTick.count(tick.alerts, delivery.status)
+                tick.count(tick.alerts, delivery.status)
         if done:
             with db.transaction() as session:
                 pulse_prompts.mark_alerts_done(session, round_id)
 
 
-PULSE_JOBS = [Job("pulse", PULSE_EVERY_SECONDS, run_pulse)]
+PULSE_JOBS = [Job("pulse", PULSE_EVERY_SECONDS, run_pulse, standby=run_pulse_sends)]

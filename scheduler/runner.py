@@ -33,6 +33,11 @@ ALL_JOBS: list[Job] = [
 ]
 
 
+def standby_jobs(jobs: list[Job] = ALL_JOBS) -> list[Job]:
+    """What a standby scheduler runs on PostgreSQL: the jobs' shares of the sending."""
+    return [Job(job.name, job.every_seconds, job.standby) for job in jobs if job.standby]
+
+
 def create_scheduler(services: Services, jobs: list[Job] = ALL_JOBS) -> BackgroundScheduler:
     """A UTC scheduler running ``jobs``; a job never overlaps itself and missed runs coalesce
     into one run, never a burst. Every job also runs as soon as the scheduler starts, so a

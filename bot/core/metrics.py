@@ -17,6 +17,7 @@ import functools
 import os
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -59,8 +60,19 @@ def share_between_processes() -> str | None:
     return directory
 
 
-@functools.cache
+_CREATING = threading.Lock()
+
+
 def instruments() -> Instruments:
+    """The process's metrics, made on first use: under a lock, since the first scheduled
+    sends to many workspaces ask for them from many threads at once, and making them twice
+    would register each metric twice."""
+    with _CREATING:
+        return _instruments()
+
+
+@functools.cache
+def _instruments() -> Instruments:
     from prometheus_client import Counter, Gauge, Histogram
 
     return Instruments(

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,6 +30,7 @@ class RoundToSend:
     prompt_at: time
     opens_at: datetime
     closes_at: datetime
+    reminds_from: datetime  # unanswered recipients are reminded once from then on
 
     def due_at(self, tz: ZoneInfo) -> datetime:
         if self.day is None:
@@ -55,24 +57,84 @@ def round_to_send(pulse_round: PulseRound, name: str) -> RoundToSend:
         prompt_at=pulse_round.prompt_at,
         opens_at=pulse_round.opens_at,
         closes_at=pulse_round.closes_at,
+        reminds_from=pulse_round.closes_at
+        - timedelta(hours=pulse_round.reminder_before_hours or 24),
+    )
+
+
+def _open_rounds(*columns: Any) -> Select:
+    """Open rounds whose members are prompted and reminded: none of a paused relationship,
+    even a round ad-hoc feedback opened ahead (that feedback still counts)."""
+    return (
+        select(PulseRound, Relationship.name, *columns)
+        .join(Relationship, Relationship.id == PulseRound.relationship_id)
+        .outerjoin(PulseSettings, PulseSettings.relationship_id == PulseRound.relationship_id)
+        .where(or_(PulseSettings.paused.is_(None), PulseSettings.paused.is_(False)))
+        .order_by(PulseRound.id)
     )
 
 
 def rounds_taking_answers(session: Session, now: datetime) -> list[RoundToSend]:
-    """Open rounds whose members are prompted and reminded: none of a paused relationship,
-    even a round ad-hoc feedback opened ahead (that feedback still counts)."""
     rows = session.execute(
-        select(PulseRound, Relationship.name)
-        .join(Relationship, Relationship.id == PulseRound.relationship_id)
-        .outerjoin(PulseSettings, PulseSettings.relationship_id == PulseRound.relationship_id)
-        .where(
-            PulseRound.opens_at <= now,
-            PulseRound.closes_at > now,
-            or_(PulseSettings.paused.is_(None), PulseSettings.paused.is_(False)),
-        )
-        .order_by(PulseRound.id)
+        _open_rounds().where(PulseRound.opens_at <= now, PulseRound.closes_at > now)
     ).all()
     return [round_to_send(pulse_round, name) for pulse_round, name in rows]
+
+
+def rounds_with_work(session: Session, now: datetime) -> list[RoundToSend]:
+    """The scheduler's "what is due" for members, in one query: open rounds with a member
+    not yet prompted (or whose prompt is pending), or, in their reminder period, a
+    recipient not yet reminded. Rounds with nothing left are not even looked at."""
+    unprompted = (
+        select(Member.id)
+        .outerjoin(
+            PulseRecipient,
+            and_(
+                PulseRecipient.round_id == PulseRound.id,
+                PulseRecipient.user_id == Member.user_id,
+            ),
+        )
+        .where(
+            Member.relationship_id == PulseRound.relationship_id,
+            or_(PulseRecipient.id.is_(None), PulseRecipient.status == RecipientStatus.PENDING),
+        )
+        .exists()
+    )
+    unreminded = (
+        select(PulseRecipient.id)
+        .where(
+            PulseRecipient.round_id == PulseRound.id,
+            PulseRecipient.status == RecipientStatus.SENT,
+            PulseRecipient.reminded.is_(False),
+        )
+        .exists()
+    )
+    rows = session.execute(
+        _open_rounds(unprompted, unreminded).where(
+            PulseRound.opens_at <= now, PulseRound.closes_at > now
+        )
+    ).all()
+    due = []
+    for pulse_round, name, to_prompt, to_remind in rows:
+        found = round_to_send(pulse_round, name)
+        if to_prompt or (to_remind and found.reminds_from <= now):
+            due.append(found)
+    return due
+
+
+def member_workspaces(session: Session, relationship_ids: list[int]) -> dict[int, set[str]]:
+    """The workspaces each relationship's members are in: its own, and for a joint one the
+    other company's too."""
+    found: dict[int, set[str]] = {}
+    if relationship_ids:
+        rows = session.execute(
+            select(Member.relationship_id, Member.team_id)
+            .where(Member.relationship_id.in_(relationship_ids))
+            .distinct()
+        )
+        for relationship_id, team_id in rows:
+            found.setdefault(relationship_id, set()).add(team_id)
+    return found
 
 
 def get_round_by_id(session: Session, round_id: int) -> RoundToSend:
@@ -170,22 +232,6 @@ def mark_reminded(session: Session, round_id: int, user_id: str) -> None:
     )
     if recipient is not None:
         recipient.reminded = True
-
-
-def rounds_due_for_reminders(session: Session, now: datetime) -> list[RoundToSend]:
-    """Open rounds within their reminder period (e.g. the last 24 hours)."""
-    return [
-        r
-        for r in rounds_taking_answers(session, now)
-        if now >= r.closes_at - timedelta(hours=_reminder_hours(session, r.round_id))
-    ]
-
-
-def _reminder_hours(session: Session, round_id: int) -> int:
-    return (
-        session.scalar(select(PulseRound.reminder_before_hours).where(PulseRound.id == round_id))
-        or 24
-    )
 
 
 def closed_rounds_awaiting_alerts(session: Session, now: datetime) -> list[int]:

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from bot.pulse.models import PulseRound, PulseSettings
 from bot.pulse.questions import questions
-from bot.pulse.schedule import round_times
-from bot.pulse.settings import settings_for
+from bot.pulse.schedule import last_scheduled_openings, round_times, round_times_after
+from bot.pulse.settings import settings_for, settings_or_defaults
 from bot.relationships.domain import RapportError, require_owner
 from bot.relationships.models import Relationship
 from bot.slack import mrkdwn
@@ -64,11 +64,19 @@ def open_due_rounds(session: Session, now: datetime) -> list[int]:
     those that fall while another round is still open.
     """
     opened = []
-    for relationship in session.scalars(select(Relationship).order_by(Relationship.id)):
-        settings = settings_for(session, relationship)
+    last_openings = last_scheduled_openings(session)  # a query for all, not one each
+    rows = session.execute(
+        select(Relationship, PulseSettings)
+        .outerjoin(PulseSettings, PulseSettings.relationship_id == Relationship.id)
+        .order_by(Relationship.id)
+    ).all()
+    for relationship, saved in rows:
+        settings = settings_or_defaults(relationship, saved)
         if settings.paused:
             continue
-        for day, at, opens, closes in round_times(session, settings):
+        for day, at, opens, closes in round_times_after(
+            settings, last_openings.get(relationship.id)
+        ):
             if opens > now:
                 break
             if closes <= now or _overlaps_open_round(session, relationship.id, opens):

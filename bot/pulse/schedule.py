@@ -134,16 +134,30 @@ def _last_scheduled_opening(session: Session, relationship_id: int) -> datetime 
     )
 
 
+def last_scheduled_openings(session: Session) -> dict[int, datetime]:
+    """When each relationship's last scheduled round opened, in one query."""
+    rows = session.execute(
+        select(PulseRound.relationship_id, func.max(PulseRound.opens_at))
+        .where(PulseRound.day.is_not(None))
+        .group_by(PulseRound.relationship_id)
+    ).all()
+    return {relationship_id: opened for relationship_id, opened in rows}
+
+
 def round_times(
     session: Session, settings: PulseSettings
 ) -> Iterator[tuple[date, time, datetime, datetime]]:
     """Scheduled (day, opens_at, closes_at) after the last scheduled round, endless."""
+    last = _last_scheduled_opening(session, settings.relationship_id)
+    return round_times_after(settings, last)
+
+
+def round_times_after(
+    settings: PulseSettings, last_opening: datetime | None
+) -> Iterator[tuple[date, time, datetime, datetime]]:
+    """Scheduled (day, opens_at, closes_at) after ``last_opening``, endless."""
     cadence = parse_cadence(settings.cadence)
-    after = max(
-        filter(
-            None, (settings.not_before, _last_scheduled_opening(session, settings.relationship_id))
-        )
-    )
+    after = max(filter(None, (settings.not_before, last_opening)))
     while True:
         day = occurrence_day(cadence, EARLIEST_ZONE, after, settings.anchor)
         opens = local_instant(day, cadence.at, EARLIEST_ZONE)

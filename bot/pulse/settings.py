@@ -38,7 +38,11 @@ def _defaults(relationship: Relationship) -> PulseSettings:
 
 def settings_for(session: Session, relationship: Relationship) -> PulseSettings:
     """The relationship's settings; unsaved defaults when owners never changed any."""
-    return session.get(PulseSettings, relationship.id) or _defaults(relationship)
+    return settings_or_defaults(relationship, session.get(PulseSettings, relationship.id))
+
+
+def settings_or_defaults(relationship: Relationship, saved: PulseSettings | None) -> PulseSettings:
+    return saved or _defaults(relationship)
 
 
 def editable_settings(session: Session, relationship: Relationship) -> PulseSettings:

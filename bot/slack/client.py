@@ -27,15 +27,25 @@ from bot.core.settings import Settings
 from bot.slack import workspaces
 from bot.slack.installations import ROTATE_MINUTES_BEFORE_EXPIRY, InstallationStore
 
+# Scheduled work waits out a 429 in the calling thread only when Slack asks for a short
+# pause; a longer Retry-After is answered as an error, and the fan-out holds that workspace
+# back (bot.slack.fan_out) instead of sleeping in a thread other workspaces need.
+SCHEDULED_RATE_LIMIT_WAIT = 5.0  # seconds
 
-def create_web_client(settings: Settings, token: str | None = None) -> WebClient:
+
+def create_web_client(
+    settings: Settings, token: str | None = None, rate_limit_wait: float | None = None
+) -> WebClient:
     """A client for ``token`` (default: ``SLACK_BOT_TOKEN``; none in a multi-workspace
-    install, where Bolt supplies each request's token)."""
+    install, where Bolt supplies each request's token). A 429 is retried after its
+    Retry-After, if that is at most ``rate_limit_wait`` seconds (None: however long)."""
     return WebClient(
         token=token or settings.slack_bot_token or None,
         base_url=settings.slack_api_url,
         timeout=settings.slack_timeout_seconds,
-        retry_handlers=_retry_handlers(ConnectionErrorRetryHandler(max_retry_count=2)),
+        retry_handlers=_retry_handlers(
+            ConnectionErrorRetryHandler(max_retry_count=2), rate_limit_wait
+        ),
     )
 
 
@@ -46,21 +56,46 @@ def posting_once(client: WebClient) -> WebClient:
     post Slack made, so it is not retried here: the caller finds out (the send ledger looks
     for the message in the conversation) before posting again. A connection Slack refused
     never carried the request, and is retried."""
+    rate_limits = next(h for h in client.retry_handlers if isinstance(h, _RateLimitRetryHandler))
     return WebClient(
         token=client.token,
         base_url=client.base_url,
         timeout=client.timeout,
-        retry_handlers=_retry_handlers(_RefusedConnectionRetryHandler(max_retry_count=2)),
+        retry_handlers=_retry_handlers(
+            _RefusedConnectionRetryHandler(max_retry_count=2), rate_limits.longest_wait
+        ),
     )
 
 
-def _retry_handlers(connection_errors: RetryHandler) -> list[RetryHandler]:
+def _retry_handlers(
+    connection_errors: RetryHandler, rate_limit_wait: float | None
+) -> list[RetryHandler]:
     return [
         _CallCounter(),  # first: slack-sdk asks the handlers in order, and stops at a retry
         connection_errors,
-        RateLimitErrorRetryHandler(max_retry_count=3),
+        _RateLimitRetryHandler(max_retry_count=3, longest_wait=rate_limit_wait),
         ServerErrorRetryHandler(max_retry_count=2),
     ]
+
+
+class _RateLimitRetryHandler(RateLimitErrorRetryHandler):
+    """slack-sdk's: waits Retry-After and tries again; here only if that is at most
+    ``longest_wait`` seconds."""
+
+    def __init__(self, max_retry_count: int, longest_wait: float | None):
+        super().__init__(max_retry_count=max_retry_count)
+        self.longest_wait = longest_wait
+
+    def _can_retry(self, *, response: HttpResponse | None = None, **kwargs: object) -> bool:
+        if not super()._can_retry(response=response, **kwargs):  # type: ignore[arg-type]
+            return False
+        if self.longest_wait is None or response is None:
+            return True
+        wait = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), ["1"])
+        try:
+            return float(wait[0] if isinstance(wait, list) else wait) <= self.longest_wait
+        except ValueError:
+            return True
 
 
 class _RefusedConnectionRetryHandler(ConnectionErrorRetryHandler):
@@ -103,7 +138,11 @@ class SlackClients:
 
     def __init__(self, settings: Settings, db: Database, store: InstallationStore | None = None):
         self._settings, self._db, self._store = settings, db, store
-        self._single = None if store is not None else create_web_client(settings)
+        self._single = (
+            None
+            if store is not None
+            else create_web_client(settings, rate_limit_wait=SCHEDULED_RATE_LIMIT_WAIT)
+        )
         self._by_team: dict[str, WebClient] = {}
         self._lock = threading.Lock()
         self._rotator = (
@@ -146,5 +185,7 @@ class SlackClients:
         with self._lock:  # one client per workspace, replaced when its token rotates
             client = self._by_team.get(team_id)
             if client is None or client.token != bot.bot_token:
-                client = self._by_team[team_id] = create_web_client(self._settings, bot.bot_token)
+                client = self._by_team[team_id] = create_web_client(
+                    self._settings, bot.bot_token, rate_limit_wait=SCHEDULED_RATE_LIMIT_WAIT
+                )
             return client

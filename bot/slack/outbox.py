@@ -81,6 +81,7 @@ class Delivery:
     ts: str | None = None
     channel: str | None = None
     error: str | None = None
+    retry_after: float | None = None  # with error "ratelimited": Slack's Retry-After, seconds
 
 
 @dataclass(frozen=True)
@@ -165,13 +166,24 @@ def _send_once(db: Database, slack: SlackClients, message: Outgoing, now: dateti
             _record(db, message.key, SendStatus.FAILED, error=code)
             return Delivery(message.key, "failed", error=code)
         _release(db, message.key, now, code)
-        return Delivery(message.key, "retry", error=code)
+        return Delivery(message.key, "retry", error=code, retry_after=_retry_after(error))
     except (SlackClientError, OSError) as error:  # retries exhausted: timeouts, connection
         _release(db, message.key, now, type(error).__name__)
         return Delivery(message.key, "retry", error=type(error).__name__)
     ts, channel = response.get("ts"), response.get("channel")
     _record(db, message.key, SendStatus.SENT, ts=ts, channel=channel, sent_at=now)
     return Delivery(message.key, "sent", ts=ts, channel=channel)
+
+
+def _retry_after(error: SlackApiError) -> float | None:
+    headers = {name.lower(): value for name, value in (error.response.headers or {}).items()}
+    value = headers.get("retry-after")
+    if isinstance(value, list):  # some transports give each header's values as a list
+        value = value[0] if value else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
 
 
 def _find_posted(client: WebClient, message: Outgoing, since: datetime) -> tuple[str, str] | None:

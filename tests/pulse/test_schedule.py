@@ -12,7 +12,7 @@ from bot.pulse.models import PulseAnswer, PulseRecipient
 from bot.slack import outbox
 from bot.slack.message_keys import pulse_prompt
 from bot.slack.outbox import Outgoing
-from bot.slack.pacing import Pacer
+from bot.slack.pacing import Pacer, WorkspacePacers
 from scheduler.pulse_jobs import run_pulse
 from tests.support.fake_slack import TEAM_ID
 from tests.support.helpers import make_relationship
@@ -254,6 +254,17 @@ class CountingPacer(Pacer):
         self.waits += 1
 
 
+class CountingPacers(WorkspacePacers):
+    """One counting pacer for every workspace and kind of call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.counter = CountingPacer()
+
+    def pacer(self, team_id: str, kind: str) -> Pacer:
+        return self.counter
+
+
 def test_pulse_waits_for_a_zone_slack_could_not_give_instead_of_guessing_utc(rapport):
     for user in ZONES:
         rapport.fake.add_user(user, tz="America/Los_Angeles")
@@ -293,16 +304,16 @@ def test_pulse_zone_lookups_are_paced_with_the_prompts_and_cached(rapport):
     _people(rapport)
     make_relationship(rapport.db, rapport.clock)
     pulse(rapport, "schedule weekly on Tuesday at 10:00")
-    pacer = CountingPacer()
+    pacers = CountingPacers()
     with job_context(rapport) as context:
         rapport.clock.current = utc(2026, 3, 3, 4, 30)  # Kolkata 10:00
-        run_pulse(context, pacer)
+        run_pulse(context, pacers)
         assert len(rapport.fake.calls_to("users.info")) == 4
-        assert pacer.waits == 4 + len(prompts(rapport.fake)) == 5
+        assert pacers.counter.waits == 4 + len(prompts(rapport.fake)) == 5
         rapport.clock.current = utc(2026, 3, 3, 10, 0)  # London 10:00
-        run_pulse(context, pacer)
+        run_pulse(context, pacers)
     assert len(rapport.fake.calls_to("users.info")) == 4  # the zones were cached
-    assert pacer.waits == 4 + len(prompts(rapport.fake)) == 7
+    assert pacers.counter.waits == 4 + len(prompts(rapport.fake)) == 7
 
 
 def test_pulse_pause_stops_a_round_ad_hoc_feedback_opened_but_keeps_the_feedback(rapport):

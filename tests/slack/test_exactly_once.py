@@ -18,7 +18,7 @@ import pytest
 from bot.core.clock import SystemClock
 from bot.services import Services
 from bot.slack.outbox import STALE_CLAIM
-from bot.slack.pacing import Pacer
+from bot.slack.pacing import WorkspacePacers
 from scheduler.checkin_jobs import run_checkin_tick
 from scheduler.pulse_jobs import run_pulse
 from tests.app.test_cli import free_port, wait_for_health
@@ -35,7 +35,7 @@ MAX_TICKS = 30
 
 def run_jobs(services: Services) -> None:
     """What one scheduler tick does for pulse and check-ins."""
-    run_pulse(services, Pacer(0))
+    run_pulse(services, WorkspacePacers.unpaced())
     run_checkin_tick(services)
 
 

@@ -1,12 +1,13 @@
 """A fake Slack Web API on loopback, in the spirit of bolt-python's ``mock_web_api_server``.
 
 It answers ``/api/<method>`` like Slack (``ok``, ``error``, realistic ids and ``ts``), takes
-``response_url`` posts at ``/response/<team>/<id>``, records every call with its arguments, and can
-be told to fail: a Slack error, HTTP 429 with ``Retry-After``, a 5xx, or a slow answer; to
-enforce a method's rate limit; or, in chaos mode, to fail a share of all calls at random
-(reproducibly, from a seed). Files (uploads, ``files.info``, ``files.delete``) and the check
-of image blocks naming them are in ``fake_slack_files``; several workspaces and the channels
-they share over Slack Connect in ``fake_slack_connect``.
+``response_url`` posts at ``/response/<team>/<id>``, records every call with its arguments,
+and can be told to fail (all workspaces or one): a Slack error, HTTP 429 with
+``Retry-After``, a 5xx, or a slow answer; to enforce a method's rate limit in each
+workspace, as Slack does; or, in chaos mode, to fail a share of all calls at random
+(reproducibly, from a seed). Files (uploads, ``files.info``, ``files.delete``) and the
+check of image blocks naming them are in ``fake_slack_files``; several workspaces and the
+channels they share over Slack Connect in ``fake_slack_connect``.
 """
 
 from __future__ import annotations
@@ -95,30 +96,30 @@ class Chaos:
 
 @dataclass
 class RateLimit:
-    """Slack's limit on one method, as a bucket of ``burst`` calls refilled at
-    ``per_minute`` (Slack's tiers: Tier 3 allows 50+ calls a minute, Tier 4, which
-    files.getUploadURLExternal and files.info are in, 100+). A call finding the bucket
-    empty is answered 429 with ``Retry-After``: the whole seconds until the next call."""
+    """Slack's limit on one method, as Slack applies it: for each workspace (the team of the
+    caller's token) a bucket of ``burst`` calls refilled at ``per_minute`` (Slack's tiers:
+    Tier 3 allows 50+ calls a minute, Tier 4, which files.getUploadURLExternal and
+    files.info are in, 100+). A call finding its workspace's bucket empty is answered 429
+    with ``Retry-After``: the whole seconds until the next call."""
 
     per_minute: float
     burst: int = 1
-    limited: int = 0  # calls answered 429 so far
-    _tokens: float = field(init=False)
-    _refilled: float = field(init=False, default_factory=time.monotonic)
+    limited: int = 0  # calls answered 429 so far, in all workspaces
+    limited_by_team: dict[str, int] = field(default_factory=dict)
+    _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)  # tokens, refilled
 
-    def __post_init__(self) -> None:
-        self._tokens = float(self.burst)
-
-    def take(self) -> Fault | None:
+    def take(self, team: str) -> Fault | None:
         now = time.monotonic()
         rate = self.per_minute / 60
-        self._tokens = min(self.burst, self._tokens + (now - self._refilled) * rate)
-        self._refilled = now
-        if self._tokens >= 1:
-            self._tokens -= 1
+        tokens, refilled = self._buckets.get(team, (float(self.burst), now))
+        tokens = min(self.burst, tokens + (now - refilled) * rate)
+        if tokens >= 1:
+            self._buckets[team] = (tokens - 1, now)
             return None
+        self._buckets[team] = (tokens, now)
         self.limited += 1
-        wait = math.ceil((1 - self._tokens) / rate)
+        self.limited_by_team[team] = self.limited_by_team.get(team, 0) + 1
+        wait = math.ceil((1 - tokens) / rate)
         return Fault(error="ratelimited", status=429, retry_after=wait)
 
 
@@ -246,10 +247,12 @@ class FakeSlack(FakeSlackFiles, FakeSlackConnect):
     def fail(self, method: str, error: str, times: int | None = 1) -> None:
         self._add_fault(method, Fault(error=error, times=times))
 
-    def rate_limit(self, method: str, retry_after: int = 1, times: int | None = 1) -> None:
-        self._add_fault(
-            method, Fault(error="ratelimited", status=429, retry_after=retry_after, times=times)
-        )
+    def rate_limit(
+        self, method: str, retry_after: int = 1, times: int | None = 1, team: str | None = None
+    ) -> None:
+        """Answer 429 ``times`` (None: until cleared), to ``team``'s calls only if given."""
+        fault = Fault(error="ratelimited", status=429, retry_after=retry_after, times=times)
+        self._add_fault(method if team is None else f"{method}@{team}", fault)
 
     def server_error(self, method: str, status: int = 500, times: int | None = 1) -> None:
         self._add_fault(method, Fault(error="internal_error", status=status, times=times))
@@ -259,12 +262,16 @@ class FakeSlack(FakeSlackFiles, FakeSlackConnect):
         as when Slack's answer is lost on the way back."""
         self._add_fault(method, Fault(drop_answer=True, times=times))
 
-    def slow(self, method: str, seconds: float, times: int | None = 1) -> None:
-        self._add_fault(method, Fault(delay=seconds, times=times))
+    def slow(
+        self, method: str, seconds: float, times: int | None = 1, team: str | None = None
+    ) -> None:
+        self._add_fault(
+            method if team is None else f"{method}@{team}", Fault(delay=seconds, times=times)
+        )
 
     def limit_rate(self, method: str, per_minute: float, burst: int = 1) -> RateLimit:
-        """Enforce Slack's rate limit on ``method`` from now on (see ``RateLimit``); queued
-        faults still come first. ``"upload"`` limits the upload URL."""
+        """Enforce Slack's rate limit on ``method`` in each workspace from now on (see
+        ``RateLimit``); queued faults still come first. ``"upload"`` limits the upload URL."""
         with self._lock:
             limit = self.rate_limits[method] = RateLimit(per_minute, burst)
         return limit
@@ -285,11 +292,13 @@ class FakeSlack(FakeSlackFiles, FakeSlackConnect):
         with self._lock:
             self._faults.setdefault(method, []).append(fault)
 
-    def _take_fault(self, method: str) -> Fault | None:
+    def _take_fault(self, method: str, team: str | None = None) -> Fault | None:
+        """The fault queued for ``team``'s calls to ``method``, else for everyone's, else
+        its rate limit's answer, else chaos."""
         with self._lock:
-            queue = self._faults.get(method)
+            queue = self._faults.get(f"{method}@{team}") or self._faults.get(method)
             if not queue and method in self.rate_limits:
-                return self.rate_limits[method].take()
+                return self.rate_limits[method].take(team or self.default_team)
             if not queue:
                 return self._chaos.draw(method) if self._chaos is not None else None
             fault = queue[0]
@@ -580,7 +589,7 @@ class FakeSlack(FakeSlackFiles, FakeSlackConnect):
                     fake._record(Call(method, args, token, self.path, fault="abandoned"))
                     self.close_connection = True
                     return
-                fault = fake._take_fault(method)
+                fault = fake._take_fault(method, fake.team_of(token))
                 fake._record(
                     Call(method, args, token, self.path, fault=fault.error if fault else None)
                 )

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.pulse.models import PulseRound
 from bot.services import Services
-from bot.slack.pacing import Pacer
+from bot.slack.pacing import WorkspacePacers
 from scheduler.pulse_jobs import PulseTick, run_pulse
 from tests.support.fake_slack import Call
 from tests.support.helpers import scheduler_services
@@ -27,7 +27,7 @@ def job_context(rapport) -> Iterator[Services]:
 
 
 def tick(services: Services) -> PulseTick:
-    return run_pulse(services, Pacer(0))
+    return run_pulse(services, WorkspacePacers.unpaced())
 
 
 def utc(*parts: int) -> datetime:
