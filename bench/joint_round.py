@@ -31,10 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from slack_sdk.oauth.installation_store import Installation
-
 from bench.calibration import calibration_rate
-from bench.sending_scale import SlackProcess, reset, settings, start_sender, team, token
+from bench.sending_scale import SlackProcess, install, reset, settings, start_sender, team
 from bot.core.clock import SystemClock
 from bot.pulse.rounds import open_round_now
 from bot.relationships.joint import create_invite, join
@@ -53,13 +51,7 @@ def seed(url: str, members: int) -> None:
     db = fresh_database(url)
     store = InstallationStore(settings(), db, SystemClock())
     for team_id in (CLIENT, PROVIDER):
-        store.save(
-            Installation(
-                app_id="ARAPPORT", enterprise_id=None, team_id=team_id, team_name=team_id,
-                bot_token=token(team_id), bot_id="BRAPPORT", bot_user_id="UBOTRAPPORT",
-                user_id="UOWNER",
-            )
-        )  # fmt: skip
+        install(store, team_id)
     now = datetime.now(UTC)
     draft = RelationshipDraft(
         name="Client ⇄ Provider",

@@ -87,19 +87,24 @@ def settings(api_url: str = "http://127.0.0.1:9/api/") -> Settings:
     )
 
 
+def install(store: InstallationStore, team_id: str) -> None:
+    """Rapport installed in ``team_id`` through OAuth: its bot token, stored encrypted."""
+    store.save(
+        Installation(
+            app_id="ARAPPORT", enterprise_id=None, team_id=team_id, team_name=team_id,
+            bot_token=token(team_id), bot_id="BRAPPORT", bot_user_id="UBOTRAPPORT",
+            user_id="UOWNER",
+        )
+    )  # fmt: skip
+
+
 def seed(url: str, workspaces: int, members: int) -> None:
     db = fresh_database(url)
     store = InstallationStore(settings(), db, SystemClock())
     now = datetime.now(UTC)
     for n in range(workspaces):
         team_id = team(n)
-        store.save(
-            Installation(
-                app_id="ARAPPORT", enterprise_id=None, team_id=team_id, team_name=team_id,
-                bot_token=token(team_id), bot_id="BRAPPORT", bot_user_id="UBOTRAPPORT",
-                user_id="UOWNER",
-            )
-        )  # fmt: skip
+        install(store, team_id)
         people = [f"U{n:05d}{k:04d}" for k in range(members - 2)]
         draft = RelationshipDraft(
             name=f"Client {n} ⇄ Provider",
