@@ -99,7 +99,7 @@ def create_invite(
     if invitee is not None and invitee.side is actor_member.side:
         raise RapportError(
             f"{mrkdwn.user(invitee_id)} is on your side ({actor_member.side.value}). Invite "
-            f"an owner of the {actor_member.side.other.value}, who will join from their "
+            f"an owner of the {actor_member.side.other.value} side, who will join from their "
             "company's workspace."
         )
     session.execute(
@@ -162,7 +162,13 @@ def join(session: Session, team_id: str, user_id: str, typed: str, now: datetime
         )
     if relationship.is_joint:
         raise RapportError(f"*{mrkdwn.escape(relationship.name)}* already spans two workspaces.")
-    invite.used_at = now
+    taken = session.execute(  # once, even with two joins at the same moment
+        update(RelationshipInvite)
+        .where(RelationshipInvite.id == invite.id, RelationshipInvite.used_at.is_(None))
+        .values(used_at=now)
+    )
+    if taken.rowcount != 1:
+        raise RapportError(f"That code has been used already: codes work once. {ask_again}")
     relationship.partner_team_id, relationship.partner_side = team_id, invite.side
     session.execute(
         update(Member)
