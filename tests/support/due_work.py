@@ -27,7 +27,7 @@ from bot.pulse.prompts import mark_prompt, unprompted_members
 from bot.pulse.rounds import open_round_now
 from bot.pulse.schedule import set_schedule
 from bot.relationships import domain as rel
-from bot.slack.models import SentMessage
+from bot.slack.models import SendStatus, SentMessage
 from tests.support.fake_slack import TEAM_ID, Call, FakeSlack
 from tests.support.helpers import make_relationship
 
@@ -143,3 +143,25 @@ def wait_until(condition: Callable[[], bool], what: str, timeout: float = 30.0) 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
         time.sleep(0.1)
+
+
+def held_back(db: Database) -> Counter[str]:
+    """The scheduled messages whose claims are still ``pending`` (a sender died holding them,
+    or is sending them now), named as ``scheduled_sends`` names them; a prompt holds back its
+    reminder too, which threads under it."""
+    with db.transaction() as session:
+        keys = session.scalars(
+            select(SentMessage.key).where(SentMessage.status == SendStatus.PENDING)
+        ).all()
+    names: list[str] = []
+    for key in keys:
+        kind, *parts = key.split(":")
+        if kind == "pulse-prompt":
+            names += [f"prompt:{parts[1]}", f"reminder:D{parts[1][1:]}"]
+        elif kind == "pulse-reminder":
+            names.append(f"reminder:D{parts[1][1:]}")
+        elif kind == "pulse-alert":
+            names.append(f"alert:{parts[2]}:{parts[3]}")
+        elif kind == "checkin-reminder":
+            names.append(f"check-in:{parts[1]}")
+    return Counter(names)
