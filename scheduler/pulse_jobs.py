@@ -113,6 +113,7 @@ def _send_workspace(
         if turn.over():
             return
         send_prompts(services.db, services.slack, pulse_round, now, tick, turn)
+    turn.settle()  # a reminder goes in its prompt's thread: the prompts' answers first
     for pulse_round in rounds:
         if pulse_round.reminds_from <= now and not turn.over():
             send_reminders(services.db, services.slack, pulse_round, now, tick, turn)
@@ -157,19 +158,30 @@ def send_prompts(
             if tz is None or pulse_round.due_at(tz) > now:
                 continue
         key = message_keys.pulse_prompt(pulse_round.round_id, person.user_id)
-        turn.pace()
         to = pulse_round.relationship_id
         message = Outgoing(turn.team_id, key, person.user_id, text, blocks, relationship_id=to)
-        delivery = send_once(db, slack, message, now)
-        turn.saw(delivery)
-        status, error = _recipient_status(db, delivery)
-        with db.transaction() as session:
-            pulse_prompts.mark_prompt(session, pulse_round.round_id, person, status, error)
-        tick.count(tick.prompts, delivery.status)
-        if delivery.status == "failed":
-            logger.warning(
-                "pulse prompt for round %s not delivered: %s", pulse_round.round_id, delivery.error
-            )
+        turn.send(functools.partial(_prompt, db, slack, pulse_round, person, message, now, tick))
+
+
+def _prompt(
+    db: Database,
+    slack: SlackClients,
+    pulse_round: RoundToSend,
+    person: pulse_prompts.Person,
+    message: Outgoing,
+    now: datetime,
+    tick: PulseTick,
+) -> outbox.Delivery:
+    delivery = send_once(db, slack, message, now)
+    status, error = _recipient_status(db, delivery)
+    with db.transaction() as session:
+        pulse_prompts.mark_prompt(session, pulse_round.round_id, person, status, error)
+    tick.count(tick.prompts, delivery.status)
+    if delivery.status == "failed":
+        logger.warning(
+            "pulse prompt for round %s not delivered: %s", pulse_round.round_id, delivery.error
+        )
+    return delivery
 
 
 def _recipient_status(db: Database, delivery: outbox.Delivery) -> tuple[str, str | None]:
@@ -209,24 +221,31 @@ def send_reminders(
         prompt = outbox.sent(db, message_keys.pulse_prompt(pulse_round.round_id, user_id))
         if prompt is None or prompt.status is not SendStatus.SENT:
             continue
-        turn.pace()
-        delivery = send_once(
-            db,
-            slack,
-            Outgoing(
-                team_id,
-                message_keys.pulse_reminder(pulse_round.round_id, user_id),
-                prompt.sent_channel or user_id,
-                text,
-                thread_ts=prompt.ts,
-            ),
-            now,
+        reminder = Outgoing(
+            team_id,
+            message_keys.pulse_reminder(pulse_round.round_id, user_id),
+            prompt.sent_channel or user_id,
+            text,
+            thread_ts=prompt.ts,
         )
-        turn.saw(delivery)
-        if delivery.status != "retry":
-            with db.transaction() as session:
-                pulse_prompts.mark_reminded(session, pulse_round.round_id, user_id)
-        tick.count(tick.reminders, delivery.status)
+        turn.send(functools.partial(_remind, db, slack, pulse_round, user_id, reminder, now, tick))
+
+
+def _remind(
+    db: Database,
+    slack: SlackClients,
+    pulse_round: RoundToSend,
+    user_id: str,
+    reminder: Outgoing,
+    now: datetime,
+    tick: PulseTick,
+) -> outbox.Delivery:
+    delivery = send_once(db, slack, reminder, now)
+    if delivery.status != "retry":
+        with db.transaction() as session:
+            pulse_prompts.mark_reminded(session, pulse_round.round_id, user_id)
+    tick.count(tick.reminders, delivery.status)
+    return delivery
 
 
 def send_alerts(db: Database, slack: SlackClients, now: datetime, tick: PulseTick) -> None:

@@ -2,8 +2,10 @@
 
 A job with messages for many workspaces (a pulse round's prompts, their reminders) hands
 each workspace's share to ``WorkspaceFanOut.run``: a bounded pool of threads works on
-several workspaces at once, one thread per workspace at a time, so each keeps its order and
-its own pace (``bot.slack.pacing``). A workspace that answers 429 is held back until its
+several workspaces at once, one thread per workspace at a time, which starts the
+workspace's sends in order at its own pace (``bot.slack.pacing``) and keeps up to
+``IN_FLIGHT`` of them waiting on Slack at once (``Turn.send``), so a workspace's pace, not
+Slack's answer time, is what bounds it. A workspace that answers 429 is held back until its
 Retry-After has passed and skipped meanwhile (``Backoff``), rather than slept for in a
 thread the others need; a slow one gets at most ``TURN_SECONDS`` a tick and the rest waits
 for the next; an uninstalled one has no client and is skipped at once.
@@ -22,8 +24,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -40,6 +42,10 @@ logger = logging.getLogger(__name__)
 # 100 ms a call), so 32 keep ~250 messages a second in flight, more than one process's
 # CPU can prepare (bench/sending_scale.py).
 SENDING_THREADS = 32
+# Sends of one workspace waiting on Slack at once. At 100 ms an answer, one at a time gives
+# a workspace under 10 a second; four keep it at its pace (PROMPTS_PER_SECOND) with room for
+# the ledger's round trips (bench/joint_round.py).
+IN_FLIGHT = 4
 TURN_SECONDS = 45.0  # a workspace's share of a tick (ticks are a minute apart)
 DEFAULT_HOLD_SECONDS = 60.0  # a 429 that named no Retry-After
 SEND_LOCK_CLASS = 0x53454E44  # "SEND": advisory locks (class, hashtext(job:team))
@@ -70,22 +76,63 @@ class Backoff:
 
 @dataclass
 class Turn:
-    """One workspace's turn in a tick: pace each call, note what Slack answered, and stop
-    once ``over()`` (out of time, or rate-limited)."""
+    """One workspace's turn in a tick: start each send at the workspace's pace with up to
+    ``in_flight`` waiting on Slack, note what Slack answered, and stop once ``over()`` (out
+    of time, or rate-limited)."""
 
     team_id: str
     pacers: WorkspacePacers
     backoff: Backoff
     ends_at: float  # time.monotonic()
+    sends: Executor
+    in_flight: int = IN_FLIGHT
+    _started: list[Future[None]] = field(default_factory=list, repr=False)
+    _slots: threading.Semaphore = field(init=False, repr=False)
+    _ended_by: BaseException | None = field(default=None, repr=False)  # e.g. SystemExit
+
+    def __post_init__(self) -> None:
+        self._slots = threading.Semaphore(self.in_flight)
 
     def pace(self, kind: str = POSTS) -> None:
         self.pacers.wait(self.team_id, kind)
+
+    def send(self, post: Callable[[], Delivery]) -> None:
+        """Start ``post`` (a send and its bookkeeping) once a slot is free and the pace
+        allows, unless the turn is over by then; it runs on the fan-out's send threads.
+        ``settle`` waits for it."""
+        self._slots.acquire()
+        if self.over():
+            self._slots.release()
+            return
+        self.pace()
+        self._started.append(self.sends.submit(self._post, post))
+
+    def _post(self, post: Callable[[], Delivery]) -> None:
+        try:
+            self.saw(post())
+        except Exception:  # one send's failure must not stop the workspace's others
+            logger.exception("sending to workspace %s failed", self.team_id)
+        except BaseException as error:  # the process is ending: start nothing more
+            self._ended_by = error
+            raise
+        finally:
+            self._slots.release()
+
+    def settle(self) -> None:
+        """Until every send started so far has its answer (a reminder needs its prompt's);
+        re-raises what ended the process in a send thread."""
+        wait(self._started)
+        self._started.clear()
+        if self._ended_by is not None:
+            raise self._ended_by
 
     def saw(self, delivery: Delivery) -> None:
         if delivery.error == "ratelimited":
             self.backoff.hold(self.team_id, delivery.retry_after or DEFAULT_HOLD_SECONDS)
 
     def over(self) -> bool:
+        if self._ended_by is not None:
+            return True
         return time.monotonic() >= self.ends_at or self.backoff.held(self.team_id)
 
 
@@ -172,11 +219,21 @@ class WorkspaceFanOut:
     """Runs each workspace's share of a job's tick on a pool of threads shared by the
     process's jobs; returns when every share is done (or has used up its turn)."""
 
-    def __init__(self, clock: Clock, locks: WorkspaceLocks, threads: int = SENDING_THREADS):
+    def __init__(
+        self,
+        clock: Clock,
+        locks: WorkspaceLocks,
+        threads: int = SENDING_THREADS,
+        in_flight: int = IN_FLIGHT,
+    ):
         self.pacers = WorkspacePacers()
         self.backoff = Backoff(clock)
         self._locks = locks
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="rapport-send")
+        self._in_flight = in_flight
+        # workspaces' turns, and the sends they start: separate pools, so a turn waiting
+        # for a free send thread never holds one
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="rapport-turn")
+        self._sends = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="rapport-send")
 
     def run(
         self,
@@ -207,12 +264,16 @@ class WorkspaceFanOut:
         name = f"{job}:{team_id}"
         if not self._locks.take(name):
             return False
+        ends_at = time.monotonic() + TURN_SECONDS
+        turn = Turn(team_id, pacers, self.backoff, ends_at, self._sends, self._in_flight)
         try:
-            share(Turn(team_id, pacers, self.backoff, time.monotonic() + TURN_SECONDS))
+            share(turn)
             return True
         finally:
+            turn.settle()  # the workspace is given back only once nothing is in flight
             self._locks.give_back(name)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._sends.shutdown(wait=True)
         self._locks.close()

@@ -3,6 +3,8 @@ run by hand with a fake clock, and the fake Slack recording every DM."""
 
 from __future__ import annotations
 
+from contextlib import closing
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -10,6 +12,7 @@ from sqlalchemy import delete, select
 
 from bot.pulse.models import PulseAnswer, PulseRecipient
 from bot.slack import outbox
+from bot.slack.fan_out import LocalLocks, WorkspaceFanOut
 from bot.slack.message_keys import pulse_prompt
 from bot.slack.outbox import Outgoing
 from bot.slack.pacing import Pacer, WorkspacePacers
@@ -165,8 +168,10 @@ def test_pulse_prompts_in_flight_when_schedulers_died_go_out_exactly_once(rappor
 
     with monkeypatch.context() as dying, job_context(rapport) as context:
         dying.setattr(outbox, "_record", dies_once_carl_is_posted)
-        with pytest.raises(Died):
-            tick(context)
+        context.fan_out.close()  # one send at a time: nothing else is in flight as it dies
+        one_at_a_time = WorkspaceFanOut(rapport.clock, LocalLocks(), in_flight=1)
+        with closing(one_at_a_time), pytest.raises(Died):
+            tick(replace(context, fan_out=one_at_a_time))
     assert [c.args["channel"] for c in prompts(rapport.fake)] == ["UCARL"]  # the first
     rapport.clock.advance(minutes=11)  # both claims are stale now
     with job_context(rapport) as context:
@@ -210,8 +215,11 @@ def test_pulse_rate_limited_prompt_is_retried_after_retry_after(rapport):
     assert done.prompts == {"sent": 4}
     calls = prompts(rapport.fake)
     assert len(calls) == 5  # the first was answered 429 and retried after Retry-After
-    assert calls[0].args["channel"] == calls[1].args["channel"]
-    assert calls[1].at - calls[0].at >= 0.9
+    (limited,) = [c for c in calls if c.fault == "ratelimited"]
+    (retried,) = [
+        c for c in calls if c.args["channel"] == limited.args["channel"] and c.fault is None
+    ]
+    assert retried.at - limited.at >= 0.9
 
 
 def test_pulse_pause_and_resume(rapport):
