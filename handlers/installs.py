@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.relationships.departures import tell_departures
 from bot.relationships.joint import departures
+from bot.relationships.partner_news import tell_departures
 from bot.services import Services
 from bot.slack import workspaces
 from bot.slack.installations import uninstall

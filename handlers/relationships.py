@@ -26,6 +26,7 @@ from bot.relationships import setup as rel_setup
 from bot.relationships import summary as rel_summary
 from bot.relationships.models import Relationship, Side
 from bot.relationships.parser import RapportCommand, UsageError, parse_rapport_command
+from bot.relationships.partner_news import tell_owners
 from bot.relationships.setup_modal import CALLBACK_ID, draft_from_state, setup_modal
 from bot.services import Services
 from bot.slack import mrkdwn
@@ -198,12 +199,15 @@ def rapport_join(session: Session, call: Call[RapportCommand]) -> Reply:
     side = relationship.side_of(call.team_id)
     assert side is not None  # it has just been joined from this workspace
     told = rel.owners_on(session, relationship, side.other)
-    news = blocks.partner_joined_text(relationship.name, call.user_id, relationship.org_name(side))
+    text = blocks.partner_joined_text(relationship.name, call.user_id, relationship.org_name(side))
+    news = _News(
+        relationship.id, relationship.team_of(side.other), told, text, f"{side.value}-joined"
+    )
     return Reply(
         text=blocks.joined_text(
             relationship.name, side, relationship.org_name(side), relationship.org_name(side.other)
         ),
-        follow_up=_tell(call.services, relationship.team_of(side.other), told, news),
+        follow_up=news.tell(call.services, call.now),
     )
 
 
@@ -213,29 +217,38 @@ def rapport_leave(session: Session, call: Call[RapportCommand]) -> Reply:
     parted = rel_joint.leave(session, relationship, call.user_id, call.now)
     call.services.drift_configs.forget(relationship.id)  # its channels' homes change
     assert own_side is not None  # leave checked the relationship was joint
-    org = relationship.org_name(own_side)
-    news = blocks.partner_left_text(relationship.name, call.user_id, org)
+    told_text = blocks.partner_left_text(
+        relationship.name, call.user_id, relationship.org_name(own_side)
+    )
     if call.team_id == relationship.team_id:  # the partner's owners are in the new one now
-        told_team, told = parted.team_id, rel.owners_on(session, parted, own_side.other)
+        told_in = parted
         text = blocks.host_left_text(relationship.name, parted.name, own_side.other)
     else:
-        told_team, told = relationship.team_id, rel.owners_on(session, relationship, own_side.other)
+        told_in = relationship
         text = blocks.partner_left_own_text(relationship.name, parted.name)
-    return Reply(text=text, follow_up=_tell(call.services, told_team, told, news))
+    told = rel.owners_on(session, told_in, own_side.other)
+    news = _News(told_in.id, told_in.team_id, told, told_text, f"{own_side.value}-left")
+    return Reply(text=text, follow_up=news.tell(call.services, call.now))
 
 
-def _tell(services: Services, team_id: str, owners: list[str], text: str) -> FollowUp:
-    """After the ack: a DM to each of ``owners`` through their own workspace's installation
-    (never the requester's, which may be the other company's)."""
+@dataclass(frozen=True)
+class _News:
+    """What the other company's owners are told after the ack, through their own workspace's
+    installation (never the requester's, which is the other company's)."""
 
-    def tell(client: WebClient, respond: Respond) -> None:
-        theirs = services.slack.for_team(team_id)
-        if theirs is None:  # uninstalled there: nobody to tell
-            return
-        for owner in owners:
-            theirs.chat_postMessage(channel=owner, text=text)
+    relationship_id: int  # the relationship the told owners are in
+    team_id: str
+    owners: list[str]
+    text: str
+    what: str  # e.g. "provider-joined"
 
-    return tell
+    def tell(self, services: Services, now: datetime) -> FollowUp:
+        owners = [rel.Recipient(self.team_id, owner) for owner in self.owners]
+
+        def tell(client: WebClient, respond: Respond) -> None:
+            tell_owners(services, self.relationship_id, owners, self.text, self.what, now)
+
+        return tell
 
 
 def rapport_watch(session: Session, call: Call[RapportCommand]) -> Reply:

@@ -81,7 +81,7 @@ def create_invite(
 ) -> Invite:
     """A code for ``invitee_id``, the other company's owner, to join from their workspace.
     A new code replaces any unused one."""
-    require_owner(session, relationship, actor)
+    actor_member = require_owner(session, relationship, actor)
     if relationship.is_joint:
         raise RapportError(
             f"*{mrkdwn.escape(relationship.name)}* already spans two workspaces. "
@@ -89,8 +89,6 @@ def create_invite(
         )
     if team_id != relationship.team_id:
         raise RapportError("Only the workspace that created a relationship can invite.")
-    actor_member = find_member(session, relationship, actor)
-    assert actor_member is not None  # require_owner found them
     if invitee_id == actor:
         raise RapportError(
             "Invite the other company's owner, not yourself: they join from their own workspace."

@@ -45,11 +45,9 @@ def _guard_last_owner(session: Session, relationship: Relationship, member: Memb
         )
 
 
-def _governed_home(session: Session, relationship: Relationship, actor: str, side: Side) -> str:
-    """The workspace ``actor``'s changes to ``side`` put people in: their own. In a joint
+def _governed_home(relationship: Relationship, owner: Member, side: Side) -> str:
+    """The workspace ``owner``'s changes to ``side`` put people in: their own. In a joint
     relationship each company governs its own side only (``RapportError`` otherwise)."""
-    owner = find_member(session, relationship, actor)
-    assert owner is not None  # every caller checked they are an owner
     if relationship.is_joint and side is not owner.side:
         raise RapportError(
             f"*{mrkdwn.escape(relationship.name)}* spans two workspaces, and each company "
@@ -70,8 +68,8 @@ def add_members(
 ) -> list[MemberChange]:
     """Add people (or change their side/role); owners only, and in a joint relationship
     only to their own side. People join in the owner's workspace, which reaches them."""
-    require_owner(session, relationship, actor)
-    home = _governed_home(session, relationship, actor, side)
+    owner = require_owner(session, relationship, actor)
+    home = _governed_home(relationship, owner, side)
     changes = []
     for user_id in dict.fromkeys(user_ids):
         member = find_member(session, relationship, user_id)
@@ -90,7 +88,7 @@ def add_members(
         elif (member.side, member.role) == (side, role):
             changes.append(MemberChange(user_id, "unchanged"))
         else:
-            _governed_home(session, relationship, actor, member.side)
+            _governed_home(relationship, owner, member.side)
             if member.side is not side or role is not Role.OWNER:
                 _guard_last_owner(session, relationship, member)
             member.side, member.role = side, role
@@ -102,14 +100,14 @@ def add_members(
 def remove_members(
     session: Session, relationship: Relationship, actor: str, user_ids: Iterable[str]
 ) -> list[MemberChange]:
-    require_owner(session, relationship, actor)
+    owner = require_owner(session, relationship, actor)
     changes = []
     for user_id in dict.fromkeys(user_ids):
         member = find_member(session, relationship, user_id)
         if member is None:
             changes.append(MemberChange(user_id, "not a member"))
             continue
-        _governed_home(session, relationship, actor, member.side)
+        _governed_home(relationship, owner, member.side)
         _guard_last_owner(session, relationship, member)
         session.delete(member)
         session.flush()

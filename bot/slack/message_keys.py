@@ -84,7 +84,8 @@ def health_digest(relationship_id: int, recipient: str, week: date) -> str:
     return f"health-digest:{relationship_id}:{recipient}:{week.isoformat()}"
 
 
-def side_left(relationship_id: int, side: str, uninstalled_at: datetime, owner: str) -> str:
-    """The other side's owners told that ``side``'s workspace uninstalled Rapport, once per
-    uninstall (a reinstall and a later uninstall tell them again)."""
-    return f"side-left:{relationship_id}:{side}:{uninstalled_at:%Y%m%dT%H%M%S}:{owner}"
+def partner_news(relationship_id: int, news: str, at: datetime, owner: str) -> str:
+    """An owner told what the other company did (``news``: "provider-joined", "client-left",
+    "provider-uninstalled", …) at ``at``: once per event (a reinstall and a later uninstall
+    tell them again)."""
+    return f"partner-news:{relationship_id}:{news}:{at:%Y%m%dT%H%M%S}:{owner}"

@@ -10,7 +10,9 @@ from bot.core.db import alembic_config, migrate
 from bot.drift.models import DriftSignal
 from bot.health.models import HealthSnapshot
 from bot.relationships.models import Member, Relationship, RelationshipInvite
+from bot.slack.models import SentMessage
 from tests.support.drift_helpers import FORMAL
+from tests.support.due_work import wait_until
 from tests.support.fake_slack import TEAM_ID
 from tests.support.helpers import make_relationship
 from tests.support.joint_helpers import (
@@ -29,6 +31,13 @@ def members(app) -> dict[str, tuple[str, str, str]]:
     with app.db.transaction() as session:
         rows = session.scalars(select(Member).order_by(Member.id))
         return {m.user_id: (m.team_id, m.side.value, m.role.value) for m in rows}
+
+
+def told_in_ledger(app, news: str) -> dict[str, str]:
+    """Owners told ``news`` (e.g. "provider-joined") through the send ledger, by status."""
+    with app.db.transaction() as session:
+        rows = session.execute(select(SentMessage.channel, SentMessage.status, SentMessage.key))
+        return {channel: status.value for channel, status, key in rows if f":{news}:" in key}
 
 
 def test_an_invite_code_lets_the_other_owner_join_from_their_own_workspace(two):
@@ -58,6 +67,8 @@ def test_an_invite_code_lets_the_other_owner_join_from_their_own_workspace(two):
     told = two.fake.wait_for("chat.postMessage", lambda c: c.args.get("channel") == "UALICE")
     assert "<@UPAT> joined *Acme ⇄ Stellar* from Stellar's own workspace" in told[0].args["text"]
     assert told[0].token.startswith(f"xoxb-{TEAM_ID}-")
+    # through the send ledger, by a key naming the event: once
+    wait_until(lambda: told_in_ledger(two, "provider-joined") == {"UALICE": "sent"}, "the ledger")
     # and both sides now find the relationship from their own workspace
     assert "Acme ⇄ Stellar" in two.slack.command("show", user="UPAT", team=STELLAR).text
     assert "Acme ⇄ Stellar" in two.slack.command("show", user="UALICE").text
@@ -158,6 +169,7 @@ def test_leaving_turns_it_back_into_two_one_sided_relationships_keeping_history(
         "chat.postMessage", lambda c: "ended the joint set-up" in c.args.get("text", "")
     )
     assert told[0].args["channel"] == "UALICE" and told[0].token.startswith(f"xoxb-{TEAM_ID}-")
+    wait_until(lambda: told_in_ledger(two, "provider-left") == {"UALICE": "sent"}, "the ledger")
     assert "nothing to leave" in two.slack.command("leave").text
 
 
