@@ -28,6 +28,7 @@ def on_tokens_revoked(event: dict, body: dict, services: Services) -> None:
 def _stop_sending(services: Services, team_id: str) -> None:
     """Stop at once; the other company's owners in a joint relationship hear it once."""
     uninstall(services.db, services.installations, team_id, services.clock.now())
+    services.slack.forget(team_id)
     with services.db.read() as session:
         left = departures(session, team_id)
         since = workspaces.uninstalled_since(session, team_id)

@@ -7,13 +7,14 @@ import logging
 import os
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,6 +23,12 @@ logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READ_ONLY_OPTION = "rapport_read_only"  # an execution option: this transaction only reads
+
+
+def upsert_insert(dialect: str) -> Callable[..., Any]:
+    """The dialect's ``insert``, which has ``on_conflict_do_update``/``_do_nothing`` (both
+    PostgreSQL and SQLite speak ON CONFLICT)."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def create_db_engine(database_url: str) -> Engine:

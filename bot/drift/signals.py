@@ -26,10 +26,9 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from bot.core.db import upsert_insert
 from bot.drift.config import DriftConfig, DriftConfigCache
 from bot.drift.domain import DEFAULT_THRESHOLD, Assessment, assess_learned
 from bot.drift.models import (
@@ -181,7 +180,7 @@ _WATCHED_COUNTS = (
 @cache
 def _insert_signal(dialect: str) -> Executable:
     """INSERT … ON CONFLICT DO NOTHING on the message's unique key, returning the new id."""
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    insert = upsert_insert(dialect)
     columns = [column.name for column in DriftSignal.__table__.columns if column.name != "id"]
     return (
         insert(DriftSignal)

@@ -13,10 +13,9 @@ from functools import cache, cached_property
 from typing import Any
 
 from sqlalchemy import Executable, and_, bindparam, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from bot.core.db import upsert_insert
 from bot.health.figures import HealthIndex
 from bot.health.models import HealthSnapshot
 from bot.relationships.models import Relationship
@@ -33,7 +32,7 @@ def week_start(moment: datetime) -> date:
 
 @cache
 def _upsert(dialect: str) -> Executable:
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    insert = upsert_insert(dialect)
     changing = ("index_value", "band", "components", "computed_at")
     statement = insert(HealthSnapshot).values(
         {column: bindparam(column) for column in ("team_id", "relationship_id", "week_start")}

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from bot.core.db import upsert_insert
 from bot.home.models import HomeView
 from bot.home.stamps import person_stamps
 
@@ -31,7 +30,7 @@ class StaleHome:
 
 def opened(session: Session, team_id: str, user_id: str, stamp: str, now: datetime) -> None:
     """``user_id`` was just shown the Home stamped ``stamp``."""
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = upsert_insert(session.get_bind().dialect.name)
     statement = insert(HomeView).values(
         team_id=team_id, user_id=user_id, stamp=stamp, opened_at=now, published_at=now
     )

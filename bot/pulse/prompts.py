@@ -9,9 +9,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.core.db import upsert_insert
 from bot.core.occurrences import local_instant
 from bot.pulse.anonymity import respondent_token
 from bot.pulse.models import PulseAnswer, PulseRecipient, PulseRound, PulseSettings, RecipientStatus
@@ -167,35 +167,31 @@ def unprompted_members(session: Session, round_id: int, relationship_id: int) ->
 def mark_prompt(
     session: Session, round_id: int, person: Person, status: str, error: str | None
 ) -> None:
-    """Record that ``person`` is a recipient of the round, and how their prompt went.
-
-    Two schedulers may record the same person at once (one sent the prompt, the other found
-    it claimed): the insert race is settled by the unique constraint, and a settled outcome
-    (sent, failed) is never put back to pending.
+    """Record that ``person`` is a recipient of the round, and how their prompt went: one
+    statement. Two schedulers may record the same person at once (one sent the prompt, the
+    other found it claimed): a settled outcome (sent, failed) is never put back to pending.
     """
-    query = select(PulseRecipient).where(
-        PulseRecipient.round_id == round_id, PulseRecipient.user_id == person.user_id
+    insert = upsert_insert(session.get_bind().dialect.name)
+    statement = insert(PulseRecipient).values(
+        team_id=person.team_id,
+        round_id=round_id,
+        user_id=person.user_id,
+        side=person.side,
+        role=person.role,
+        status=status,
+        error=error,
+        reminded=False,
     )
-    recipient = session.scalar(query)
-    if recipient is None:
-        try:
-            with session.begin_nested():
-                session.add(
-                    PulseRecipient(
-                        team_id=person.team_id,
-                        round_id=round_id,
-                        user_id=person.user_id,
-                        side=person.side,
-                        role=person.role,
-                        status=status,
-                        error=error,
-                    )
-                )
-            return
-        except IntegrityError:  # the other scheduler recorded them a moment ago
-            recipient = session.scalars(query).one()
-    if status != RecipientStatus.PENDING or recipient.status == RecipientStatus.PENDING:
-        recipient.status, recipient.error = status, error
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["round_id", "user_id"],
+            set_={"status": statement.excluded.status, "error": statement.excluded.error},
+            where=or_(
+                statement.excluded.status != RecipientStatus.PENDING,
+                PulseRecipient.status == RecipientStatus.PENDING,
+            ),
+        )
+    )
 
 
 def members_to_remind(session: Session, round_id: int) -> list[tuple[str, str]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 
 from slack_sdk import WebClient
 from slack_sdk.http_retry import HttpRequest, HttpResponse, RetryHandler, RetryState
@@ -31,6 +32,10 @@ from bot.slack.installations import ROTATE_MINUTES_BEFORE_EXPIRY, InstallationSt
 # pause; a longer Retry-After is answered as an error, and the fan-out holds that workspace
 # back (bot.slack.fan_out) instead of sleeping in a thread other workspaces need.
 SCHEDULED_RATE_LIMIT_WAIT = 5.0  # seconds
+# How long a workspace's client is used without asking the database again: a big fan-out
+# would otherwise read the workspace and decrypt its token for every message. A workspace
+# uninstalled meanwhile (in another process) answers token_revoked, which is retried later.
+CLIENT_FRESH_SECONDS = 10.0
 
 
 def create_web_client(
@@ -144,6 +149,7 @@ class SlackClients:
             else create_web_client(settings, rate_limit_wait=SCHEDULED_RATE_LIMIT_WAIT)
         )
         self._by_team: dict[str, WebClient] = {}
+        self._fresh_until: dict[str, float] = {}  # team id -> time.monotonic()
         self._lock = threading.Lock()
         self._rotator = (
             TokenRotator(
@@ -167,11 +173,28 @@ class SlackClients:
         return bot is not None and bool(bot.bot_token)
 
     def for_team(self, team_id: str) -> WebClient | None:
-        with self._db.transaction() as session:
+        """The workspace's client (``CLIENT_FRESH_SECONDS`` old at most); None while Rapport
+        is not installed there, which is never cached."""
+        with self._lock:
+            client = self._by_team.get(team_id, self._single)
+            if client is not None and self._fresh_until.get(team_id, 0.0) > time.monotonic():
+                return client
+        with self._db.read() as session:
             if not workspaces.is_active(session, team_id):
                 return None
-        if self._store is None:
-            return self._single
+        client = self._single if self._store is None else self._installed(team_id)
+        if client is not None:
+            with self._lock:
+                self._fresh_until[team_id] = time.monotonic() + CLIENT_FRESH_SECONDS
+        return client
+
+    def forget(self, team_id: str) -> None:
+        """Ask the database again next time (this process saw the workspace uninstall)."""
+        with self._lock:
+            self._fresh_until.pop(team_id, None)
+
+    def _installed(self, team_id: str) -> WebClient | None:
+        assert self._store is not None
         bot = self._store.find_bot(enterprise_id=None, team_id=team_id)
         if bot is None or not bot.bot_token:
             return None

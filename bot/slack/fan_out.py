@@ -47,7 +47,9 @@ SENDING_THREADS = 32
 # the ledger's round trips (bench/joint_round.py).
 IN_FLIGHT = 4
 TURN_SECONDS = 45.0  # a workspace's share of a tick (ticks are a minute apart)
-DEFAULT_HOLD_SECONDS = 60.0  # a 429 that named no Retry-After
+DEFAULT_HOLD_SECONDS = 60.0  # a 429 that named no Retry-After; a token Slack refused
+# Slack refusing the workspace's token: uninstalled, maybe by another process a moment ago
+TOKEN_REFUSED = frozenset({"token_revoked", "invalid_auth"})
 SEND_LOCK_CLASS = 0x53454E44  # "SEND": advisory locks (class, hashtext(job:team))
 
 
@@ -129,6 +131,8 @@ class Turn:
     def saw(self, delivery: Delivery) -> None:
         if delivery.error == "ratelimited":
             self.backoff.hold(self.team_id, delivery.retry_after or DEFAULT_HOLD_SECONDS)
+        elif delivery.error in TOKEN_REFUSED:  # asked again once held back no more
+            self.backoff.hold(self.team_id, DEFAULT_HOLD_SECONDS)
 
     def over(self) -> bool:
         if self._ended_by is not None:

@@ -5,17 +5,23 @@ senders sharing the workspaces with every prompt sent once."""
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import select
 
 from bot.core.db import Database, create_db_engine
+from bot.pulse.models import PulseRecipient, RecipientStatus
 from bot.pulse.rounds import open_round_now
 from bot.relationships import domain as rel
+from bot.slack import client as client_module
 from bot.slack.fan_out import IN_FLIGHT, SENDING_THREADS, WorkspaceFanOut, locks_for
+from bot.slack.installations import uninstall
+from bot.slack.models import SendStatus, SentMessage
 from bot.slack.outbox import STALE_CLAIM
 from bot.slack.pacing import (
     OPENS,
@@ -125,6 +131,29 @@ def test_an_uninstalled_workspace_is_skipped_and_the_others_are_prompted(multi):
     in_a_thread(run_pulse, multi.services, WorkspacePacers.unpaced())
     assert prompts_to(multi.fake, TEAM_ID) == []
     assert len(prompts_to(multi.fake, BETA)) == len(PEOPLE)
+
+
+def test_a_workspace_uninstalled_by_another_process_is_given_up_once_its_client_is_stale(
+    multi, monkeypatch
+):
+    monkeypatch.setattr(client_module, "CLIENT_FRESH_SECONDS", 0.5)
+    open_rounds(multi, TEAM_ID)
+    assert multi.services.slack.for_team(TEAM_ID) is not None  # fresh in this process
+    # the web process hears of the uninstall; Slack refuses the workspace's token from then on
+    uninstall(multi.db, multi.services.installations, TEAM_ID, multi.clock.now())
+    multi.fake.fail("chat.postMessage", "token_revoked", times=None, team=TEAM_ID)
+    in_a_thread(run_pulse, multi.services, WorkspacePacers.unpaced())
+    refused = [c for c in multi.fake.calls_to("chat.postMessage") if c.fault]
+    assert 1 <= len(refused) <= IN_FLIGHT  # those in flight before it was held back
+    with multi.db.transaction() as session:  # refused, not failed: kept for a reinstall
+        statuses = set(session.scalars(select(PulseRecipient.status)))
+        claims = set(session.scalars(select(SentMessage.status)))
+    assert statuses <= {RecipientStatus.PENDING} and claims == {SendStatus.PENDING}
+
+    time.sleep(0.6)  # the client is stale: the next tick asks the database, and stops there
+    multi.clock.advance(minutes=2)  # and the workspace is held back no more
+    in_a_thread(run_pulse, multi.services, WorkspacePacers.unpaced())
+    assert len(multi.fake.calls_to("chat.postMessage")) == len(refused)
 
 
 WORKSPACES = 8

@@ -244,8 +244,11 @@ class FakeSlack(FakeSlackFiles, FakeSlackConnect):
         Connect doesn't allow group DMs across organisations); None allows them again."""
         self.group_dm_refusal = error
 
-    def fail(self, method: str, error: str, times: int | None = 1) -> None:
-        self._add_fault(method, Fault(error=error, times=times))
+    def fail(self, method: str, error: str, times: int | None = 1, team: str | None = None) -> None:
+        """Answer ``error`` ``times`` (None: until cleared), to ``team``'s calls only if given."""
+        self._add_fault(
+            method if team is None else f"{method}@{team}", Fault(error=error, times=times)
+        )
 
     def rate_limit(
         self, method: str, retry_after: int = 1, times: int | None = 1, team: str | None = None
