@@ -13,7 +13,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -85,6 +85,13 @@ class Database:
         """A session inside one transaction: committed on success, rolled back on error."""
         with self._sqlite_lock or nullcontext(), self._sessions.begin() as session:
             yield session
+
+    @contextmanager
+    def statements(self) -> Iterator[Connection]:
+        """A Core connection inside one transaction, committed on success: for the hottest
+        paths (the send ledger's claims and records), which need no ORM session."""
+        with self._sqlite_lock or nullcontext(), self.engine.begin() as connection:
+            yield connection
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -21,7 +21,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from bot.core.db import Database
@@ -95,9 +95,9 @@ class Claim:
 def claim(db: Database, message: Outgoing, now: datetime) -> Claim | None:
     """Take the key; None when it is sent, failed, or being sent by someone else."""
     try:
-        with db.transaction() as session:
-            session.add(
-                SentMessage(
+        with db.statements() as connection:
+            connection.execute(
+                insert(SentMessage).values(
                     team_id=message.team_id,
                     key=message.key,
                     channel=message.channel,
@@ -230,8 +230,8 @@ def _find_posted(client: WebClient, message: Outgoing, since: datetime) -> tuple
 
 def _record(db: Database, key: str, status: SendStatus, **values: Any) -> None:
     error = values.pop("error", None)
-    with db.transaction() as session:
-        session.execute(
+    with db.statements() as connection:
+        connection.execute(
             update(SentMessage)
             .where(SentMessage.key == key)
             .values(
@@ -246,8 +246,8 @@ def _record(db: Database, key: str, status: SendStatus, **values: Any) -> None:
 
 def _release(db: Database, key: str, now: datetime, error: str) -> None:
     """Leave the claim pending but already stale, so the next tick retries it."""
-    with db.transaction() as session:
-        session.execute(
+    with db.statements() as connection:
+        connection.execute(
             update(SentMessage)
             .where(SentMessage.key == key)
             .values(claimed_at=now - STALE_CLAIM - timedelta(seconds=1), error=error)
