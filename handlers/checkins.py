@@ -45,7 +45,8 @@ from handlers.routing import (
 )
 
 
-def register(app: App) -> None:
+def checkin_router() -> Router[checkin_parser.CheckInCommand]:
+    """``/checkin``'s subcommands; ``create_app`` adds the command with the other two."""
     # the rest waits on Slack (a time zone, a channel to join): logged, not apologised for
     checkin = Router(
         checkin_parser.parse_command, (rel.RapportError, CadenceError), apologise_after_ack=False
@@ -58,7 +59,10 @@ def register(app: App) -> None:
     checkin.add("remove", remove)
     checkin.add("skip", skip)
     checkin.add("history", history, reads_only=True)
-    app.command("/checkin")(checkin.command)
+    return checkin
+
+
+def register(app: App) -> None:
     for answer in ("yes", "no"):
         app.action(f"checkin_rsvp_{answer}")(button(rsvp, number))
     for outcome in Outcome:

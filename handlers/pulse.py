@@ -48,11 +48,15 @@ STALE = pulse_blocks.STALE_BUTTON
 FORM_REFUSALS = (rel.RapportError, ValueError)  # a garbled modal, a cadence it can't keep
 
 
-def register(app: App) -> None:
+def pulse_router() -> Router[PulseCommand]:
+    """``/pulse``'s subcommands; ``create_app`` adds the command with the other two."""
     pulse_command = Router(parse, refusals=(UsageError, rel.RapportError, CadenceError))
     for name, run in SUBCOMMANDS.items():
         pulse_command.add(name, run, reads_only=name in READ_ONLY)
-    app.command("/pulse")(pulse_command.command)
+    return pulse_command
+
+
+def register(app: App) -> None:
     app.action(re.compile(r"^pulse_answer_[1-5]$"))(button(answer, round_and_question, STALE))
     app.action(pulse_blocks.CHANGE_ANSWER_ACTION)(button(change_answer, round_and_question, STALE))
     app.action("pulse_comment")(button(add_comment, number, STALE))

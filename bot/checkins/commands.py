@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from bot.checkins.models import (
@@ -195,11 +195,15 @@ def list_checkins(
 
 
 def checkins_of(session: Session, relationship_id: int) -> list[CheckIn]:
-    return list(
-        session.scalars(
-            select(CheckIn).where(CheckIn.relationship_id == relationship_id).order_by(CheckIn.id)
-        )
-    )
+    return list(session.scalars(_CHECKINS_OF, {"relationship_id": relationship_id}))
+
+
+# built once: /checkin list and /rapport health run it each time (see bot.relationships.domain)
+_CHECKINS_OF = (
+    select(CheckIn)
+    .where(CheckIn.relationship_id == bindparam("relationship_id"))
+    .order_by(CheckIn.id)
+)
 
 
 def find_checkin(session: Session, relationship: Relationship, ref: str) -> CheckIn:

@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.drift.cues import clean_word
@@ -70,13 +70,18 @@ HIGHEST_BAR = _sigmoid(MAX_SHIFT)  # however many presses
 
 def count_feedback(session: Session, relationship_id: int) -> int:
     """Alerts about the score that the relationship's owners marked "Not drift"."""
-    return session.scalar(
-        select(func.count()).where(
-            DriftAlert.relationship_id == relationship_id,
-            DriftAlert.not_drift_by.is_not(None),
-            DriftAlert.kind.in_(FEEDBACK_ALERTS),
-        )
-    )
+    return session.scalar(_FEEDBACK, {"relationship_id": relationship_id})
+
+
+# The statements ``load_config`` runs, built once: ``/rapport drift`` loads the configuration
+# afresh each time (see bot.relationships.domain).
+_FEEDBACK = select(func.count()).where(
+    DriftAlert.relationship_id == bindparam("relationship_id"),
+    DriftAlert.not_drift_by.is_not(None),
+    DriftAlert.kind.in_(FEEDBACK_ALERTS),
+)
+_CALMINGS = select(DriftCalming).where(DriftCalming.relationship_id == bindparam("relationship_id"))
+_WORDS = select(DriftWord).where(DriftWord.relationship_id == bindparam("relationship_id"))
 
 
 def load_config(session: Session, relationship_id: int) -> DriftConfig:
@@ -86,9 +91,7 @@ def load_config(session: Session, relationship_id: int) -> DriftConfig:
     cues = default_cues().with_words(added, removed) if added or removed else default_cues()
     calmed = {
         calming.kind: CALMING_STEP**calming.presses
-        for calming in session.scalars(
-            select(DriftCalming).where(DriftCalming.relationship_id == relationship_id)
-        )
+        for calming in session.scalars(_CALMINGS, {"relationship_id": relationship_id})
     }
     return DriftConfig(
         cues,
@@ -111,7 +114,7 @@ def _stored_words(
     and logged, so that it can't stop the relationship's messages being assessed."""
     added: dict[str, list[str]] = {}
     removed: dict[str, list[str]] = {}
-    words = session.scalars(select(DriftWord).where(DriftWord.relationship_id == relationship_id))
+    words = session.scalars(_WORDS, {"relationship_id": relationship_id})
     for word in words:
         try:
             kind, phrase = default_cues().resolve_kind(word.kind), clean_word(word.phrase)

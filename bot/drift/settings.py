@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.drift.config import HIGHEST_BAR, DriftConfig, formal_bar, load_config
@@ -176,6 +176,14 @@ def remove_word(
     return kind
 
 
+# built once, as /rapport drift runs it each time (see bot.relationships.domain)
+_CHANGED_WORDS = (
+    select(DriftWord)
+    .where(DriftWord.relationship_id == bindparam("relationship_id"))
+    .order_by(DriftWord.kind, DriftWord.phrase)
+)
+
+
 def words_overview(
     session: Session,
     relationship: Relationship,
@@ -186,11 +194,7 @@ def words_overview(
     cues = (config or load_config(session, relationship.id)).cues
     words = cues.words()
     kind = _kind(kind) if kind else None
-    changes = session.scalars(
-        select(DriftWord)
-        .where(DriftWord.relationship_id == relationship.id)
-        .order_by(DriftWord.kind, DriftWord.phrase)
-    ).all()
+    changes = session.scalars(_CHANGED_WORDS, {"relationship_id": relationship.id}).all()
     return WordsOverview(
         counts={name: len(phrases) for name, phrases in words.items()},
         added=[(w.kind, w.phrase) for w in changes if w.added],

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from bot.health import formula
@@ -40,10 +40,14 @@ def compute_health(session: Session, relationship: Relationship, now: datetime) 
 
 def _members_per_side(session: Session, relationship_id: int) -> dict[Side, int]:
     counts = dict.fromkeys(Side, 0)
-    for side, count in session.execute(
-        select(Member.side, func.count())
-        .where(Member.relationship_id == relationship_id)
-        .group_by(Member.side)
-    ):
+    for side, count in session.execute(_MEMBERS_PER_SIDE, {"relationship_id": relationship_id}):
         counts[side] = count
     return counts
+
+
+# built once: every /rapport health runs it (see bot.relationships.domain)
+_MEMBERS_PER_SIDE = (
+    select(Member.side, func.count())
+    .where(Member.relationship_id == bindparam("relationship_id"))
+    .group_by(Member.side)
+)

@@ -95,11 +95,7 @@ def recent_weeks(session: Session, relationship_id: int, now: datetime) -> list[
     stored = {
         row.week_start: row
         for row in session.scalars(
-            select(HealthSnapshot).where(
-                HealthSnapshot.relationship_id == relationship_id,
-                HealthSnapshot.week_start >= first,
-                HealthSnapshot.week_start < this_week,
-            )
+            _WEEKS, {"relationship_id": relationship_id, "first": first, "this_week": this_week}
         )
     }
     weeks = [first + timedelta(weeks=n) for n in range(TREND_WEEKS - 1)]
@@ -109,6 +105,14 @@ def recent_weeks(session: Session, relationship_id: int, now: datetime) -> list[
         else StoredWeek(week, None)
         for week in weeks
     ]
+
+
+# built once: every /rapport health runs it (see bot.relationships.domain)
+_WEEKS = select(HealthSnapshot).where(
+    HealthSnapshot.relationship_id == bindparam("relationship_id"),
+    HealthSnapshot.week_start >= bindparam("first"),
+    HealthSnapshot.week_start < bindparam("this_week"),
+)
 
 
 def due(session: Session, now: datetime) -> list[int]:

@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from bot.pulse.models import PulseAnswer, PulseComment, PulseRecipient, PulseRound, RecipientStatus
@@ -250,13 +250,21 @@ def closed_round_ids(
     session: Session, relationship_id: int, now: datetime, limit: int | None = TREND_ROUNDS
 ) -> list[int]:
     """The last ``limit`` closed rounds (None: all of them), oldest first."""
-    ids = session.scalars(
-        select(PulseRound.id)
-        .where(PulseRound.relationship_id == relationship_id, PulseRound.closes_at <= now)
-        .order_by(PulseRound.closes_at.desc(), PulseRound.id.desc())
-        .limit(limit)
-    ).all()
-    return list(reversed(ids))
+    statement = _CLOSED_ROUNDS if limit is None else _LAST_CLOSED_ROUNDS
+    values = {"relationship_id": relationship_id, "now": now, "limit": limit}
+    return list(reversed(session.scalars(statement, values).all()))
+
+
+# built once, as the statements of every /pulse results: see bot.relationships.domain
+_CLOSED_ROUNDS = (
+    select(PulseRound.id)
+    .where(
+        PulseRound.relationship_id == bindparam("relationship_id"),
+        PulseRound.closes_at <= bindparam("now"),
+    )
+    .order_by(PulseRound.closes_at.desc(), PulseRound.id.desc())
+)
+_LAST_CLOSED_ROUNDS = _CLOSED_ROUNDS.limit(bindparam("limit"))
 
 
 def results(
@@ -325,6 +333,8 @@ def open_round_progress(
 
 def _unreachable(session: Session, round_ids: list[int]) -> dict[int, int]:
     """Per round, how many members Slack refused the prompt to: a count, never who."""
+    if not round_ids:
+        return {}
     return {
         round_id: count
         for round_id, count in session.execute(

@@ -7,7 +7,7 @@ import json
 import secrets
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -110,16 +110,20 @@ def _overlaps_open_round(session: Session, relationship_id: int, at: datetime) -
 
 def current_round(session: Session, relationship_id: int, now: datetime) -> PulseRound | None:
     """The newest round taking answers now."""
-    return session.scalar(
-        select(PulseRound)
-        .where(
-            PulseRound.relationship_id == relationship_id,
-            PulseRound.opens_at <= now,
-            PulseRound.closes_at > now,
-        )
-        .order_by(PulseRound.opens_at.desc(), PulseRound.id.desc())
-        .limit(1)
+    return session.scalar(_CURRENT_ROUND, {"relationship_id": relationship_id, "now": now})
+
+
+# built once: /pulse results asks it of every owner (see bot.relationships.domain)
+_CURRENT_ROUND = (
+    select(PulseRound)
+    .where(
+        PulseRound.relationship_id == bindparam("relationship_id"),
+        PulseRound.opens_at <= bindparam("now"),
+        PulseRound.closes_at > bindparam("now"),
     )
+    .order_by(PulseRound.opens_at.desc(), PulseRound.id.desc())
+    .limit(1)
+)
 
 
 def open_round_now(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import ColumnElement, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from bot.relationships.models import (
@@ -66,17 +66,26 @@ def length_problem(name: str, limit: int = NAME_MAX) -> str | None:
     return None
 
 
+# The statements every command runs are built once, with their values as bound parameters:
+# building a statement and its cache key costs more than SQLite takes to run it.
+_MEMBERSHIPS = (
+    select(
+        Relationship.id,
+        Relationship.name,
+        Relationship.client_org,
+        Relationship.provider_org,
+        Member.side,
+        Member.role,
+    )
+    .join(Member, Member.relationship_id == Relationship.id)
+    .where(Member.team_id == bindparam("team_id"), Member.user_id == bindparam("user_id"))
+    .order_by(Relationship.name_key)
+)
+
+
 def memberships(session: Session, team_id: str, user_id: str) -> list[Membership]:
-    rows = session.execute(
-        select(Relationship, Member)
-        .join(Member, Member.relationship_id == Relationship.id)
-        .where(Member.team_id == team_id, Member.user_id == user_id)
-        .order_by(Relationship.name_key)
-    ).all()
-    return [
-        Membership(rel.id, rel.name, rel.client_org, rel.provider_org, member.side, member.role)
-        for rel, member in rows
-    ]
+    rows = session.execute(_MEMBERSHIPS, {"team_id": team_id, "user_id": user_id})
+    return [Membership(*row) for row in rows]
 
 
 # What a button or command naming a relationship by id hears when it isn't theirs: the same
@@ -84,45 +93,60 @@ def memberships(session: Session, team_id: str, user_id: str) -> list[Membership
 NOT_YOURS = "That relationship no longer exists, or you're not part of it."
 
 
-def homed_in(team_id: str) -> ColumnElement[bool]:
+def homed_in(team_id: str | ColumnElement[str]) -> ColumnElement[bool]:
     """Relationships ``team_id`` is a home workspace of: the one that created it, or the
-    partner that joined it."""
+    partner that joined it. ``team_id`` may be a ``bindparam``, in statements built once."""
     return or_(Relationship.team_id == team_id, Relationship.partner_team_id == team_id)
 
 
 def get_relationship(session: Session, team_id: str, relationship_id: int) -> Relationship:
     """Load by id *within this workspace* (either home workspace of a joint relationship);
     ids from button values are never trusted alone."""
-    relationship = session.scalar(
-        select(Relationship).where(Relationship.id == relationship_id, homed_in(team_id))
-    )
+    relationship = session.scalar(_HOMED, {"relationship_id": relationship_id, "team_id": team_id})
     if relationship is None:
         raise RapportError(NOT_YOURS)
     return relationship
 
 
-def _theirs(team_id: str, user_id: str) -> Select[tuple[Relationship]]:
-    """The relationships ``user_id`` of workspace ``team_id`` is a member of: the only ones
-    a command may name or reach, so that for anyone else a relationship is
-    indistinguishable from none. (A member's workspace is their home: the partner's, for
-    the partner side of a joint relationship.)"""
-    return (
-        select(Relationship)
-        .join(Member, Member.relationship_id == Relationship.id)
-        .where(Member.team_id == team_id, Member.user_id == user_id)
+_HOMED = select(Relationship).where(
+    Relationship.id == bindparam("relationship_id"), homed_in(bindparam("team_id"))
+)
+
+
+# The relationships a person (``user_id`` of workspace ``team_id``) is a member of: the only
+# ones a command may name or reach, so that for anyone else a relationship is
+# indistinguishable from none. (A member's workspace is their home: the partner's, for the
+# partner side of a joint relationship.)
+_THEIRS = (
+    select(Relationship)
+    .join(Member, Member.relationship_id == Relationship.id)
+    .where(Member.team_id == bindparam("team_id"), Member.user_id == bindparam("user_id"))
+)
+_THEIRS_NAMED = _THEIRS.where(Relationship.name_key == bindparam("key"))
+_THEIRS_LIKE = _THEIRS.where(
+    Relationship.name_key.like(bindparam("pattern"), escape="\\")
+).order_by(Relationship.name_key)
+# theirs, watched in the channel or alerting there: what a command typed in a channel means
+_THEIRS_IN_CHANNEL = (
+    _THEIRS.outerjoin(WatchedChannel, WatchedChannel.relationship_id == Relationship.id)
+    .where(
+        or_(
+            WatchedChannel.channel_id == bindparam("channel_id"),
+            Relationship.alerts_channel_id == bindparam("channel_id"),
+        )
     )
+    .distinct()
+)
 
 
 def _find_by_name(session: Session, team_id: str, user_id: str, name: str) -> Relationship:
-    mine = _theirs(team_id, user_id)
-    exact = session.scalar(mine.where(Relationship.name_key == name_key(name)))
+    person = {"team_id": team_id, "user_id": user_id}
+    key = name_key(name)
+    exact = session.scalar(_THEIRS_NAMED, {**person, "key": key})
     if exact is not None:
         return exact
-    key = name_key(name)
     pattern = "%" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    candidates = session.scalars(
-        mine.where(Relationship.name_key.like(pattern, escape="\\")).order_by(Relationship.name_key)
-    ).all()
+    candidates = session.scalars(_THEIRS_LIKE, {**person, "pattern": pattern}).all()
     if len(candidates) == 1:
         return candidates[0]
     if candidates:
@@ -145,15 +169,8 @@ def resolve(
         return _find_by_name(session, team_id, user_id, name)
     if channel_id:
         by_channel = session.scalars(
-            _theirs(team_id, user_id)
-            .outerjoin(WatchedChannel, WatchedChannel.relationship_id == Relationship.id)
-            .where(
-                or_(
-                    WatchedChannel.channel_id == channel_id,
-                    Relationship.alerts_channel_id == channel_id,
-                ),
-            )
-            .distinct()
+            _THEIRS_IN_CHANNEL,
+            {"team_id": team_id, "user_id": user_id, "channel_id": channel_id},
         ).all()
         if len(by_channel) == 1:
             return by_channel[0]
@@ -191,10 +208,13 @@ def use_relationship(
     return relationship
 
 
+_MEMBER = select(Member).where(
+    Member.relationship_id == bindparam("relationship_id"), Member.user_id == bindparam("user_id")
+)
+
+
 def find_member(session: Session, relationship: Relationship, user_id: str) -> Member | None:
-    return session.scalar(
-        select(Member).where(Member.relationship_id == relationship.id, Member.user_id == user_id)
-    )
+    return session.scalar(_MEMBER, {"relationship_id": relationship.id, "user_id": user_id})
 
 
 def is_owner(session: Session, relationship: Relationship, user_id: str) -> bool:
@@ -221,12 +241,15 @@ def require_owner(session: Session, relationship: Relationship, user_id: str) ->
 
 def people(session: Session, relationship: Relationship) -> list[tuple[str, Side, Role]]:
     """Every member as (user id, side, role), in the order they joined."""
-    rows = session.execute(
-        select(Member.user_id, Member.side, Member.role)
-        .where(Member.relationship_id == relationship.id)
-        .order_by(Member.added_at, Member.id)
-    )
+    rows = session.execute(_PEOPLE, {"relationship_id": relationship.id})
     return [(user_id, side, role) for user_id, side, role in rows]
+
+
+_PEOPLE = (
+    select(Member.user_id, Member.side, Member.role)
+    .where(Member.relationship_id == bindparam("relationship_id"))
+    .order_by(Member.added_at, Member.id)
+)
 
 
 def owners(session: Session, relationship: Relationship) -> list[str]:

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.relationships.domain import people
 from bot.relationships.joint import departed_side
-from bot.relationships.models import Relationship, Role, Side, WatchedChannel
+from bot.relationships.models import (
+    OrganisationSide,
+    Relationship,
+    Role,
+    Side,
+    WatchedChannel,
+)
 
 
 @dataclass(frozen=True)
@@ -26,18 +32,27 @@ class RelationshipSummary:
     departed: Side | None = None  # the side whose workspace uninstalled Rapport
 
 
+# built once: see bot.relationships.domain
+_CHANNELS = (
+    select(WatchedChannel.channel_id)
+    .where(WatchedChannel.relationship_id == bindparam("relationship_id"))
+    .order_by(WatchedChannel.added_at, WatchedChannel.id)
+)
+_ORGANISATIONS = (
+    select(OrganisationSide.org_name, OrganisationSide.side)
+    .where(OrganisationSide.relationship_id == bindparam("relationship_id"))
+    .order_by(OrganisationSide.id)
+)
+
+
 def summarise(session: Session, relationship: Relationship) -> RelationshipSummary:
     people_by_side: dict[Side, dict[Role, list[str]]] = {
         side: {role: [] for role in (Role.OWNER, Role.MANAGER, Role.FRONTLINE)} for side in Side
     }
     for user_id, side, role in people(session, relationship):
         people_by_side[side][role].append(user_id)
-    channels = session.scalars(
-        select(WatchedChannel.channel_id)
-        .where(WatchedChannel.relationship_id == relationship.id)
-        .order_by(WatchedChannel.added_at, WatchedChannel.id)
-    ).all()
-    organisations = [(org.org_name, org.side) for org in relationship.organisations]
+    channels = session.scalars(_CHANNELS, {"relationship_id": relationship.id}).all()
+    organisations = session.execute(_ORGANISATIONS, {"relationship_id": relationship.id})
     return RelationshipSummary(
         id=relationship.id,
         name=relationship.name,
@@ -46,7 +61,7 @@ def summarise(session: Session, relationship: Relationship) -> RelationshipSumma
         people=people_by_side,
         watched_channels=list(channels),
         alerts_channel=relationship.alerts_channel_id,
-        organisations=organisations,
+        organisations=[(name, side) for name, side in organisations],
         joint=relationship.is_joint,
         departed=departed_side(session, relationship),
     )

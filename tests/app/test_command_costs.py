@@ -1,0 +1,45 @@
+"""What acknowledging a slash command costs the web process, counted rather than timed: the
+SQL statements its ack sends (on SQLite most of a read's CPU goes on them, on PostgreSQL
+each is a round trip too), and how many of Bolt's listeners come before the command's
+(Bolt passes over each one, at a cost, before it finds the one that matches)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.helpers import make_relationship
+from tests.support.queries import queries_during
+
+
+@pytest.mark.parametrize(
+    ("command", "text", "selects"),
+    [
+        ("/rapport", "help", 0),
+        ("/rapport", "list", 1),  # their memberships
+        ("/rapport", "show", 4),  # the relationship, its people, channels, organisations
+        ("/rapport", "drift", 6),  # the relationship, then the drift settings, loaded afresh
+        ("/pulse", "results", 5),  # no round closed yet, so no figures to read
+    ],
+)
+def test_a_command_acknowledges_with_few_statements(rapport, command, text, selects):
+    make_relationship(rapport.db, rapport.clock, channels=("CSHARED",))
+
+    def acknowledge() -> None:
+        response = rapport.slack.command(text, command=command, channel="CSHARED")
+        assert response.status == 200 and "Sorry" not in response.text
+
+    acknowledge()  # the first one also loads what every later one finds ready
+    # SQLite's read transactions start with a BEGIN of their own (bot.core.db)
+    begin = 1 if selects and rapport.db.engine.dialect.name == "sqlite" else 0
+    assert queries_during(rapport.db, acknowledge) == selects + begin
+
+
+def test_slash_commands_are_matched_right_after_message_events(rapport):
+    commands = [
+        index
+        for index, listener in enumerate(rapport.app._listeners)
+        if getattr(listener.ack_function, "__name__", "") == "command"
+    ]
+    assert len(commands) == 3
+    assert commands == list(range(commands[0], commands[0] + 3))  # together
+    assert commands[0] <= 3  # only the message listener and the drift alert buttons first
