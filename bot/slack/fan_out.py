@@ -33,7 +33,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.core.clock import Clock
-from bot.slack.outbox import Delivery
+from bot.slack.outbox import TOKEN_REFUSED, Delivery
 from bot.slack.pacing import POSTS, WorkspacePacers
 
 logger = logging.getLogger(__name__)
@@ -48,8 +48,6 @@ SENDING_THREADS = 32
 IN_FLIGHT = 4
 TURN_SECONDS = 45.0  # a workspace's share of a tick (ticks are a minute apart)
 DEFAULT_HOLD_SECONDS = 60.0  # a 429 that named no Retry-After; a token Slack refused
-# Slack refusing the workspace's token: uninstalled, maybe by another process a moment ago
-TOKEN_REFUSED = frozenset({"token_revoked", "invalid_auth"})
 SEND_LOCK_CLASS = 0x53454E44  # "SEND": advisory locks (class, hashtext(job:team))
 
 

@@ -43,6 +43,10 @@ TRANSIENT_ERRORS = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 )
 
+# Slack refusing the workspace's token (uninstalled, maybe by another process a moment ago):
+# the claim is released like a transient error, and the sender holds the workspace back
+TOKEN_REFUSED = frozenset({"token_revoked", "invalid_auth"})
+
 # Slack answers that will not change by trying again: recorded and surfaced, never retried.
 PERMANENT_ERRORS = frozenset(
     {
