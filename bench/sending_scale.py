@@ -22,8 +22,9 @@ nothing left that it may send. Scenarios:
   for 10 minutes: how much later the other workspaces' last prompt went out than in ``one``
   (target: at most one tick, 60 s).
 
-Also the scheduler's "what is due" step at that size (``open_due_rounds`` and
-``rounds_with_work``; target < 100 ms a tick) with everything due and with nothing left.
+Also the scheduler's "what is due" step at that size (``open_due_rounds``,
+``note_prompted_rounds`` and ``rounds_with_work``; target < 100 ms a tick) with everything
+due, with nothing left (everyone prompted, reminders not due yet) and with everyone reminded.
 Figures are printed beside the calibration loop (``bench/calibration.py``) run in this process.
 """
 
@@ -47,14 +48,14 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from slack_sdk.oauth.installation_store import Installation
-from sqlalchemy import delete, false, func, insert, literal, select
+from sqlalchemy import delete, func, insert, literal, select, update
 
 from bench.calibration import calibration_rate
 from bot.core.clock import SystemClock
 from bot.core.db import Database, create_db_engine
 from bot.core.settings import Settings
 from bot.pulse.models import PulseRecipient, PulseRound, RecipientStatus
-from bot.pulse.prompts import rounds_with_work
+from bot.pulse.prompts import note_prompted_rounds, rounds_with_work
 from bot.pulse.rounds import open_due_rounds, open_round_now
 from bot.relationships.models import Member, Side
 from bot.relationships.setup import RelationshipDraft, create_relationship
@@ -124,16 +125,17 @@ def seed(url: str, workspaces: int, members: int) -> None:
 
 
 def reset(url: str) -> None:
-    """Nothing sent yet: every round's prompts due again."""
+    """Nothing sent yet: every round's prompts due again (and no round noted as prompted)."""
     engine = create_db_engine(url)
     with engine.begin() as connection:
         connection.execute(delete(SentMessage))
         connection.execute(delete(PulseRecipient))
+        connection.execute(update(PulseRound).values(prompted_generation=None))
     engine.dispose()
 
 
-def mark_everyone_prompted(url: str) -> None:
-    """Every member of every round prompted (as after a fan-out), none reminded yet."""
+def mark_everyone_prompted(url: str, reminded: bool) -> None:
+    """Every member of every round prompted (as after a fan-out), and reminded or not."""
     engine = create_db_engine(url)
     columns = ["team_id", "round_id", "user_id", "side", "role", "status", "reminded"]
     everyone = select(
@@ -143,17 +145,20 @@ def mark_everyone_prompted(url: str) -> None:
         Member.side,
         Member.role,
         literal(RecipientStatus.SENT),
-        false(),
+        literal(reminded),
     ).join(PulseRound, PulseRound.relationship_id == Member.relationship_id)
     with engine.begin() as connection:
         connection.execute(delete(PulseRecipient))
         connection.execute(insert(PulseRecipient).from_select(columns, everyone))
+        connection.execute(update(PulseRound).values(prompted_generation=None))  # not noted
     engine.dispose()
 
 
-def due_step_ms(url: str, repeats: int = 5) -> tuple[float, float]:
-    """Median ms of the pulse tick's "what is due": opening due rounds, and the rounds with
-    members to prompt or remind."""
+def due_step_ms(url: str, repeats: int = 7) -> tuple[float, float, float]:
+    """The pulse tick's "what is due", in ms: opening due rounds, then noting the rounds
+    whose members all have their prompt and finding the rounds with members to prompt or
+    remind (median of ``repeats`` ticks, each on a new ``now``); and the first tick's second
+    part, which notes the rounds the fan-out finished (once in a round's life)."""
     db = Database(create_db_engine(url))
     opening, finding = [], []
     for _ in range(repeats):
@@ -163,11 +168,14 @@ def due_step_ms(url: str, repeats: int = 5) -> tuple[float, float]:
             open_due_rounds(session, now)
         opening.append(time.perf_counter() - started)
         started = time.perf_counter()
+        with db.transaction() as session:
+            note_prompted_rounds(session, now)
         with db.read() as session:
             rounds_with_work(session, now)
         finding.append(time.perf_counter() - started)
     db.engine.dispose()
-    return statistics.median(opening) * 1000, statistics.median(finding) * 1000
+    median = statistics.median
+    return median(opening) * 1000, median(finding) * 1000, finding[0] * 1000
 
 
 # -- the fake Slack's process ----------------------------------------------------------------
@@ -326,13 +334,14 @@ def main() -> None:
             f"vs no such workspace (target ≤ one tick, {TICK} s)"
         )
     reset(args.database_url)
-    for state in ("everything due", "nothing left"):
-        if state == "nothing left":
-            mark_everyone_prompted(args.database_url)
-        opening, finding = due_step_ms(args.database_url)
+    for state in ("everything due", "nothing left", "everyone reminded"):
+        if state != "everything due":
+            mark_everyone_prompted(args.database_url, reminded=state == "everyone reminded")
+        opening, finding, first = due_step_ms(args.database_url)
         print(
             f"'what is due' per tick, {state}: open_due_rounds {opening:.1f} ms + "
-            f"rounds_with_work {finding:.1f} ms = {opening + finding:.1f} ms "
+            f"note_prompted_rounds and rounds_with_work {finding:.1f} ms (the first tick "
+            f"{first:.1f} ms) = {opening + finding:.1f} ms "
             f"({(opening + finding) / 1000 * rate / 1e3:.1f} k calibration loops; "
             f"target < 100 ms)"
         )

@@ -89,6 +89,8 @@ def send_to_members(
 ) -> None:
     """Prompts and reminders due now, many workspaces at once, each workspace's in order
     at its own pace (``bot.slack.fan_out``)."""
+    with services.db.transaction() as session:
+        pulse_prompts.note_prompted_rounds(session, now)
     with services.db.read() as session:
         due = pulse_prompts.rounds_with_work(session, now)
         workspaces = pulse_prompts.member_workspaces(session, [r.relationship_id for r in due])
@@ -174,8 +176,8 @@ def _prompt(
 ) -> outbox.Delivery:
     delivery = send_once(db, slack, message, now)
     status, error = _recipient_status(db, delivery)
-    with db.transaction() as session:
-        pulse_prompts.mark_prompt(session, pulse_round.round_id, person, status, error)
+    with db.statements() as connection:
+        pulse_prompts.mark_prompt(connection, pulse_round.round_id, person, status, error)
     tick.count(tick.prompts, delivery.status)
     if delivery.status == "failed":
         logger.warning(

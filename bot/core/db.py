@@ -42,7 +42,13 @@ def create_db_engine(database_url: str) -> Engine:
     if url.get_backend_name() == "postgresql":
         if url.drivername == "postgresql":
             url = url.set(drivername="postgresql+psycopg")
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        # PostgreSQL compiles a query it expects to be costly (JIT): right for reports over
+        # millions of rows, a loss for Rapport's short statements (the pulse tick's "what is
+        # due" at 1,000 workspaces took 12 ms to compile and 7 to run); the URL may say other
+        options = {} if "options" in url.query else {"options": "-c jit=off"}
+        return create_engine(
+            url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=options
+        )
 
     engine = create_engine(
         url,

@@ -92,6 +92,9 @@ class PulseRound(Base):
     min_group: Mapped[int] = mapped_column(Integer)
     alerts_done: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # the relationship's member_generation when every member had their prompt (sent or
+    # failed): until members are added, nobody is left to prompt (``bot.pulse.prompts``)
+    prompted_generation: Mapped[int | None] = mapped_column(Integer)
 
 
 class RecipientStatus:

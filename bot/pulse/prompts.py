@@ -3,13 +3,16 @@ and which closed rounds still await their alerts."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Exists, ScalarSelect, Select, and_, case, false, or_, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
 
 from bot.core.db import upsert_insert
 from bot.core.occurrences import local_instant
@@ -57,35 +60,38 @@ def round_to_send(pulse_round: PulseRound, name: str) -> RoundToSend:
         prompt_at=pulse_round.prompt_at,
         opens_at=pulse_round.opens_at,
         closes_at=pulse_round.closes_at,
-        reminds_from=pulse_round.closes_at
-        - timedelta(hours=pulse_round.reminder_before_hours or 24),
+        reminds_from=_reminds_from(pulse_round.closes_at, pulse_round.reminder_before_hours),
     )
 
 
-def _open_rounds(*columns: Any) -> Select:
+def _reminds_from(closes_at: datetime, hours_before: int | None) -> datetime:
+    return closes_at - timedelta(hours=hours_before or 24)
+
+
+def _open_rounds(now: datetime, *columns: Any) -> Select:
     """Open rounds whose members are prompted and reminded: none of a paused relationship,
     even a round ad-hoc feedback opened ahead (that feedback still counts)."""
     return (
-        select(PulseRound, Relationship.name, *columns)
+        select(*columns)
         .join(Relationship, Relationship.id == PulseRound.relationship_id)
         .outerjoin(PulseSettings, PulseSettings.relationship_id == PulseRound.relationship_id)
-        .where(or_(PulseSettings.paused.is_(None), PulseSettings.paused.is_(False)))
+        .where(
+            or_(PulseSettings.paused.is_(None), PulseSettings.paused.is_(False)),
+            PulseRound.opens_at <= now,
+            PulseRound.closes_at > now,
+        )
         .order_by(PulseRound.id)
     )
 
 
 def rounds_taking_answers(session: Session, now: datetime) -> list[RoundToSend]:
-    rows = session.execute(
-        _open_rounds().where(PulseRound.opens_at <= now, PulseRound.closes_at > now)
-    ).all()
+    rows = session.execute(_open_rounds(now, PulseRound, Relationship.name)).all()
     return [round_to_send(pulse_round, name) for pulse_round, name in rows]
 
 
-def rounds_with_work(session: Session, now: datetime) -> list[RoundToSend]:
-    """The scheduler's "what is due" for members, in one query: open rounds with a member
-    not yet prompted (or whose prompt is pending), or, in their reminder period, a
-    recipient not yet reminded. Rounds with nothing left are not even looked at."""
-    unprompted = (
+def _someone_unprompted() -> Exists:
+    """A member of the round's relationship with no prompt recorded, or one still pending."""
+    return (
         select(Member.id)
         .outerjoin(
             PulseRecipient,
@@ -100,6 +106,46 @@ def rounds_with_work(session: Session, now: datetime) -> list[RoundToSend]:
         )
         .exists()
     )
+
+
+def _members_generation() -> ScalarSelect[int]:
+    return (
+        select(Relationship.member_generation)
+        .where(Relationship.id == PulseRound.relationship_id)
+        .scalar_subquery()
+    )
+
+
+def note_prompted_rounds(session: Session, now: datetime) -> None:
+    """Note on each open round whose members all have their prompt (sent or failed) the
+    relationship's member generation, in one statement, so that what it reads of the members
+    and of the generation is one moment's: until someone is added (which counts a new
+    generation), ``rounds_with_work`` needn't look through that round's members again."""
+    session.execute(
+        update(PulseRound)
+        .where(
+            PulseRound.opens_at <= now,
+            PulseRound.closes_at > now,
+            or_(
+                PulseRound.prompted_generation.is_(None),
+                PulseRound.prompted_generation != _members_generation(),
+            ),
+            ~_someone_unprompted(),
+        )
+        .values(prompted_generation=_members_generation())
+        .execution_options(synchronize_session=False)
+    )
+
+
+def rounds_with_work(session: Session, now: datetime) -> list[RoundToSend]:
+    """The scheduler's "what is due" for members, in one query: open rounds with a member
+    not yet prompted (or whose prompt is pending), or, in their reminder period, a
+    recipient not yet reminded. The members of a round noted as prompted
+    (``note_prompted_rounds``) aren't looked through."""
+    to_prompt = case(
+        (PulseRound.prompted_generation == Relationship.member_generation, false()),
+        else_=_someone_unprompted(),
+    )
     unreminded = (
         select(PulseRecipient.id)
         .where(
@@ -110,16 +156,29 @@ def rounds_with_work(session: Session, now: datetime) -> list[RoundToSend]:
         .exists()
     )
     rows = session.execute(
-        _open_rounds(unprompted, unreminded).where(
-            PulseRound.opens_at <= now, PulseRound.closes_at > now
+        _open_rounds(
+            now,
+            PulseRound.id,
+            PulseRound.closes_at,
+            PulseRound.reminder_before_hours,
+            to_prompt,
+            unreminded,
         )
-    ).all()
-    due = []
-    for pulse_round, name, to_prompt, to_remind in rows:
-        found = round_to_send(pulse_round, name)
-        if to_prompt or (to_remind and found.reminds_from <= now):
-            due.append(found)
-    return due
+    )
+    due = [
+        round_id
+        for round_id, closes_at, hours_before, prompts_left, to_remind in rows
+        if prompts_left or (to_remind and _reminds_from(closes_at, hours_before) <= now)
+    ]
+    if not due:  # the common case: the rounds with work are read whole, the others not
+        return []
+    found = session.execute(
+        select(PulseRound, Relationship.name)
+        .join(Relationship, Relationship.id == PulseRound.relationship_id)
+        .where(PulseRound.id.in_(due))
+        .order_by(PulseRound.id)
+    )
+    return [round_to_send(pulse_round, name) for pulse_round, name in found]
 
 
 def member_workspaces(session: Session, relationship_ids: list[int]) -> dict[int, set[str]]:
@@ -165,32 +224,38 @@ def unprompted_members(session: Session, round_id: int, relationship_id: int) ->
 
 
 def mark_prompt(
-    session: Session, round_id: int, person: Person, status: str, error: str | None
+    connection: Connection, round_id: int, person: Person, status: str, error: str | None
 ) -> None:
     """Record that ``person`` is a recipient of the round, and how their prompt went: one
     statement. Two schedulers may record the same person at once (one sent the prompt, the
     other found it claimed): a settled outcome (sent, failed) is never put back to pending.
     """
-    insert = upsert_insert(session.get_bind().dialect.name)
-    statement = insert(PulseRecipient).values(
-        team_id=person.team_id,
-        round_id=round_id,
-        user_id=person.user_id,
-        side=person.side,
-        role=person.role,
-        status=status,
-        error=error,
-        reminded=False,
+    connection.execute(
+        _recipient_upsert(connection.dialect.name),
+        {
+            "team_id": person.team_id,
+            "round_id": round_id,
+            "user_id": person.user_id,
+            "side": person.side,
+            "role": person.role,
+            "status": status,
+            "error": error,
+            "reminded": False,
+        },
     )
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["round_id", "user_id"],
-            set_={"status": statement.excluded.status, "error": statement.excluded.error},
-            where=or_(
-                statement.excluded.status != RecipientStatus.PENDING,
-                PulseRecipient.status == RecipientStatus.PENDING,
-            ),
-        )
+
+
+@functools.cache
+def _recipient_upsert(dialect: str) -> Insert:
+    """Built once per dialect: the scheduler runs it for every prompt it sends."""
+    statement = upsert_insert(dialect)(PulseRecipient)
+    return statement.on_conflict_do_update(
+        index_elements=["round_id", "user_id"],
+        set_={"status": statement.excluded.status, "error": statement.excluded.error},
+        where=or_(
+            statement.excluded.status != RecipientStatus.PENDING,
+            PulseRecipient.status == RecipientStatus.PENDING,
+        ),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import bindparam, exists, select
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 from bot.pulse.models import PulseRound, PulseSettings
 from bot.pulse.questions import questions
 from bot.pulse.schedule import last_scheduled_openings, round_times, round_times_after
-from bot.pulse.settings import settings_for, settings_or_defaults
+from bot.pulse.settings import RoundTiming, settings_for
 from bot.relationships.domain import RapportError, require_owner
 from bot.relationships.models import Relationship
 from bot.slack import mrkdwn
@@ -65,22 +66,16 @@ def open_due_rounds(session: Session, now: datetime) -> list[int]:
     """
     opened = []
     last_openings = last_scheduled_openings(session)  # a query for all, not one each
-    rows = session.execute(
-        select(Relationship, PulseSettings)
-        .outerjoin(PulseSettings, PulseSettings.relationship_id == Relationship.id)
-        .order_by(Relationship.id)
-    ).all()
-    for relationship, saved in rows:
-        settings = settings_or_defaults(relationship, saved)
-        if settings.paused:
+    for relationship_id, timing in _round_timings(session):
+        if timing.paused:
             continue
-        for day, at, opens, closes in round_times_after(
-            settings, last_openings.get(relationship.id)
-        ):
+        for day, at, opens, closes in round_times_after(timing, last_openings.get(relationship_id)):
             if opens > now:
                 break
-            if closes <= now or _overlaps_open_round(session, relationship.id, opens):
+            if closes <= now or _overlaps_open_round(session, relationship_id, opens):
                 continue
+            relationship = session.get_one(Relationship, relationship_id)
+            settings = settings_for(session, relationship)
             try:
                 with session.begin_nested():
                     opened.append(
@@ -91,6 +86,30 @@ def open_due_rounds(session: Session, now: datetime) -> list[int]:
             except IntegrityError:  # another process opened it
                 pass
     return opened
+
+
+def _round_timings(session: Session) -> Iterator[tuple[int, RoundTiming]]:
+    """Every relationship's round timing, as plain values (its settings or their defaults)."""
+    for relationship_id, created_at, *saved in session.execute(_ROUND_TIMINGS):
+        if saved[0] is None:  # no settings saved
+            yield relationship_id, RoundTiming.default(created_at)
+        else:
+            yield relationship_id, RoundTiming(*saved)
+
+
+_ROUND_TIMINGS = (
+    select(
+        Relationship.id,
+        Relationship.created_at,
+        PulseSettings.cadence,
+        PulseSettings.anchor,
+        PulseSettings.not_before,
+        PulseSettings.window_days,
+        PulseSettings.paused,
+    )
+    .outerjoin(PulseSettings, PulseSettings.relationship_id == Relationship.id)
+    .order_by(Relationship.id)
+)
 
 
 def _overlaps_open_round(session: Session, relationship_id: int, at: datetime) -> bool:

@@ -8,6 +8,7 @@ everyone gets at least the whole window.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from bot.core.cadence import Cadence, CadenceError, parse_cadence
 from bot.core.occurrences import local_instant, occurrence_day
 from bot.pulse.models import PulseRound, PulseSettings
-from bot.pulse.settings import editable_settings, settings_for
+from bot.pulse.settings import RoundTiming, editable_settings, settings_for
 from bot.relationships.domain import require_owner
 from bot.relationships.models import Relationship
 
@@ -149,21 +150,31 @@ def round_times(
 ) -> Iterator[tuple[date, time, datetime, datetime]]:
     """Scheduled (day, opens_at, closes_at) after the last scheduled round, endless."""
     last = _last_scheduled_opening(session, settings.relationship_id)
-    return round_times_after(settings, last)
+    return round_times_after(RoundTiming.of(settings), last)
 
 
 def round_times_after(
-    settings: PulseSettings, last_opening: datetime | None
+    timing: RoundTiming, last_opening: datetime | None
 ) -> Iterator[tuple[date, time, datetime, datetime]]:
     """Scheduled (day, opens_at, closes_at) after ``last_opening``, endless."""
-    cadence = parse_cadence(settings.cadence)
-    after = max(filter(None, (settings.not_before, last_opening)))
+    after = max(filter(None, (timing.not_before, last_opening)))
     while True:
-        day = occurrence_day(cadence, EARLIEST_ZONE, after, settings.anchor)
-        opens = local_instant(day, cadence.at, EARLIEST_ZONE)
-        closes = local_instant(day, cadence.at, LATEST_ZONE) + timedelta(days=settings.window_days)
-        yield day, cadence.at, opens, closes
-        after = opens
+        found = _round_time_after(timing, after)
+        yield found
+        after = found[2]
+
+
+@functools.lru_cache(maxsize=4096)
+def _round_time_after(
+    timing: RoundTiming, after: datetime
+) -> tuple[date, time, datetime, datetime]:
+    """The first scheduled round after ``after``. Kept: the scheduler asks it of every
+    relationship each minute, and the answer changes only with the settings or a new round."""
+    cadence = parse_cadence(timing.cadence)
+    day = occurrence_day(cadence, EARLIEST_ZONE, after, timing.anchor)
+    opens = local_instant(day, cadence.at, EARLIEST_ZONE)
+    closes = local_instant(day, cadence.at, LATEST_ZONE) + timedelta(days=timing.window_days)
+    return day, cadence.at, opens, closes
 
 
 def _next_day(session: Session, settings: PulseSettings) -> date:

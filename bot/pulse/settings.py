@@ -5,8 +5,8 @@ Problems a person can fix raise ``RapportError`` whose message is safe mrkdwn.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -19,15 +19,38 @@ from bot.slack import mrkdwn
 DEFAULT_CADENCE = "every 2 weeks tue 10:00"
 
 
+@dataclass(frozen=True)
+class RoundTiming:
+    """The settings that decide when a relationship's scheduled rounds open and close: the
+    scheduler reads them for every relationship each tick, as plain values."""
+
+    cadence: str  # Cadence.to_spec()
+    anchor: date
+    not_before: datetime
+    window_days: int
+    paused: bool
+
+    @classmethod
+    def default(cls, created_at: datetime) -> RoundTiming:
+        """Until owners change anything: every two weeks, from the day it was set up."""
+        return cls(DEFAULT_CADENCE, created_at.date(), created_at, window_days=3, paused=False)
+
+    @classmethod
+    def of(cls, settings: PulseSettings) -> RoundTiming:
+        return cls(
+            settings.cadence,
+            settings.anchor,
+            settings.not_before,
+            settings.window_days,
+            settings.paused,
+        )
+
+
 def _defaults(relationship: Relationship) -> PulseSettings:
     return PulseSettings(
         relationship_id=relationship.id,
         team_id=relationship.team_id,
-        cadence=DEFAULT_CADENCE,
-        anchor=relationship.created_at.date(),
-        not_before=relationship.created_at,
-        paused=False,
-        window_days=3,
+        **asdict(RoundTiming.default(relationship.created_at)),
         min_group=3,
         drop_alert=0.5,
         gap_alert=1.0,
@@ -38,11 +61,7 @@ def _defaults(relationship: Relationship) -> PulseSettings:
 
 def settings_for(session: Session, relationship: Relationship) -> PulseSettings:
     """The relationship's settings; unsaved defaults when owners never changed any."""
-    return settings_or_defaults(relationship, session.get(PulseSettings, relationship.id))
-
-
-def settings_or_defaults(relationship: Relationship, saved: PulseSettings | None) -> PulseSettings:
-    return saved or _defaults(relationship)
+    return session.get(PulseSettings, relationship.id) or _defaults(relationship)
 
 
 def editable_settings(session: Session, relationship: Relationship) -> PulseSettings:

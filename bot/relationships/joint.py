@@ -185,6 +185,7 @@ def join(session: Session, team_id: str, user_id: str, typed: str, now: datetime
                 added_at=now,
             )
         )
+        relationship.members_added()
     else:
         joiner.team_id, joiner.side, joiner.role = team_id, invite.side, Role.OWNER
     # messages in the shared channel are counted on their author's organisation's side

@@ -84,6 +84,7 @@ def add_members(
                     added_at=now,
                 )
             )
+            relationship.members_added()
             changes.append(MemberChange(user_id, "added"))
         elif (member.side, member.role) == (side, role):
             changes.append(MemberChange(user_id, "unchanged"))

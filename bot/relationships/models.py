@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.core.models import Base, UTCDateTime, _enum
@@ -52,6 +52,9 @@ class Relationship(Base):
     partner_side: Mapped[Side | None] = mapped_column(_enum(Side, "side", checked=False))
     created_by: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # counts additions of members: a pulse round notes the count once all its members have
+    # their prompt (``bot.pulse.prompts``), so the scheduler needn't look for anyone left
+    member_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     members: Mapped[list[Member]] = relationship(
         back_populates="relationship", cascade="all, delete-orphan", passive_deletes=True
@@ -62,6 +65,10 @@ class Relationship(Base):
     organisations: Mapped[list[OrganisationSide]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True
     )
+
+    def members_added(self) -> None:
+        """Count an addition of members (at flush, in SQL: concurrent additions both count)."""
+        self.member_generation = Relationship.member_generation + 1
 
     def org_name(self, side: Side) -> str:
         return self.client_org if side is Side.CLIENT else self.provider_org

@@ -21,7 +21,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from bot.core.db import Database
@@ -101,15 +101,16 @@ def claim(db: Database, message: Outgoing, now: datetime) -> Claim | None:
     try:
         with db.statements() as connection:
             connection.execute(
-                insert(SentMessage).values(
-                    team_id=message.team_id,
-                    key=message.key,
-                    channel=message.channel,
-                    relationship_id=message.relationship_id,
-                    status=SendStatus.PENDING,
-                    attempts=1,
-                    claimed_at=now,
-                )
+                _CLAIM,
+                {
+                    "team_id": message.team_id,
+                    "key": message.key,
+                    "channel": message.channel,
+                    "relationship_id": message.relationship_id,
+                    "status": SendStatus.PENDING,
+                    "attempts": 1,
+                    "claimed_at": now,
+                },
             )
         return Claim()
     except IntegrityError:
@@ -233,18 +234,17 @@ def _find_posted(client: WebClient, message: Outgoing, since: datetime) -> tuple
 
 
 def _record(db: Database, key: str, status: SendStatus, **values: Any) -> None:
-    error = values.pop("error", None)
     with db.statements() as connection:
         connection.execute(
-            update(SentMessage)
-            .where(SentMessage.key == key)
-            .values(
-                status=status,
-                error=error,
-                ts=values.get("ts"),
-                sent_channel=values.get("channel"),
-                sent_at=values.get("sent_at"),
-            )
+            _RECORD,
+            {
+                "message_key": key,
+                "new_status": status,
+                "new_error": values.get("error"),
+                "new_ts": values.get("ts"),
+                "new_channel": values.get("channel"),
+                "new_sent_at": values.get("sent_at"),
+            },
         )
 
 
@@ -252,10 +252,33 @@ def _release(db: Database, key: str, now: datetime, error: str) -> None:
     """Leave the claim pending but already stale, so the next tick retries it."""
     with db.statements() as connection:
         connection.execute(
-            update(SentMessage)
-            .where(SentMessage.key == key)
-            .values(claimed_at=now - STALE_CLAIM - timedelta(seconds=1), error=error)
+            _RELEASE,
+            {
+                "message_key": key,
+                "stale_since": now - STALE_CLAIM - timedelta(seconds=1),
+                "new_error": error,
+            },
         )
+
+
+# the ledger's statements, built once: the scheduler runs them for every message it sends
+_CLAIM = insert(SentMessage)
+_RECORD = (
+    update(SentMessage)
+    .where(SentMessage.key == bindparam("message_key"))
+    .values(
+        status=bindparam("new_status"),
+        error=bindparam("new_error"),
+        ts=bindparam("new_ts"),
+        sent_channel=bindparam("new_channel"),
+        sent_at=bindparam("new_sent_at"),
+    )
+)
+_RELEASE = (
+    update(SentMessage)
+    .where(SentMessage.key == bindparam("message_key"))
+    .values(claimed_at=bindparam("stale_since"), error=bindparam("new_error"))
+)
 
 
 def sent(db: Database, key: str) -> SentMessage | None:

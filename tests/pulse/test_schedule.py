@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, select
 
-from bot.pulse.models import PulseAnswer, PulseRecipient
+from bot.pulse.models import PulseAnswer, PulseRecipient, PulseRound
 from bot.slack import outbox
 from bot.slack.fan_out import LocalLocks, WorkspaceFanOut
 from bot.slack.message_keys import pulse_prompt
@@ -133,17 +133,34 @@ def test_pulse_tick_twice_and_after_a_crash_never_duplicates_a_prompt(rapport):
     pulse(rapport, "send")
     with job_context(rapport) as context:
         tick(context)
-        tick(context)
         assert len(prompts(rapport.fake)) == 4
         # a crash after Slack accepted the prompts but before they were recorded
         with rapport.db.transaction() as session:
             session.execute(delete(PulseRecipient))
         again = tick(context)
+        assert tick(context).prompts == {}  # and once more: nothing left
     assert again.prompts == {"duplicate": 4}
     assert len(prompts(rapport.fake)) == 4
     with rapport.db.transaction() as session:
         statuses = session.scalars(select(PulseRecipient.status)).all()
     assert statuses == ["sent"] * 4
+
+
+def test_someone_added_after_everyone_had_their_prompt_is_prompted_at_the_next_tick(rapport):
+    _people(rapport)
+    rapport.fake.add_user("UDAN", tz="Europe/London")
+    make_relationship(rapport.db, rapport.clock)
+    pulse(rapport, "send")
+    with job_context(rapport) as context:
+        assert tick(context).prompts == {"sent": 4}
+        assert tick(context).prompts == {}  # and the round is noted: nobody left
+        with rapport.db.read() as session:
+            assert session.scalar(select(PulseRound.prompted_generation)) is not None
+        assert "added" in rapport.slack.command("add <@UDAN> provider").text
+        assert tick(context).prompts == {"sent": 1}
+        assert tick(context).prompts == {}
+    assert len(prompts(rapport.fake, "UDAN")) == 1
+    assert len(prompts(rapport.fake)) == 5
 
 
 class Died(BaseException):

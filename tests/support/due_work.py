@@ -82,7 +82,7 @@ def seed_due_work(
         set_schedule(session, relationship, client_owner, quiet, now)
         closed = open_round_now(session, relationship, client_owner, now - timedelta(days=10))
         for person in unprompted_members(session, closed.id, relationship_id):
-            mark_prompt(session, closed.id, person, RecipientStatus.SENT, None)
+            mark_prompt(session.connection(), closed.id, person, RecipientStatus.SENT, None)
         open_round_now(session, relationship, client_owner, now - timedelta(days=2.5))
         draft = CheckInDraft(
             title="Steering",
