@@ -48,9 +48,13 @@ RequestMaker = Callable[[ResponseUrls, int, int], tuple[str, str]]
 
 @dataclass
 class LoadResult:
-    latencies: list[float]
+    samples: list[tuple[float, float]]  # (sent at, time.monotonic(); latency), seconds
     errors: list
     elapsed: float
+
+    @property
+    def latencies(self) -> list[float]:
+        return [latency for _, latency in self.samples]
 
 
 def signed_headers(body: str, content_type: str) -> dict[str, str]:
@@ -69,10 +73,12 @@ def client_loop(
     client_no: int,
     stop_at: float,
     interval: float,
-    latencies: list[float],
+    samples: list[tuple[float, float]],
     errors: list,
 ) -> None:
-    """Send requests until ``stop_at``; with ``interval`` > 0, one every ``interval`` seconds."""
+    """Send requests until ``stop_at``; with ``interval`` > 0, one every ``interval`` seconds.
+    Each answered request adds (when it was sent, on the machine-wide monotonic clock; its
+    latency) to ``samples``."""
     parts = urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     n = 0
@@ -82,7 +88,7 @@ def client_loop(
             time.sleep(max(0.0, next_send - time.monotonic()))
             next_send += interval
         body, content_type = make_request(urls, client_no, n)
-        started = time.perf_counter()
+        sent_at, started = time.monotonic(), time.perf_counter()
         try:
             connection.request("POST", "/slack/events", body, signed_headers(body, content_type))
             response = connection.getresponse()
@@ -93,7 +99,7 @@ def client_loop(
             connection.close()
             connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
             continue
-        latencies.append(time.perf_counter() - started)
+        samples.append((sent_at, time.perf_counter() - started))
         if status != 200:
             errors.append(status)
         elif any(reply in body for reply in ERROR_REPLIES):
@@ -110,8 +116,8 @@ def _client_process(
     count: int,
     seconds: float,
     interval: float,
-) -> tuple[list[float], list]:
-    latencies: list[float] = []
+) -> tuple[list[tuple[float, float]], list]:
+    samples: list[tuple[float, float]] = []
     errors: list = []
     stop_at = time.monotonic() + seconds
     threads = [
@@ -124,7 +130,7 @@ def _client_process(
                 first + i,
                 stop_at,
                 interval,
-                latencies,
+                samples,
                 errors,
             ),
         )
@@ -134,7 +140,7 @@ def _client_process(
         thread.start()
     for thread in threads:
         thread.join()
-    return latencies, errors
+    return samples, errors
 
 
 def load(
@@ -169,7 +175,7 @@ def load(
         ]
         results = [future.result() for future in futures]
     return LoadResult(
-        latencies=[value for latencies, _ in results for value in latencies],
+        samples=[sample for samples, _ in results for sample in samples],
         errors=[value for _, errors in results for value in errors],
         elapsed=time.monotonic() - started,
     )

@@ -1,23 +1,27 @@
 """What scraping ``GET /metrics`` every second costs the acknowledgements.
 
 The paced load of ``bench/ack_latency.py`` (50 clients in two processes, ~200 req/s, the fake
-Slack answering in 300 ms) against one ``rapport run``, in pairs of rounds, one without
-scraping and one with a scrape every second, the order swapped from pair to pair, so a drift
-in the machine's speed (other work on it) weighs on both alike. Each pair gives a difference
-of p99 ack latency; the median of those differences is the figure (with their spread, and the
-difference of the pooled p99s beside it). On a shared machine one round's p99 moves by tens
-of milliseconds, so it takes many pairs to see a few: the median comes with the margin of a
-box plot's notch, and the verdict is "can't tell" while that margin straddles the target.
-Also prints what a scrape costs the server directly: its CPU per scrape, measured while
-nothing else runs, after the load, when the metrics have every label they will have; a
-request can wait at most about that long behind one. Target: scraping adds < 5 ms to p99.
+Slack answering in 300 ms) against one ``rapport run``. Time is cut into one-second slots; of
+each two slots in a row one, drawn at random, is scraped (once, at its start) and the other
+is not. A request counts in the slot it was sent in, so the requests of a scraped slot meet
+what scraping every second gives every second, one scrape, and the others none. The two kinds
+of slot alternate second by second, so whatever else the machine is doing weighs on both
+alike; rounds of their own, one scraped and one not, tens of seconds apart, could not promise
+that (a round's p99 moved by tens of milliseconds by itself). Each run gives the p99 of its
+scraped slots' requests minus that of the others; the figure is the median over ``--runs``
+runs with the margin of a box plot's notch, and the verdict is "can't tell" while that margin
+straddles the target. Also prints what a scrape costs the server directly: its CPU per
+scrape, measured while nothing else runs, after the load, when the metrics have every label
+they will have. Target: scraping adds < 5 ms to p99.
 
-    python bench/metrics_scrape.py [--pairs 8] [--seconds 6]
+    python bench/metrics_scrape.py [--runs 8] [--seconds 20]
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import random
 import statistics
 import tempfile
 import threading
@@ -27,36 +31,61 @@ from functools import partial
 
 from ack_latency import prepare_database, request_bodies
 from calibration import calibration_rate
-from harness import RapportProcess, load, percentile, start_rapport
+from harness import LoadResult, RapportProcess, load, percentile, start_rapport
 
 from tests.support.fake_slack import FakeSlack
 
 TARGET_MS = 5.0
 
 
-class Scraper:
-    """Scrapes ``/metrics`` every ``every`` seconds in a thread until stopped."""
+SLOT = 1.0  # seconds
+LEAD = 1.5  # seconds for the load's processes to start before the first slot
 
-    def __init__(self, url: str, every: float = 1.0):
-        self.url, self.every, self.scrapes, self.seconds = url, every, 0, 0.0
-        self._stop = threading.Event()
+
+class SlotScraper:
+    """Scrapes ``/metrics`` at the start of each slot ``plan`` marks, in a thread."""
+
+    def __init__(self, url: str, start: float, plan: list[bool]):
+        self.url, self.start, self.plan = url, start, plan
+        self.scrapes, self.seconds = 0, 0.0
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> Scraper:
+    def __enter__(self) -> SlotScraper:
         self._thread.start()
         return self
 
     def __exit__(self, *_: object) -> None:
-        self._stop.set()
         self._thread.join()
 
     def _run(self) -> None:
-        while not self._stop.wait(self.every):
-            started = time.perf_counter()
-            with urllib.request.urlopen(f"{self.url}/metrics", timeout=10) as answer:
-                answer.read()
-            self.seconds += time.perf_counter() - started
-            self.scrapes += 1
+        for slot, scraped in enumerate(self.plan):
+            time.sleep(max(0.0, self.start + slot * SLOT - time.monotonic()))
+            if scraped:
+                started = time.perf_counter()
+                with urllib.request.urlopen(f"{self.url}/metrics", timeout=10) as answer:
+                    answer.read()
+                self.seconds += time.perf_counter() - started
+                self.scrapes += 1
+
+
+def slot_plan(slots: int, rng: random.Random) -> list[bool]:
+    """Which slots are scraped: one of each two in a row, drawn at random."""
+    plan = []
+    for _ in range(slots // 2):
+        pair = [True, False]
+        rng.shuffle(pair)
+        plan += pair
+    return plan
+
+
+def by_slot(result: LoadResult, start: float, plan: list[bool]) -> dict[bool, list[float]]:
+    """The latencies of the requests sent in scraped slots (True) and in the others."""
+    found: dict[bool, list[float]] = {True: [], False: []}
+    for sent_at, latency in result.samples:
+        slot = math.floor((sent_at - start) / SLOT)
+        if 0 <= slot < len(plan):  # the lead-in's requests don't count
+            found[plan[slot]].append(latency)
+    return found
 
 
 def median_margin(values: list[float]) -> float:
@@ -80,8 +109,8 @@ def scrape_cpu_ms(server: RapportProcess, scrapes: int = 50) -> tuple[float, int
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pairs", type=int, default=8, help="of rounds, one of each condition")
-    parser.add_argument("--seconds", type=float, default=6.0, help="per round")
+    parser.add_argument("--runs", type=int, default=8)
+    parser.add_argument("--seconds", type=int, default=20, help="slots per run, one second each")
     parser.add_argument("--clients", type=int, default=50)
     args = parser.parse_args()
 
@@ -92,34 +121,39 @@ def main() -> None:
     database_url = f"sqlite:///{workdir}/bench.db"
     prepare_database(database_url)
     server = start_rapport("run", fake, database_url, workdir)
-    pooled: dict[bool, list[float]] = {False: [], True: []}
+    rng = random.Random(15)
+    pooled: dict[bool, list[float]] = {True: [], False: []}
     differences = []
     try:
         print(f"calibration: {calibration:,.0f} loops per CPU second")
-        for pair in range(args.pairs):
-            p99 = {}
-            for scraping in (pair % 2 == 1, pair % 2 == 0):  # the order swapped each pair
-                requests = partial(request_bodies, f"p{pair}{int(scraping)}")
-                common = {"clients": args.clients, "processes": 2, "seconds": args.seconds}
-                if scraping:
-                    with Scraper(server.url) as scraper:
-                        result = load(server.url, fake.api_url, requests, interval=0.25, **common)
-                    took = scraper.seconds / max(scraper.scrapes, 1) * 1000
-                    note = f", {scraper.scrapes} scrapes of {took:.1f} ms each"
-                else:
-                    result = load(server.url, fake.api_url, requests, interval=0.25, **common)
-                    note = ""
-                pooled[scraping] += result.latencies
-                p99[scraping] = percentile(result.latencies, 99) * 1000
-                rate = len(result.latencies) / result.elapsed
-                condition = "scraped every second" if scraping else "not scraped"
-                print(
-                    f"- pair {pair + 1}, {condition}: {rate:.0f} req/s, "
-                    f"p99 {p99[scraping]:.1f} ms{note}"
+        for run in range(args.runs):
+            plan = slot_plan(args.seconds, rng)
+            start = time.monotonic() + LEAD
+            requests = partial(request_bodies, f"r{run}")
+            with SlotScraper(server.url, start, plan) as scraper:
+                result = load(
+                    server.url,
+                    fake.api_url,
+                    requests,
+                    clients=args.clients,
+                    processes=2,
+                    seconds=LEAD + len(plan) * SLOT,
+                    interval=0.25,
                 )
-                time.sleep(2)  # the deferred views.open calls of the round finish
+            found = by_slot(result, start, plan)
+            p99 = {scraped: percentile(found[scraped], 99) * 1000 for scraped in found}
+            for scraped in found:
+                pooled[scraped] += found[scraped]
             differences.append(p99[True] - p99[False])
-        quiet, scraped = (percentile(pooled[c], 99) * 1000 for c in (False, True))
+            rate = sum(map(len, found.values())) / (len(plan) * SLOT)
+            took = scraper.seconds / max(scraper.scrapes, 1) * 1000
+            print(
+                f"- run {run + 1}: {rate:.0f} req/s; p99 in scraped slots {p99[True]:.1f} ms, "
+                f"in the others {p99[False]:.1f} ms ({differences[-1]:+.1f} ms); "
+                f"{scraper.scrapes} scrapes of {took:.1f} ms each"
+            )
+            time.sleep(2)  # the deferred views.open calls of the run finish
+        scraped, quiet = (percentile(pooled[c], 99) * 1000 for c in (True, False))
         median = statistics.median(differences)
         low, high = min(differences), max(differences)
         margin = median_margin(differences)
@@ -129,15 +163,15 @@ def main() -> None:
         elif median - margin >= TARGET_MS:
             verdict = "NOT met"
         else:
-            verdict = "can't tell at this noise: more pairs, or a quieter machine"
+            verdict = "can't tell at this noise: more runs, or a quieter machine"
         print(
-            f"pooled p99: not scraped {quiet:.1f} ms, scraped {scraped:.1f} ms "
+            f"pooled p99: scraped slots {scraped:.1f} ms, the others {quiet:.1f} ms "
             f"({scraped - quiet:+.1f} ms)"
         )
         print(
-            f"p99 difference per pair: median {median:+.1f} ± {margin:.1f} ms (target < "
+            f"p99 difference per run: median {median:+.1f} ± {margin:.1f} ms (target < "
             f"{TARGET_MS:.0f} ms: {verdict}), from {low:+.1f} to {high:+.1f} ms over "
-            f"{len(differences)} pairs"
+            f"{len(differences)} runs"
         )
         print(
             f"one scrape ({lines} lines) costs the idle server {cpu:.2f} ms of CPU "

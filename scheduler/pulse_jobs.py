@@ -116,6 +116,8 @@ def _send_workspace(
             return
         send_prompts(services.db, services.slack, pulse_round, now, tick, turn)
     turn.settle()  # a reminder goes in its prompt's thread: the prompts' answers first
+    with services.db.transaction() as session:  # the next tick needn't look through them
+        pulse_prompts.note_prompted_rounds(session, now, [r.round_id for r in rounds])
     for pulse_round in rounds:
         if pulse_round.reminds_from <= now and not turn.over():
             send_reminders(services.db, services.slack, pulse_round, now, tick, turn)

@@ -116,14 +116,19 @@ def _members_generation() -> ScalarSelect[int]:
     )
 
 
-def note_prompted_rounds(session: Session, now: datetime) -> None:
-    """Note on each open round whose members all have their prompt (sent or failed) the
-    relationship's member generation, in one statement, so that what it reads of the members
-    and of the generation is one moment's: until someone is added (which counts a new
-    generation), ``rounds_with_work`` needn't look through that round's members again."""
+def note_prompted_rounds(
+    session: Session, now: datetime, round_ids: list[int] | None = None
+) -> None:
+    """Note on each open round (of ``round_ids``, or all) whose members all have their
+    prompt (sent or failed) the relationship's member generation, in one statement, so that
+    what it reads of the members and of the generation is one moment's: until someone is
+    added (which counts a new generation), ``rounds_with_work`` needn't look through that
+    round's members again."""
+    chosen = () if round_ids is None else (PulseRound.id.in_(round_ids),)
     session.execute(
         update(PulseRound)
         .where(
+            *chosen,
             PulseRound.opens_at <= now,
             PulseRound.closes_at > now,
             or_(

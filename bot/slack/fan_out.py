@@ -235,7 +235,9 @@ class WorkspaceFanOut:
         # workspaces' turns, and the sends they start: separate pools, so a turn waiting
         # for a free send thread never holds one
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="rapport-turn")
-        self._sends = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="rapport-send")
+        self._sends = ThreadPoolExecutor(
+            max_workers=threads * in_flight, thread_name_prefix="rapport-send"
+        )
 
     def run(
         self,

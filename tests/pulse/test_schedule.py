@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from bot.pulse.models import PulseAnswer, PulseRecipient, PulseRound
 from bot.slack import outbox
@@ -134,9 +134,11 @@ def test_pulse_tick_twice_and_after_a_crash_never_duplicates_a_prompt(rapport):
     with job_context(rapport) as context:
         tick(context)
         assert len(prompts(rapport.fake)) == 4
-        # a crash after Slack accepted the prompts but before they were recorded
+        # a crash after Slack accepted the prompts but before they were recorded (so before
+        # the round was noted as prompted)
         with rapport.db.transaction() as session:
             session.execute(delete(PulseRecipient))
+            session.execute(update(PulseRound).values(prompted_generation=None))
         again = tick(context)
         assert tick(context).prompts == {}  # and once more: nothing left
     assert again.prompts == {"duplicate": 4}
@@ -153,14 +155,39 @@ def test_someone_added_after_everyone_had_their_prompt_is_prompted_at_the_next_t
     pulse(rapport, "send")
     with job_context(rapport) as context:
         assert tick(context).prompts == {"sent": 4}
-        assert tick(context).prompts == {}  # and the round is noted: nobody left
-        with rapport.db.read() as session:
+        with rapport.db.read() as session:  # noted once its prompts were out: nobody left
             assert session.scalar(select(PulseRound.prompted_generation)) is not None
+        assert tick(context).prompts == {}
         assert "added" in rapport.slack.command("add <@UDAN> provider").text
         assert tick(context).prompts == {"sent": 1}
         assert tick(context).prompts == {}
     assert len(prompts(rapport.fake, "UDAN")) == 1
     assert len(prompts(rapport.fake)) == 5
+
+
+def test_a_round_left_with_nobody_to_prompt_by_a_removal_is_noted_by_the_next_tick(rapport):
+    _people(rapport)
+    rapport.fake.add_user("UDAN", tz="America/Los_Angeles")
+    make_relationship(rapport.db, rapport.clock)
+    assert "added" in rapport.slack.command("add <@UDAN> provider").text
+    pulse(rapport, "schedule weekly on Tuesday at 10:00")
+
+    def noted() -> bool:
+        with rapport.db.read() as session:
+            return session.scalar(select(PulseRound.prompted_generation)) is not None
+
+    with job_context(rapport) as context:
+        rapport.clock.current = utc(2026, 3, 3, 15, 0)  # 10:00 in New York, 07:00 for UDAN
+        assert tick(context).prompts == {"sent": 4}
+        assert not noted()  # UDAN's prompt is still to come
+        assert "removed" in rapport.slack.command("remove <@UDAN>").text
+        rapport.clock.advance(minutes=1)
+        assert tick(context).prompts == {}
+        assert noted()
+        assert "added" in rapport.slack.command("add <@UDAN> provider").text
+        rapport.clock.current = utc(2026, 3, 3, 18, 0)  # 10:00 for UDAN
+        assert tick(context).prompts == {"sent": 1}
+    assert len(prompts(rapport.fake, "UDAN")) == 1
 
 
 class Died(BaseException):
