@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import Row, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
+from bot.core.db import columns
 from bot.drift.cues import clean_word
 from bot.drift.domain import CueSet, default_cues
 from bot.drift.models import (
@@ -73,7 +74,7 @@ HIGHEST_BAR = _sigmoid(MAX_SHIFT)  # however many presses
 
 def count_feedback(session: Session, relationship_id: int) -> int:
     """Alerts about the score that the relationship's owners marked "Not drift"."""
-    return session.scalar(_FEEDBACK, {"relationship_id": relationship_id})
+    return columns(session, _FEEDBACK, {"relationship_id": relationship_id}).scalar_one()
 
 
 # The statements ``load_config`` runs, built once: ``/rapport drift`` loads the configuration
@@ -97,7 +98,7 @@ _THRESHOLDS = select(DriftSettings).where(
 def load_config(session: Session, relationship_id: int) -> DriftConfig:
     """The relationship's configuration, its cue set compiled (about 0.2 s unless a set with
     the same words was compiled lately): call it outside write transactions."""
-    words = session.execute(_WORDS, {"relationship_id": relationship_id}).all()
+    words = columns(session, _WORDS, {"relationship_id": relationship_id}).all()
     added, removed = _owners_words(relationship_id, words)
     cues = default_cues().with_words(added, removed) if added or removed else default_cues()
     calmed = {

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, bindparam, or_, select
 from sqlalchemy.orm import Session
 
+from bot.core.db import columns
 from bot.relationships.models import (
     CurrentRelationship,
     Member,
@@ -84,7 +85,7 @@ _MEMBERSHIPS = (
 
 
 def memberships(session: Session, team_id: str, user_id: str) -> list[Membership]:
-    rows = session.execute(_MEMBERSHIPS, {"team_id": team_id, "user_id": user_id})
+    rows = columns(session, _MEMBERSHIPS, {"team_id": team_id, "user_id": user_id})
     return [Membership(*row) for row in rows]
 
 
@@ -246,7 +247,7 @@ def require_owner(session: Session, relationship: Relationship, user_id: str) ->
 
 def people(session: Session, relationship: Relationship) -> list[tuple[str, Side, Role]]:
     """Every member as (user id, side, role), in the order they joined."""
-    rows = session.execute(_PEOPLE, {"relationship_id": relationship.id})
+    rows = columns(session, _PEOPLE, {"relationship_id": relationship.id})
     return [(user_id, side, role) for user_id, side, role in rows]
 
 
