@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from bot.pulse.models import PulseRound, PulseSettings
@@ -38,7 +38,14 @@ def _defaults(relationship: Relationship) -> PulseSettings:
 
 def settings_for(session: Session, relationship: Relationship) -> PulseSettings:
     """The relationship's settings; unsaved defaults when owners never changed any."""
-    return settings_or_defaults(relationship, session.get(PulseSettings, relationship.id))
+    saved = session.scalar(_SETTINGS, {"relationship_id": relationship.id})
+    return settings_or_defaults(relationship, saved)
+
+
+# built once: /pulse results and /rapport health run it each time (see bot.relationships.domain)
+_SETTINGS = select(PulseSettings).where(
+    PulseSettings.relationship_id == bindparam("relationship_id")
+)
 
 
 def settings_or_defaults(relationship: Relationship, saved: PulseSettings | None) -> PulseSettings:
