@@ -10,6 +10,12 @@ after the ack runs in the request's thread and counts; the fake Slack answers at
 this process, so a command that calls Slack also counts the fake's side of the call.
 
     python bench/command_cpu.py [--requests 3000] [--threads 8] [command …]
+
+Instructions are counted the same on a busy machine as on an idle one: under valgrind,
+``--callgrind`` sends each command's requests from one thread, between two dumps
+(``callgrind_control --dump``), whose totals over ``--requests`` are its instructions a request:
+
+    valgrind --tool=callgrind python bench/command_cpu.py --callgrind --requests 30
 """
 
 from __future__ import annotations
@@ -17,7 +23,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import io
+import os
 import resource
+import subprocess
 import tempfile
 import threading
 import time
@@ -98,6 +106,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--callgrind", action="store_true", help="dump around each command")
     parser.add_argument("commands", nargs="*", default=COMMANDS)
     args = parser.parse_args()
 
@@ -124,6 +133,11 @@ def main() -> None:
             send = request_of(wsgi, command, urls)
             for _ in range(100):  # the first ones load what every later one finds ready
                 send()
+            if args.callgrind:
+                _dump(f"before {command}")
+                measure(send, args.requests, 1)
+                _dump(command)
+                continue
             alone, _ = measure(send, args.requests, 1)
             shared, switches = measure(send, args.requests, args.threads)
             print(
@@ -135,6 +149,11 @@ def main() -> None:
     finally:
         fake.stop()
         db.engine.dispose()
+
+
+def _dump(label: str) -> None:
+    """Have callgrind write what it counted since the last dump, under ``label``."""
+    subprocess.run(["callgrind_control", f"--dump={label}", str(os.getpid())], check=True)
 
 
 class _Inline(Executor):
