@@ -137,7 +137,7 @@ def show_help(session: Session, call: CheckIn) -> Reply:
 
 
 def add(session: Session, call: CheckIn) -> Reply:
-    relationship = _relationship(session, call)
+    relationship = call.relationship(session)
     draft = call.command.draft
     assert draft is not None
     if not draft.tz:  # the person's own time zone, which only Slack knows
@@ -147,7 +147,7 @@ def add(session: Session, call: CheckIn) -> Reply:
 
 
 def new(session: Session, call: CheckIn) -> Reply:
-    relationship = _relationship(session, call)
+    relationship = call.relationship(session)
     return _new_form(call.services, call.team_id, call.user_id, call.trigger_id, relationship)
 
 
@@ -170,29 +170,29 @@ def _new_form(
 
 def list_checkins(session: Session, call: CheckIn) -> Reply:
     """In the ack when Slack told the person's time zone lately; else just after it, once
-    Slack has. (``checkins.list_checkins`` checks they are a member.)"""
+    Slack has."""
     relationship = call.relationship(session)
     tz = fresh_timezone(session, call.team_id, call.user_id, call.now)
     if tz is None:
         return Reply(follow_up=functools.partial(_list_in_their_zone, call, relationship.id))
-    return _listing(session, relationship, call.user_id, call.now, tz.key)
+    return _listing(session, relationship, call.now, tz.key)
 
 
 def edit(session: Session, call: CheckIn) -> Reply:
-    relationship = _relationship(session, call)
+    relationship = call.relationship(session)
     checkin = checkins.find_checkin(session, relationship, call.command.ref or "")
     form = checkin_forms.edit_form(session, checkin, call.user_id)
     return Reply(modal=checkin_modal.checkin_modal(form))
 
 
 def remove(session: Session, call: CheckIn) -> Reply:
-    relationship = _relationship(session, call)
+    relationship = call.relationship(session)
     title = checkins.remove_checkin(session, relationship, call.command.ref or "", call.user_id)
     return Reply(text=checkin_blocks.removed_text(title))
 
 
 def skip(session: Session, call: CheckIn) -> Reply:
-    relationship = _relationship(session, call)
+    relationship = call.relationship(session)
     title, start, tz = checkins.skip_next(
         session, relationship, call.command.ref or "", call.user_id, call.command.reason or "",
         call.now,
@@ -201,19 +201,12 @@ def skip(session: Session, call: CheckIn) -> Reply:
 
 
 def history(session: Session, call: CheckIn) -> Reply:
-    relationship = _relationship(session, call)
+    relationship = call.relationship(session)
     report = checkin_history.history(session, relationship, call.user_id, call.now)
     return Reply(
         text=checkin_blocks.history_title(report.relationship),
         blocks=checkin_blocks.history_blocks(report),
     )
-
-
-def _relationship(session: Session, call: CheckIn) -> Relationship:
-    """The channel's (or the person's current) relationship, if they belong to it."""
-    relationship = call.relationship(session)
-    rel.require_member(session, relationship, call.user_id)
-    return relationship
 
 
 def _joining(channel_id: str | None) -> FollowUp | None:
@@ -267,17 +260,16 @@ def _list_in_their_zone(
     try:
         with call.services.db.read() as session:
             relationship = rel.get_relationship(session, call.team_id, relationship_id)
-            listing = _listing(session, relationship, call.user_id, call.services.clock.now(), tz)
+            rel.require_member(session, relationship, call.user_id)  # still, after the ack
+            listing = _listing(session, relationship, call.services.clock.now(), tz)
     except (rel.RapportError, CadenceError) as error:
         respond(text=str(error))
         return
     respond(text=listing.text, blocks=listing.blocks)
 
 
-def _listing(
-    session: Session, relationship: Relationship, user_id: str, now: datetime, tz: str
-) -> Reply:
-    views = checkins.list_checkins(session, relationship, user_id, now)
+def _listing(session: Session, relationship: Relationship, now: datetime, tz: str) -> Reply:
+    views = checkins.list_checkins(session, relationship, now)
     return Reply(
         text=checkin_blocks.list_title(relationship.name),
         blocks=checkin_blocks.list_blocks(relationship.name, views, tz),

@@ -58,8 +58,8 @@ def show_formula(session: Session, call: Call[RapportCommand]) -> Reply:
 def show_digest(session: Session, call: Call[RapportCommand]) -> Reply:
     """Members see the settings; owners also when their next digest comes (in the channel:
     the first owner's time), shown in the zone Rapport last heard from Slack for them."""
-    relationship = call.relationship(session)
-    is_owner = rel.require_member(session, relationship, call.user_id).role is Role.OWNER
+    relationship, role = call.relationship_and_role(session)
+    is_owner = role is Role.OWNER
     settings = digest.settings_for(session, relationship.id)
     tz = digest.stored_zone(session, call.team_id, call.user_id)
     if settings.to_channel and relationship.alerts_channel_id:

@@ -16,6 +16,7 @@ from bot.intros import figures, groups, preferences
 from bot.intros import settings as intro_settings
 from bot.intros.models import Answer, Choice, Route
 from bot.relationships import domain as rel
+from bot.relationships.models import Role
 from bot.relationships.parser import RapportCommand
 from handlers.routing import Call, Click, Reply, Router, button, number
 
@@ -39,11 +40,10 @@ def register(app: App, rapport: Router[RapportCommand]) -> None:
 
 
 def show_intros(session: Session, call: Call[RapportCommand]) -> Reply:
-    relationship = call.relationship(session)
-    rel.require_member(session, relationship, call.user_id)
+    relationship, role = call.relationship_and_role(session)
     found = intro_settings.settings_for(session, relationship, call.now.date())
     mine = preferences.preference_of(session, relationship, call.user_id)
-    owner = rel.is_owner(session, relationship, call.user_id)
+    owner = role is Role.OWNER
     text, blocks = intro_blocks.settings_blocks(
         relationship.name,
         found.enabled,

@@ -201,10 +201,10 @@ def _feedback_form(session: Session, relationship: Relationship, user_id: str) -
 
 
 def _schedule(session: Session, call: Call[PulseCommand]) -> Reply:
-    relationship = call.relationship(session)
+    relationship, role = call.relationship_and_role(session)
     found = pulse_schedule.schedule(session, relationship)
     text = pulse_blocks.schedule_text(relationship.name, found)
-    if not rel.is_owner(session, relationship, call.user_id):
+    if role is not Role.OWNER:
         return Reply(text=text)
     return Reply(
         text=text,
@@ -251,8 +251,8 @@ def _open_round(session: Session, relationship: Relationship, user_id: str, now:
 
 
 def _results(session: Session, call: Call[PulseCommand]) -> Reply:
-    relationship = call.relationship(session)
-    is_owner = rel.require_member(session, relationship, call.user_id).role is Role.OWNER
+    relationship, role = call.relationship_and_role(session)
+    is_owner = role is Role.OWNER
     found = pulse_results.results(session, relationship, is_owner, call.now)
     return Reply(
         text=pulse_results_blocks.results_title(relationship.name),

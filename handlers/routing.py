@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from bot.relationships import domain as rel
 from bot.relationships.blocks import choice_blocks
+from bot.relationships.models import Role
 from bot.services import Services
 from bot.slack import mrkdwn
 from bot.slack.blocks import STALE_BUTTON
@@ -79,6 +80,10 @@ class Call(Generic[Command]):
     def relationship(self, session: Session) -> rel.Relationship:
         """The relationship the command names, else the channel's or the person's current one
         (a ``ChoiceNeeded`` asks them to pick)."""
+        return self.relationship_and_role(session)[0]
+
+    def relationship_and_role(self, session: Session) -> tuple[rel.Relationship, Role]:
+        """``relationship``, with the person's role in it from the same statement."""
         name = getattr(self.command, "name", None)  # /checkin never names one
         return rel.resolve(session, self.team_id, self.user_id, self.channel_id, name)
 

@@ -184,10 +184,9 @@ def skip_next(
     return checkin.title, upcoming.starts_at, checkin.tz
 
 
-def list_checkins(
-    session: Session, relationship: Relationship, user_id: str, now: datetime
-) -> list[CheckInView]:
-    rel.require_member(session, relationship, user_id)
+def list_checkins(session: Session, relationship: Relationship, now: datetime) -> list[CheckInView]:
+    """Its check-ins, numbered as ``/checkin list`` shows them; the caller checked that the
+    person is a member (``rel.resolve`` does)."""
     return [
         _view(session, checkin, number, now)
         for number, checkin in enumerate(checkins_of(session, relationship.id), start=1)

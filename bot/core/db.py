@@ -13,7 +13,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, Executable, Result, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -73,6 +73,15 @@ def create_db_engine(database_url: str) -> Engine:
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def columns(session: Session, statement: Executable, values: dict[str, Any]) -> Result[Any]:
+    """Run ``statement``, which selects columns, not ORM entities, on the session's own
+    connection and transaction: the ORM's execution of a short statement costs more than
+    SQLite takes to run it. Pending changes are flushed first, as the ORM would."""
+    if session.autoflush:
+        session.flush()
+    return session.connection().execute(statement, values)
 
 
 class Database:

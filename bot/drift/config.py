@@ -11,11 +11,13 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import Row, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
+from bot.core.db import columns
 from bot.drift.cues import clean_word
 from bot.drift.domain import CueSet, default_cues
 from bot.drift.models import (
@@ -43,6 +45,8 @@ class DriftConfig:
     calmed: dict[str, float]
     thresholds: Thresholds
     feedback: int = 0  # alerts owners marked "Not drift"
+    # owners' words as stored, (kind, phrase, added), by kind and phrase: what they changed
+    changes: tuple[tuple[str, str, bool], ...] = ()
 
     @property
     def shift(self) -> float:
@@ -70,7 +74,7 @@ HIGHEST_BAR = _sigmoid(MAX_SHIFT)  # however many presses
 
 def count_feedback(session: Session, relationship_id: int) -> int:
     """Alerts about the score that the relationship's owners marked "Not drift"."""
-    return session.scalar(_FEEDBACK, {"relationship_id": relationship_id})
+    return columns(session, _FEEDBACK, {"relationship_id": relationship_id}).scalar_one()
 
 
 # The statements ``load_config`` runs, built once: ``/rapport drift`` loads the configuration
@@ -81,13 +85,21 @@ _FEEDBACK = select(func.count()).where(
     DriftAlert.kind.in_(FEEDBACK_ALERTS),
 )
 _CALMINGS = select(DriftCalming).where(DriftCalming.relationship_id == bindparam("relationship_id"))
-_WORDS = select(DriftWord).where(DriftWord.relationship_id == bindparam("relationship_id"))
+_WORDS = (
+    select(DriftWord.id, DriftWord.kind, DriftWord.phrase, DriftWord.added)
+    .where(DriftWord.relationship_id == bindparam("relationship_id"))
+    .order_by(DriftWord.kind, DriftWord.phrase)
+)
+_THRESHOLDS = select(DriftSettings).where(
+    DriftSettings.relationship_id == bindparam("relationship_id")
+)
 
 
 def load_config(session: Session, relationship_id: int) -> DriftConfig:
     """The relationship's configuration, its cue set compiled (about 0.2 s unless a set with
     the same words was compiled lately): call it outside write transactions."""
-    added, removed = _stored_words(session, relationship_id)
+    words = columns(session, _WORDS, {"relationship_id": relationship_id}).all()
+    added, removed = _owners_words(relationship_id, words)
     cues = default_cues().with_words(added, removed) if added or removed else default_cues()
     calmed = {
         calming.kind: CALMING_STEP**calming.presses
@@ -98,32 +110,32 @@ def load_config(session: Session, relationship_id: int) -> DriftConfig:
         calmed,
         load_thresholds(session, relationship_id),
         count_feedback(session, relationship_id),
+        tuple((kind, phrase, added) for _, kind, phrase, added in words),
     )
 
 
 def load_thresholds(session: Session, relationship_id: int) -> Thresholds:
-    row = session.get(DriftSettings, relationship_id)
+    row = session.scalar(_THRESHOLDS, {"relationship_id": relationship_id})
     return row.thresholds() if row is not None else DEFAULTS
 
 
-def _stored_words(
-    session: Session, relationship_id: int
+def _owners_words(
+    relationship_id: int, words: Sequence[Row[tuple[int, str, str, bool]]]
 ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-    """Owners' words per kind: (added, switched off). A stored word today's rule refuses
-    (saved by an older version, or edited in the database) or of an unknown kind is skipped
-    and logged, so that it can't stop the relationship's messages being assessed."""
+    """Owners' stored ``words`` per kind: (added, switched off). A stored word today's rule
+    refuses (saved by an older version, or edited in the database) or of an unknown kind is
+    skipped and logged, so that it can't stop the relationship's messages being assessed."""
     added: dict[str, list[str]] = {}
     removed: dict[str, list[str]] = {}
-    words = session.scalars(_WORDS, {"relationship_id": relationship_id})
-    for word in words:
+    for word_id, stored_kind, stored_phrase, is_added in words:
         try:
-            kind, phrase = default_cues().resolve_kind(word.kind), clean_word(word.phrase)
+            kind, phrase = default_cues().resolve_kind(stored_kind), clean_word(stored_phrase)
         except ValueError as problem:
             logger.warning(
-                "drift word %s of relationship %s skipped: %s", word.id, relationship_id, problem
+                "drift word %s of relationship %s skipped: %s", word_id, relationship_id, problem
             )
             continue
-        (added if word.added else removed).setdefault(kind, []).append(phrase)
+        (added if is_added else removed).setdefault(kind, []).append(phrase)
     return added, removed
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.drift.config import HIGHEST_BAR, DriftConfig, formal_bar, load_config
@@ -177,13 +177,6 @@ def remove_word(
 
 
 # built once, as /rapport drift runs it each time (see bot.relationships.domain)
-_CHANGED_WORDS = (
-    select(DriftWord)
-    .where(DriftWord.relationship_id == bindparam("relationship_id"))
-    .order_by(DriftWord.kind, DriftWord.phrase)
-)
-
-
 def words_overview(
     session: Session,
     relationship: Relationship,
@@ -191,14 +184,14 @@ def words_overview(
     config: DriftConfig | None = None,
 ) -> WordsOverview:
     """The cue words of each kind, with the owners' changes; ``config`` when it is loaded."""
-    cues = (config or load_config(session, relationship.id)).cues
+    config = config or load_config(session, relationship.id)
+    cues = config.cues
     words = cues.words()
     kind = _kind(kind) if kind else None
-    changes = session.scalars(_CHANGED_WORDS, {"relationship_id": relationship.id}).all()
     return WordsOverview(
         counts={name: len(phrases) for name, phrases in words.items()},
-        added=[(w.kind, w.phrase) for w in changes if w.added],
-        removed=[(w.kind, w.phrase) for w in changes if not w.added],
+        added=[(word_kind, phrase) for word_kind, phrase, added in config.changes if added],
+        removed=[(word_kind, phrase) for word_kind, phrase, added in config.changes if not added],
         kind=kind,
         kind_words=tuple(words.get(kind, [])) if kind else (),
         labels=dict(cues.labels),

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
+from bot.core.db import columns
 from bot.health import formula
 from bot.health.figures import HealthIndex
 from bot.health.from_checkins import checkin_components
@@ -40,7 +41,7 @@ def compute_health(session: Session, relationship: Relationship, now: datetime) 
 
 def _members_per_side(session: Session, relationship_id: int) -> dict[Side, int]:
     counts = dict.fromkeys(Side, 0)
-    for side, count in session.execute(_MEMBERS_PER_SIDE, {"relationship_id": relationship_id}):
+    for side, count in columns(session, _MEMBERS_PER_SIDE, {"relationship_id": relationship_id}):
         counts[side] = count
     return counts
 

@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
+from bot.core.db import columns
 from bot.pulse.models import PulseAnswer, PulseComment, PulseRecipient, PulseRound, RecipientStatus
 from bot.pulse.rounds import current_round, round_questions
 from bot.pulse.settings import settings_for
@@ -252,7 +253,7 @@ def closed_round_ids(
     """The last ``limit`` closed rounds (None: all of them), oldest first."""
     statement = _CLOSED_ROUNDS if limit is None else _LAST_CLOSED_ROUNDS
     values = {"relationship_id": relationship_id, "now": now, "limit": limit}
-    return list(reversed(session.scalars(statement, values).all()))
+    return list(reversed(columns(session, statement, values).scalars().all()))
 
 
 # built once, as the statements of every /pulse results: see bot.relationships.domain

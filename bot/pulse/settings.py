@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from bot.pulse.models import PulseRound, PulseSettings
@@ -61,7 +61,14 @@ def _defaults(relationship: Relationship) -> PulseSettings:
 
 def settings_for(session: Session, relationship: Relationship) -> PulseSettings:
     """The relationship's settings; unsaved defaults when owners never changed any."""
-    return session.get(PulseSettings, relationship.id) or _defaults(relationship)
+    saved = session.scalar(_SETTINGS, {"relationship_id": relationship.id})
+    return saved or _defaults(relationship)
+
+
+# built once: /pulse results and /rapport health run it each time (see bot.relationships.domain)
+_SETTINGS = select(PulseSettings).where(
+    PulseSettings.relationship_id == bindparam("relationship_id")
+)
 
 
 def editable_settings(session: Session, relationship: Relationship) -> PulseSettings:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, bindparam, or_, select
 from sqlalchemy.orm import Session
 
+from bot.core.db import columns
 from bot.relationships.models import (
     CurrentRelationship,
     Member,
@@ -84,7 +85,7 @@ _MEMBERSHIPS = (
 
 
 def memberships(session: Session, team_id: str, user_id: str) -> list[Membership]:
-    rows = session.execute(_MEMBERSHIPS, {"team_id": team_id, "user_id": user_id})
+    rows = columns(session, _MEMBERSHIPS, {"team_id": team_id, "user_id": user_id})
     return [Membership(*row) for row in rows]
 
 
@@ -117,8 +118,9 @@ _HOMED = select(Relationship).where(
 # ones a command may name or reach, so that for anyone else a relationship is
 # indistinguishable from none. (A member's workspace is their home: the partner's, for the
 # partner side of a joint relationship.)
+# Each row also carries the person's role in it, so a command needs no second look-up.
 _THEIRS = (
-    select(Relationship)
+    select(Relationship, Member.role)
     .join(Member, Member.relationship_id == Relationship.id)
     .where(Member.team_id == bindparam("team_id"), Member.user_id == bindparam("user_id"))
 )
@@ -139,18 +141,20 @@ _THEIRS_IN_CHANNEL = (
 )
 
 
-def _find_by_name(session: Session, team_id: str, user_id: str, name: str) -> Relationship:
+def _find_by_name(
+    session: Session, team_id: str, user_id: str, name: str
+) -> tuple[Relationship, Role]:
     person = {"team_id": team_id, "user_id": user_id}
     key = name_key(name)
-    exact = session.scalar(_THEIRS_NAMED, {**person, "key": key})
+    exact = session.execute(_THEIRS_NAMED, {**person, "key": key}).first()
     if exact is not None:
-        return exact
+        return exact[0], exact[1]
     pattern = "%" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    candidates = session.scalars(_THEIRS_LIKE, {**person, "pattern": pattern}).all()
+    candidates = session.execute(_THEIRS_LIKE, {**person, "pattern": pattern}).all()
     if len(candidates) == 1:
-        return candidates[0]
+        return candidates[0][0], candidates[0][1]
     if candidates:
-        names = ", ".join(f"*{mrkdwn.escape(c.name)}*" for c in candidates)
+        names = ", ".join(f"*{mrkdwn.escape(c.name)}*" for c, _ in candidates)
         raise RapportError(f"“{mrkdwn.escape(name)}” matches several relationships: {names}.")
     raise RapportError(
         f"I can't find a relationship called “{mrkdwn.escape(name)}”, or you're not part of "
@@ -160,31 +164,33 @@ def _find_by_name(session: Session, team_id: str, user_id: str, name: str) -> Re
 
 def resolve(
     session: Session, team_id: str, user_id: str, channel_id: str | None, name: str | None
-) -> Relationship:
-    """Which relationship a command means: named > this channel's > the person's only one >
-    the one they chose with ``/rapport use``; otherwise ask (``ChoiceNeeded``). Only
-    relationships the person is a member of are ever found: this is every command's
-    membership check, and a non-member's answer is the same as for a name nobody uses."""
+) -> tuple[Relationship, Role]:
+    """Which relationship a command means, and the person's role in it: named > this
+    channel's > the person's only one > the one they chose with ``/rapport use``; otherwise
+    ask (``ChoiceNeeded``). Only relationships the person is a member of are ever found:
+    this is every command's membership check, and a non-member's answer is the same as for a
+    name nobody uses."""
     if name:
         return _find_by_name(session, team_id, user_id, name)
     if channel_id:
-        by_channel = session.scalars(
+        by_channel = session.execute(
             _THEIRS_IN_CHANNEL,
             {"team_id": team_id, "user_id": user_id, "channel_id": channel_id},
         ).all()
         if len(by_channel) == 1:
-            return by_channel[0]
+            return by_channel[0][0], by_channel[0][1]
     mine = memberships(session, team_id, user_id)
     if len(mine) == 1:
-        return get_relationship(session, team_id, mine[0].relationship_id)
+        return get_relationship(session, team_id, mine[0].relationship_id), mine[0].role
     if not mine:
         raise RapportError(
             "You're not part of a relationship yet. `/rapport setup` creates one, "
             "or ask an owner to add you."
         )
     chosen = session.get(CurrentRelationship, (team_id, user_id))
-    if chosen is not None and any(m.relationship_id == chosen.relationship_id for m in mine):
-        return get_relationship(session, team_id, chosen.relationship_id)
+    for membership in mine:
+        if chosen is not None and membership.relationship_id == chosen.relationship_id:
+            return get_relationship(session, team_id, chosen.relationship_id), membership.role
     raise ChoiceNeeded(
         "You're in several relationships. Which one do you mean? "
         "Pick one, or add its name to the command.",
@@ -241,7 +247,7 @@ def require_owner(session: Session, relationship: Relationship, user_id: str) ->
 
 def people(session: Session, relationship: Relationship) -> list[tuple[str, Side, Role]]:
     """Every member as (user id, side, role), in the order they joined."""
-    rows = session.execute(_PEOPLE, {"relationship_id": relationship.id})
+    rows = columns(session, _PEOPLE, {"relationship_id": relationship.id})
     return [(user_id, side, role) for user_id, side, role in rows]
 
 

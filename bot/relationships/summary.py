@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from bot.core.db import columns
 from bot.relationships.domain import people
 from bot.relationships.joint import departed_side
 from bot.relationships.models import (
@@ -51,8 +52,8 @@ def summarise(session: Session, relationship: Relationship) -> RelationshipSumma
     }
     for user_id, side, role in people(session, relationship):
         people_by_side[side][role].append(user_id)
-    channels = session.scalars(_CHANNELS, {"relationship_id": relationship.id}).all()
-    organisations = session.execute(_ORGANISATIONS, {"relationship_id": relationship.id})
+    channels = columns(session, _CHANNELS, {"relationship_id": relationship.id}).scalars()
+    organisations = columns(session, _ORGANISATIONS, {"relationship_id": relationship.id})
     return RelationshipSummary(
         id=relationship.id,
         name=relationship.name,

@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.core.db import Database
+from bot.core.db import Database, columns
 from bot.slack.models import PersonProfile
 
 REFRESH_AFTER = timedelta(days=1)
@@ -47,8 +47,17 @@ def cached_timezones(
 def fresh_timezone(session: Session, team_id: str, user_id: str, now: datetime) -> ZoneInfo | None:
     """The person's zone if Slack told it less than a day ago, else None; read in the
     caller's session, so a command can answer in its acknowledgement without asking Slack."""
-    profile = session.get(PersonProfile, (team_id, user_id))
-    return _zone(profile.tz) if _is_fresh(profile, now) else None
+    values = {"team_id": team_id, "user_id": user_id, "since": now - REFRESH_AFTER}
+    tz = columns(session, _FRESH_ZONE, values).scalar()
+    return _zone(tz) if tz is not None else None
+
+
+# built once: /checkin list runs it in every ack (see bot.relationships.domain)
+_FRESH_ZONE = select(PersonProfile.tz).where(
+    PersonProfile.team_id == bindparam("team_id"),
+    PersonProfile.user_id == bindparam("user_id"),
+    PersonProfile.refreshed_at > bindparam("since"),
+)
 
 
 def known_timezone(

@@ -17,18 +17,25 @@ from tests.support.queries import queries_during
         ("/rapport", "help", 0),
         ("/rapport", "list", 1),  # their memberships
         ("/rapport", "show", 4),  # the relationship, its people, channels, organisations
-        ("/rapport", "drift", 6),  # the relationship, then the drift settings, loaded afresh
-        ("/pulse", "results", 5),  # no round closed yet, so no figures to read
+        # the relationship, then the drift settings, loaded afresh: words, calmings, thresholds,
+        # feedback (the words read once for the settings and for the overview)
+        ("/rapport", "drift", 5),
+        # the relationship (with their role in it), the settings, closed rounds, the open one
+        ("/pulse", "results", 4),  # no round closed yet, so no figures to read
+        ("/checkin", "list", 3),  # the relationship, their time zone, its check-ins
     ],
 )
 def test_a_command_acknowledges_with_few_statements(rapport, command, text, selects):
     make_relationship(rapport.db, rapport.clock, channels=("CSHARED",))
+    rapport.fake.add_user("UALICE")  # Slack knows their time zone
 
     def acknowledge() -> None:
         response = rapport.slack.command(text, command=command, channel="CSHARED")
         assert response.status == 200 and "Sorry" not in response.text
 
     acknowledge()  # the first one also loads what every later one finds ready
+    if command == "/checkin":  # and asks Slack for the person's time zone, after the ack
+        rapport.fake.wait_for("response_url")
     # SQLite's read transactions start with a BEGIN of their own (bot.core.db)
     begin = 1 if selects and rapport.db.engine.dialect.name == "sqlite" else 0
     assert queries_during(rapport.db, acknowledge) == selects + begin
