@@ -20,12 +20,16 @@ INVITE = "`/invite @Rapport`"
 
 
 def refusals_text(refusals: tuple[Refusal, ...]) -> str:
-    """``<@U1>, <@U2> (deactivated); <@U3> (not found)``: grouped by reason, in order."""
+    """``<@U1>, <@U2> (deactivated); <@U3> (not found)``: grouped by reason, reasons and
+    names sorted, so the same refusals read the same whatever order the sends ended in
+    (a workspace's sends run several at a time)."""
     by_reason: dict[str, list[str]] = {}
     for refusal in refusals:
         shown = (mrkdwn.user if is_person(refusal.target) else mrkdwn.channel)(refusal.target)
         by_reason.setdefault(REASONS.get(refusal.error, refusal.error), []).append(shown)
-    return "; ".join(f"{', '.join(shown)} ({reason})" for reason, shown in by_reason.items())
+    return "; ".join(
+        f"{', '.join(sorted(shown))} ({reason})" for reason, shown in sorted(by_reason.items())
+    )
 
 
 def failure_message(notice: FailureNotice) -> tuple[str, Blocks]:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from bot.delivery.blocks import failure_message
+from bot.delivery.blocks import failure_message, refusals_text
 from bot.delivery.failures import QUIET, FailureNotice, Refusal, batch_failures, pending_notices
 from bot.services import Services
 from bot.slack.models import SendStatus, SentMessage
@@ -271,3 +271,14 @@ def test_refusals_wait_for_a_quiet_spell_or_an_hour_then_go_in_one_notice(db, cl
     assert len(notices[first].members) == 16
     assert [m.target for m in notices[second].members] == ["ULATE"]
     assert set(notices[first].recipients) == set(notices[first].owners) == {"UALICE", "UPAT"}
+
+
+def test_the_refused_read_the_same_whatever_order_the_sends_ended_in():
+    refusals = (
+        Refusal("UEVE", "account_inactive"),
+        Refusal("UDAN", "user_not_found"),
+        Refusal("UCARL", "user_disabled"),
+    )
+    expected = "<@UCARL>, <@UEVE> (deactivated); <@UDAN> (not found)"
+    assert refusals_text(refusals) == expected
+    assert refusals_text(refusals[::-1]) == expected
