@@ -176,7 +176,6 @@ def remove_word(
     return kind
 
 
-# built once, as /rapport drift runs it each time (see bot.relationships.domain)
 def words_overview(
     session: Session,
     relationship: Relationship,

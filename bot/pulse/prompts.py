@@ -89,23 +89,25 @@ def rounds_taking_answers(session: Session, now: datetime) -> list[RoundToSend]:
     return [round_to_send(pulse_round, name) for pulse_round, name in rows]
 
 
-def _someone_unprompted() -> Exists:
-    """A member of the round's relationship with no prompt recorded, or one still pending."""
+def _unprompted(round_id: Any, relationship_id: Any, *columns: Any) -> Select:
+    """The members of the relationship with no prompt of the round recorded yet, or whose
+    prompt is still pending (the round's ids as values, or as a correlated query's columns)."""
     return (
-        select(Member.id)
+        select(*columns)
         .outerjoin(
             PulseRecipient,
-            and_(
-                PulseRecipient.round_id == PulseRound.id,
-                PulseRecipient.user_id == Member.user_id,
-            ),
+            and_(PulseRecipient.round_id == round_id, PulseRecipient.user_id == Member.user_id),
         )
         .where(
-            Member.relationship_id == PulseRound.relationship_id,
+            Member.relationship_id == relationship_id,
             or_(PulseRecipient.id.is_(None), PulseRecipient.status == RecipientStatus.PENDING),
         )
-        .exists()
     )
+
+
+def _someone_unprompted() -> Exists:
+    """Someone of the round's relationship still to prompt, for a query over rounds."""
+    return _unprompted(PulseRound.id, PulseRound.relationship_id, Member.id).exists()
 
 
 def _members_generation() -> ScalarSelect[int]:
@@ -213,17 +215,9 @@ def get_round_by_id(session: Session, round_id: int) -> RoundToSend:
 
 def unprompted_members(session: Session, round_id: int, relationship_id: int) -> list[Person]:
     """Current members with no prompt recorded yet, or whose prompt is still pending."""
+    person = (Member.user_id, Member.side, Member.role, Member.team_id)
     rows = session.execute(
-        select(Member.user_id, Member.side, Member.role, Member.team_id)
-        .outerjoin(
-            PulseRecipient,
-            and_(PulseRecipient.round_id == round_id, PulseRecipient.user_id == Member.user_id),
-        )
-        .where(
-            Member.relationship_id == relationship_id,
-            or_(PulseRecipient.id.is_(None), PulseRecipient.status == RecipientStatus.PENDING),
-        )
-        .order_by(Member.id)
+        _unprompted(round_id, relationship_id, *person).order_by(Member.id)
     ).all()
     return [Person(*row) for row in rows]
 

@@ -188,9 +188,10 @@ def resolve(
             "or ask an owner to add you."
         )
     chosen = session.get(CurrentRelationship, (team_id, user_id))
-    for membership in mine:
-        if chosen is not None and membership.relationship_id == chosen.relationship_id:
-            return get_relationship(session, team_id, chosen.relationship_id), membership.role
+    if chosen is not None:
+        for membership in mine:
+            if membership.relationship_id == chosen.relationship_id:
+                return get_relationship(session, team_id, chosen.relationship_id), membership.role
     raise ChoiceNeeded(
         "You're in several relationships. Which one do you mean? "
         "Pick one, or add its name to the command.",
