@@ -10,10 +10,13 @@ Prints, per command, requests per second, p50/p99 ack latency, failures, and the
 CPU per request, beside the calibration loop. That CPU includes the work each command leaves
 for after its ack (a modal to open, a reply through the response URL): it is read once the
 server's CPU has settled after the run, so work still queued then counts too. With
-``--workers N``, ``rapport run --workers N`` serves, and its workers' CPU is added up.
+``--workers N``, ``rapport run --workers N`` serves, and its workers' CPU is added up. SQLite
+by default; ``--database-url`` names an empty database instead (PostgreSQL, as in production).
+``--cpus 0`` runs the server on those cores only (``taskset -c``), as an operator may pin it.
 Targets: ≥ 1,000 req/s for every command on a 2-core machine.
 
-    python bench/command_throughput.py [--seconds 10] [--clients 50] [--workers 1] [command …]
+    python bench/command_throughput.py [--seconds 10] [--clients 50] [--workers 1]
+        [--database-url postgresql+psycopg://…] [--cpus 0] [command …]
     e.g. python bench/command_throughput.py "/rapport help" "/checkin list"
 """
 
@@ -32,6 +35,8 @@ from urllib.parse import urlencode
 from ack_latency import prepare_database
 from calibration import calibration_rate
 from harness import ResponseUrls, signed_headers, start_rapport, tree_cpu_seconds
+
+from sqlalchemy.engine import make_url
 
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 
@@ -128,6 +133,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="per command")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--workers", type=int, default=1, help="rapport run --workers N")
+    parser.add_argument("--database-url", help="an empty database (default: a new SQLite file)")
+    parser.add_argument("--cpus", help="run the server on these cores only (taskset -c)")
     parser.add_argument("commands", nargs="*", default=COMMANDS)
     args = parser.parse_args()
     ab = shutil.which("ab")
@@ -139,16 +146,23 @@ def main() -> None:
     fake.delay = 0.3
     fake.add_user("UALICE", tz="Europe/London")  # Slack knows who typed the command
     workdir = Path(tempfile.mkdtemp(prefix="rapport-bench-"))
-    database_url = f"sqlite:///{workdir}/bench.db"
+    database_url = args.database_url or f"sqlite:///{workdir}/bench.db"
     prepare_database(database_url)
     server = start_rapport(
-        "run", fake, database_url, str(workdir), args=("--workers", str(args.workers))
+        "run",
+        fake,
+        database_url,
+        str(workdir),
+        args=("--workers", str(args.workers)),
+        prefix=("taskset", "-c", args.cpus) if args.cpus else (),
     )
     urls = ResponseUrls(fake.api_url)
     try:
         print(f"calibration: {calibration:,.0f} loops per CPU second")
         print(
-            f"rapport run --workers {args.workers}; {args.clients} keep-alive connections, "
+            f"rapport run --workers {args.workers} on {make_url(database_url).get_backend_name()}"
+            f"{f', cores {args.cpus} only' if args.cpus else ''}; "
+            f"{args.clients} keep-alive connections, "
             f"closed loop, {args.seconds:.0f} s each"
         )
         for command in args.commands:

@@ -252,13 +252,15 @@ def start_rapport(
     workdir: str,
     log=subprocess.DEVNULL,
     args: tuple[str, ...] = (),
+    prefix: tuple[str, ...] = (),
     **env,
 ) -> RapportProcess:
     """A real ``rapport <role> [args]`` talking to ``fake``; one that serves HTTP gets a free
-    port and is waited for until healthy. ``log`` takes its stderr; ``env`` adds settings."""
+    port and is waited for until healthy. ``log`` takes its stderr; ``env`` adds settings;
+    ``prefix`` runs it under another command (``taskset -c 0``)."""
     port = free_port()
     popen = subprocess.Popen(
-        [sys.executable, "-m", "bot", role, *args],
+        [*prefix, sys.executable, "-m", "bot", role, *args],
         cwd=workdir,
         env={
             **os.environ,

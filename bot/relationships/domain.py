@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, bindparam, or_, select
+from sqlalchemy import ColumnElement, String, bindparam, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from bot.core.db import columns
@@ -248,15 +248,19 @@ def require_owner(session: Session, relationship: Relationship, user_id: str) ->
 
 def people(session: Session, relationship: Relationship) -> list[tuple[str, Side, Role]]:
     """Every member as (user id, side, role), in the order they joined."""
-    rows = columns(session, _PEOPLE, {"relationship_id": relationship.id})
-    return [(user_id, side, role) for user_id, side, role in rows]
+    rows = columns(session, _PEOPLE, {"relationship_id": relationship.id}).all()
+    return [(user_id, _SIDES[side], _ROLES[role]) for user_id, side, role in rows]
 
 
+# side and role read as the strings stored, looked up here: the enum types' own conversion
+# of each of a large relationship's rows cost more than reading them
 _PEOPLE = (
-    select(Member.user_id, Member.side, Member.role)
+    select(Member.user_id, type_coerce(Member.side, String), type_coerce(Member.role, String))
     .where(Member.relationship_id == bindparam("relationship_id"))
     .order_by(Member.added_at, Member.id)
 )
+_SIDES = {side.value: side for side in Side}
+_ROLES = {role.value: role for role in Role}
 
 
 def owners(session: Session, relationship: Relationship) -> list[str]:
