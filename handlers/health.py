@@ -36,6 +36,11 @@ logger = logging.getLogger(__name__)
 # Reports computed at once: each is mostly Python holding the GIL, so more at a time only
 # make the acks wait longer for it (bench/health_index.py --ack), and the replies no sooner.
 _REPORTING = threading.BoundedSemaphore(2)
+# Reports waiting to be computed or computing, at most; past it the ack asks the person to
+# try again. Each one waiting holds a background thread, which other commands need right
+# after their ack (a modal's trigger_id lasts 3 s): a flood of /rapport health mustn't take
+# them all.
+_WAITING = threading.BoundedSemaphore(16)
 
 
 def register(rapport: Router[RapportCommand]) -> None:
@@ -48,6 +53,8 @@ def register(rapport: Router[RapportCommand]) -> None:
 
 def show_health(session: Session, call: Call[RapportCommand]) -> Reply:
     relationship = call.relationship(session)
+    if not _WAITING.acquire(blocking=False):
+        return Reply(text=health_blocks.BUSY)
     return Reply(follow_up=functools.partial(answer_health, call, relationship.id))
 
 
@@ -96,22 +103,18 @@ def answer_health(
     call: Call[RapportCommand], relationship_id: int, client: WebClient, respond: Respond
 ) -> None:
     """The reply, with the index chart, then this week's snapshot. A database failure
-    while computing is apologised for by the router (``Services.defer``)."""
-    with _REPORTING:
-        _answer_health(call, relationship_id, client, respond)
-
-
-def _answer_health(
-    call: Call[RapportCommand], relationship_id: int, client: WebClient, respond: Respond
-) -> None:
+    while computing is apologised for by the router (``Services.defer``). Only computing
+    waits its turn: the Slack calls after it don't keep the next report waiting."""
     services = call.services
     try:
-        with services.db.read() as session:
+        with _REPORTING, services.db.read() as session:
             relationship = rel.get_relationship(session, call.team_id, relationship_id)
             report = health_report(session, relationship, call.user_id, call.now)
     except rel.RapportError as error:  # removed from it since the ack
         respond(text=str(error))
         return
+    finally:
+        _WAITING.release()
     title = health_blocks.health_title(report.name)
     answer = respond_with_chart(
         services.db,

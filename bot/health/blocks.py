@@ -276,6 +276,10 @@ def formula_blocks() -> Blocks:
     return [section("\n".join(lines)[:SECTION_LIMIT])]
 
 
+BUSY = (
+    "Rapport is working out a lot of health reports just now. "
+    "Try `/rapport health` again in a minute."
+)
 FORMULA_TITLE = "How the health index is computed"
 
 

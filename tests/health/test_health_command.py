@@ -4,7 +4,10 @@ figures made the way people make them (pulse answers clicked, messages posted)."
 from __future__ import annotations
 
 import re
+import threading
+from urllib.parse import urlsplit
 
+import handlers.health as health_handlers
 from tests.support.health_helpers import (
     buttons,
     chatter,
@@ -124,6 +127,26 @@ def test_health_bad_input_gets_a_friendly_answer(rapport):
     formula = shown(health(rapport, "formula", user="UZED"))
     assert "*Pulse* (45 points)" in formula and "Check-in adherence, 15:" in formula
     assert "80+ thriving · 65+ healthy · 50+ watch · 35+ strained · below 35 at risk" in formula
+
+
+def test_a_flood_of_health_reports_is_asked_to_wait_and_none_is_lost(rapport, monkeypatch):
+    health_relationship(rapport, channels=())
+    computing = threading.BoundedSemaphore(1)
+    monkeypatch.setattr(health_handlers, "_REPORTING", computing)
+    monkeypatch.setattr(health_handlers, "_WAITING", threading.BoundedSemaphore(1))
+    computing.acquire()  # the report asked for first can't be computed yet
+    first_url = rapport.fake.response_url("first")
+    first = rapport.slack.command("health", response_url=first_url)
+    assert first.status == 200 and not first.body  # acknowledged; the report is on its way
+    busy = health(rapport)  # the one waiting report is all that may wait
+    assert busy.text == (
+        "Rapport is working out a lot of health reports just now. "
+        "Try `/rapport health` again in a minute."
+    )
+    computing.release()
+    (reply,) = rapport.fake.wait_for("response_url", lambda c: c.path == urlsplit(first_url).path)
+    assert reply.args["text"] == "Health of Acme ⇄ Stellar"
+    assert health(rapport).json()["text"] == "Health of Acme ⇄ Stellar"  # room again
 
 
 def test_next_step_buttons_send_a_pulse_or_open_the_forms(rapport):
