@@ -214,19 +214,23 @@ def send_reminders(
 
     Reminders carry no relationship: owners are never told one failed, as that would say
     who hadn't answered."""
-    with db.transaction() as session:
+    with db.read() as session:
         people = pulse_prompts.members_to_remind(session, pulse_round.round_id)
+    # a joint relationship's other side has its own turn
+    ours = [user_id for user_id, team_id in people if team_id == turn.team_id]
+    prompt_keys = {
+        user_id: message_keys.pulse_prompt(pulse_round.round_id, user_id) for user_id in ours
+    }
+    prompts = outbox.outcomes(db, list(prompt_keys.values()))  # each reminder's thread
     text = pulse_blocks.reminder_text(pulse_round)
-    for user_id, team_id in people:
-        if team_id != turn.team_id:  # a joint relationship's other side: its own turn
-            continue
+    for user_id in ours:
         if turn.over():
             return
-        prompt = outbox.sent(db, message_keys.pulse_prompt(pulse_round.round_id, user_id))
+        prompt = prompts.get(prompt_keys[user_id])
         if prompt is None or prompt.status is not SendStatus.SENT:
             continue
         reminder = Outgoing(
-            team_id,
+            turn.team_id,
             message_keys.pulse_reminder(pulse_round.round_id, user_id),
             prompt.sent_channel or user_id,
             text,
