@@ -135,15 +135,17 @@ def test_a_flood_of_health_reports_is_asked_to_wait_and_none_is_lost(rapport, mo
     monkeypatch.setattr(health_handlers, "_REPORTING", computing)
     monkeypatch.setattr(health_handlers, "_WAITING", threading.BoundedSemaphore(1))
     computing.acquire()  # the report asked for first can't be computed yet
-    first_url = rapport.fake.response_url("first")
-    first = rapport.slack.command("health", response_url=first_url)
+    try:
+        first_url = rapport.fake.response_url("first")
+        first = rapport.slack.command("health", response_url=first_url)
+        busy = health(rapport)  # the one waiting report is all that may wait
+    finally:  # whatever happened, the waiting report may go on (or the app can't stop)
+        computing.release()
     assert first.status == 200 and not first.body  # acknowledged; the report is on its way
-    busy = health(rapport)  # the one waiting report is all that may wait
     assert busy.text == (
         "Rapport is working out a lot of health reports just now. "
         "Try `/rapport health` again in a minute."
     )
-    computing.release()
     (reply,) = rapport.fake.wait_for("response_url", lambda c: c.path == urlsplit(first_url).path)
     assert reply.args["text"] == "Health of Acme ⇄ Stellar"
     assert health(rapport).json()["text"] == "Health of Acme ⇄ Stellar"  # room again
