@@ -315,10 +315,18 @@ class LedgerBacklog:
 
 
 def outcomes(db: Database, keys: list[str]) -> dict[str, SentMessage]:
-    """The ledger rows of those of ``keys`` that were claimed, by key, in one query: a job
-    that sends many messages skips the settled ones before doing any work for them."""
-    if not keys:
-        return {}
+    """The ledger rows of those of ``keys`` that were claimed, by key, a query per
+    ``KEYS_A_QUERY``: a job that sends many messages skips the settled ones before doing any
+    work for them, and reminders find their prompts' threads."""
+    found: dict[str, SentMessage] = {}
     with db.read() as session:
-        rows = session.scalars(select(SentMessage).where(SentMessage.key.in_(keys)))
-        return {row.key: row for row in rows}
+        for start in range(0, len(keys), KEYS_A_QUERY):
+            chosen = SentMessage.key.in_(keys[start : start + KEYS_A_QUERY])
+            found.update(
+                (row.key, row) for row in session.scalars(select(SentMessage).where(chosen))
+            )
+    return found
+
+
+# keys a query: each is a bound value, and SQLite (32,766) and PostgreSQL (65,535) cap them
+KEYS_A_QUERY = 1000

@@ -172,3 +172,14 @@ def test_a_post_whose_answer_was_lost_is_found_not_posted_again(db, fake_slack, 
     assert len(fake_slack.calls_to("chat.postMessage")) == 1
     assert [m["text"] for m in fake_slack.messages["DCARL"]] == ["How is it going?"]
     assert len(fake_slack.calls_to("conversations.history")) == 1
+
+
+def test_outcomes_reads_many_keys_a_query_at_a_time(db, fake_slack, clock, monkeypatch):
+    monkeypatch.setattr(outbox, "KEYS_A_QUERY", 2)  # 5 keys: three queries
+    client = clients_for(fake_slack, db)
+    keys = [f"pulse-prompt:1:U{n}" for n in range(4)]
+    for key in keys:
+        send_once(db, client, message(key, channel=key.rsplit(":", 1)[1]), clock.now())
+    found = outbox.outcomes(db, [*keys, "pulse-prompt:1:UNEVER"])
+    assert sorted(found) == keys  # the one never claimed is left out
+    assert all(row.status is SendStatus.SENT for row in found.values())
