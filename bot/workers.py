@@ -34,6 +34,13 @@ class PortUnavailable(Exception):
     """The port can't be listened on; the message says why and what to do."""
 
 
+# How long the main thread blocks at most while it only waits to be stopped. The kernel may
+# hand a process's SIGTERM to any of its threads; Python then only sets a flag, which the
+# main thread reads between two steps of Python code, so a main thread blocked in one long
+# wait (a lock, ``os.wait``) would never stop. Naps let it read the flag.
+SIGNAL_NAP_SECONDS = 0.5
+
+
 def listening_socket(port: int, host: str = "0.0.0.0") -> socket.socket:
     """A TCP socket listening on ``port``, for workers to share."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -72,8 +79,12 @@ class Workers:
         logger.info("Rapport is serving with %d web workers (pids %s)", count, self.pids)
 
     def wait(self) -> int:
-        """Until a worker exits (a failure: 1); SIGTERM or Ctrl-C interrupt it as usual."""
-        pid, status = os.wait()
+        """Until a worker exits (a failure: 1); SIGTERM or Ctrl-C interrupt it as usual,
+        within a nap (``SIGNAL_NAP_SECONDS``)."""
+        pid, status = os.waitpid(-1, os.WNOHANG)
+        while not pid:
+            time.sleep(SIGNAL_NAP_SECONDS)
+            pid, status = os.waitpid(-1, os.WNOHANG)
         self.pids.remove(pid)
         logger.error("web worker %d exited (status %d); stopping the others", pid, status)
         return 1

@@ -18,6 +18,7 @@ from sqlalchemy import inspect
 from bot.core.db import create_db_engine
 from bot.drift.tone import tone_model
 from tests.support.fake_slack import FakeSlack
+from tests.support.signals import sigterm_through_another_thread
 from tests.support.slack_requests import SIGNING_SECRET, SlackRequests
 
 REPO = Path(__file__).resolve().parents[2]
@@ -165,6 +166,17 @@ def start_run(cwd: Path, fake_slack: FakeSlack, port: int, **env: str) -> subpro
     )
 
 
+def stopped_within(process: subprocess.Popen, seconds: float) -> tuple[str, str]:
+    """``process``'s output once it exits; a failure showing where each of its threads was,
+    should it still run after ``seconds`` (it needs PYTHONFAULTHANDLER=1 for that)."""
+    try:
+        return process.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)  # the fault handler prints every thread's stack
+        _, stderr = process.communicate(timeout=30)
+        pytest.fail(f"still running {seconds:.0f} s after SIGTERM:\n{stderr[-8000:]}")
+
+
 def migrated_sqlite(tmp_path: Path) -> str:
     """The URL of a SQLite database in ``tmp_path`` that ``rapport migrate`` has set up."""
     url = f"sqlite:///{tmp_path / 'r.db'}"
@@ -185,16 +197,23 @@ def wait_for_health(url: str, process: subprocess.Popen) -> dict:
     raise AssertionError("rapport never became healthy")
 
 
-def test_socket_mode_connects_with_the_app_token_and_opens_no_port(tmp_path, fake_slack):
+@pytest.mark.parametrize("taken_by", ["main thread", "another thread"])
+def test_socket_mode_connects_with_the_app_token_and_opens_no_port(tmp_path, fake_slack, taken_by):
     port = free_port()
-    process = start_run(tmp_path, fake_slack, port, SLACK_APP_TOKEN="xapp-1-test")
+    process = start_run(
+        tmp_path, fake_slack, port, SLACK_APP_TOKEN="xapp-1-test", PYTHONFAULTHANDLER="1"
+    )
     try:
         (opened, *_) = fake_slack.wait_for("apps.connections.open", timeout=30)
         assert opened.token == "xapp-1-test"
         with pytest.raises(OSError):
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
-        process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=15)
+        if taken_by == "main thread":
+            process.send_signal(signal.SIGTERM)
+        else:  # the kernel may hand it to any of the connection's or scheduler's threads
+            time.sleep(1)  # (once the main thread has nothing left to do but wait)
+            sigterm_through_another_thread(process.pid)
+        _, stderr = stopped_within(process, seconds=15)
     finally:
         process.kill()
     assert process.returncode == 0
