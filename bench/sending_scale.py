@@ -4,6 +4,7 @@ Run from the repository root, on a scratch PostgreSQL database (it is wiped):
 
     python bench/sending_scale.py postgresql+psycopg://…/scratch [--workspaces 1000]
         [--members 100] [--latency 0.1] [--scenario one two killed ratelimited …] [--seeded]
+        [--sender-cores 0.3]
 
 Each workspace installs Rapport (its own encrypted bot token) and has one relationship of
 ``--members`` people with a pulse round opened now (``/pulse send``), so every prompt is due
@@ -21,6 +22,12 @@ nothing left that it may send. Scenarios:
 * ``ratelimited``: one process; one workspace answers every call 429 (``Retry-After: 60``)
   for 10 minutes: how much later the other workspaces' last prompt went out than in ``one``
   (target: at most one tick, 60 s).
+
+On one 2-core machine the senders share their cores with PostgreSQL and the fake Slack, so
+a second sender finds no CPU to use. ``--sender-cores F`` (root, Linux) holds each sender to
+F of a core with a CPU cgroup of its own, standing in for a machine of its own: then one
+sender is held to its budget and a second brings its own, as in a deployment with a sending
+process per machine, and the ``two``/``one`` ratio shows what the sharing itself costs.
 
 Also the scheduler's "what is due" step at that size (``open_due_rounds``,
 ``note_prompted_rounds`` and ``rounds_with_work``; target < 100 ms a tick) with everything
@@ -42,6 +49,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import ClassVar
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -254,9 +262,50 @@ def sender_process(url: str, api_url: str, role: str, offset_minutes: float) -> 
     services.close()
 
 
-def start_sender(url: str, api_url: str, role: str, offset: float = 0) -> subprocess.Popen:
+def start_sender(
+    url: str, api_url: str, role: str, offset: float = 0, cores: float | None = None
+) -> subprocess.Popen:
     command = [sys.executable, __file__, "sender", url, api_url, role, str(offset)]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    if cores is not None:
+        CpuBudget(process.pid, cores)
+    return process
+
+
+class CpuBudget:
+    """A CPU cgroup of its own for process ``pid``, holding it to ``cores`` of a core (the
+    cgroup v1 ``cpu`` controller, else cgroup v2's ``cpu.max``). Its directory is removed
+    once the process has gone (``remove_all``)."""
+
+    PERIOD_US = 100_000
+    V1, V2 = Path("/sys/fs/cgroup/cpu"), Path("/sys/fs/cgroup/unified")
+    made: ClassVar[list[Path]] = []
+
+    def __init__(self, pid: int, cores: float):
+        quota = round(cores * self.PERIOD_US)
+        if (self.V1 / "cpu.cfs_quota_us").exists():
+            group = self.V1 / f"rapport-bench-{pid}"
+            group.mkdir()
+            (group / "cpu.cfs_period_us").write_text(str(self.PERIOD_US))
+            (group / "cpu.cfs_quota_us").write_text(str(quota))
+        else:
+            group = self.V2 / f"rapport-bench-{pid}"
+            group.mkdir()
+            (group / "cpu.max").write_text(f"{quota} {self.PERIOD_US}")
+        self.made.append(group)
+        (group / "cgroup.procs").write_text(str(pid))
+
+    @classmethod
+    def remove_all(cls) -> None:
+        while cls.made:
+            cls.made.pop().rmdir()
+
+
+def reap(process: subprocess.Popen) -> float:
+    """Wait for a sender to exit; the CPU seconds it used (user and system)."""
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_utime + usage.ru_stime
 
 
 def sent_rows(url: str) -> int:
@@ -275,17 +324,20 @@ def scenario(url: str, args: argparse.Namespace, senders: int, kill: bool = Fals
     reset(url)
     slack = SlackProcess(args.latency, args.workspaces, bad)
     started = time.monotonic()
-    processes = [start_sender(url, slack.api_url, "active")]
-    processes += [start_sender(url, slack.api_url, "standby") for _ in range(senders - 1)]
+    cores = args.sender_cores
+    processes = [start_sender(url, slack.api_url, "active", cores=cores)]
+    processes += [
+        start_sender(url, slack.api_url, "standby", cores=cores) for _ in range(senders - 1)
+    ]
     expected = args.workspaces * args.members
     if kill:
         while sent_rows(url) < expected // 2:
             time.sleep(0.2)
         os.kill(processes[0].pid, signal.SIGKILL)
-    for process in processes:
-        process.wait()
+    cpu = sum(reap(process) for process in processes)
+    CpuBudget.remove_all()
     if kill:  # ten minutes on, the claims the killed process left are taken over
-        start_sender(url, slack.api_url, "active", offset=11).wait()
+        cpu += reap(start_sender(url, slack.api_url, "active", offset=11))
     report = slack.report()
     slack.popen.wait()
     # time.monotonic() is the system's clock, the same in every process on the machine
@@ -298,6 +350,7 @@ def scenario(url: str, args: argparse.Namespace, senders: int, kill: bool = Fals
         "lost": expected - len(keys) - (args.members if bad else 0),
         "duplicates": sum(count - 1 for count in keys.values()),
         "limited": report["limited"],
+        "cpu": cpu,
     }
 
 
@@ -308,6 +361,11 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=100)
     parser.add_argument("--latency", type=float, default=0.1, help="the fake's answer, s")
     parser.add_argument("--scenario", nargs="*", default=["one", "two", "killed", "ratelimited"])
+    parser.add_argument(
+        "--sender-cores",
+        type=float,
+        help="hold each sender to this share of a core (a CPU cgroup each; root)",
+    )
     parser.add_argument(
         "--seeded", action="store_true", help="the database holds this size already: no seeding"
     )
@@ -322,6 +380,7 @@ def main() -> None:
         f"{args.workspaces} workspaces × {args.members} members = {total:,} prompts "
         f"(seeded in {time.perf_counter() - seeding:.0f} s); Slack answers in "
         f"{args.latency * 1000:.0f} ms, 20 posts/s per workspace"
+        + (f"; each sender held to {args.sender_cores} of a core" if args.sender_cores else "")
     )
     results = {}
     for name in args.scenario:
@@ -332,7 +391,9 @@ def main() -> None:
             f"{name}: every prompt out after {found['all_out']:.1f} s "
             f"({found['all_out'] * rate / 1e6:.1f} M calibration loops; "
             f"{found['sent'] / found['all_out']:.0f} prompts/s); lost {found['lost']}, "
-            f"duplicates {found['duplicates']}, 429s {found['limited']}"
+            f"duplicates {found['duplicates']}, 429s {found['limited']}; the senders' CPU "
+            f"{found['cpu'] / found['sent'] * 1000:.2f} ms a prompt "
+            f"({found['cpu'] / found['sent'] * rate:,.0f} calibration loops)"
         )
     if "one" in results and "two" in results:
         speedup = results["one"]["all_out"] / results["two"]["all_out"]
