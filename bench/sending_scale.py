@@ -24,10 +24,11 @@ nothing left that it may send. Scenarios:
   (target: at most one tick, 60 s).
 
 On one 2-core machine the senders share their cores with PostgreSQL and the fake Slack, so
-a second sender finds no CPU to use. ``--sender-cores F`` (root, Linux) holds each sender to
-F of a core with a CPU cgroup of its own, standing in for a machine of its own: then one
-sender is held to its budget and a second brings its own, as in a deployment with a sending
-process per machine, and the ``two``/``one`` ratio shows what the sharing itself costs.
+a second sender finds no CPU to use. ``--sender-cores F`` (root; cgroup v1's cpu
+controller) holds each sender to F of a core with a CPU cgroup of its own, standing in for
+a machine of its own: then one sender is held to its budget and a second brings its own, as
+in a deployment with a sending process per machine, and the ``two``/``one`` ratio shows
+what the sharing itself costs.
 
 Also the scheduler's "what is due" step at that size (``open_due_rounds``,
 ``note_prompted_rounds`` and ``rounds_with_work``; target < 100 ms a tick) with everything
@@ -273,26 +274,24 @@ def start_sender(
 
 
 class CpuBudget:
-    """A CPU cgroup of its own for process ``pid``, holding it to ``cores`` of a core (the
-    cgroup v1 ``cpu`` controller, else cgroup v2's ``cpu.max``). Its directory is removed
-    once the process has gone (``remove_all``)."""
+    """A CPU cgroup of its own for process ``pid``, holding it to ``cores`` of a core, with
+    the cgroup v1 ``cpu`` controller (as root). Its directory is removed once the process
+    has gone (``remove_all``)."""
 
     PERIOD_US = 100_000
-    V1, V2 = Path("/sys/fs/cgroup/cpu"), Path("/sys/fs/cgroup/unified")
+    CONTROLLER = Path("/sys/fs/cgroup/cpu")
     made: ClassVar[list[Path]] = []
 
     def __init__(self, pid: int, cores: float):
-        quota = round(cores * self.PERIOD_US)
-        if (self.V1 / "cpu.cfs_quota_us").exists():
-            group = self.V1 / f"rapport-bench-{pid}"
-            group.mkdir()
-            (group / "cpu.cfs_period_us").write_text(str(self.PERIOD_US))
-            (group / "cpu.cfs_quota_us").write_text(str(quota))
-        else:
-            group = self.V2 / f"rapport-bench-{pid}"
-            group.mkdir()
-            (group / "cpu.max").write_text(f"{quota} {self.PERIOD_US}")
+        if not (self.CONTROLLER / "cpu.cfs_quota_us").exists():
+            raise SystemExit(
+                f"--sender-cores needs cgroup v1's cpu controller at {self.CONTROLLER}"
+            )
+        group = self.CONTROLLER / f"rapport-bench-{pid}"
+        group.mkdir()
         self.made.append(group)
+        (group / "cpu.cfs_period_us").write_text(str(self.PERIOD_US))
+        (group / "cpu.cfs_quota_us").write_text(str(round(cores * self.PERIOD_US)))
         (group / "cgroup.procs").write_text(str(pid))
 
     @classmethod
