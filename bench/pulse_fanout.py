@@ -101,6 +101,7 @@ class RateLimitedSlack:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # as tests/support/fake_slack.py's, for kept connections
 
             def log_message(self, *args) -> None:
                 pass

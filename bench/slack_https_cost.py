@@ -1,16 +1,16 @@
 """What one Slack Web API call over HTTPS costs the calling thread's CPU.
 
-slack-sdk's ``WebClient``, which Rapport calls Slack with, opens a new connection for every
-call (``urllib``): a TCP connection and a TLS handshake each time. Against a local HTTPS
-server (a certificate made for it, TLS 1.3, answering ``{"ok": true}``), this prints the
-calling thread's CPU per ``chat.postMessage`` through Rapport's own client
-(``bot.slack.client.create_web_client``), the same client against the same server over
-plain HTTP (a new TCP connection, no TLS: what the handshake adds is the difference), and
-through one HTTPS connection kept alive (``http.client``), each beside the calibration loop
+slack-sdk's ``WebClient`` opens a new connection for every call (``urllib``): a TCP
+connection and a TLS handshake each time; Rapport's client keeps its connections alive
+(``bot.slack.connections``). Against a local HTTPS server (a certificate made for it,
+trusted as Slack's would be, TLS 1.3, answering ``{"ok": true}``), this prints the calling
+thread's CPU per ``chat.postMessage`` through slack-sdk's client, through the same over
+plain HTTP (a new TCP connection, no TLS: what the handshake costs is the difference), and
+through Rapport's (``bot.slack.client.create_web_client``), each beside the calibration loop
 run in this process.
 
-The fake Slack of the other benchmarks speaks plain HTTP, so their figures leave this cost
-out; against Slack itself every call pays it.
+The fake Slack of the other benchmarks speaks plain HTTP, so their figures leave the
+handshake out.
 
     python bench/slack_https_cost.py [--calls 500] [--rounds 2]
 """
@@ -18,9 +18,9 @@ out; against Slack itself every call pays it.
 from __future__ import annotations
 
 import argparse
-import http.client
 import http.server
 import ipaddress
+import os
 import ssl
 import sys
 import tempfile
@@ -38,6 +38,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from slack_sdk import WebClient
 
 from bench.calibration import calibration_rate
 from bot.core.settings import Settings
@@ -48,6 +49,7 @@ ANSWER = b'{"ok": true, "channel": "C1", "ts": "1.2"}'
 
 class _Slack(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keeps a connection open for as long as the client does
+    disable_nagle_algorithm = True  # headers and body are two writes: no wait between them
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers["Content-Length"]))
@@ -120,51 +122,35 @@ def main() -> None:
     args = parser.parse_args()
 
     cert_path, key_path = certificate(Path(tempfile.mkdtemp(prefix="rapport-bench-")))
+    # both clients trust the certificate as they would Slack's: through the default CAs
+    os.environ["SSL_CERT_FILE"] = str(cert_path)
     server, plain_server = serve(cert_path, key_path), serve()
-    port = server.server_address[1]
-    trusting = ssl.create_default_context(cafile=str(cert_path))
-    client = rapports_client(f"https://127.0.0.1:{port}/api/")
-    client.ssl = trusting
-    plain = rapports_client(f"http://127.0.0.1:{plain_server.server_address[1]}/api/")
-
-    def through_rapports_client() -> None:
-        client.chat_postMessage(channel="C1", text="hi")
-
-    def over_plain_http() -> None:
-        plain.chat_postMessage(channel="C1", text="hi")
-
-    kept = http.client.HTTPSConnection("127.0.0.1", port, context=trusting)
-
-    def through_one_connection() -> None:
-        kept.request(
-            "POST",
-            "/api/chat.postMessage",
-            body=b"channel=C1&text=hi",
-            headers={
-                "Content-Type": "application/x-www-form-urlencoded",
-                "Authorization": "Bearer xoxb-bench",
-            },
-        )
-        kept.getresponse().read()
-
+    https_url = f"https://127.0.0.1:{server.server_address[1]}/api/"
+    http_url = f"http://127.0.0.1:{plain_server.server_address[1]}/api/"
+    clients = {
+        "slack-sdk's WebClient over HTTPS (a new connection each call)": WebClient(
+            token="xoxb-bench", base_url=https_url
+        ),
+        "the same over plain HTTP (a new TCP connection, no TLS)": WebClient(
+            token="xoxb-bench", base_url=http_url
+        ),
+        "Rapport's client over HTTPS (connections kept alive)": rapports_client(https_url),
+    }
     rate = calibration_rate()
     print(f"calibration: {rate:,.0f} loops per CPU second")
-    for _ in range(args.rounds):
-        new = thread_cpu_ms(through_rapports_client, args.calls)
-        untls = thread_cpu_ms(over_plain_http, args.calls)
-        reused = thread_cpu_ms(through_one_connection, args.calls)
-        print(
-            f"- Rapport's WebClient, a new HTTPS connection each call: {new:.2f} ms "
-            f"({new / 1000 * rate:.0f} loops); the same over plain HTTP: {untls:.2f} ms "
-            f"({untls / 1000 * rate:.0f} loops), so TLS adds {new - untls:.2f} ms; one HTTPS "
-            f"connection kept alive: {reused:.2f} ms ({reused / 1000 * rate:.0f} loops)"
-        )
-    kept.close()
+    for round_ in range(1, args.rounds + 1):
+        print(f"round {round_}, CPU of the calling thread per chat.postMessage:")
+        for name, client in clients.items():
+            cpu = thread_cpu_ms(
+                lambda client=client: client.chat_postMessage(channel="C1", text="hi"),
+                args.calls,
+            )
+            print(f"- {name}: {cpu:.2f} ms ({cpu / 1000 * rate:.0f} calibration loops)")
     server.shutdown()
     plain_server.shutdown()
 
 
-def rapports_client(api_url: str):
+def rapports_client(api_url: str) -> WebClient:
     settings = Settings(
         slack_bot_token="xoxb-bench", slack_signing_secret="s", slack_api_url=api_url
     )

@@ -22,6 +22,7 @@ import handlers.relationships
 from bot.core.settings import Settings
 from bot.services import Services, apology
 from bot.slack.client import create_web_client
+from bot.slack.connections import keep_alive
 from bot.slack.installations import oauth_settings, request_authorize
 
 logger = logging.getLogger(__name__)
@@ -55,8 +56,10 @@ def create_app(settings: Settings, services: Services) -> App:
     )
 
     def provide_services(context: BoltContext, next_: Callable[[], None]) -> None:
-        """Listeners name ``services`` as an argument, as they name Bolt's ``client``."""
+        """Listeners name ``services`` as an argument, as they name Bolt's ``client``, which
+        Bolt makes anew for each request: this one keeps the process's connections alive."""
         context["services"] = services
+        context["client"] = keep_alive(context.client)
         next_()
 
     app.use(provide_services)

@@ -12,12 +12,10 @@ import errno
 import logging
 import os
 import shutil
-import signal
 import sys
 import threading
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from types import FrameType
 
 from apscheduler.schedulers.base import BaseScheduler
 from slack_bolt import App
@@ -26,6 +24,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from bot import stopping
 from bot.app import create_app
 from bot.core import metrics
 from bot.core.db import Database, create_db_engine, migrate, pending_migrations
@@ -202,13 +201,6 @@ def _seal_tokens(settings: Settings, engine: Engine) -> str | None:
     return None
 
 
-def _stop_on_sigterm() -> None:
-    def stop(_signum: int, _frame: FrameType | None) -> None:
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-
-
 class _CantStart(Exception):
     """Why Rapport can't start (printed as is) and the exit status that says so."""
 
@@ -220,7 +212,7 @@ class _CantStart(Exception):
 def _run(settings: Settings, role: str, workers: int = 1) -> int:
     """``run``: web and scheduler in one process; ``web`` or ``scheduler`` alone. With
     ``workers`` > 1, forked processes serve Slack and this one runs only the scheduler."""
-    _stop_on_sigterm()  # first: a SIGTERM during start-up must stop cleanly too
+    stopping.stop_on_sigterm()  # first: a SIGTERM during start-up stops it once started
     shared_metrics = metrics.share_between_processes() if workers > 1 else None
     try:
         return _start(settings, role, workers)
@@ -359,7 +351,8 @@ def _until_stopped(
     try:
         if role == "scheduler":
             logger.info("Rapport scheduler started")
-            election.run()  # returns on Ctrl-C or SIGTERM
+            with stopping.waiting():
+                election.run()  # returns on Ctrl-C or SIGTERM
         else:
             if election is not None:
                 threading.Thread(target=election.run, name="scheduler", daemon=True).start()
@@ -387,7 +380,8 @@ def _serve(settings: Settings, app: App, services: Services) -> int:
         from bot.socket_mode import StorableSocketModeHandler
 
         logger.info("Rapport is running in Socket Mode")
-        StorableSocketModeHandler(app, settings.slack_app_token).start()
+        StorableSocketModeHandler(app, settings.slack_app_token).connect()
+        stopping.nap_until_stopped()  # (Bolt's start() would wait on an event for good)
         return 0
     try:
         wsgi_app = RapportWsgi(app, services.db, settings.slack_signing_secret)
@@ -400,7 +394,8 @@ def _serve(settings: Settings, app: App, services: Services) -> int:
         print(problem, file=sys.stderr)
         return 1
     logger.info("Rapport is listening on port %s (POST /slack/events)", settings.port)
-    server.run()  # returns on Ctrl-C or SIGTERM
+    with stopping.waiting():
+        server.run()  # returns on Ctrl-C or SIGTERM
     return 0
 
 

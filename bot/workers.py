@@ -18,6 +18,7 @@ import signal
 import socket
 import time
 
+from bot import stopping
 from bot.app import create_app
 from bot.core.db import Database, create_db_engine
 from bot.core.settings import Settings
@@ -32,13 +33,6 @@ LISTEN_BACKLOG = 1024
 
 class PortUnavailable(Exception):
     """The port can't be listened on; the message says why and what to do."""
-
-
-# How long the main thread blocks at most while it only waits to be stopped. The kernel may
-# hand a process's SIGTERM to any of its threads; Python then only sets a flag, which the
-# main thread reads between two steps of Python code, so a main thread blocked in one long
-# wait (a lock, ``os.wait``) would never stop. Naps let it read the flag.
-SIGNAL_NAP_SECONDS = 0.5
 
 
 def listening_socket(port: int, host: str = "0.0.0.0") -> socket.socket:
@@ -79,12 +73,13 @@ class Workers:
         logger.info("Rapport is serving with %d web workers (pids %s)", count, self.pids)
 
     def wait(self) -> int:
-        """Until a worker exits (a failure: 1); SIGTERM or Ctrl-C interrupt it as usual,
-        within a nap (``SIGNAL_NAP_SECONDS``)."""
-        pid, status = os.waitpid(-1, os.WNOHANG)
-        while not pid:
-            time.sleep(SIGNAL_NAP_SECONDS)
+        """Until a worker exits (a failure: 1); SIGTERM or Ctrl-C interrupt it, within a
+        nap (``bot.stopping``)."""
+        with stopping.waiting():
             pid, status = os.waitpid(-1, os.WNOHANG)
+            while not pid:
+                time.sleep(stopping.NAP_SECONDS)
+                pid, status = os.waitpid(-1, os.WNOHANG)
         self.pids.remove(pid)
         logger.error("web worker %d exited (status %d); stopping the others", pid, status)
         return 1
@@ -121,7 +116,8 @@ def _serve(settings: Settings, sock: socket.socket) -> int:
             RapportWsgi(app, db, settings.slack_signing_secret), sockets=[sock]
         )
         services.prepare_to_serve()
-        server.run()  # returns on SIGTERM (SystemExit) or Ctrl-C
+        with stopping.waiting():
+            server.run()  # returns on SIGTERM (SystemExit) or Ctrl-C
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:

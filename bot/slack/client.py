@@ -26,6 +26,7 @@ from bot.core.db import Database
 from bot.core.metrics import instruments
 from bot.core.settings import Settings
 from bot.slack import workspaces
+from bot.slack.connections import KeepAliveWebClient
 from bot.slack.installations import ROTATE_MINUTES_BEFORE_EXPIRY, InstallationStore
 
 # Scheduled work waits out a 429 in the calling thread only when Slack asks for a short
@@ -44,7 +45,7 @@ def create_web_client(
     """A client for ``token`` (default: ``SLACK_BOT_TOKEN``; none in a multi-workspace
     install, where Bolt supplies each request's token). A 429 is retried after its
     Retry-After, if that is at most ``rate_limit_wait`` seconds (None: however long)."""
-    return WebClient(
+    return KeepAliveWebClient(
         token=token or settings.slack_bot_token or None,
         base_url=settings.slack_api_url,
         timeout=settings.slack_timeout_seconds,
@@ -62,7 +63,7 @@ def posting_once(client: WebClient) -> WebClient:
     for the message in the conversation) before posting again. A connection Slack refused
     never carried the request, and is retried."""
     rate_limits = next(h for h in client.retry_handlers if isinstance(h, _RateLimitRetryHandler))
-    return WebClient(
+    return KeepAliveWebClient(
         token=client.token,
         base_url=client.base_url,
         timeout=client.timeout,

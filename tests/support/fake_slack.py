@@ -139,6 +139,29 @@ def send_json(
 
 class _Server(ThreadingHTTPServer):
     request_queue_size = 256  # many concurrent clients, like Slack's edge
+    connections = 0  # accepted so far (each may carry many calls)
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self.connections += 1  # (only the serving thread accepts)
+        with self._open_lock:
+            self.open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self.open.discard(request)
+        super().shutdown_request(request)
+
+    def hang_up(self) -> None:
+        with self._open_lock:
+            for request in self.open:
+                with contextlib.suppress(OSError):
+                    request.shutdown(socket.SHUT_RDWR)
 
 
 class FakeSlack(FakeSlackFiles, FakeSlackConnect):
@@ -202,7 +225,12 @@ class FakeSlack(FakeSlackFiles, FakeSlackConnect):
 
     def stop(self) -> None:
         self._server.shutdown()
+        self.hang_up()  # a later fake may get this one's port: no kept connection reaches it
         self._server.server_close()
+
+    def hang_up(self) -> None:
+        """End every connection callers keep open, as Slack does with idle ones."""
+        self._server.hang_up()
 
     # -- directory -----------------------------------------------------------------------
     def add_user(self, user_id: str, tz: str = "Europe/London", team: str = TEAM_ID, **extra: Any):
@@ -315,6 +343,11 @@ class FakeSlack(FakeSlackFiles, FakeSlackConnect):
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
             return [call for call in self.calls if call.method == method]
+
+    @property
+    def connections(self) -> int:
+        """Connections callers opened so far (a kept-alive one carries many calls)."""
+        return self._server.connections
 
     def done(self, method: str) -> list[Call]:
         """The calls to ``method`` that Slack carried out (not failed, not abandoned)."""
@@ -561,6 +594,9 @@ class FakeSlack(FakeSlackFiles, FakeSlackConnect):
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # an answer's headers and body go out as two writes: without this, a
+            # kept-alive connection waits for the client's delayed ACK (40 ms) between them
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: Any) -> None:  # keep test output quiet
                 pass
