@@ -380,8 +380,12 @@ def _serve(settings: Settings, app: App, services: Services) -> int:
         from bot.socket_mode import StorableSocketModeHandler
 
         logger.info("Rapport is running in Socket Mode")
-        StorableSocketModeHandler(app, settings.slack_app_token).connect()
-        stopping.nap_until_stopped()  # (Bolt's start() would wait on an event for good)
+        handler = StorableSocketModeHandler(app, settings.slack_app_token)
+        handler.connect()
+        try:
+            stopping.nap_until_stopped()  # (Bolt's start() would wait on an event for good)
+        finally:  # its threads reconnect through Slack calls: not while the process exits
+            handler.close()
         return 0
     try:
         wsgi_app = RapportWsgi(app, services.db, settings.slack_signing_secret)
