@@ -381,8 +381,8 @@ def _serve(settings: Settings, app: App, services: Services) -> int:
 
         logger.info("Rapport is running in Socket Mode")
         handler = StorableSocketModeHandler(app, settings.slack_app_token)
-        handler.connect()
         try:
+            handler.connect()
             stopping.nap_until_stopped()  # (Bolt's start() would wait on an event for good)
         finally:  # its threads reconnect through Slack calls: not while the process exits
             handler.close()

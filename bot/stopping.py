@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import TypeVar
 
 NAP_SECONDS = 0.5
+
+T = TypeVar("T")
 
 _waiting = False
 _requested = False
@@ -52,7 +55,13 @@ def waiting() -> Iterator[None]:
         _waiting = False
 
 
-def nap_until_stopped() -> None:
+def nap_until(found: Callable[[], T | None]) -> T:
+    """What ``found`` finds, asked now and after each nap; a SIGTERM meanwhile stops it."""
     with waiting():
-        while True:
+        while (result := found()) is None:
             time.sleep(NAP_SECONDS)
+        return result
+
+
+def nap_until_stopped() -> None:
+    nap_until(lambda: None)

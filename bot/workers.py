@@ -75,11 +75,7 @@ class Workers:
     def wait(self) -> int:
         """Until a worker exits (a failure: 1); SIGTERM or Ctrl-C interrupt it, within a
         nap (``bot.stopping``)."""
-        with stopping.waiting():
-            pid, status = os.waitpid(-1, os.WNOHANG)
-            while not pid:
-                time.sleep(stopping.NAP_SECONDS)
-                pid, status = os.waitpid(-1, os.WNOHANG)
+        pid, status = stopping.nap_until(_exited_child)
         self.pids.remove(pid)
         logger.error("web worker %d exited (status %d); stopping the others", pid, status)
         return 1
@@ -103,6 +99,11 @@ class Workers:
                 os.waitpid(pid, 0)
         self.pids.clear()
         self._sock.close()
+
+
+def _exited_child() -> tuple[int, int] | None:
+    pid, status = os.waitpid(-1, os.WNOHANG)
+    return (pid, status) if pid else None
 
 
 def _serve(settings: Settings, sock: socket.socket) -> int:
