@@ -6,6 +6,7 @@ import fcntl
 import logging
 import os
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -16,13 +17,15 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, Executable, Result, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.exc import InvalidatePoolError, SQLAlchemyError
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READ_ONLY_OPTION = "rapport_read_only"  # an execution option: this transaction only reads
+PING_AFTER_IDLE_SECONDS = 1.0
+_IDLE_SINCE = "rapport_idle_since"  # a pooled connection's info: when it was last checked in
 
 
 def upsert_insert(dialect: str) -> Callable[..., Any]:
@@ -46,9 +49,9 @@ def create_db_engine(database_url: str) -> Engine:
         # millions of rows, a loss for Rapport's short statements (the pulse tick's "what is
         # due" at 1,000 workspaces took 12 ms to compile and 7 to run); the URL may say other
         options = {} if "options" in url.query else {"options": "-c jit=off"}
-        return create_engine(
-            url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=options
-        )
+        engine = create_engine(url, pool_size=10, max_overflow=20, connect_args=options)
+        _ping_idle_connections(engine)
+        return engine
 
     engine = create_engine(
         url,
@@ -75,6 +78,32 @@ def create_db_engine(database_url: str) -> Engine:
     return engine
 
 
+def _ping_idle_connections(engine: Engine) -> None:
+    """Check a pooled connection is still alive before using it, if it has sat idle for
+    ``PING_AFTER_IDLE_SECONDS``: one that died (the server restarted) is replaced, and the
+    rest of the pool with it, without a request failing. SQLAlchemy's ``pool_pre_ping``
+    would ask at every checkout, a round trip to the server added to every request under
+    load; a connection in use a moment ago is alive unless the server went away in that
+    moment, and then the request that finds it dead fails politely and renews the pool."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get(_IDLE_SINCE)  # None: a new connection
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            if engine.dialect.is_disconnect(error, dbapi_connection, None):
+                # the pool connects anew, and renews every connection older than this one
+                raise InvalidatePoolError(str(error)) from error
+            raise
+
+
 def columns(session: Session, statement: Executable, values: dict[str, Any]) -> Result[Any]:
     """Run ``statement``, which selects columns, not ORM entities, on the session's own
     connection and transaction: the ORM's execution of a short statement costs more than
@@ -84,15 +113,27 @@ def columns(session: Session, statement: Executable, values: dict[str, Any]) -> 
     return session.connection().execute(statement, values)
 
 
+def _reading(engine: Engine) -> Engine:
+    """``engine`` for ``Database.read``. On PostgreSQL its statements run in autocommit:
+    at PostgreSQL's READ COMMITTED each statement of a transaction sees its own snapshot
+    anyway, so a BEGIN and a ROLLBACK would only add two round trips to the server; and
+    psycopg forgets its prepared statements at every ROLLBACK, so the queries that commands
+    repeat would never be prepared."""
+    options: dict[str, Any] = {READ_ONLY_OPTION: True}
+    if engine.dialect.name == "postgresql":
+        options["isolation_level"] = "AUTOCOMMIT"
+    return engine.execution_options(**options)
+
+
 class Database:
     """Hands out short transactions; domain functions receive the ``Session``."""
 
     def __init__(self, engine: Engine):
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
-        self._reads = sessionmaker(
-            engine.execution_options(**{READ_ONLY_OPTION: True}), autoflush=False
-        )
+        self._reads = sessionmaker(_reading(engine), autoflush=False)
+        event.listen(self._reads, "before_flush", _refuse_writing)
+        event.listen(self._reads, "do_orm_execute", _refuse_writing_statements)
         self._sqlite_lock = _writer_lock(engine) if engine.dialect.name == "sqlite" else None
 
     @contextmanager
@@ -110,8 +151,8 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A session for reading only: it never flushes by itself and is rolled back at the
-        end, so nothing it touches is saved.
+        """A session for reading only: it refuses to write (``ReadOnlySession``), never
+        flushes by itself, and ends without saving anything.
 
         It takes no write lock, so on SQLite (WAL: readers see a snapshot) reads neither
         queue behind each other nor behind a writer: an acknowledgement that only reads,
@@ -127,6 +168,22 @@ class Database:
             return True
         except SQLAlchemyError:
             return False
+
+
+class ReadOnlySession(RuntimeError):
+    """Something tried to write through a session of ``Database.read``: a mistake in the
+    code, refused on both databases alike (on PostgreSQL its statements run in autocommit,
+    where a write would be saved at once)."""
+
+
+def _refuse_writing(session: Session, *_args: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise ReadOnlySession("Database.read() sessions don't write: use transaction()")
+
+
+def _refuse_writing_statements(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise ReadOnlySession("Database.read() sessions don't write: use transaction()")
 
 
 class _SqliteWriterLock:

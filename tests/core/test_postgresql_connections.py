@@ -1,13 +1,21 @@
-"""How Rapport's PostgreSQL connections are set up (``bot.core.db.create_db_engine``): no
-JIT compilation for its short statements, unless the database URL says otherwise."""
+"""How Rapport's PostgreSQL connections are set up and used (``bot.core.db``): no JIT
+compilation for its short statements, unless the database URL says otherwise; reads without
+a transaction around them, so that psycopg keeps the statements it prepared; and a pooled
+connection checked before use only once it has sat idle."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+
 import pytest
-from sqlalchemy import create_engine, text
+from psycopg.pq import TransactionStatus
+from sqlalchemy import bindparam, create_engine, select, text
 from sqlalchemy.engine import make_url
 
-from bot.core.db import create_db_engine
+import bot.core.db
+from bot.core.db import Database, columns, create_db_engine
+from bot.relationships.models import Relationship
 from tests.conftest import POSTGRES_URL
 
 pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL's own settings")
@@ -36,3 +44,66 @@ def test_options_in_the_database_url_are_the_operators_own():
         server_default = connection.scalar(text("SHOW jit"))
     plain.dispose()
     assert _show(url, "jit") == server_default
+
+
+@pytest.fixture
+def own_db(database_url: str) -> Iterator[Database]:
+    """A database with a pool of its own, which no other thread uses."""
+    engine = create_db_engine(database_url)
+    yield Database(engine)
+    engine.dispose()
+
+
+_NAME = select(Relationship.name).where(Relationship.id == bindparam("relationship_id"))
+
+
+def _read_name(db: Database) -> tuple[int, TransactionStatus]:
+    """Read a relationship's name; the server process that answered, and whether the
+    connection was left inside a transaction."""
+    with db.read() as session:
+        columns(session, _NAME, {"relationship_id": 1}).all()
+        connection = session.connection().connection.dbapi_connection
+        return connection.info.backend_pid, connection.info.transaction_status
+
+
+def test_reads_run_outside_a_transaction_and_reuse_prepared_statements(own_db):
+    served = {_read_name(own_db) for _ in range(8)}
+    assert len(served) == 1  # one connection, idle between statements: no BEGIN, no ROLLBACK
+    ((backend, status),) = served
+    assert status is TransactionStatus.IDLE
+    with own_db.read() as session:
+        prepared = session.scalar(
+            text(
+                "SELECT count(*) FROM pg_prepared_statements "
+                "WHERE statement LIKE 'SELECT relationships.name%'"
+            )
+        )
+        assert session.scalar(text("SELECT pg_backend_pid()")) == backend
+    assert prepared == 1  # psycopg prepares a statement on its sixth run on a connection
+
+
+def test_a_connection_used_a_moment_ago_is_not_pinged(own_db, monkeypatch):
+    pings = []
+    ping = own_db.engine.dialect.do_ping
+    monkeypatch.setattr(own_db.engine.dialect, "do_ping", lambda c: pings.append(1) or ping(c))
+    for _ in range(5):
+        _read_name(own_db)
+    assert pings == []
+    monkeypatch.setattr(bot.core.db, "PING_AFTER_IDLE_SECONDS", 0.05)
+    time.sleep(0.1)
+    _read_name(own_db)
+    assert pings == [1]
+
+
+def test_an_idle_connection_the_server_dropped_is_replaced_before_use(
+    own_db, database_url, monkeypatch
+):
+    monkeypatch.setattr(bot.core.db, "PING_AFTER_IDLE_SECONDS", 0.05)
+    backend, _ = _read_name(own_db)
+    admin = create_engine(database_url)
+    with admin.connect() as connection:
+        assert connection.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+    admin.dispose()
+    time.sleep(0.1)
+    replacement, _ = _read_name(own_db)  # no error: the ping found it dead
+    assert replacement != backend

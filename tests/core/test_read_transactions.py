@@ -7,8 +7,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
 
+from bot.core.db import ReadOnlySession
 from bot.relationships.models import Member, Relationship, Role, Side
 from tests.support.helpers import make_relationship
 
@@ -75,3 +77,19 @@ def test_a_read_session_saves_nothing(rapport):
     with rapport.db.read() as session:
         assert session.get(Relationship, relationship_id).name == "Acme ⇄ Stellar"
         assert "UEVE" not in session.scalars(select(Member.user_id)).all()
+
+
+def test_a_read_session_refuses_to_write(db, clock):
+    """On PostgreSQL a read's statements run in autocommit, where a write would be saved at
+    once: writing through one is refused, on either database."""
+    relationship_id = make_relationship(db, clock)
+    with db.read() as session:
+        session.get(Relationship, relationship_id).name = "Renamed"
+        with pytest.raises(ReadOnlySession):
+            session.flush()
+    with db.read() as session:
+        renaming = update(Relationship).values(name="Renamed")
+        with pytest.raises(ReadOnlySession):
+            session.execute(renaming.where(Relationship.id == relationship_id))
+    with db.read() as session:
+        assert session.get(Relationship, relationship_id).name == "Acme ⇄ Stellar"
