@@ -249,7 +249,7 @@ def require_owner(session: Session, relationship: Relationship, user_id: str) ->
 def people(session: Session, relationship: Relationship) -> list[tuple[str, Side, Role]]:
     """Every member as (user id, side, role), in the order they joined."""
     rows = columns(session, _PEOPLE, {"relationship_id": relationship.id}).all()
-    return [(user_id, _SIDES[side], _ROLES[role]) for user_id, side, role in rows]
+    return [(user_id, SIDES_STORED[side], ROLES_STORED[role]) for user_id, side, role in rows]
 
 
 # side and role read as the strings stored, looked up here: the enum types' own conversion
@@ -259,8 +259,8 @@ _PEOPLE = (
     .where(Member.relationship_id == bindparam("relationship_id"))
     .order_by(Member.added_at, Member.id)
 )
-_SIDES = {side.value: side for side in Side}
-_ROLES = {role.value: role for role in Role}
+SIDES_STORED = {side.value: side for side in Side}  # as read from the database
+ROLES_STORED = {role.value: role for role in Role}
 
 
 def owners(session: Session, relationship: Relationship) -> list[str]:

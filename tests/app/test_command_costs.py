@@ -16,7 +16,7 @@ from tests.support.queries import queries_during
     [
         ("/rapport", "help", 0),
         ("/rapport", "list", 1),  # their memberships
-        ("/rapport", "show", 4),  # the relationship, its people, channels, organisations
+        ("/rapport", "show", 2),  # the relationship; its people, channels, organisations in one
         # the relationship, then the drift settings, loaded afresh: words, calmings, thresholds,
         # feedback (the words read once for the settings and for the overview)
         ("/rapport", "drift", 5),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
+from bot.relationships.members import count_organisation
 from bot.relationships.models import (
     Member,
     OrganisationSide,
@@ -68,6 +69,23 @@ def test_show_lists_members_by_side_and_role_and_channels(rapport):
     assert "*Client* (Acme): owners: <@UALICE>; frontlines: <@UCARL>" in text
     assert "*Provider* (Stellar): owners: <@UPAT>; frontlines: <@UPRIYA>" in text
     assert "<#CSHARED>" in text and "*Alerts:* <#CALERTS>" in text
+
+
+def test_show_lists_people_channels_and_organisations_in_the_order_they_came(rapport):
+    relationship_id = make_relationship(
+        rapport.db,
+        rapport.clock,
+        client_members=("UZED", "UCARL", "UAMY"),
+        channels=("CZULU", "CALPHA"),
+    )
+    with rapport.db.transaction() as session:
+        relationship = session.get(Relationship, relationship_id)
+        count_organisation(session, relationship, "EZ", "Zeta & Co", Side.PROVIDER)
+        count_organisation(session, relationship, "EA", "Alpha", Side.CLIENT)
+    text = rapport.slack.command("show", user="UCARL").json()["blocks"][0]["text"]["text"]
+    assert "*Client* (Acme): owners: <@UALICE>; frontlines: <@UZED>, <@UCARL>, <@UAMY>" in text
+    assert "*Watched channels:* <#CZULU>, <#CALPHA>\n" in text
+    assert "*Organisations in shared channels:* Zeta &amp; Co → provider, Alpha → client" in text
 
 
 def test_owner_adds_a_manager_on_the_provider_side(rapport):
