@@ -9,7 +9,12 @@ why ``bench/command_throughput.py`` sees more CPU per request than this. Work le
 after the ack runs in the request's thread and counts; the fake Slack answers at once, in
 this process, so a command that calls Slack also counts the fake's side of the call.
 
-    python bench/command_cpu.py [--requests 3000] [--threads 8] [command …]
+    python bench/command_cpu.py [--requests 3000] [--threads 8] [--database-url …] [command …]
+
+SQLite by default; ``--database-url`` names an empty database instead (PostgreSQL, as in
+production, where each statement is also a round trip to the server, whose own CPU is not
+counted here). Each command's line also gives the SQL statements one request sends (on
+SQLite its BEGIN too; psycopg's own BEGIN, ROLLBACK and pings aren't counted).
 
 Instructions are counted the same on a busy machine as on an idle one: under valgrind,
 ``--callgrind`` sends each command's requests from one thread, between two dumps
@@ -44,6 +49,7 @@ from bot.core.settings import Settings
 from bot.services import create_services
 from bot.web import SLACK_PATH, RapportWsgi
 from tests.support.fake_slack import TEAM_ID, FakeSlack
+from tests.support.queries import queries_during
 from tests.support.slack_requests import SIGNING_SECRET
 
 
@@ -106,6 +112,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--database-url", help="an empty database (default: a new SQLite file)")
     parser.add_argument("--callgrind", action="store_true", help="dump around each command")
     parser.add_argument("commands", nargs="*", default=COMMANDS)
     args = parser.parse_args()
@@ -113,7 +120,9 @@ def main() -> None:
     calibration = calibration_rate()
     fake = FakeSlack().start()
     fake.add_user("UALICE", tz="Europe/London")
-    database_url = f"sqlite:///{tempfile.mkdtemp(prefix='rapport-bench-')}/bench.db"
+    database_url = (
+        args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='rapport-bench-')}/bench.db"
+    )
     prepare_database(database_url)
     settings = Settings(
         slack_bot_token="xoxb-bench",
@@ -138,13 +147,14 @@ def main() -> None:
                 measure(send, args.requests, 1)
                 _dump(command)
                 continue
+            statements = queries_during(db, send)
             alone, _ = measure(send, args.requests, 1)
             shared, switches = measure(send, args.requests, args.threads)
             print(
                 f"- {command}: {alone:.3f} ms CPU a request alone "
                 f"({alone / 1000 * calibration:,.0f} loops), {shared:.3f} ms from "
                 f"{args.threads} threads ({shared / 1000 * calibration:,.0f} loops, "
-                f"{switches:.1f} context switches a request)"
+                f"{switches:.1f} context switches a request); {statements} SQL statements"
             )
     finally:
         fake.stop()

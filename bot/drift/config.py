@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Row, bindparam, func, or_, select
+from sqlalchemy import Row, bindparam, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from bot.core.db import columns
@@ -72,19 +72,17 @@ def _sigmoid(logit: float) -> float:
 HIGHEST_BAR = _sigmoid(MAX_SHIFT)  # however many presses
 
 
-def count_feedback(session: Session, relationship_id: int) -> int:
-    """Alerts about the score that the relationship's owners marked "Not drift"."""
-    return columns(session, _FEEDBACK, {"relationship_id": relationship_id}).scalar_one()
-
-
 # The statements ``load_config`` runs, built once: ``/rapport drift`` loads the configuration
 # afresh each time (see bot.relationships.domain).
+# alerts about the score that the relationship's owners marked "Not drift"
 _FEEDBACK = select(func.count()).where(
     DriftAlert.relationship_id == bindparam("relationship_id"),
     DriftAlert.not_drift_by.is_not(None),
     DriftAlert.kind.in_(FEEDBACK_ALERTS),
 )
-_CALMINGS = select(DriftCalming).where(DriftCalming.relationship_id == bindparam("relationship_id"))
+_CALMINGS = select(DriftCalming.kind, DriftCalming.presses).where(
+    DriftCalming.relationship_id == bindparam("relationship_id")
+)
 _WORDS = (
     select(DriftWord.id, DriftWord.kind, DriftWord.phrase, DriftWord.added)
     .where(DriftWord.relationship_id == bindparam("relationship_id"))
@@ -93,23 +91,37 @@ _WORDS = (
 _THRESHOLDS = select(DriftSettings).where(
     DriftSettings.relationship_id == bindparam("relationship_id")
 )
+_THRESHOLD_FIELDS = tuple(Thresholds.__dataclass_fields__)
+# the feedback count, then the stored thresholds, NULL when the relationship has none (its
+# defaults): one row whichever, from a one-row table joined to its settings
+_SETTINGS_AND_FEEDBACK = (
+    select(
+        _FEEDBACK.scalar_subquery(),
+        DriftSettings.relationship_id,
+        *(getattr(DriftSettings, name) for name in _THRESHOLD_FIELDS),
+    )
+    .select_from(select(literal(1).label("one")).subquery())
+    .outerjoin(DriftSettings, DriftSettings.relationship_id == bindparam("relationship_id"))
+)
 
 
 def load_config(session: Session, relationship_id: int) -> DriftConfig:
     """The relationship's configuration, its cue set compiled (about 0.2 s unless a set with
-    the same words was compiled lately): call it outside write transactions."""
-    words = columns(session, _WORDS, {"relationship_id": relationship_id}).all()
+    the same words was compiled lately): call it outside write transactions. Three
+    statements: the words, the calmings, and the thresholds with the feedback count."""
+    values = {"relationship_id": relationship_id}
+    words = columns(session, _WORDS, values).all()
     added, removed = _owners_words(relationship_id, words)
     cues = default_cues().with_words(added, removed) if added or removed else default_cues()
-    calmed = {
-        calming.kind: CALMING_STEP**calming.presses
-        for calming in session.scalars(_CALMINGS, {"relationship_id": relationship_id})
-    }
+    calmed = {kind: CALMING_STEP**presses for kind, presses in columns(session, _CALMINGS, values)}
+    feedback, stored, *thresholds = columns(session, _SETTINGS_AND_FEEDBACK, values).one()
     return DriftConfig(
         cues,
         calmed,
-        load_thresholds(session, relationship_id),
-        count_feedback(session, relationship_id),
+        Thresholds(**dict(zip(_THRESHOLD_FIELDS, thresholds, strict=True)))
+        if stored is not None
+        else DEFAULTS,
+        feedback,
         tuple((kind, phrase, added) for _, kind, phrase, added in words),
     )
 

@@ -17,9 +17,9 @@ from tests.support.queries import queries_during
         ("/rapport", "help", 0),
         ("/rapport", "list", 1),  # their memberships
         ("/rapport", "show", 2),  # the relationship; its people, channels, organisations in one
-        # the relationship, then the drift settings, loaded afresh: words, calmings, thresholds,
-        # feedback (the words read once for the settings and for the overview)
-        ("/rapport", "drift", 5),
+        # the relationship, then the drift settings, loaded afresh: words, calmings, and the
+        # thresholds with the feedback count (the words read once for settings and overview)
+        ("/rapport", "drift", 4),
         # the relationship (with their role in it), the settings, closed rounds, the open one
         ("/pulse", "results", 4),  # no round closed yet, so no figures to read
         ("/checkin", "list", 3),  # the relationship, their time zone, its check-ins
