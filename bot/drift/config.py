@@ -73,8 +73,8 @@ HIGHEST_BAR = _sigmoid(MAX_SHIFT)  # however many presses
 
 
 # The statements ``load_config`` runs, built once: ``/rapport drift`` loads the configuration
-# afresh each time (see bot.relationships.domain).
-# alerts about the score that the relationship's owners marked "Not drift"
+# afresh each time (see bot.relationships.domain). Feedback: the alerts about the score that
+# the relationship's owners marked "Not drift".
 _FEEDBACK = select(func.count()).where(
     DriftAlert.relationship_id == bindparam("relationship_id"),
     DriftAlert.not_drift_by.is_not(None),
