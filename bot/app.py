@@ -7,7 +7,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App, BoltContext, BoltResponse, Respond
+from slack_bolt import App, BoltRequest, BoltResponse, Respond
+from slack_bolt.middleware import Middleware
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 import handlers.checkins
@@ -55,14 +56,7 @@ def create_app(settings: Settings, services: Services) -> App:
         logger=logging.getLogger("slack_bolt"),
     )
 
-    def provide_services(context: BoltContext, next_: Callable[[], None]) -> None:
-        """Listeners name ``services`` as an argument, as they name Bolt's ``client``, which
-        Bolt makes anew for each request: this one keeps the process's connections alive."""
-        context["services"] = services
-        context["client"] = keep_alive(context.client)
-        next_()
-
-    app.use(provide_services)
+    app.use(ProvideServices(services))
     # Bolt tries listeners in this order, each costing a request about 10 µs of CPU to pass
     # over: message events, by far the most frequent requests, are matched first, then the
     # slash commands, then buttons, modals and the other events.
@@ -86,6 +80,28 @@ def create_app(settings: Settings, services: Services) -> App:
 
     app.error(friendly_error)
     return app
+
+
+class ProvideServices(Middleware):
+    """Listeners name ``services`` as an argument, as they name Bolt's ``client``, which
+    Bolt makes anew for each request: this one keeps the process's connections alive.
+
+    A middleware of Bolt's own class, which Bolt calls as it is: a middleware function costs
+    every request a build of every argument Bolt could hand it (``build_required_kwargs``)."""
+
+    def __init__(self, services: Services):
+        self._services = services
+
+    def process(
+        self,
+        *,
+        req: BoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], BoltResponse],  # Bolt calls it by this name
+    ) -> BoltResponse | None:
+        req.context["services"] = self._services
+        req.context["client"] = keep_alive(req.context.client)
+        return next()
 
 
 def _friendly_error(
