@@ -176,14 +176,17 @@ class ReadOnlySession(RuntimeError):
     where a write would be saved at once)."""
 
 
+_READS_DONT_WRITE = "Database.read() sessions don't write: use transaction()"
+
+
 def _refuse_writing(session: Session, *_args: Any) -> None:
     if session.new or session.dirty or session.deleted:
-        raise ReadOnlySession("Database.read() sessions don't write: use transaction()")
+        raise ReadOnlySession(_READS_DONT_WRITE)
 
 
 def _refuse_writing_statements(state: ORMExecuteState) -> None:
     if state.is_insert or state.is_update or state.is_delete:
-        raise ReadOnlySession("Database.read() sessions don't write: use transaction()")
+        raise ReadOnlySession(_READS_DONT_WRITE)
 
 
 class _SqliteWriterLock:

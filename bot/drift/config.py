@@ -27,6 +27,7 @@ from bot.drift.models import (
     DriftSettings,
     DriftWord,
     Thresholds,
+    thresholds_from,
 )
 from bot.relationships.models import Relationship, WatchedChannel
 
@@ -91,14 +92,13 @@ _WORDS = (
 _THRESHOLDS = select(DriftSettings).where(
     DriftSettings.relationship_id == bindparam("relationship_id")
 )
-_THRESHOLD_FIELDS = tuple(Thresholds.__dataclass_fields__)
 # the feedback count, then the stored thresholds, NULL when the relationship has none (its
 # defaults): one row whichever, from a one-row table joined to its settings
 _SETTINGS_AND_FEEDBACK = (
     select(
-        _FEEDBACK.scalar_subquery(),
+        _FEEDBACK.scalar_subquery().label("feedback"),
         DriftSettings.relationship_id,
-        *(getattr(DriftSettings, name) for name in _THRESHOLD_FIELDS),
+        *(getattr(DriftSettings, name) for name in Thresholds.__dataclass_fields__),
     )
     .select_from(select(literal(1).label("one")).subquery())
     .outerjoin(DriftSettings, DriftSettings.relationship_id == bindparam("relationship_id"))
@@ -114,14 +114,12 @@ def load_config(session: Session, relationship_id: int) -> DriftConfig:
     added, removed = _owners_words(relationship_id, words)
     cues = default_cues().with_words(added, removed) if added or removed else default_cues()
     calmed = {kind: CALMING_STEP**presses for kind, presses in columns(session, _CALMINGS, values)}
-    feedback, stored, *thresholds = columns(session, _SETTINGS_AND_FEEDBACK, values).one()
+    settings = columns(session, _SETTINGS_AND_FEEDBACK, values).one()
     return DriftConfig(
         cues,
         calmed,
-        Thresholds(**dict(zip(_THRESHOLD_FIELDS, thresholds, strict=True)))
-        if stored is not None
-        else DEFAULTS,
-        feedback,
+        thresholds_from(settings) if settings.relationship_id is not None else DEFAULTS,
+        settings.feedback,
         tuple((kind, phrase, added) for _, kind, phrase, added in words),
     )
 

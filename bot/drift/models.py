@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import Float, ForeignKey, Index, Row, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.models import Base, UTCDateTime
@@ -120,7 +121,12 @@ class DriftSettings(Base):
     include_bots: Mapped[bool] = mapped_column(default=DEFAULTS.include_bots)
 
     def thresholds(self) -> Thresholds:
-        return Thresholds(**{name: getattr(self, name) for name in Thresholds.__dataclass_fields__})
+        return thresholds_from(self)
+
+
+def thresholds_from(stored: DriftSettings | Row[Any]) -> Thresholds:
+    """The thresholds in ``stored``: a ``DriftSettings``, or a row of its columns by name."""
+    return Thresholds(**{name: getattr(stored, name) for name in Thresholds.__dataclass_fields__})
 
 
 class DriftWord(Base):
