@@ -13,8 +13,8 @@ this process, so a command that calls Slack also counts the fake's side of the c
 
 SQLite by default; ``--database-url`` names an empty database instead (PostgreSQL, as in
 production, where each statement is also a round trip to the server, whose own CPU is not
-counted here). Each command's line also gives the SQL statements one request sends (on
-SQLite its BEGIN too; psycopg's own BEGIN, ROLLBACK and pings aren't counted).
+counted here). Each command's line also gives the SQL statements one request sends (a
+transaction's BEGIN and ROLLBACK, which go straight to the driver, and pings aren't counted).
 
 Instructions are counted the same on a busy machine as on an idle one: under valgrind,
 ``--callgrind`` sends each command's requests from one thread, between two dumps

@@ -72,8 +72,10 @@ def create_db_engine(database_url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
+        # straight to the driver: through SQLAlchemy's execution a BEGIN cost more than the
+        # short statements after it (about 21 of the 114 µs a read session cost to open and end)
         read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        connection.connection.driver_connection.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 

@@ -82,7 +82,7 @@ def summarise(session: Session, relationship: Relationship) -> RelationshipSumma
     }
     channels: list[str] = []
     organisations: list[tuple[str, Side]] = []
-    parts = columns(session, _PARTS, {"relationship_id": relationship.id})
+    parts = columns(session, _PARTS, {"relationship_id": relationship.id}).all()
     for part, value, side, role in parts:
         if part == "person":
             people_by_side[SIDES_STORED[side]][ROLES_STORED[role]].append(value)

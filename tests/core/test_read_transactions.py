@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
-from bot.core.db import ReadOnlySession
+from bot.core.db import Database, ReadOnlySession, create_db_engine
 from bot.relationships.models import Member, Relationship, Role, Side
 from tests.support.helpers import make_relationship
 
@@ -93,3 +93,19 @@ def test_a_read_session_refuses_to_write(db, clock):
             session.execute(renaming.where(Relationship.id == relationship_id))
     with db.read() as session:
         assert session.get(Relationship, relationship_id).name == "Acme ⇄ Stellar"
+
+
+def test_on_sqlite_a_read_begins_a_snapshot_and_a_write_takes_the_write_lock_at_once(tmp_path):
+    db = Database(create_db_engine(f"sqlite:///{tmp_path}/begin.db"))
+    ran: list[str] = []
+
+    @event.listens_for(db.engine, "checkout")
+    def trace(dbapi_connection, *_args) -> None:
+        dbapi_connection.set_trace_callback(ran.append)  # what SQLite itself was asked
+
+    with db.read() as session:
+        session.connection().exec_driver_sql("SELECT 1")
+    with db.transaction() as session:
+        session.connection().exec_driver_sql("SELECT 2")
+    db.engine.dispose()
+    assert ran == ["BEGIN", "SELECT 1", "ROLLBACK", "BEGIN IMMEDIATE", "SELECT 2", "COMMIT"]
