@@ -21,7 +21,6 @@ from bot.core.db import columns
 from bot.drift.cues import clean_word
 from bot.drift.domain import CueSet, default_cues
 from bot.drift.models import (
-    DEFAULTS,
     DriftAlert,
     DriftCalming,
     DriftSettings,
@@ -118,15 +117,14 @@ def load_config(session: Session, relationship_id: int) -> DriftConfig:
     return DriftConfig(
         cues,
         calmed,
-        thresholds_from(settings) if settings.relationship_id is not None else DEFAULTS,
+        thresholds_from(settings),
         settings.feedback,
         tuple((kind, phrase, added) for _, kind, phrase, added in words),
     )
 
 
 def load_thresholds(session: Session, relationship_id: int) -> Thresholds:
-    row = session.scalar(_THRESHOLDS, {"relationship_id": relationship_id})
-    return row.thresholds() if row is not None else DEFAULTS
+    return thresholds_from(session.scalar(_THRESHOLDS, {"relationship_id": relationship_id}))
 
 
 def _owners_words(

@@ -120,12 +120,12 @@ class DriftSettings(Base):
     excerpt_days: Mapped[int] = mapped_column(default=DEFAULTS.excerpt_days)
     include_bots: Mapped[bool] = mapped_column(default=DEFAULTS.include_bots)
 
-    def thresholds(self) -> Thresholds:
-        return thresholds_from(self)
 
-
-def thresholds_from(stored: DriftSettings | Row[Any]) -> Thresholds:
-    """The thresholds in ``stored``: a ``DriftSettings``, or a row of its columns by name."""
+def thresholds_from(stored: DriftSettings | Row[Any] | None) -> Thresholds:
+    """The thresholds in ``stored``: a ``DriftSettings``, or a row of its columns by name;
+    the defaults when the relationship has none stored (``None``, or a row of NULLs)."""
+    if stored is None or stored.relationship_id is None:
+        return DEFAULTS
     return Thresholds(**{name: getattr(stored, name) for name in Thresholds.__dataclass_fields__})
 
 

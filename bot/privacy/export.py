@@ -29,14 +29,12 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.checkins.models import CheckIn, Occurrence, Rsvp
 from bot.core.figures import half_up
+from bot.drift.config import load_thresholds
 from bot.drift.domain import DEFAULT_THRESHOLD
 from bot.drift.models import (
-    DEFAULTS,
     UNKNOWN_SIDE,
     DriftAlert,
-    DriftSettings,
     DriftSignal,
-    Thresholds,
 )
 from bot.health.chart_series import relationship_charts
 from bot.health.index import compute_health
@@ -85,7 +83,7 @@ def build_export(
     relationship = rel.get_relationship(session, team_id, relationship_id)
     require_exporter(session, relationship, user_id)
     min_group = max(2, settings_for(session, relationship).min_group)
-    window_days = _drift_thresholds(session, relationship).window_days
+    window_days = load_thresholds(session, relationship.id).window_days
     slug = _slug(relationship.name)
     day = now.strftime("%Y-%m-%d")
     sections = (
@@ -224,11 +222,6 @@ DRIFT_HEADER: Row = [
 ]
 
 
-def _drift_thresholds(session: Session, relationship: Relationship) -> Thresholds:
-    row = session.get(DriftSettings, relationship.id)
-    return row.thresholds() if row is not None else DEFAULTS
-
-
 @dataclass(frozen=True)
 class _Windows:
     """``count`` consecutive windows of ``length`` ending at ``end``, numbered back from it."""
@@ -330,7 +323,7 @@ def drift_rows(session: Session, relationship: Relationship, now: datetime) -> l
     """Per channel, consecutive windows of the relationship's length ending now, from the
     oldest signal or alert kept, oldest first. "unanswered": formal messages the other side
     still hasn't answered, once ``unanswered-hours`` have passed (as the live alert counts)."""
-    settings = _drift_thresholds(session, relationship)
+    settings = load_thresholds(session, relationship.id)
     windows = _drift_windows(session, relationship, now, timedelta(days=settings.window_days))
     counts = _signal_counts(session, relationship, windows, settings.unanswered_hours)
     alert_kinds = _alert_counts(session, relationship, windows)
