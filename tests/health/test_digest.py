@@ -46,6 +46,8 @@ def test_each_owner_gets_the_digest_at_their_own_local_monday_nine_not_before(ra
 def test_the_digest_shows_the_index_changes_check_ins_and_next_step_without_names(rapport):
     relationship_with_index(rapport)
     rapport.slack.command('add "Ops catch-up" weekly tue 10:00 <@UC1>', command="/checkin")
+    # no zone typed: saved after the ack, in the zone Slack gives for UALICE
+    rapport.fake.wait_for("response_url", lambda c: "saved" in c.args.get("text", ""))
     rapport.clock.current = at(2026, 3, 9, 9, 0)
     digest_tick(rapport)
     first = digests(rapport.fake, "UALICE")[0]
