@@ -1,0 +1,160 @@
+"""What one short read costs at each layer under a slash command: the database driver, SQLAlchemy
+Core in a read session, and the ORM as the commands run it.
+
+The read is the one nearly every command that names a relationship starts with: which
+relationship a command typed in a channel means, and the person's role in it
+(``rel.resolve``), against the relationship of ``bench/ack_latency.py`` (80 members). CPU
+a call, from one thread, each beside the calibration loop run in this process, median of
+five rounds:
+
+- *the driver alone*: the same SQL, compiled once by SQLAlchemy, run on one DBAPI
+  connection (sqlite3 or psycopg) as ``Database.read`` runs it: inside ``BEGIN`` …
+  ``ROLLBACK`` on SQLite, in autocommit on PostgreSQL;
+- *SQLAlchemy Core*: a ``Database.read`` session and the statement read as columns
+  (``bot.core.db.columns``): a pooled connection checked out and in, the statement
+  looked up in the compiled cache, its result read;
+- *Core, then the entity*: that row made into a ``Relationship`` in the session, as the ORM
+  would load it (what a command needs, since it reads the relationship's attributes);
+- *the ORM*: ``rel.resolve`` itself.
+
+The gap between the first two is what the session and Core cost a statement, whatever the
+statement; the gap between the last two is all the ORM's own loading would save.
+
+    python bench/statement_cost.py [--calls 3000] [--database-url postgresql+psycopg://…]
+
+SQLite by default (a temporary file); a PostgreSQL database has its ``public`` schema
+dropped and recreated, so point it at a scratch one. The server's own CPU is not counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ack_latency import prepare_database
+from calibration import calibration_rate
+from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import make_transient_to_detached
+
+from bot.core.db import Database, columns, create_db_engine
+from bot.relationships import domain as rel
+from bot.relationships.models import Relationship
+from tests.support.fake_slack import TEAM_ID
+from tests.support.fresh_db import fresh_database
+
+ROUNDS = 5
+PERSON = {"team_id": TEAM_ID, "user_id": "UALICE", "channel_id": "CSHARED"}
+# the statement resolve runs for a command typed in a channel, as columns
+STATEMENT = rel._THEIRS_IN_CHANNEL.with_only_columns(
+    *Relationship.__table__.columns, *rel._THEIRS_IN_CHANNEL.selected_columns[-1:]
+)
+
+
+def driver_alone(db: Database) -> tuple[Callable[[], Any], Callable[[], None]]:
+    """The read on a bare DBAPI connection, and how to close that connection."""
+    compiled = STATEMENT.compile(dialect=db.engine.dialect)
+    values = compiled.construct_params(PERSON)
+    if compiled.positiontup:  # SQLite's ? placeholders
+        values = [values[name] for name in compiled.positiontup]
+    pooled = db.engine.raw_connection()
+    connection = pooled.driver_connection
+    pooled.detach()  # the pool's no more: nothing else is handed this connection
+    sql = str(compiled)
+    if db.engine.dialect.name == "postgresql":
+        connection.autocommit = True
+
+        def read() -> Any:
+            return connection.execute(sql, values).fetchall()
+
+    else:
+
+        def read() -> Any:
+            connection.execute("BEGIN")
+            rows = connection.execute(sql, values).fetchall()
+            connection.execute("ROLLBACK")
+            return rows
+
+    return read, connection.close
+
+
+def core(db: Database) -> Any:
+    with db.read() as session:
+        return columns(session, STATEMENT, PERSON).all()
+
+
+def core_then_entity(db: Database) -> Any:
+    names = [column.key for column in Relationship.__table__.columns]
+    identity = inspect(Relationship).identity_key_from_primary_key
+    with db.read() as session:
+        (row,) = columns(session, STATEMENT, PERSON).all()
+        relationship = session.identity_map.get(identity((row[0],)))
+        if relationship is None:
+            relationship = Relationship(**dict(zip(names, row, strict=False)))
+            make_transient_to_detached(relationship)
+            session.add(relationship)
+        return relationship, row[-1]
+
+
+def orm(db: Database) -> Any:
+    with db.read() as session:
+        return rel.resolve(session, TEAM_ID, "UALICE", "CSHARED", None)
+
+
+def cpu_per_call(read: Callable[[], Any], calls: int) -> float:
+    """Median over ``ROUNDS`` of the CPU seconds one call takes."""
+    rounds = []
+    for _ in range(ROUNDS):
+        for _ in range(calls // 10):  # warm: pooled connection, caches, prepared statement
+            read()
+        started = time.process_time()
+        for _ in range(calls):
+            read()
+        rounds.append((time.process_time() - started) / calls)
+    return statistics.median(rounds)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=3000, help="per round")
+    parser.add_argument("--database-url", help="a scratch PostgreSQL database (else SQLite)")
+    args = parser.parse_args()
+    rate = calibration_rate()
+    with tempfile.TemporaryDirectory(prefix="rapport-bench-") as workdir:
+        url = args.database_url or f"sqlite:///{workdir}/bench.db"
+        fresh_database(url).engine.dispose()
+        prepare_database(url)
+        db = Database(create_db_engine(url))
+        raw, close_raw = driver_alone(db)
+        try:
+            assert raw()[0][0] == core(db)[0][0] == orm(db)[0].id  # the same row each way
+            print(f"calibration: {rate:,.0f} loops per CPU second")
+            print(
+                f"{make_url(url).get_backend_name()}: the read that finds a command's "
+                "relationship, CPU a call (median of 5 rounds)"
+            )
+            ways = (
+                ("the driver alone", raw),
+                ("SQLAlchemy Core in a read session", lambda: core(db)),
+                ("Core, then the entity", lambda: core_then_entity(db)),
+                ("the ORM (rel.resolve)", lambda: orm(db)),
+            )
+            baseline = None
+            for title, read in ways:
+                seconds = cpu_per_call(read, args.calls)
+                baseline = baseline or seconds
+                print(
+                    f"- {title}: {seconds * 1e6:,.0f} µs ({seconds * rate:.1f} calibration "
+                    f"loops, {seconds / baseline:.1f}× the driver's)"
+                )
+        finally:
+            close_raw()
+            db.engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
