@@ -63,7 +63,7 @@ def driver_alone(db: Database) -> tuple[Callable[[], Any], Callable[[], None]]:
         values = [values[name] for name in compiled.positiontup]
     pooled = db.engine.raw_connection()
     connection = pooled.driver_connection
-    pooled.detach()  # the pool's no more: nothing else is handed this connection
+    pooled.detach()  # out of the pool for good: nothing else is handed this connection
     sql = str(compiled)
     if db.engine.dialect.name == "postgresql":
         connection.autocommit = True
