@@ -22,8 +22,8 @@ statement; the gap between the last two is all the ORM's own loading would save.
 
     python bench/statement_cost.py [--calls 3000] [--database-url postgresql+psycopg://…]
 
-SQLite by default (a temporary file); a PostgreSQL database has its ``public`` schema
-dropped and recreated, so point it at a scratch one. The server's own CPU is not counted.
+SQLite by default (a temporary file); ``--database-url`` names an empty database instead
+(PostgreSQL, as in production; the server's own CPU is not counted).
 """
 
 from __future__ import annotations
@@ -45,7 +45,6 @@ from bot.core.db import Database, columns, create_db_engine
 from bot.relationships import domain as rel
 from bot.relationships.models import Relationship
 from tests.support.fake_slack import TEAM_ID
-from tests.support.fresh_db import fresh_database
 
 ROUNDS = 5
 PERSON = {"team_id": TEAM_ID, "user_id": "UALICE", "channel_id": "CSHARED"}
@@ -121,12 +120,11 @@ def cpu_per_call(read: Callable[[], Any], calls: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=3000, help="per round")
-    parser.add_argument("--database-url", help="a scratch PostgreSQL database (else SQLite)")
+    parser.add_argument("--database-url", help="an empty database (default: a new SQLite file)")
     args = parser.parse_args()
     rate = calibration_rate()
     with tempfile.TemporaryDirectory(prefix="rapport-bench-") as workdir:
         url = args.database_url or f"sqlite:///{workdir}/bench.db"
-        fresh_database(url).engine.dispose()
         prepare_database(url)
         db = Database(create_db_engine(url))
         raw, close_raw = driver_alone(db)
