@@ -62,10 +62,11 @@ def create_app(settings: Settings, services: Services) -> App:
     # slash commands, then buttons, modals and the other events.
     # /rapport's subcommands are added by the features they belong to.
     rapport = handlers.relationships.rapport_router()
-    handlers.drift.register(app, rapport)
+    app.event("message")(handlers.drift.on_message)
     app.command("/rapport")(rapport.command)
     app.command("/checkin")(handlers.checkins.checkin_router().command)
     app.command("/pulse")(handlers.pulse.pulse_router().command)
+    handlers.drift.register(app, rapport)
     handlers.relationships.register(app, rapport)
     handlers.privacy.register(app, rapport)
     handlers.health.register(rapport)

@@ -24,7 +24,8 @@ CONVERSATION_SUBTYPES = {None, "thread_broadcast", "file_share", "me_message", "
 
 
 def register(app: App, rapport: Router[RapportCommand]) -> None:
-    app.event("message")(on_message)
+    """The buttons and ``/rapport drift``; ``on_message`` is registered first of all, by
+    ``create_app``."""
     # operations that only read: a cue set compiled for them never holds the write lock
     rapport.add("drift settings", show_settings, reads_only=True)
     rapport.add("drift words-list", list_words, reads_only=True)

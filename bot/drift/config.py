@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Row, bindparam, func, literal, or_, select
+from sqlalchemy import bindparam, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from bot.core.db import columns
@@ -80,14 +80,16 @@ _FEEDBACK = select(func.count()).where(
     DriftAlert.not_drift_by.is_not(None),
     DriftAlert.kind.in_(FEEDBACK_ALERTS),
 )
-_CALMINGS = select(DriftCalming.kind, DriftCalming.presses).where(
-    DriftCalming.relationship_id == bindparam("relationship_id")
-)
-_WORDS = (
-    select(DriftWord.id, DriftWord.kind, DriftWord.phrase, DriftWord.added)
-    .where(DriftWord.relationship_id == bindparam("relationship_id"))
-    .order_by(DriftWord.kind, DriftWord.phrase)
-)
+# the owners' words (id, kind, phrase, added) by kind and phrase, and their calmings (kind,
+# presses; never NULL, which tells the two apart) in one statement
+_WORDS_AND_CALMINGS = union_all(
+    select(
+        DriftWord.id, DriftWord.kind, DriftWord.phrase, DriftWord.added, null().label("presses")
+    ).where(DriftWord.relationship_id == bindparam("relationship_id")),
+    select(null(), DriftCalming.kind, null(), null(), DriftCalming.presses).where(
+        DriftCalming.relationship_id == bindparam("relationship_id")
+    ),
+).order_by("kind", "phrase")
 _THRESHOLDS = select(DriftSettings).where(
     DriftSettings.relationship_id == bindparam("relationship_id")
 )
@@ -106,13 +108,21 @@ _SETTINGS_AND_FEEDBACK = (
 
 def load_config(session: Session, relationship_id: int) -> DriftConfig:
     """The relationship's configuration, its cue set compiled (about 0.2 s unless a set with
-    the same words was compiled lately): call it outside write transactions. Three
-    statements: the words, the calmings, and the thresholds with the feedback count."""
+    the same words was compiled lately): call it outside write transactions. Two
+    statements: the words and the calmings, then the thresholds with the feedback count."""
     values = {"relationship_id": relationship_id}
-    words = columns(session, _WORDS, values).all()
-    added, removed = _owners_words(relationship_id, words)
-    cues = default_cues().with_words(added, removed) if added or removed else default_cues()
-    calmed = {kind: CALMING_STEP**presses for kind, presses in columns(session, _CALMINGS, values)}
+    words, calmed = [], {}
+    for word_id, kind, phrase, added, presses in columns(session, _WORDS_AND_CALMINGS, values):
+        if presses is None:
+            words.append((word_id, kind, phrase, added))
+        else:
+            calmed[kind] = CALMING_STEP**presses
+    added_words, removed = _owners_words(relationship_id, words)
+    cues = (
+        default_cues().with_words(added_words, removed)
+        if added_words or removed
+        else default_cues()
+    )
     settings = columns(session, _SETTINGS_AND_FEEDBACK, values).one()
     return DriftConfig(
         cues,
@@ -128,7 +138,7 @@ def load_thresholds(session: Session, relationship_id: int) -> Thresholds:
 
 
 def _owners_words(
-    relationship_id: int, words: Sequence[Row[tuple[int, str, str, bool]]]
+    relationship_id: int, words: Sequence[tuple[int, str, str, bool]]
 ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """Owners' stored ``words`` per kind: (added, switched off). A stored word today's rule
     refuses (saved by an older version, or edited in the database) or of an unknown kind is

@@ -183,5 +183,7 @@ def pulse_status(
     open_round = current_round(session, relationship_id, now)
     if open_round is None:
         return None
-    progress = open_round_progress(session, open_round) if is_owner else None
+    progress = (
+        open_round_progress(session, open_round.id, open_round.closes_at) if is_owner else None
+    )
     return PulseStatus(open_round.closes_at, progress)

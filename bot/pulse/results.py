@@ -13,12 +13,12 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Row, bindparam, false, func, select, true, union_all
 from sqlalchemy.orm import Session
 
 from bot.core.db import columns
 from bot.pulse.models import PulseAnswer, PulseComment, PulseRecipient, PulseRound, RecipientStatus
-from bot.pulse.rounds import current_round, round_questions
+from bot.pulse.rounds import round_questions
 from bot.pulse.settings import settings_for
 from bot.relationships.joint import departed_side
 from bot.relationships.models import Relationship, Role, Side
@@ -274,7 +274,7 @@ def results(
     """``/pulse results``: latest closed round and the trend. Members get side-level figures
     only; owners also role breakdowns, comments and the open round's total count."""
     settings = settings_for(session, relationship)
-    ids = closed_round_ids(session, relationship.id, now)
+    ids, open_round = _rounds_shown(session, relationship.id, now)
     by_id = round_results(session, ids, settings.min_group, with_comments=False)
     trend = [by_id[i] for i in ids]
     latest = None
@@ -288,11 +288,12 @@ def results(
         trend = [_side_level(result) for result in trend]
         latest = trend[-1] if trend else None
     progress, unreachable = None, {}
-    open_round = current_round(session, relationship.id, now) if is_owner else None
     if is_owner:
         unreachable = _unreachable(session, ids[-1:] + ([open_round.id] if open_round else []))
-    if open_round is not None:
-        progress = open_round_progress(session, open_round, unreachable.get(open_round.id, 0))
+        if open_round is not None:
+            progress = open_round_progress(
+                session, open_round.id, open_round.closes_at, unreachable.get(open_round.id, 0)
+            )
     return PulseResults(
         relationship.name,
         latest.min_group if latest else round_threshold(2, settings.min_group),
@@ -306,26 +307,60 @@ def results(
     )
 
 
+def _rounds_shown(
+    session: Session, relationship_id: int, now: datetime
+) -> tuple[list[int], Row[tuple[int, datetime, bool]] | None]:
+    """The trend's closed rounds, oldest first, and the round taking answers now (its id
+    and closing time), or None: one statement where ``closed_round_ids`` and
+    ``current_round`` would take two."""
+    values = {"relationship_id": relationship_id, "now": now, "limit": TREND_ROUNDS}
+    closed, open_round = [], None
+    for row in columns(session, _ROUNDS_SHOWN, values):
+        if row.open:
+            open_round = row
+        else:
+            closed.append(row.id)
+    return closed[::-1], open_round
+
+
+_OPEN_ROUND = (
+    select(PulseRound.id, PulseRound.closes_at, true().label("open"))
+    .where(
+        PulseRound.relationship_id == bindparam("relationship_id"),
+        PulseRound.opens_at <= bindparam("now"),
+        PulseRound.closes_at > bindparam("now"),
+    )
+    .order_by(PulseRound.opens_at.desc(), PulseRound.id.desc())
+    .limit(1)
+)  # as current_round finds it
+# the newest closed rounds (newest first), then the open round: each part keeps its own order
+# and limit inside a subquery, as SQLite wants of a UNION's parts
+_ROUNDS_SHOWN = union_all(
+    select(_LAST_CLOSED_ROUNDS.add_columns(PulseRound.closes_at, false().label("open")).subquery()),
+    select(_OPEN_ROUND.subquery()),
+)
+
+
 def open_round_progress(
-    session: Session, open_round: PulseRound, unreachable: int = 0
+    session: Session, round_id: int, closes_at: datetime, unreachable: int = 0
 ) -> OpenRoundProgress:
     """How many of those asked have answered a round still open: totals only, so nobody's
     side or role shows while answers come in."""
     respondents = session.scalar(
         select(func.count(func.distinct(PulseAnswer.respondent))).where(
-            PulseAnswer.round_id == open_round.id
+            PulseAnswer.round_id == round_id
         )
     )
     recipients = session.scalar(
         select(func.count())
         .select_from(PulseRecipient)
         .where(
-            PulseRecipient.round_id == open_round.id,
+            PulseRecipient.round_id == round_id,
             PulseRecipient.status != RecipientStatus.FAILED,
         )
     )
     return OpenRoundProgress(
-        open_round.closes_at,
+        closes_at,
         respondents or 0,
         max(recipients or 0, respondents or 0),
         unreachable,

@@ -5,7 +5,7 @@ Problems a person can fix raise ``RapportError`` whose message is safe mrkdwn.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import bindparam, select, update
@@ -50,7 +50,7 @@ def _defaults(relationship: Relationship) -> PulseSettings:
     return PulseSettings(
         relationship_id=relationship.id,
         team_id=relationship.team_id,
-        **asdict(RoundTiming.default(relationship.created_at)),
+        **vars(RoundTiming.default(relationship.created_at)),  # asdict would deep-copy
         min_group=3,
         drop_alert=0.5,
         gap_alert=1.0,

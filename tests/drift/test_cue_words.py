@@ -18,7 +18,7 @@ from bot.drift import classify
 from bot.drift import config as drift_config
 from bot.drift import cues as drift_cues
 from bot.drift.domain import default_cues
-from bot.drift.models import DriftSignal, DriftWord
+from bot.drift.models import DriftCalming, DriftSignal, DriftWord
 from bot.slack import mrkdwn
 from scheduler.drift_jobs import alert_unanswered
 from tests.support.drift_helpers import FORMAL, alert_posts, say
@@ -311,3 +311,25 @@ def test_a_bad_stored_word_can_still_be_removed_and_frees_its_place(rapport):
     assert reply.status == 200 and "can't be a cue word" not in reply.text
     with rapport.db.transaction() as session:
         assert session.scalars(select(DriftWord.phrase)).all() == []
+
+
+def test_owners_words_and_calmings_load_together_each_where_it_belongs(rapport):
+    relationship_id = make_relationship(rapport.db, rapport.clock, channels=("CSHARED",))
+    kinds = list(default_cues().labels)
+    store_words(rapport.db, relationship_id, (kinds[1], "zebra crossing"), (kinds[0], "aardvark"))
+    with rapport.db.transaction() as session:
+        session.add_all(
+            DriftCalming(team_id=TEAM_ID, relationship_id=relationship_id, kind=kind, presses=n)
+            for kind, n in ((kinds[0], 2), (kinds[2], 1))
+        )
+    with rapport.db.read() as session:
+        config = drift_config.load_config(session, relationship_id)
+    # by kind, then phrase
+    assert config.changes == tuple(
+        sorted([(kinds[0], "aardvark", True), (kinds[1], "zebra crossing", True)])
+    )
+    assert config.calmed == {
+        kinds[0]: drift_config.CALMING_STEP**2,
+        kinds[2]: drift_config.CALMING_STEP,
+    }
+    assert "aardvark" in config.cues.words()[kinds[0]]

@@ -4,10 +4,13 @@ owners-only figures, and alerts sent once per round and condition."""
 from __future__ import annotations
 
 import json
+from datetime import time, timedelta
 from typing import Any
 
-from bot.pulse.results import _suppressed
-from bot.relationships.models import Role, Side
+from bot.pulse.models import PulseRound
+from bot.pulse.results import TREND_ROUNDS, _suppressed, results
+from bot.relationships.models import Relationship, Role, Side
+from tests.support.fake_slack import TEAM_ID
 from tests.support.helpers import make_relationship
 from tests.support.pulse_helpers import (
     alerts,
@@ -231,3 +234,40 @@ def test_pulse_results_trend_response_rates_role_gaps_and_questions(rapport):
     assert "2. How is communication?: _not enough answers yet_ / *3.5*" in owner
     member = _results(rapport, "UC1")
     assert "*By question*" in member and "front-line" not in member
+
+
+def test_pulse_results_trend_is_the_newest_closed_rounds_oldest_first_beside_the_open_one(
+    rapport,
+):
+    relationship_id = _relationship(rapport)
+    now = rapport.clock.now()
+
+    def a_round(opens_days_ago: float, closes_days_ago: float) -> PulseRound:
+        return PulseRound(
+            team_id=TEAM_ID,
+            relationship_id=relationship_id,
+            day=None,
+            prompt_at=time(10),
+            opens_at=now - timedelta(days=opens_days_ago),
+            closes_at=now - timedelta(days=closes_days_ago),
+            questions="[]",
+            secret="",
+            min_group=3,
+            created_at=now,
+        )
+
+    with rapport.db.transaction() as session:
+        closed = [a_round(7 * weeks + 3, 7 * weeks) for weeks in range(TREND_ROUNDS + 2, 0, -1)]
+        open_now, not_yet = a_round(1, -2), a_round(-1, -4)
+        session.add_all([*closed, open_now, not_yet])
+        session.flush()
+        closed_ids, open_id = [r.id for r in closed], open_now.id
+    with rapport.db.read() as session:
+        relationship = session.get(Relationship, relationship_id)
+        owner = results(session, relationship, is_owner=True, now=now)
+        member = results(session, relationship, is_owner=False, now=now)
+    expected = closed_ids[-TREND_ROUNDS:]  # the newest eight, oldest first
+    assert [r.round_id for r in owner.trend] == expected == [r.round_id for r in member.trend]
+    assert owner.latest.round_id == closed_ids[-1] == member.latest.round_id
+    assert owner.open_round.closes_at == now + timedelta(days=2) and member.open_round is None
+    assert open_id not in expected
