@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, literal, null, or_, select, union_all
+from sqlalchemy import bindparam, func, literal, null, or_, select, true, union_all
 from sqlalchemy.orm import Session
 
 from bot.core.db import columns
@@ -72,7 +72,7 @@ def _sigmoid(logit: float) -> float:
 HIGHEST_BAR = _sigmoid(MAX_SHIFT)  # however many presses
 
 
-# The statements ``load_config`` runs, built once: ``/rapport drift`` loads the configuration
+# The statement ``load_config`` runs, built once: ``/rapport drift`` loads the configuration
 # afresh each time (see bot.relationships.domain). Feedback: the alerts about the score that
 # the relationship's owners marked "Not drift".
 _FEEDBACK = select(func.count()).where(
@@ -80,56 +80,55 @@ _FEEDBACK = select(func.count()).where(
     DriftAlert.not_drift_by.is_not(None),
     DriftAlert.kind.in_(FEEDBACK_ALERTS),
 )
-# the owners' words (id, kind, phrase, added) by kind and phrase, and their calmings (kind,
-# presses; never NULL, which tells the two apart) in one statement
-_WORDS_AND_CALMINGS = union_all(
+_THRESHOLDS = select(DriftSettings).where(
+    DriftSettings.relationship_id == bindparam("relationship_id")
+)
+# the owners' words (id, kind, phrase, added) and their calmings (kind, presses; never NULL,
+# which tells the two apart)
+_ADJUSTMENTS = union_all(
     select(
         DriftWord.id, DriftWord.kind, DriftWord.phrase, DriftWord.added, null().label("presses")
     ).where(DriftWord.relationship_id == bindparam("relationship_id")),
     select(null(), DriftCalming.kind, null(), null(), DriftCalming.presses).where(
         DriftCalming.relationship_id == bindparam("relationship_id")
     ),
-).order_by("kind", "phrase")
-_THRESHOLDS = select(DriftSettings).where(
-    DriftSettings.relationship_id == bindparam("relationship_id")
-)
-# the feedback count, then the stored thresholds, NULL when the relationship has none (its
-# defaults): one row whichever, from a one-row table joined to its settings
-_SETTINGS_AND_FEEDBACK = (
+).subquery("adjustments")
+# the whole configuration in one round trip: the feedback count and the stored thresholds
+# (NULL when the relationship has none: its defaults), from a one-row table joined to its
+# settings, on every one of the words and calmings (words by kind and phrase), or on one row
+# of NULLs when there are none
+_CONFIG = (
     select(
         _FEEDBACK.scalar_subquery().label("feedback"),
         DriftSettings.relationship_id,
         *(getattr(DriftSettings, name) for name in Thresholds.__dataclass_fields__),
+        *_ADJUSTMENTS.c,
     )
     .select_from(select(literal(1).label("one")).subquery())
     .outerjoin(DriftSettings, DriftSettings.relationship_id == bindparam("relationship_id"))
+    .outerjoin(_ADJUSTMENTS, true())
+    .order_by(_ADJUSTMENTS.c.kind, _ADJUSTMENTS.c.phrase)
 )
 
 
 def load_config(session: Session, relationship_id: int) -> DriftConfig:
     """The relationship's configuration, its cue set compiled (about 0.2 s unless a set with
-    the same words was compiled lately): call it outside write transactions. Two
-    statements: the words and the calmings, then the thresholds with the feedback count."""
-    values = {"relationship_id": relationship_id}
+    the same words was compiled lately): call it outside write transactions."""
+    rows = columns(session, _CONFIG, {"relationship_id": relationship_id}).all()
     words, calmed = [], {}
-    for word_id, kind, phrase, added, presses in columns(session, _WORDS_AND_CALMINGS, values):
-        if presses is None:
-            words.append((word_id, kind, phrase, added))
-        else:
-            calmed[kind] = CALMING_STEP**presses
-    added_words, removed = _owners_words(relationship_id, words)
-    cues = (
-        default_cues().with_words(added_words, removed)
-        if added_words or removed
-        else default_cues()
-    )
-    settings = columns(session, _SETTINGS_AND_FEEDBACK, values).one()
+    for row in rows:
+        if row.presses is not None:
+            calmed[row.kind] = CALMING_STEP**row.presses
+        elif row.kind is not None:
+            words.append((row.id, row.kind, row.phrase, row.added))
+    added, removed = _owners_words(relationship_id, words)
+    cues = default_cues().with_words(added, removed) if added or removed else default_cues()
     return DriftConfig(
         cues,
         calmed,
-        thresholds_from(settings),
-        settings.feedback,
-        tuple((kind, phrase, added) for _, kind, phrase, added in words),
+        thresholds_from(rows[0]),
+        rows[0].feedback,
+        tuple((kind, phrase, is_added) for _, kind, phrase, is_added in words),
     )
 
 
