@@ -12,14 +12,22 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Row, bindparam, false, func, select, true, union_all
+from sqlalchemy import Row, bindparam, false, func, literal, select, true, union_all
 from sqlalchemy.orm import Session
 
 from bot.core.db import columns
-from bot.pulse.models import PulseAnswer, PulseComment, PulseRecipient, PulseRound, RecipientStatus
+from bot.pulse.models import (
+    PulseAnswer,
+    PulseComment,
+    PulseRecipient,
+    PulseRound,
+    PulseSettings,
+    RecipientStatus,
+)
 from bot.pulse.rounds import round_questions
-from bot.pulse.settings import settings_for
+from bot.pulse.settings import DEFAULT_MIN_GROUP, settings_for
 from bot.relationships.joint import departed_side
 from bot.relationships.models import Relationship, Role, Side
 
@@ -273,16 +281,13 @@ def results(
 ) -> PulseResults:
     """``/pulse results``: latest closed round and the trend. Members get side-level figures
     only; owners also role breakdowns, comments and the open round's total count."""
-    settings = settings_for(session, relationship)
-    ids, open_round = _rounds_shown(session, relationship.id, now)
-    by_id = round_results(session, ids, settings.min_group, with_comments=False)
+    min_group, ids, open_round = _rounds_shown(session, relationship.id, now)
+    by_id = round_results(session, ids, min_group, with_comments=False)
     trend = [by_id[i] for i in ids]
     latest = None
     if ids:
-        latest = round_results(session, ids[-1:], settings.min_group, with_comments=is_owner)[
-            ids[-1]
-        ]
-        latest.questions.extend(question_figures(session, ids[-1], settings.min_group))
+        latest = round_results(session, ids[-1:], min_group, with_comments=is_owner)[ids[-1]]
+        latest.questions.extend(question_figures(session, ids[-1], min_group))
         trend[-1] = latest
     if not is_owner:
         trend = [_side_level(result) for result in trend]
@@ -296,7 +301,7 @@ def results(
             )
     return PulseResults(
         relationship.name,
-        latest.min_group if latest else round_threshold(2, settings.min_group),
+        latest.min_group if latest else round_threshold(2, min_group),
         latest,
         trend,
         progress,
@@ -309,18 +314,17 @@ def results(
 
 def _rounds_shown(
     session: Session, relationship_id: int, now: datetime
-) -> tuple[list[int], Row[tuple[int, datetime, bool]] | None]:
-    """The trend's closed rounds, oldest first, and the round taking answers now (its id
-    and closing time), or None: one statement where ``closed_round_ids`` and
-    ``current_round`` would take two."""
+) -> tuple[int, list[int], Row[Any] | None]:
+    """The anonymity threshold in force, the trend's closed rounds (oldest first) and the
+    round taking answers now (its id and closing time) or None: one statement where
+    ``settings_for``, ``closed_round_ids`` and ``current_round`` would take three."""
     values = {"relationship_id": relationship_id, "now": now, "limit": TREND_ROUNDS}
-    closed, open_round = [], None
-    for row in columns(session, _ROUNDS_SHOWN, values):
-        if row.open:
-            open_round = row
-        else:
-            closed.append(row.id)
-    return closed[::-1], open_round
+    rows = columns(session, _ROUNDS_SHOWN, values).all()
+    shown = [row for row in rows if row.id is not None]  # none: a row of NULLs
+    closed = [row.id for row in shown if not row.open]
+    open_round = next((row for row in shown if row.open), None)
+    min_group = rows[0].min_group
+    return (DEFAULT_MIN_GROUP if min_group is None else min_group), closed[::-1], open_round
 
 
 _OPEN_ROUND = (
@@ -333,11 +337,21 @@ _OPEN_ROUND = (
     .order_by(PulseRound.opens_at.desc(), PulseRound.id.desc())
     .limit(1)
 )  # as current_round finds it
-# the newest closed rounds (newest first), then the open round: each part keeps its own order
-# and limit inside a subquery, as SQLite wants of a UNION's parts
-_ROUNDS_SHOWN = union_all(
+# the newest closed rounds and the open round: each part keeps its own order and limit
+# inside a subquery, as SQLite wants of a UNION's parts
+_SHOWN = union_all(
     select(_LAST_CLOSED_ROUNDS.add_columns(PulseRound.closes_at, false().label("open")).subquery()),
     select(_OPEN_ROUND.subquery()),
+).subquery("shown")
+# the stored anonymity threshold (NULL: the relationship's settings are the defaults), from a
+# one-row table joined to the settings, on each of those rounds, newest first (or on one row
+# of NULLs when there are none)
+_ROUNDS_SHOWN = (
+    select(PulseSettings.min_group, *_SHOWN.c)
+    .select_from(select(literal(1).label("one")).subquery())
+    .outerjoin(PulseSettings, PulseSettings.relationship_id == bindparam("relationship_id"))
+    .outerjoin(_SHOWN, true())
+    .order_by(_SHOWN.c.closes_at.desc(), _SHOWN.c.id.desc())
 )
 
 

@@ -17,6 +17,7 @@ from bot.relationships.models import Relationship
 from bot.slack import mrkdwn
 
 DEFAULT_CADENCE = "every 2 weeks tue 10:00"
+DEFAULT_MIN_GROUP = 3  # the fewest answers a figure is shown for, until owners change it
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def _defaults(relationship: Relationship) -> PulseSettings:
         relationship_id=relationship.id,
         team_id=relationship.team_id,
         **vars(RoundTiming.default(relationship.created_at)),  # asdict would deep-copy
-        min_group=3,
+        min_group=DEFAULT_MIN_GROUP,
         drop_alert=0.5,
         gap_alert=1.0,
         response_alert=0.4,

@@ -21,9 +21,9 @@ from tests.support.queries import queries_during
         # thresholds, the feedback count, the owners' words and calmings (read once for
         # settings and overview)
         ("/rapport", "drift", 2),
-        # the relationship (with their role in it), the settings, the closed rounds with the
-        # open one
-        ("/pulse", "results", 3),  # no round closed yet, so no figures to read
+        # the relationship (with their role in it), then the anonymity threshold on the
+        # closed rounds and the open one
+        ("/pulse", "results", 2),  # no round closed yet, so no figures to read
         ("/checkin", "list", 3),  # the relationship, their time zone, its check-ins
     ],
 )
