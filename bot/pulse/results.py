@@ -26,7 +26,7 @@ from bot.pulse.models import (
     PulseSettings,
     RecipientStatus,
 )
-from bot.pulse.rounds import round_questions
+from bot.pulse.rounds import CURRENT_ROUND, round_questions
 from bot.pulse.settings import DEFAULT_MIN_GROUP, settings_for
 from bot.relationships.joint import departed_side
 from bot.relationships.models import Relationship, Role, Side
@@ -327,16 +327,9 @@ def _rounds_shown(
     return (DEFAULT_MIN_GROUP if min_group is None else min_group), closed[::-1], open_round
 
 
-_OPEN_ROUND = (
-    select(PulseRound.id, PulseRound.closes_at, true().label("open"))
-    .where(
-        PulseRound.relationship_id == bindparam("relationship_id"),
-        PulseRound.opens_at <= bindparam("now"),
-        PulseRound.closes_at > bindparam("now"),
-    )
-    .order_by(PulseRound.opens_at.desc(), PulseRound.id.desc())
-    .limit(1)
-)  # as current_round finds it
+_OPEN_ROUND = CURRENT_ROUND.with_only_columns(
+    PulseRound.id, PulseRound.closes_at, true().label("open")
+)
 # the newest closed rounds and the open round: each part keeps its own order and limit
 # inside a subquery, as SQLite wants of a UNION's parts
 _SHOWN = union_all(

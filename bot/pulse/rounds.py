@@ -129,11 +129,12 @@ def _overlaps_open_round(session: Session, relationship_id: int, at: datetime) -
 
 def current_round(session: Session, relationship_id: int, now: datetime) -> PulseRound | None:
     """The newest round taking answers now."""
-    return session.scalar(_CURRENT_ROUND, {"relationship_id": relationship_id, "now": now})
+    return session.scalar(CURRENT_ROUND, {"relationship_id": relationship_id, "now": now})
 
 
-# built once: /pulse results asks it of every owner (see bot.relationships.domain)
-_CURRENT_ROUND = (
+# built once: App Home and /rapport health ask it each time (see bot.relationships.domain);
+# /pulse results reads it among the rounds it shows
+CURRENT_ROUND = (
     select(PulseRound)
     .where(
         PulseRound.relationship_id == bindparam("relationship_id"),
