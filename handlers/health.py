@@ -34,8 +34,10 @@ from handlers.routing import Call, Reply, Router
 
 logger = logging.getLogger(__name__)
 # Reports computed at once: each is mostly Python holding the GIL, so more at a time only
-# make the acks wait longer for it (bench/health_index.py --ack), and the replies no sooner.
-_REPORTING = threading.BoundedSemaphore(2)
+# make the acks wait longer for it, and the replies no sooner. One a process rather than two:
+# replies alike at 40 commands a second (bench/health_index.py --ack: p50 9.0 against 9.3 ms),
+# and under a flood 1,260-1,325 acks a second against 816-1,039 (bench/command_throughput.py).
+_REPORTING = threading.BoundedSemaphore(1)
 # Reports waiting to be computed or computing, at most; past it the ack asks the person to
 # try again. Each one waiting holds a background thread, which other commands need right
 # after their ack (a modal's trigger_id lasts 3 s): a flood of /rapport health mustn't take
