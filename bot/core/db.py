@@ -14,7 +14,18 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, Executable, Result, create_engine, event, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Executable,
+    Join,
+    Result,
+    create_engine,
+    event,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InvalidatePoolError, SQLAlchemyError
@@ -113,6 +124,13 @@ def columns(session: Session, statement: Executable, values: dict[str, Any]) -> 
     if session.autoflush:
         session.flush()
     return session.connection().execute(statement, values)
+
+
+def one_row_joined(target: Any, onclause: Any) -> Join:
+    """A FROM clause of exactly one row: ``target``'s row matching ``onclause``, or NULLs
+    when none does. A statement can then read a relationship's stored settings (NULL: its
+    defaults) together with what it joins on after, in one round trip."""
+    return select(literal(1).label("one")).subquery().outerjoin(target, onclause)
 
 
 def _reading(engine: Engine) -> Engine:

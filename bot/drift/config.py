@@ -14,10 +14,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, literal, null, or_, select, true, union_all
+from sqlalchemy import bindparam, func, null, or_, select, true, union_all
 from sqlalchemy.orm import Session
 
-from bot.core.db import columns
+from bot.core.db import columns, one_row_joined
 from bot.drift.cues import clean_word
 from bot.drift.domain import CueSet, default_cues
 from bot.drift.models import (
@@ -104,8 +104,9 @@ _CONFIG = (
         *(getattr(DriftSettings, name) for name in Thresholds.__dataclass_fields__),
         *_ADJUSTMENTS.c,
     )
-    .select_from(select(literal(1).label("one")).subquery())
-    .outerjoin(DriftSettings, DriftSettings.relationship_id == bindparam("relationship_id"))
+    .select_from(
+        one_row_joined(DriftSettings, DriftSettings.relationship_id == bindparam("relationship_id"))
+    )
     .outerjoin(_ADJUSTMENTS, true())
     .order_by(_ADJUSTMENTS.c.kind, _ADJUSTMENTS.c.phrase)
 )

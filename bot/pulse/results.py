@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, false, func, literal, select, true, union_all
+from sqlalchemy import Row, bindparam, false, func, select, true, union_all
 from sqlalchemy.orm import Session
 
-from bot.core.db import columns
+from bot.core.db import columns, one_row_joined
 from bot.pulse.models import (
     PulseAnswer,
     PulseComment,
@@ -341,8 +341,9 @@ _SHOWN = union_all(
 # of NULLs when there are none)
 _ROUNDS_SHOWN = (
     select(PulseSettings.min_group, *_SHOWN.c)
-    .select_from(select(literal(1).label("one")).subquery())
-    .outerjoin(PulseSettings, PulseSettings.relationship_id == bindparam("relationship_id"))
+    .select_from(
+        one_row_joined(PulseSettings, PulseSettings.relationship_id == bindparam("relationship_id"))
+    )
     .outerjoin(_SHOWN, true())
     .order_by(_SHOWN.c.closes_at.desc(), _SHOWN.c.id.desc())
 )
