@@ -1,8 +1,8 @@
-"""What one slash command costs the app itself, without waitress or sockets: CPU per request
+"""What one slash command costs the app itself, without the HTTP server or sockets: CPU per request
 calling the WSGI app in-process, from one thread and from several at once, with the
 context switches each request caused.
 
-Alone, a request's CPU is the app's own work; from 8 threads (waitress' count) it also pays
+Alone, a request's CPU is the app's own work; from 8 threads at once it also pays
 for the interpreter lock changing hands, which SQLite's driver releases around every step
 of every statement. The gap between the two is what each statement costs under load, and
 why ``bench/command_throughput.py`` sees more CPU per request than this. Work left for
@@ -54,7 +54,7 @@ from tests.support.slack_requests import SIGNING_SECRET
 
 
 def request_of(wsgi: RapportWsgi, command_line: str, urls: ResponseUrls) -> Callable[[], None]:
-    """One signed ``command_line`` through the WSGI app, as waitress would hand it over."""
+    """One signed ``command_line`` through the WSGI app, as the HTTP server would hand it over."""
     command, _, text = command_line.partition(" ")
     body = urlencode(
         {

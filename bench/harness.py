@@ -208,9 +208,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU time used by a process and its children (the web workers), from /proc."""
-    total = 0.0
+def _process_table() -> dict[int, tuple[int, float]]:
+    """Every process's parent and CPU seconds so far, from /proc (Linux)."""
+    table = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -218,9 +218,27 @@ def tree_cpu_seconds(pid: int) -> float:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(entry.name) == pid or int(fields[1]) == pid:
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+        used = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        table[int(entry.name)] = (int(fields[1]), used)
+    return table
+
+
+def _in_tree(pid: int, root: int, table: dict[int, tuple[int, float]]) -> bool:
+    while pid not in (root, 0, 1):
+        pid = table.get(pid, (0, 0.0))[0]
+    return pid == root
+
+
+def tree_pids(root: int) -> list[int]:
+    """``root`` and all its descendants (a web server and its workers)."""
+    table = _process_table()
+    return [pid for pid in table if _in_tree(pid, root, table)]
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU time used by a process and all its descendants (the web server and its workers)."""
+    table = _process_table()
+    return sum(used for pid, (_, used) in table.items() if _in_tree(pid, root, table))
 
 
 @dataclass
@@ -230,15 +248,20 @@ class RapportProcess:
     url: str | None  # None for a scheduler, which serves nothing
 
     def rss_mib(self) -> float:
-        """Resident memory now, from /proc (Linux)."""
-        status = Path(f"/proc/{self.popen.pid}/status").read_text()
-        kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))
-        return int(kib) / 1024
+        """Resident memory now of the process and its web server's processes, added up (the
+        pages forked processes share counted in each), from /proc (Linux)."""
+        total = 0
+        for pid in tree_pids(self.popen.pid):
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            total += int(next(line.split()[1] for line in status.splitlines() if "VmRSS:" in line))
+        return total / 1024
 
     def cpu_seconds(self) -> float:
-        """User and system CPU time used so far, from /proc (Linux)."""
-        fields = Path(f"/proc/{self.popen.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User and system CPU time the process and its web server's processes used so far."""
+        return tree_cpu_seconds(self.popen.pid)
 
     def stop(self) -> None:
         self.popen.terminate()

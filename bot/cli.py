@@ -8,7 +8,6 @@ Settings come from the environment and ./.env (see .env.example).
 from __future__ import annotations
 
 import argparse
-import errno
 import logging
 import os
 import shutil
@@ -33,13 +32,12 @@ from bot.drift import classify
 from bot.drift.domain import load_model
 from bot.drift.tone import ModelUnavailable
 from bot.services import Services, create_services
+from bot.serving import PortUnavailable, WebServer, check_port
 from bot.slack import workspaces
 from bot.slack.client import create_web_client
 from bot.slack.installations import count_clear_tokens, seal_stored_tokens
 from bot.slack.outbox import LedgerBacklog
 from bot.slack.token_cipher import KEY_VARIABLE, UnreadableToken, generate_key
-from bot.web import RapportWsgi, create_http_server
-from bot.workers import PortUnavailable, Workers, listening_socket
 from scheduler.leader import LeaderElection, lock_for
 from scheduler.runner import create_scheduler, standby_jobs
 
@@ -210,10 +208,11 @@ class _CantStart(Exception):
 
 
 def _run(settings: Settings, role: str, workers: int = 1) -> int:
-    """``run``: web and scheduler in one process; ``web`` or ``scheduler`` alone. With
-    ``workers`` > 1, forked processes serve Slack and this one runs only the scheduler."""
+    """``run``: web and scheduler; ``web`` or ``scheduler`` alone. Over HTTP, forked
+    processes serve Slack (``bot.serving``) and this one runs only the scheduler; in Socket
+    Mode one process does both."""
     stopping.stop_on_sigterm()  # first: a SIGTERM during start-up stops it once started
-    shared_metrics = metrics.share_between_processes() if workers > 1 else None
+    shared_metrics = metrics.share_between_processes() if _serves_http(settings, role) else None
     try:
         return _start(settings, role, workers)
     finally:
@@ -229,6 +228,8 @@ def _start(settings: Settings, role: str, workers: int) -> int:
                 "connection. Leave out --workers, or SLACK_APP_TOKEN.",
                 2,
             )
+        if _serves_http(settings, role):
+            _check_port(settings.port)  # before anything starts
         _load_drift_model()  # before forking workers, which share it
         # before the database: a wrong token creates nothing
         team_id = None if settings.multi_workspace else _team_of_bot_token(settings)
@@ -237,16 +238,18 @@ def _start(settings: Settings, role: str, workers: int) -> int:
         services = create_services(settings, db)
         if team_id is not None:
             _record_installation(db, team_id, services)
-        pool = _fork_workers(settings, workers, engine) if workers > 1 else None
+        server = (
+            _start_web_server(settings, workers, engine) if _serves_http(settings, role) else None
+        )
         election = (
-            _elect_scheduler(engine, services, pool) if role in ("run", "scheduler") else None
+            _elect_scheduler(engine, services, server) if role in ("run", "scheduler") else None
         )
         if role == "scheduler" and settings.metrics_port is not None:
             _serve_metrics(settings.metrics_port, db)
     except _CantStart as problem:
         print(problem, file=sys.stderr)
         return problem.status
-    return _until_stopped(settings, role, services, pool, election)
+    return _until_stopped(settings, role, services, server, election)
 
 
 def _load_drift_model() -> None:
@@ -296,17 +299,26 @@ def _record_installation(db: Database, team_id: str, services: Services) -> None
         pass  # another process starting at the same moment recorded it
 
 
-def _fork_workers(settings: Settings, workers: int, engine: Engine) -> Workers:
-    """Fork first: no threads or open connections may cross into workers."""
+def _serves_http(settings: Settings, role: str) -> bool:
+    return role in ("run", "web") and not settings.socket_mode
+
+
+def _check_port(port: int) -> None:
     try:
-        sock = listening_socket(settings.port)
+        check_port(port)
     except PortUnavailable as problem:
         raise _CantStart(str(problem), 1) from None
+
+
+def _start_web_server(settings: Settings, workers: int, engine: Engine) -> WebServer:
+    """Fork first: no threads or open connections may cross into the server's workers."""
     engine.dispose()
-    return Workers(settings, workers, sock)
+    return WebServer(settings, workers)
 
 
-def _elect_scheduler(engine: Engine, services: Services, pool: Workers | None) -> LeaderElection:
+def _elect_scheduler(
+    engine: Engine, services: Services, server: WebServer | None
+) -> LeaderElection:
     def standby() -> BaseScheduler:  # on PostgreSQL, standbys help send
         return create_scheduler(services, standby_jobs())
 
@@ -317,8 +329,8 @@ def _elect_scheduler(engine: Engine, services: Services, pool: Workers | None) -
     )
     election.step()
     if not election.leading and engine.dialect.name == "sqlite":
-        if pool is not None:
-            pool.stop()
+        if server is not None:
+            server.stop()
         raise _CantStart(
             "Another Rapport scheduler is already running on this SQLite database, and "
             "only one may. Stop it first, or use PostgreSQL to run standby schedulers.",
@@ -343,10 +355,10 @@ def _until_stopped(
     settings: Settings,
     role: str,
     services: Services,
-    pool: Workers | None,
+    server: WebServer | None,
     election: LeaderElection | None,
 ) -> int:
-    """Run the role until Ctrl-C or SIGTERM (or a worker dies), then stop everything."""
+    """Run the role until Ctrl-C or SIGTERM (or the web server dies), then stop everything."""
     exit_code = 0
     try:
         if role == "scheduler":
@@ -356,15 +368,15 @@ def _until_stopped(
         else:
             if election is not None:
                 threading.Thread(target=election.run, name="scheduler", daemon=True).start()
-            if pool is not None:
-                exit_code = pool.wait()  # returns if a worker dies
+            if server is not None:
+                exit_code = server.wait()  # returns if the server dies
             else:
-                exit_code = _serve(settings, create_app(settings, services), services)
+                _serve_socket_mode(settings, create_app(settings, services), services)
     except KeyboardInterrupt:
         pass
     finally:
-        if pool is not None:
-            pool.stop()
+        if server is not None:
+            server.stop()
         if election is not None:
             election.stop()
         services.close()
@@ -373,34 +385,18 @@ def _until_stopped(
     return exit_code
 
 
-def _serve(settings: Settings, app: App, services: Services) -> int:
-    """Serve until Ctrl-C or SIGTERM; the exit status (1 when the port can't be had)."""
-    services.prepare_to_serve()
-    if settings.socket_mode:
-        from bot.socket_mode import StorableSocketModeHandler
+def _serve_socket_mode(settings: Settings, app: App, services: Services) -> None:
+    """Answer Slack over Socket Mode until Ctrl-C or SIGTERM."""
+    from bot.socket_mode import StorableSocketModeHandler
 
-        logger.info("Rapport is running in Socket Mode")
-        handler = StorableSocketModeHandler(app, settings.slack_app_token)
-        try:
-            handler.connect()
-            stopping.nap_until_stopped()  # (Bolt's start() would wait on an event for good)
-        finally:  # its threads reconnect through Slack calls: not while the process exits
-            handler.close()
-        return 0
+    services.prepare_to_serve()
+    logger.info("Rapport is running in Socket Mode")
+    handler = StorableSocketModeHandler(app, settings.slack_app_token)
     try:
-        wsgi_app = RapportWsgi(app, services.db, settings.slack_signing_secret)
-        server = create_http_server(wsgi_app, "0.0.0.0", settings.port)
-    except OSError as error:
-        if error.errno == errno.EADDRINUSE:
-            problem = f"Port {settings.port} is already in use: stop the other program or set PORT."
-        else:
-            problem = f"Rapport can't listen on port {settings.port} ({error.strerror}): set PORT."
-        print(problem, file=sys.stderr)
-        return 1
-    logger.info("Rapport is listening on port %s (POST /slack/events)", settings.port)
-    with stopping.waiting():
-        server.run()  # returns on Ctrl-C or SIGTERM
-    return 0
+        handler.connect()
+        stopping.nap_until_stopped()  # (Bolt's start() would wait on an event for good)
+    finally:  # its threads reconnect through Slack calls: not while the process exits
+        handler.close()
 
 
 def _database_problem(error: Exception, database_url: str) -> str:

@@ -2,7 +2,7 @@
 ``GET /metrics`` for Prometheus, and, when Rapport is installed through OAuth,
 ``GET /slack/install`` and ``GET /slack/oauth_redirect``.
 
-Served by waitress (a production WSGI server). Every POST is checked here, before anything
+Served by granian (``bot.serving``). Every POST is checked here, before anything
 parses it: Slack's signature and timestamp (slack-sdk's ``SignatureVerifier``), then the
 body's shape; only then does Bolt's WSGI adapter see it, with characters no database can
 store already taken out. Refusals are logged by reason alone, never with the body.
@@ -14,7 +14,6 @@ import io
 import json
 import logging
 import re
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -24,8 +23,6 @@ from urllib.parse import parse_qsl
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk.signature import SignatureVerifier
-from waitress import wasyncore
-from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
 from bot.core import metrics, request_ids
 from bot.core.db import Database
@@ -42,10 +39,6 @@ METRICS_PATH = "/metrics"
 # its rich-text ``blocks``): 1,920,000 bytes. Doubled for the blocks' and attachments'
 # structure and the envelope, and rounded up: 4 MiB.
 MAX_BODY_BYTES = 4 * 1024 * 1024
-# waitress refuses above this from the headers alone (413, without reading the body);
-# between the two the app answers a clean JSON 413
-SERVER_BODY_CAP_BYTES = 2 * MAX_BODY_BYTES
-SERVER_THREADS = 8
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 STALE_AFTER_SECONDS = 5 * 60  # SignatureVerifier's own window: said apart from a bad signature
 # PostgreSQL text can't hold NUL, nor can any database a lone UTF-16 surrogate (JSON's
@@ -244,35 +237,3 @@ def _json(start_response: StartResponse, status: str, body: dict[str, str] | Non
         status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
     )
     return [data]
-
-
-def create_http_server(
-    wsgi_app: RapportWsgi,
-    host: str = "0.0.0.0",
-    port: int = 0,
-    sockets: list[socket.socket] | None = None,
-) -> BaseWSGIServer | MultiSocketServer:
-    """A waitress server; ``port=0`` picks a free port (see ``effective_port``). With
-    ``sockets`` it serves those, already listening (web workers share one)."""
-    where: dict[str, Any] = {"sockets": sockets} if sockets else {"host": host, "port": port}
-    return create_server(
-        wsgi_app,
-        **where,
-        threads=SERVER_THREADS,
-        max_request_body_size=SERVER_BODY_CAP_BYTES,
-        ident="rapport",
-        clear_untrusted_proxy_headers=True,
-    )
-
-
-def stop_http_server(server: BaseWSGIServer) -> None:
-    """Stop a server running in another thread: closing happens inside its own loop."""
-
-    def close_everything() -> None:
-        server.task_dispatcher.shutdown()
-        wasyncore.close_all(server._map)
-
-    try:
-        server.trigger.pull_trigger(close_everything)
-    except OSError:  # the wake-up pipe is already closed: its loop is gone, close from here
-        close_everything()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,9 +20,10 @@ from bot.core.db import Database, create_db_engine
 from bot.core.settings import Settings
 from bot.schema import metadata
 from bot.services import create_services
-from bot.web import RapportWsgi, create_http_server, stop_http_server
+from bot.web import RapportWsgi
 from tests.support.fake_slack import FakeSlack
 from tests.support.fresh_db import fresh_database
+from tests.support.http_server import serving
 from tests.support.slack_requests import SIGNING_SECRET, SlackRequests
 
 pytest_plugins = ["tests.support.joint_helpers"]  # two workspaces sharing a relationship
@@ -158,17 +158,3 @@ def multi(fake_slack: FakeSlack, db: Database, database_url: str, clock: FakeClo
     """``rapport``, installed through OAuth (see ``tests/slack/test_installs.py``)."""
     with installed_app(fake_slack, db, database_url, clock) as running:
         yield running
-
-
-@contextmanager
-def serving(wsgi_app: RapportWsgi) -> Iterator[str]:
-    """Serve ``wsgi_app`` with the production server on a free loopback port."""
-    server = create_http_server(wsgi_app, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        stop_http_server(server)
-        thread.join(timeout=5)
-    assert not thread.is_alive(), "the HTTP server didn't stop"

@@ -127,7 +127,7 @@ def test_run_on_a_port_in_use_says_so(tmp_path, fake_slack):
     assert result.returncode == 1
     assert f"Port {port} is already in use: stop the other program or set PORT." in result.stderr
     assert "Traceback" not in result.stderr
-    assert "Rapport stopped" in result.stderr  # the scheduler and Slack threads were stopped
+    assert "migration" not in result.stderr  # it said so before doing anything else
 
 
 def test_run_serves_slack_and_health_then_stops_cleanly_on_sigterm(tmp_path, fake_slack):
@@ -138,6 +138,7 @@ def test_run_serves_slack_and_health_then_stops_cleanly_on_sigterm(tmp_path, fak
         assert health == {"status": "ok", "database": "ok"}
         reply = SlackRequests(f"http://127.0.0.1:{port}", fake_slack).command("help")
         assert reply.status == 200 and "/rapport setup" in reply.text
+        assert status_of_an_absurd_body(port) == b"413"  # told before one byte is sent
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=15)
     finally:
@@ -145,6 +146,18 @@ def test_run_serves_slack_and_health_then_stops_cleanly_on_sigterm(tmp_path, fak
     assert process.returncode == 0, stderr
     assert "Rapport stopped" in stderr
     assert (tmp_path / "rapport.db").exists()  # the SQLite default, next to where it runs
+
+
+def status_of_an_absurd_body(port: int) -> bytes:
+    """The status code granian's worker answers to 20 MB announced, none of it sent."""
+    head = (
+        "POST /slack/events HTTP/1.1\r\nHost: rapport\r\nContent-Type: application/json\r\n"
+        "X-Slack-Request-Timestamp: 1\r\nX-Slack-Signature: v0=1\r\n"
+        f"Content-Length: {20 * 1000 * 1000}\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(head.encode())
+        return connection.makefile("rb").readline().split()[1]
 
 
 def start_run(cwd: Path, fake_slack: FakeSlack, port: int, **env: str) -> subprocess.Popen:

@@ -25,11 +25,11 @@ from bot.socket_mode import StorableSocketModeHandler
 from bot.web import MAX_BODY_BYTES, RapportWsgi
 from tests.checkins.test_flows import checkin
 from tests.checkins.test_flows import setup as checkin_setup
-from tests.conftest import serving
 from tests.relationships.test_setup import setup_values
 from tests.support.drift_helpers import say
 from tests.support.fake_slack import TEAM_ID
 from tests.support.helpers import make_relationship
+from tests.support.http_server import serving
 from tests.support.slack_requests import SIGNING_SECRET, sign
 
 FORM = "application/x-www-form-urlencoded"

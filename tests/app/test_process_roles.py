@@ -13,6 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from bot import serving
+from bot.core.settings import Settings
+from bot.slack.token_cipher import KEY_VARIABLE
+from bot.web import RapportWsgi
 from scheduler.leader import LeaderElection
 from tests.app.test_cli import free_port, migrated_sqlite, rapport_env, run_rapport, wait_for_health
 from tests.conftest import POSTGRES_URL
@@ -183,8 +187,10 @@ def test_workers_serve_signed_requests_and_all_stop_on_sigterm(tmp_path, fake_sl
     rapport = Process(role, tmp_path, "--workers", "2", PORT=str(port), **env)
     try:
         rapport.wait_for("serving with 2 web workers")
-        workers = children_of(rapport.popen.pid)
-        assert len(workers) == 2  # (the parent serves nothing itself)
+        (server,) = children_of(rapport.popen.pid)  # (the parent serves nothing itself)
+        assert wait_for_health(f"http://127.0.0.1:{port}/healthz", rapport.popen)
+        workers = children_of(server)
+        assert len(workers) == 2
         assert wait_for_health(f"http://127.0.0.1:{port}/healthz", rapport.popen)
         for _ in range(4):  # new connections each time: workers race to accept them
             reply = SlackRequests(f"http://127.0.0.1:{port}", fake_slack).command("help")
@@ -203,7 +209,7 @@ def test_workers_serve_signed_requests_and_all_stop_on_sigterm(tmp_path, fake_sl
             assert other.returncode == 1 and "already running" in other.stderr
     finally:  # with the scheduler's threads in the parent, the SIGTERM may reach one of them
         assert rapport.stop(through_another_thread=role == "run") == 0
-    assert not any(is_running(pid) for pid in workers)
+    assert not any(is_running(pid) for pid in (server, *workers))
     rapport.wait_for("Rapport stopped")
 
 
@@ -235,3 +241,26 @@ def test_on_postgresql_a_standby_takes_over_within_30_seconds_of_the_leader_dyin
     finally:
         leader.popen.kill()
         assert standby.stop() == 0
+
+
+def test_a_web_worker_keeps_secrets_out_of_the_environment_its_requests_see(
+    monkeypatch, fake_slack, database_url
+):
+    """Granian starts each request's WSGI environ from a copy of the worker's environment:
+    once the app is built from the settings, the secrets are no longer in it."""
+    for name in ("SLACK_SIGNING_SECRET", "SLACK_CLIENT_SECRET", "DATABASE_URL", KEY_VARIABLE):
+        monkeypatch.setenv(name, "secret")
+    monkeypatch.setenv("PORT", "3000")
+    settings = Settings(
+        slack_bot_token="xoxb-test-token",
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=fake_slack.api_url,
+        database_url=database_url,
+    )
+    app = serving._worker_app(settings)
+    try:
+        assert "secret" not in os.environ.values()
+        assert os.environ["PORT"] == "3000"  # the rest stays
+        assert isinstance(app, RapportWsgi)
+    finally:
+        app._db.engine.dispose()

@@ -12,9 +12,9 @@ from bot.app import create_app
 from bot.core.settings import QUIET_LIBRARIES, Settings, configure_logging
 from bot.services import create_services
 from bot.web import RapportWsgi, RefusalLog
-from tests.conftest import serving
 from tests.support.fake_slack import TEAM_ID
 from tests.support.helpers import make_relationship
+from tests.support.http_server import serving
 from tests.support.pulse_helpers import answer_value, click, job_context, prompts, pulse, tick
 from tests.support.slack_requests import SIGNING_SECRET, SlackRequests, sign
 
