@@ -104,7 +104,7 @@ def prepare_traffic(database_url: str) -> TrafficTargets:
     db, now = Database(engine), SystemClock().now()
     start = now + timedelta(days=3)
     with db.transaction() as session:
-        relationship = rel.resolve(session, TEAM_ID, "UALICE", None, None)
+        relationship, _ = rel.resolve(session, TEAM_ID, "UALICE", None, None)
         opened = open_round_now(session, relationship, "UALICE", now)
         draft = CheckInDraft(
             title="Weekly sync",

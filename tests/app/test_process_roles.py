@@ -264,3 +264,24 @@ def test_a_web_worker_keeps_secrets_out_of_the_environment_its_requests_see(
         assert isinstance(app, RapportWsgi)
     finally:
         app._db.engine.dispose()
+
+
+def test_a_web_worker_that_dies_stops_rapport_with_a_failure_status(tmp_path, fake_slack):
+    """So that whatever supervises Rapport (systemd) sees it and starts it again."""
+    url = migrated_sqlite(tmp_path)
+    port = free_port()
+    rapport = Process(
+        "web", tmp_path, "--workers", "2", PORT=str(port), **slack_env(fake_slack, url)
+    )
+    try:
+        rapport.wait_for("serving with 2 web workers")
+        (server,) = children_of(rapport.popen.pid)
+        assert wait_for_health(f"http://127.0.0.1:{port}/healthz", rapport.popen)
+        workers = children_of(server)
+        os.kill(min(workers), signal.SIGKILL)
+        assert rapport.popen.wait(timeout=30) == 1
+        rapport.wait_for("the web server exited")
+        rapport.wait_for("Rapport stopped")
+    finally:
+        rapport.popen.kill()
+    assert not any(is_running(pid) for pid in (server, *workers))
