@@ -228,7 +228,8 @@ def _start(settings: Settings, role: str, workers: int) -> int:
                 "connection. Leave out --workers, or SLACK_APP_TOKEN.",
                 2,
             )
-        if _serves_http(settings, role):
+        serving = _serves_http(settings, role)
+        if serving:
             _check_port(settings.port)  # before anything starts
         _load_drift_model()  # before forking workers, which share it
         # before the database: a wrong token creates nothing
@@ -238,9 +239,7 @@ def _start(settings: Settings, role: str, workers: int) -> int:
         services = create_services(settings, db)
         if team_id is not None:
             _record_installation(db, team_id, services)
-        server = (
-            _start_web_server(settings, workers, engine) if _serves_http(settings, role) else None
-        )
+        server = _start_web_server(settings, workers, engine) if serving else None
         election = (
             _elect_scheduler(engine, services, server) if role in ("run", "scheduler") else None
         )
