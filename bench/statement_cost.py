@@ -1,5 +1,5 @@
-"""What one short read costs at each layer under a slash command: the database driver, SQLAlchemy
-Core in a read session, and the ORM as the commands run it.
+"""What one short read costs at each layer under a slash command: the database driver, the direct
+reads of a read session, SQLAlchemy Core, the ORM, and ``rel.resolve`` as commands run it.
 
 The read is the one nearly every command that names a relationship starts with: which
 relationship a command typed in a channel means, and the person's role in it
@@ -8,17 +8,21 @@ a call, from one thread, each beside the calibration loop run in this process, m
 five rounds:
 
 - *the driver alone*: the same SQL, compiled once by SQLAlchemy, run on one DBAPI
-  connection (sqlite3 or psycopg) as ``Database.read`` runs it: inside ``BEGIN`` …
-  ``ROLLBACK`` on SQLite, in autocommit on PostgreSQL;
-- *SQLAlchemy Core*: a ``Database.read`` session and the statement read as columns
-  (``bot.core.db.columns``): a pooled connection checked out and in, the statement
-  looked up in the compiled cache, its result read;
-- *Core, then the entity*: that row made into a ``Relationship`` in the session, as the ORM
-  would load it (what a command needs, since it reads the relationship's attributes);
-- *the ORM*: ``rel.resolve`` itself.
+  connection (sqlite3 or psycopg) in autocommit, as a read session's direct reads run it;
+- *a direct read*: a ``Database.read`` session and the statement read as columns
+  (``bot.core.db.columns``), which sends it straight to the driver
+  (``bot.core.direct_reads``): a pooled connection checked out and in, the SQL compiled
+  once, the row through its types' processors;
+- *SQLAlchemy Core*: the same in the session's own connection, as Core executes it: the
+  statement's cache key worked out and looked up in the compiled cache, an execution
+  context, events, its result read;
+- *the ORM*: the statement as ``rel.resolve`` builds it, the ``Relationship`` loaded by
+  the ORM;
+- *``rel.resolve``*: as commands run it, a direct read, the entity then made from the row
+  and added to the session (``bot.core.db.entity_rows``).
 
-The gap between the first two is what the session and Core cost a statement, whatever the
-statement; the gap between the last two is all the ORM's own loading would save.
+The gap between the first two is what a read session's own work costs; between the second
+and third, what Core costs a statement, whatever the statement.
 
     python bench/statement_cost.py [--calls 3000] [--database-url postgresql+psycopg://…]
 
@@ -37,9 +41,7 @@ from typing import Any
 
 from ack_latency import prepare_database
 from calibration import calibration_rate
-from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import make_transient_to_detached
 
 from bot.core.db import Database, columns, create_db_engine
 from bot.relationships import domain as rel
@@ -65,41 +67,30 @@ def driver_alone(db: Database) -> tuple[Callable[[], Any], Callable[[], None]]:
     pooled.detach()  # out of the pool for good: nothing else is handed this connection
     sql = str(compiled)
     if db.engine.dialect.name == "postgresql":
-        connection.autocommit = True
+        connection.autocommit = True  # SQLite's is: see bot.core.db's connect listener
 
-        def read() -> Any:
-            return connection.execute(sql, values).fetchall()
-
-    else:
-
-        def read() -> Any:
-            connection.execute("BEGIN")
-            rows = connection.execute(sql, values).fetchall()
-            connection.execute("ROLLBACK")
-            return rows
+    def read() -> Any:
+        return connection.execute(sql, values).fetchall()
 
     return read, connection.close
 
 
-def core(db: Database) -> Any:
+def direct(db: Database) -> Any:
     with db.read() as session:
         return columns(session, STATEMENT, PERSON).all()
 
 
-def core_then_entity(db: Database) -> Any:
-    names = [column.key for column in Relationship.__table__.columns]
-    identity = inspect(Relationship).identity_key_from_primary_key
+def core(db: Database) -> Any:
     with db.read() as session:
-        (row,) = columns(session, STATEMENT, PERSON).all()
-        relationship = session.identity_map.get(identity((row[0],)))
-        if relationship is None:
-            relationship = Relationship(**dict(zip(names, row, strict=False)))
-            make_transient_to_detached(relationship)
-            session.add(relationship)
-        return relationship, row[-1]
+        return session.connection().execute(STATEMENT, PERSON).all()
 
 
 def orm(db: Database) -> Any:
+    with db.read() as session:
+        return session.execute(rel._THEIRS_IN_CHANNEL, PERSON).all()
+
+
+def resolve(db: Database) -> Any:
     with db.read() as session:
         return rel.resolve(session, TEAM_ID, "UALICE", "CSHARED", None)
 
@@ -129,7 +120,9 @@ def main() -> None:
         db = Database(create_db_engine(url))
         raw, close_raw = driver_alone(db)
         try:
-            assert raw()[0][0] == core(db)[0][0] == orm(db)[0].id  # the same row each way
+            # the same row each way
+            assert raw()[0][0] == direct(db)[0][0] == core(db)[0][0] == orm(db)[0][0].id
+            assert resolve(db)[0].id == raw()[0][0]
             print(f"calibration: {rate:,.0f} loops per CPU second")
             print(
                 f"{make_url(url).get_backend_name()}: the read that finds a command's "
@@ -137,9 +130,10 @@ def main() -> None:
             )
             ways = (
                 ("the driver alone", raw),
+                ("a direct read in a read session", lambda: direct(db)),
                 ("SQLAlchemy Core in a read session", lambda: core(db)),
-                ("Core, then the entity", lambda: core_then_entity(db)),
-                ("the ORM (rel.resolve)", lambda: orm(db)),
+                ("the ORM in a read session", lambda: orm(db)),
+                ("rel.resolve (a direct read, then the entity)", lambda: resolve(db)),
             )
             baseline = None
             for title, read in ways:

@@ -26,6 +26,7 @@ from bot.checkins.parser import DEFAULT_REMINDERS, REASON_MAX, CheckInDraft
 from bot.checkins.people import participants, require_editor
 from bot.checkins.validation import draft_problems, start_date_problem
 from bot.core.cadence import parse_cadence
+from bot.core.db import entity_rows
 from bot.core.occurrences import typical_interval
 from bot.relationships import domain as rel
 from bot.relationships.domain import RapportError, get_relationship, homed_in, name_key
@@ -194,7 +195,9 @@ def list_checkins(session: Session, relationship: Relationship, now: datetime) -
 
 
 def checkins_of(session: Session, relationship_id: int) -> list[CheckIn]:
-    return list(session.scalars(_CHECKINS_OF, {"relationship_id": relationship_id}))
+    return [
+        row[0] for row in entity_rows(session, _CHECKINS_OF, {"relationship_id": relationship_id})
+    ]
 
 
 # built once: /checkin list and /rapport health run it each time (see bot.relationships.domain)

@@ -20,8 +20,10 @@ from sqlalchemy import (
     Executable,
     Join,
     Result,
+    Select,
     create_engine,
     event,
+    inspect,
     literal,
     select,
     text,
@@ -29,7 +31,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InvalidatePoolError, SQLAlchemyError
-from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached, sessionmaker
+
+from bot.core.direct_reads import CompiledReads, DirectReads
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +41,7 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 READ_ONLY_OPTION = "rapport_read_only"  # an execution option: this transaction only reads
 PING_AFTER_IDLE_SECONDS = 1.0
 _IDLE_SINCE = "rapport_idle_since"  # a pooled connection's info: when it was last checked in
+_DIRECT_READS = "rapport_direct_reads"  # a read session's info: its DirectReads
 
 
 def upsert_insert(dialect: str) -> Callable[..., Any]:
@@ -118,12 +123,62 @@ def _ping_idle_connections(engine: Engine) -> None:
 
 
 def columns(session: Session, statement: Executable, values: dict[str, Any]) -> Result[Any]:
-    """Run ``statement``, which selects columns, not ORM entities, on the session's own
-    connection and transaction: the ORM's execution of a short statement costs more than
-    SQLite takes to run it. Pending changes are flushed first, as the ORM would."""
+    """Run ``statement``, which selects columns, not ORM entities: the ORM's execution of a
+    short statement costs more than SQLite takes to run it. In a ``Database.read`` session a
+    ``Select`` goes straight to the driver (``bot.core.direct_reads``); otherwise it runs on
+    the session's own connection and transaction, pending changes flushed first, as the ORM
+    would."""
+    direct = session.info.get(_DIRECT_READS)
+    if direct is not None and (result := direct.run(statement, values)) is not None:
+        return result
     if session.autoflush:
         session.flush()
     return session.connection().execute(statement, values)
+
+
+def entity_rows(
+    session: Session, statement: Select[Any], values: dict[str, Any]
+) -> list[tuple[Any, ...]]:
+    """The rows of ``statement``, which selects one ORM entity, then columns. In a
+    ``Database.read`` session it is read as columns, straight (``columns``), and the entity
+    made from them: the ORM's loading of one row costs several times the read itself. The
+    entity joins the session as if the ORM had loaded it (one the session holds already is
+    used instead), so its lazy attributes load as they would."""
+    if _DIRECT_READS not in session.info:
+        return [tuple(row) for row in session.execute(statement, values)]
+    read = _entity_reads.get(statement)
+    if read is None:
+        read = _entity_reads[statement] = _EntityRead(statement)
+    rows = []
+    for row in columns(session, read.as_columns, values):
+        fields = row[: len(read.keys)]
+        key = read.mapper.identity_key_from_primary_key([fields[i] for i in read.primary_key])
+        entity = session.identity_map.get(key)
+        if entity is None:
+            entity = read.mapper.class_(**dict(zip(read.keys, fields, strict=True)))
+            make_transient_to_detached(entity)
+            session.add(entity)
+        rows.append((entity, *row[len(read.keys) :]))
+    return rows
+
+
+class _EntityRead:
+    """A select of one entity then columns, as a select of the entity's table columns then
+    those columns; which attribute each table column is, and where the primary key is."""
+
+    def __init__(self, statement: Select[Any]):
+        descriptions = statement.column_descriptions
+        self.mapper = inspect(descriptions[0]["entity"])
+        table = list(self.mapper.local_table.columns)
+        self.keys = [self.mapper.get_property_by_column(column).key for column in table]
+        self.primary_key = [table.index(column) for column in self.mapper.primary_key]
+        after = list(statement.selected_columns)[
+            len(statement.selected_columns) - len(descriptions) + 1 :
+        ]
+        self.as_columns = statement.with_only_columns(*table, *after)
+
+
+_entity_reads: weakref.WeakKeyDictionary[Any, _EntityRead] = weakref.WeakKeyDictionary()
 
 
 def one_row_joined(target: Any, onclause: Any) -> Join:
@@ -154,6 +209,7 @@ class Database:
         self._reads = sessionmaker(_reading(engine), autoflush=False)
         event.listen(self._reads, "before_flush", _refuse_writing)
         event.listen(self._reads, "do_orm_execute", _refuse_writing_statements)
+        self._compiled_reads = CompiledReads(engine.dialect)
         self._sqlite_lock = _writer_lock(engine) if engine.dialect.name == "sqlite" else None
 
     @contextmanager
@@ -178,8 +234,12 @@ class Database:
         queue behind each other nor behind a writer: an acknowledgement that only reads,
         such as ``/rapport show``, never waits for one that writes.
         """
-        with self._reads() as session:  # closing it rolls back
-            yield session
+        direct = DirectReads(self.engine, self._compiled_reads)
+        try:
+            with self._reads(info={_DIRECT_READS: direct}) as session:  # closing it rolls back
+                yield session
+        finally:
+            direct.close()
 
     def is_available(self) -> bool:
         try:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, String, bindparam, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
-from bot.core.db import columns
+from bot.core.db import columns, entity_rows
 from bot.relationships.models import (
     CurrentRelationship,
     Member,
@@ -103,10 +103,10 @@ def homed_in(team_id: str | ColumnElement[str]) -> ColumnElement[bool]:
 def get_relationship(session: Session, team_id: str, relationship_id: int) -> Relationship:
     """Load by id *within this workspace* (either home workspace of a joint relationship);
     ids from button values are never trusted alone."""
-    relationship = session.scalar(_HOMED, {"relationship_id": relationship_id, "team_id": team_id})
-    if relationship is None:
+    rows = entity_rows(session, _HOMED, {"relationship_id": relationship_id, "team_id": team_id})
+    if not rows:
         raise RapportError(NOT_YOURS)
-    return relationship
+    return rows[0][0]
 
 
 _HOMED = select(Relationship).where(
@@ -146,11 +146,11 @@ def _find_by_name(
 ) -> tuple[Relationship, Role]:
     person = {"team_id": team_id, "user_id": user_id}
     key = name_key(name)
-    exact = session.execute(_THEIRS_NAMED, {**person, "key": key}).first()
-    if exact is not None:
-        return exact[0], exact[1]
+    exact = entity_rows(session, _THEIRS_NAMED, {**person, "key": key})
+    if exact:
+        return exact[0][0], exact[0][1]
     pattern = "%" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    candidates = session.execute(_THEIRS_LIKE, {**person, "pattern": pattern}).all()
+    candidates = entity_rows(session, _THEIRS_LIKE, {**person, "pattern": pattern})
     if len(candidates) == 1:
         return candidates[0][0], candidates[0][1]
     if candidates:
@@ -173,10 +173,11 @@ def resolve(
     if name:
         return _find_by_name(session, team_id, user_id, name)
     if channel_id:
-        by_channel = session.execute(
+        by_channel = entity_rows(
+            session,
             _THEIRS_IN_CHANNEL,
             {"team_id": team_id, "user_id": user_id, "channel_id": channel_id},
-        ).all()
+        )
         if len(by_channel) == 1:
             return by_channel[0][0], by_channel[0][1]
     mine = memberships(session, team_id, user_id)
