@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import Row, bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from bot.checkins.models import (
@@ -23,10 +24,10 @@ from bot.checkins.models import (
 )
 from bot.checkins.occurrences import plan_next, reminder_offsets
 from bot.checkins.parser import DEFAULT_REMINDERS, REASON_MAX, CheckInDraft
-from bot.checkins.people import participants, require_editor
+from bot.checkins.people import participants, participants_by_checkin, require_editor
 from bot.checkins.validation import draft_problems, start_date_problem
 from bot.core.cadence import parse_cadence
-from bot.core.db import entity_rows
+from bot.core.db import columns, entity_rows
 from bot.core.occurrences import typical_interval
 from bot.relationships import domain as rel
 from bot.relationships.domain import RapportError, get_relationship, homed_in, name_key
@@ -186,11 +187,17 @@ def skip_next(
 
 
 def list_checkins(session: Session, relationship: Relationship, now: datetime) -> list[CheckInView]:
-    """Its check-ins, numbered as ``/checkin list`` shows them; the caller checked that the
-    person is a member (``rel.resolve`` does)."""
+    """Its check-ins, numbered as ``/checkin list`` shows them, read in three statements
+    however many there are; the caller checked that the person is a member (``rel.resolve``
+    does)."""
+    checkins = checkins_of(session, relationship.id)
+    if not checkins:
+        return []
+    people = participants_by_checkin(session, relationship.id)
+    upcoming = _upcoming_by_checkin(session, relationship.id, now)
     return [
-        _view(session, checkin, number, now)
-        for number, checkin in enumerate(checkins_of(session, relationship.id), start=1)
+        _view_of(checkin, number, people.get(checkin.id, ()), upcoming.get(checkin.id))
+        for number, checkin in enumerate(checkins, start=1)
     ]
 
 
@@ -254,15 +261,47 @@ def _upcoming(session: Session, checkin_id: int, now: datetime) -> Occurrence | 
     )
 
 
+def _upcoming_by_checkin(
+    session: Session, relationship_id: int, now: datetime
+) -> dict[int, Row[Any]]:
+    """``_upcoming`` of each of the relationship's check-ins, in one statement: its start,
+    outcome and reason."""
+    values = {"relationship_id": relationship_id, "now": now}
+    found: dict[int, Row[Any]] = {}
+    for row in columns(session, _UPCOMING_OF_RELATIONSHIP, values):
+        found.setdefault(row.checkin_id, row)  # the first, the soonest
+    return found
+
+
+# built once: /checkin list reads it in every ack (see bot.relationships.domain)
+_UPCOMING_OF_RELATIONSHIP = (
+    select(Occurrence.checkin_id, Occurrence.starts_at, Occurrence.outcome, Occurrence.reason)
+    .where(
+        Occurrence.relationship_id == bindparam("relationship_id"),
+        Occurrence.starts_at > bindparam("now"),
+    )
+    .order_by(Occurrence.checkin_id, Occurrence.starts_at)
+)
+
+
 def _view(session: Session, checkin: CheckIn, number: int, now: datetime) -> CheckInView:
-    upcoming = _upcoming(session, checkin.id, now)
+    return _view_of(
+        checkin, number, participants(session, checkin.id), _upcoming(session, checkin.id, now)
+    )
+
+
+def _view_of(
+    checkin: CheckIn, number: int, people: tuple[str, ...], upcoming: Occurrence | Row[Any] | None
+) -> CheckInView:
+    """What a check-in shows; ``upcoming``, its planned occurrence (an ``Occurrence`` or a
+    row with its start, outcome and reason) or None."""
     return CheckInView(
         number=number,
         id=checkin.id,
         title=checkin.title,
         schedule=_schedule_text(checkin),
         tz=checkin.tz,
-        participants=participants(session, checkin.id),
+        participants=people,
         channel_id=checkin.channel_id,
         next_start=upcoming.starts_at if upcoming else None,
         next_skipped_reason=(

@@ -42,6 +42,30 @@ def test_a_command_acknowledges_with_few_statements(rapport, command, text, sele
     assert queries_during(rapport.db, acknowledge) == selects
 
 
+def test_checkin_list_reads_as_many_statements_for_three_check_ins_as_for_one(rapport):
+    make_relationship(rapport.db, rapport.clock, channels=("CSHARED",))
+    rapport.fake.add_user("UALICE")
+    statements = []
+    for title in ("Ops", "Steering", "Retro"):
+        added = rapport.slack.command(
+            f'add "{title}" weekly tue 10:00 <@UALICE> <@UPAT> tz UTC', command="/checkin"
+        )
+        assert "saved" in added.text
+        listed = rapport.slack.command("list", command="/checkin", channel="CSHARED")
+        if not statements:  # the first one asks Slack for the person's time zone, after the ack
+            rapport.fake.wait_for("response_url")
+        statements.append(
+            queries_during(
+                rapport.db,
+                lambda: rapport.slack.command("list", command="/checkin", channel="CSHARED"),
+            )
+        )
+        assert listed.status == 200
+    # the relationship, their zone, the check-ins, then every one's participants and next
+    # start in one statement each
+    assert statements == [5, 5, 5]
+
+
 def test_slash_commands_are_matched_right_after_message_events(rapport):
     commands = [
         index

@@ -187,6 +187,28 @@ def test_checkin_list_shows_next_occurrence_in_viewers_time_zone(rapport):
     assert "Tue 3 Mar, 15:30 (Asia/Kolkata)" in str(listing.args["blocks"])
 
 
+def test_checkin_list_shows_each_check_ins_own_people_and_next_start_read_together(rapport):
+    setup(rapport)
+    checkin(rapport, f"add {ADD}")
+    checkin(rapport, 'add "Steering" monthly first wed 14:00 <@UPAT> <@UCARL> tz Europe/London')
+    checkin(rapport, 'add "Retro" weekly fri 16:00 <@UPRIYA> tz Europe/London')
+    checkin(rapport, "skip Retro Team offsite", user="UALICE")
+    checkin(rapport, "list", user="UPAT")  # his zone now known: the next list is in the ack
+    rapport.fake.wait_for("response_url")
+    sections = [
+        block["text"]["text"]
+        for block in checkin(rapport, "list", user="UPAT").json()["blocks"]
+        if block.get("type") == "section"
+    ]
+    ops, steering, retro = (
+        next(text for text in sections if title in text) for title in ("Ops", "Steering", "Retro")
+    )
+    assert "<@UALICE>, <@UPAT>, <@UPRIYA>" in ops and "Tue 3 Mar, 10:00" in ops
+    assert "<@UPAT>, <@UCARL>" in steering and "Wed 4 Mar, 14:00" in steering
+    assert "<@UPRIYA>" in retro and "Team offsite" in retro and "<@UPAT>" not in retro
+    assert "Team offsite" not in ops + steering
+
+
 def test_checkin_list_answers_in_the_ack_while_the_viewers_zone_is_fresh(rapport):
     setup(rapport)
     checkin(rapport, f"add {ADD}")
