@@ -77,12 +77,12 @@ class Services:
 
 # Slack calls are I/O: a thread waits on the network, not the CPU, so the pool is sized by
 # Little's law (calls in flight = calls per second x seconds per call) so that it is never
-# what limits. Flat out, a web process on a 2-core machine acknowledges ~390 requests/s
-# (bench/ack_latency.py); if two in three open a modal and Slack answers in 300 ms, 78 calls
-# are in flight, and 128 threads keep up until Slack slows to ~490 ms; a views.open still
-# queued when its trigger_id is 3 s old fails. Threads start only as work arrives: at 200
-# requests/s about 40 are used.
-BACKGROUND_THREADS = 128
+# what limits. Flat out, a web process on a 2-core machine acknowledges ~800 requests/s
+# (bench/ack_latency.py); if two in three open a modal and Slack answers in 300 ms, 160 calls
+# are in flight, and 256 threads keep up until Slack slows to ~480 ms; a views.open still
+# queued when its trigger_id is 3 s old fails (with 128 threads, a third of them did at
+# saturation). Threads start only as work arrives: at 200 requests/s about 40 are used.
+BACKGROUND_THREADS = 256
 
 
 def create_services(settings: Settings, db: Database, clock: Clock | None = None) -> Services:
