@@ -129,8 +129,10 @@ def columns(session: Session, statement: Executable, values: dict[str, Any]) -> 
     the session's own connection and transaction, pending changes flushed first, as the ORM
     would."""
     direct = session.info.get(_DIRECT_READS)
-    if direct is not None and (result := direct.run(statement, values)) is not None:
-        return result
+    if direct is not None:
+        if (result := direct.run(statement, values)) is not None:
+            return result
+        direct.release()  # the session is about to take a connection of its own
     if session.autoflush:
         session.flush()
     return session.connection().execute(statement, values)
@@ -209,6 +211,9 @@ class Database:
         self._reads = sessionmaker(_reading(engine), autoflush=False)
         event.listen(self._reads, "before_flush", _refuse_writing)
         event.listen(self._reads, "do_orm_execute", _refuse_writing_statements)
+        # the ORM is about to take a connection, then has one: the direct reads move to it
+        event.listen(self._reads, "do_orm_execute", _release_direct_reads)
+        event.listen(self._reads, "after_begin", _share_with_direct_reads)
         self._compiled_reads = CompiledReads(engine.dialect)
         self._sqlite_lock = _writer_lock(engine) if engine.dialect.name == "sqlite" else None
 
@@ -239,7 +244,7 @@ class Database:
             with self._reads(info={_DIRECT_READS: direct}) as session:  # closing it rolls back
                 yield session
         finally:
-            direct.close()
+            direct.release()
 
     def is_available(self) -> bool:
         try:
@@ -262,6 +267,14 @@ _READS_DONT_WRITE = "Database.read() sessions don't write: use transaction()"
 def _refuse_writing(session: Session, *_args: Any) -> None:
     if session.new or session.dirty or session.deleted:
         raise ReadOnlySession(_READS_DONT_WRITE)
+
+
+def _release_direct_reads(state: ORMExecuteState) -> None:
+    state.session.info[_DIRECT_READS].release()
+
+
+def _share_with_direct_reads(session: Session, _transaction: Any, connection: Connection) -> None:
+    session.info[_DIRECT_READS].share(connection)
 
 
 def _refuse_writing_statements(state: ORMExecuteState) -> None:

@@ -1,4 +1,4 @@
-"""Column reads of a ``Database.read`` session, run straight on a pooled DBAPI connection.
+"""Column reads of a ``Database.read`` session, run straight on a DBAPI connection.
 
 A short read through a session and SQLAlchemy Core cost 4.5× what psycopg takes for the
 same statement, and 13× what sqlite3 takes (``bench/statement_cost.py``): the session's
@@ -15,7 +15,7 @@ import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import Engine, Result, Select
+from sqlalchemy import Connection, Engine, Result, Select
 from sqlalchemy.engine import Dialect, IteratorResult
 from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor
 from sqlalchemy.engine.result import SimpleResultMetaData
@@ -87,14 +87,18 @@ class CompiledRead:
 
 
 class DirectReads:
-    """The DBAPI connection one read session's column reads share: taken from the engine's
-    pool at the first read, in autocommit on PostgreSQL (as ``Database.read`` runs its
-    statements there), and given back, as it was, when the session ends."""
+    """The DBAPI connection one read session's column reads go to. Until the session's ORM
+    needs a connection, one of its own, taken from the engine's pool at the first read (in
+    autocommit on PostgreSQL, as ``Database.read`` runs its statements there); once the ORM
+    is about to take one, that one goes back to the pool (``release``) and the reads go to
+    the session's (``share``). So a session never holds two connections, nor waits for a
+    second while holding one."""
 
     def __init__(self, engine: Engine, compiled: CompiledReads):
         self._engine = engine
         self._compiled = compiled
-        self._pooled: PoolProxiedConnection | None = None
+        self._own: PoolProxiedConnection | None = None
+        self._shared: Connection | None = None
 
     def run(self, statement: Any, values: Mapping[str, Any]) -> Result[Any] | None:
         """``statement``'s result, or None when it isn't a ``Select`` (Core runs it then)."""
@@ -102,48 +106,60 @@ class DirectReads:
         if read is None:
             return None
         sql, parameters = read.sql_and_parameters(values)
-        connection = self._connection()
+        driver = self._driver_connection()
+        dialect = self._engine.dialect
         try:
-            cursor = connection.cursor()
+            cursor = driver.cursor()
             try:
                 cursor.execute(sql, parameters)
                 return read.result(cursor)
             finally:
                 cursor.close()
-        except self._engine.dialect.loaded_dbapi.Error as error:
-            raise self._translated(error, sql, parameters, connection) from error
+        except dialect.loaded_dbapi.Error as error:
+            raise self._translated(error, sql, parameters, driver) from error
 
-    def close(self) -> None:
-        pooled, self._pooled = self._pooled, None
-        if pooled is None:
+    def share(self, connection: Connection) -> None:
+        """From now on, read on the session's own ``connection``."""
+        self.release()
+        self._shared = connection
+
+    def release(self) -> None:
+        """Give the connection of its own back to the pool, as it was."""
+        own, self._own = self._own, None
+        if own is None:
             return
-        if self._engine.dialect.name == "postgresql" and pooled.is_valid:
+        if self._engine.dialect.name == "postgresql" and own.is_valid:
             try:
-                pooled.driver_connection.autocommit = False  # as the pool's other users expect
+                own.driver_connection.autocommit = False  # as the pool's other users expect
             except self._engine.dialect.loaded_dbapi.Error as error:  # the connection broke
-                pooled.invalidate(error)
-        pooled.close()
+                own.invalidate(error)
+        own.close()
 
-    def _connection(self) -> DBAPIConnection:
-        if self._pooled is None:
+    def _driver_connection(self) -> DBAPIConnection:
+        if self._shared is not None:
+            return self._shared.connection.dbapi_connection
+        if self._own is None:
             dbapi_error = self._engine.dialect.loaded_dbapi.Error
             try:
-                pooled = self._engine.raw_connection()
+                own = self._engine.raw_connection()
             except dbapi_error as error:  # the server can't be reached
                 raise DBAPIError.instance(None, None, error, dbapi_error) from error
             if self._engine.dialect.name == "postgresql":
-                pooled.driver_connection.autocommit = True
-            self._pooled = pooled
-        return self._pooled.dbapi_connection
+                own.driver_connection.autocommit = True
+            self._own = own
+        return self._own.dbapi_connection
 
     def _translated(
-        self, error: Exception, sql: str, parameters: Any, connection: DBAPIConnection
+        self, error: Exception, sql: str, parameters: Any, driver: DBAPIConnection
     ) -> DBAPIError:
         """The error as Core raises it; a connection the server dropped leaves the pool."""
         dialect = self._engine.dialect
-        lost = dialect.is_disconnect(error, connection, None)
-        if lost and self._pooled is not None:
-            self._pooled.invalidate(error)
+        lost = dialect.is_disconnect(error, driver, None)
+        if lost:
+            if self._shared is not None:
+                self._shared.invalidate(error)
+            elif self._own is not None:
+                self._own.invalidate(error)
         return DBAPIError.instance(
             sql, parameters, error, dialect.loaded_dbapi.Error, connection_invalidated=lost
         )

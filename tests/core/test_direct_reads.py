@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Float, bindparam, cast, event, func, select, true
+from sqlalchemy import Float, bindparam, cast, create_engine, event, func, select, true
 from sqlalchemy.exc import DBAPIError
 
 from bot.core.db import Database, columns, create_db_engine, entity_rows
@@ -109,6 +109,26 @@ def test_a_connection_read_on_goes_back_to_the_pool_as_it_was(database_url, cloc
         assert db.engine.pool.checkedin() == 1  # the same connection, each time
     finally:
         db.engine.dispose()
+
+
+def test_a_read_session_holds_one_connection_whatever_reads_it_mixes(database_url, clock):
+    """Direct reads first, then the ORM, then direct reads again, in a pool of one
+    connection: a session that held one connection and waited for a second would wait for
+    itself until the pool gave up."""
+    engine = create_engine(database_url, pool_size=1, max_overflow=0, pool_timeout=1)
+    db = Database(engine)
+    try:
+        relationship_id = make_relationship(db, clock)
+        values = {"relationship_id": relationship_id}
+        with db.read() as session:
+            parts = columns(session, _PARTS, values).all()  # a connection of its own
+            relationship = session.get(Relationship, relationship_id)  # the ORM takes it over
+            assert {member.user_id for member in relationship.members} >= {"UALICE", "UPAT"}
+            assert columns(session, _PARTS, values).all() == parts  # on the ORM's connection
+            assert engine.pool.checkedout() == 1
+        assert engine.pool.checkedout() == 0
+    finally:
+        engine.dispose()
 
 
 def test_the_relationship_a_command_finds_is_the_sessions_own(db, clock):
