@@ -237,7 +237,10 @@ class Database:
 
         It takes no write lock, so on SQLite (WAL: readers see a snapshot) reads neither
         queue behind each other nor behind a writer: an acknowledgement that only reads,
-        such as ``/rapport show``, never waits for one that writes.
+        such as ``/rapport show``, never waits for one that writes. Its column reads go
+        straight to the driver (``bot.core.direct_reads``), each seeing the last commit
+        before it, as every statement does on PostgreSQL, until the ORM takes a connection
+        (on SQLite, a snapshot from then on).
         """
         direct = DirectReads(self.engine, self._compiled_reads)
         try:

@@ -38,6 +38,9 @@ def serving(wsgi_app: RapportWsgi) -> Iterator[str]:
             server.task_dispatcher.shutdown()
             wasyncore.close_all(server._map)
 
-        server.trigger.pull_trigger(close_everything)
+        try:
+            server.trigger.pull_trigger(close_everything)
+        except OSError:  # the loop closed its trigger itself (after an error on it): from here
+            close_everything()
         thread.join(timeout=5)
     assert not thread.is_alive(), "the HTTP server didn't stop"
