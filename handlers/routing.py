@@ -28,6 +28,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.relationships import domain as rel
@@ -35,7 +36,7 @@ from bot.relationships.blocks import choice_blocks
 from bot.relationships.models import Role
 from bot.services import Services
 from bot.slack import mrkdwn
-from bot.slack.blocks import STALE_BUTTON
+from bot.slack.blocks import FORM_TOO_LATE, STALE_BUTTON
 
 FollowUp = Callable[[WebClient, Respond], None]
 
@@ -255,6 +256,18 @@ def button(
     return _Button(run, parse, stale, reads_only, apologise_after_ack).click
 
 
+def _open_modal(client: WebClient, respond: Respond, trigger_id: str, view: dict) -> None:
+    """Open ``view``. When Slack refuses because its trigger expired (it lasts 3 s, and the
+    form waited longer than that to be opened), the person would see nothing happen: tell
+    them, under the message or command (a Home tab click has no response URL)."""
+    try:
+        client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as error:
+        if error.response.get("error") == "expired_trigger_id" and respond.response_url:
+            respond(text=FORM_TOO_LATE, replace_original=False)
+        raise  # logged, and counted as the call's outcome
+
+
 def _answer_click(services: Services, ack: Ack, respond: Respond, reply: Reply) -> None:
     """Acknowledge a click, then say ``reply``'s text to the clicker alone. A click in the
     Home tab has no message to answer under (no response URL): its Home shows the change
@@ -374,7 +387,7 @@ def _after_ack(
     apologise_after_ack: bool,
 ) -> None:
     if reply.modal is not None:
-        services.defer(client.views_open, trigger_id=trigger_id, view=reply.modal)
+        services.defer(_open_modal, client, respond, trigger_id, reply.modal)
     if reply.follow_up is not None:
         apologise = respond if apologise_after_ack else None
         services.defer(reply.follow_up, client, respond, apologise=apologise)

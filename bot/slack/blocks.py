@@ -9,6 +9,8 @@ from bot.slack.mrkdwn import escape
 Blocks = list[dict[str, Any]]
 
 STALE_BUTTON = "That button is out of date. Run the command again for a fresh one."
+# Slack lets a form open for 3 s after the command or click: past that it refuses
+FORM_TOO_LATE = "That form couldn't be opened in time (Slack allows 3 seconds). Please try again."
 
 
 def section(text: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.core.settings import Settings
 from bot.services import DATABASE_DOWN, SORRY, create_services
+from bot.slack.blocks import FORM_TOO_LATE
 
 
 @pytest.fixture
@@ -56,3 +57,13 @@ def test_rapports_own_failures_are_told_to_the_person(services, error, apology):
 def test_slacks_failures_are_only_logged(services, error, caplog):
     assert told_after(services, error) == []
     assert "Slack call after the acknowledgement failed" in caplog.text
+
+
+def test_a_form_slack_refuses_as_opened_too_late_is_explained_to_the_person(rapport):
+    rapport.fake.fail("views.open", "expired_trigger_id")  # it waited past the trigger's 3 s
+    assert rapport.slack.command("setup").status == 200
+    (told,) = rapport.fake.wait_for("response_url")
+    assert told.args["text"] == FORM_TOO_LATE and told.args["replace_original"] is False
+    rapport.slack.command("setup")  # the next one opens as usual
+    rapport.fake.wait_for("views.open", lambda call: call.fault is None)
+    assert len(rapport.fake.done("response_url")) == 1
