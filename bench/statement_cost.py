@@ -18,8 +18,8 @@ five rounds:
   context, events, its result read;
 - *the ORM*: the statement as ``rel.resolve`` builds it, the ``Relationship`` loaded by
   the ORM;
-- *``rel.resolve``*: as commands run it, a direct read, the entity then made from the row
-  and added to the session (``bot.core.db.entity_rows``).
+- *``rel.resolve``*: as commands run it, a direct read, the entity then made from the row,
+  detached (``bot.core.db.entity_rows``).
 
 The gap between the first two is what a read session's own work costs; between the second
 and third, what Core costs a statement, whatever the statement.

@@ -143,9 +143,10 @@ def entity_rows(
 ) -> list[tuple[Any, ...]]:
     """The rows of ``statement``, which selects one ORM entity, then columns. In a
     ``Database.read`` session it is read as columns, straight (``columns``), and the entity
-    made from them: the ORM's loading of one row costs several times the read itself. The
-    entity joins the session as if the ORM had loaded it (one the session holds already is
-    used instead), so its lazy attributes load as they would."""
+    made from them, detached: the ORM's loading of one row costs several times the read
+    itself, and adding the entity to the session as much again. Its columns are all there;
+    a lazy attribute (``Relationship.members``) raises ``DetachedInstanceError``, as read
+    sessions read what they show with statements of their own."""
     if _DIRECT_READS not in session.info:
         return [tuple(row) for row in session.execute(statement, values)]
     read = _entity_reads.get(statement)
@@ -153,27 +154,21 @@ def entity_rows(
         read = _entity_reads[statement] = _EntityRead(statement)
     rows = []
     for row in columns(session, read.as_columns, values):
-        fields = row[: len(read.keys)]
-        key = read.mapper.identity_key_from_primary_key([fields[i] for i in read.primary_key])
-        entity = session.identity_map.get(key)
-        if entity is None:
-            entity = read.mapper.class_(**dict(zip(read.keys, fields, strict=True)))
-            make_transient_to_detached(entity)
-            session.add(entity)
+        entity = read.mapper.class_(**dict(zip(read.keys, row[: len(read.keys)], strict=True)))
+        make_transient_to_detached(entity)
         rows.append((entity, *row[len(read.keys) :]))
     return rows
 
 
 class _EntityRead:
     """A select of one entity then columns, as a select of the entity's table columns then
-    those columns; which attribute each table column is, and where the primary key is."""
+    those columns, and which attribute each table column is."""
 
     def __init__(self, statement: Select[Any]):
         descriptions = statement.column_descriptions
         self.mapper = inspect(descriptions[0]["entity"])
         table = list(self.mapper.local_table.columns)
         self.keys = [self.mapper.get_property_by_column(column).key for column in table]
-        self.primary_key = [table.index(column) for column in self.mapper.primary_key]
         after = list(statement.selected_columns)[
             len(statement.selected_columns) - len(descriptions) + 1 :
         ]

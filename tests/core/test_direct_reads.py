@@ -8,8 +8,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Float, bindparam, cast, create_engine, event, func, select, true
+from sqlalchemy import Float, bindparam, cast, create_engine, event, func, inspect, select, true
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm.exc import DetachedInstanceError
 
 from bot.core.db import Database, columns, create_db_engine, entity_rows
 from bot.drift.config import _CONFIG
@@ -131,7 +132,7 @@ def test_a_read_session_holds_one_connection_whatever_reads_it_mixes(database_ur
         engine.dispose()
 
 
-def test_the_relationship_a_command_finds_is_the_sessions_own(db, clock):
+def test_the_relationship_a_read_finds_is_complete_and_detached(db, clock):
     relationship_id = make_relationship(db, clock, channels=("CSHARED",))
     with db.read() as session:
         relationship, role = rel.resolve(session, TEAM_ID, "UALICE", "CSHARED", None)
@@ -141,14 +142,17 @@ def test_the_relationship_a_command_finds_is_the_sessions_own(db, clock):
             Role.OWNER,
         )
         assert relationship.created_at.tzinfo is not None
-        assert session.get(Relationship, relationship_id) is relationship
-        assert {m.user_id for m in relationship.members} == {"UALICE", "UCARL", "UPAT", "UPRIYA"}
+        assert inspect(relationship).detached
+        assert relationship not in session
+        with pytest.raises(DetachedInstanceError):
+            len(relationship.members)  # a read session reads what it shows with statements
         again = entity_rows(
             session, rel._HOMED, {"relationship_id": relationship_id, "team_id": TEAM_ID}
         )
-        assert again == [(relationship,)]
+        assert [(row[0].id, row[0].name) for row in again] == [(relationship_id, "Acme ⇄ Stellar")]
     with db.transaction() as session:  # a writer's session loads it through the ORM, to change it
         relationship, _ = rel.resolve(session, TEAM_ID, "UALICE", "CSHARED", None)
+        assert relationship in session
         relationship.name = "Renamed"
     with db.read() as session:
         assert rel.get_relationship(session, TEAM_ID, relationship_id).name == "Renamed"
