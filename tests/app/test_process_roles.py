@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -210,6 +211,28 @@ def test_workers_serve_signed_requests_and_all_stop_on_sigterm(tmp_path, fake_sl
         assert rapport.stop(through_another_thread=role == "run") == 0
     assert not any(is_running(pid) for pid in (server, *workers))
     rapport.wait_for("Rapport stopped")
+
+
+def test_a_worker_answers_on_one_thread_on_sqlite_and_four_on_postgresql(tmp_path, fake_slack):
+    # on SQLite, threads only hand the interpreter lock to each other (serving.REQUEST_THREADS)
+    assert serving.request_threads("sqlite:///rapport.db") == 1
+    assert serving.request_threads("postgresql+psycopg://rapport@db/rapport") == 4
+    port = free_port()
+    env = {
+        **slack_env(fake_slack, migrated_sqlite(tmp_path)),
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+    }
+    rapport = Process("web", tmp_path, PORT=str(port), **env)
+    try:
+        rapport.wait_for("serving with 1 web workers of 1 request threads")
+        assert wait_for_health(f"http://127.0.0.1:{port}/healthz", rapport.popen)
+        slack = SlackRequests(f"http://127.0.0.1:{port}", fake_slack)
+        with ThreadPoolExecutor(8) as senders:  # at once: they wait their turn, none is refused
+            replies = list(senders.map(lambda _: slack.command("list"), range(16)))
+        assert [reply.status for reply in replies] == [200] * 16
+        assert {reply.text for reply in replies} == {"Your relationships"}
+    finally:
+        assert rapport.stop() == 0
 
 
 def test_workers_are_refused_for_socket_mode_and_need_a_sensible_count(tmp_path, fake_slack):
