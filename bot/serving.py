@@ -3,8 +3,8 @@ server written in Rust, with a WSGI interface).
 
 The parent forks one server process, granian's own supervisor, which listens on ``PORT`` and
 forks the web workers (``--workers N``, default 1): each opens its own database engine, Slack
-clients and Bolt app, and answers requests on ``REQUEST_THREADS`` Python threads (one on
-SQLite, four on PostgreSQL) while
+clients and Bolt app, and answers requests on ``REQUEST_THREADS`` Python threads (one for a
+lone worker on SQLite) while
 granian's Rust threads read and write the sockets. The parent serves nothing (for ``run`` it
 runs the scheduler, started only after the fork). SIGTERM or Ctrl-C to the parent stops the
 server, whose workers first answer what they were answering; a worker that dies stops the
@@ -43,10 +43,11 @@ STOP_SECONDS = 20  # how long workers get to finish in-flight requests on shutdo
 # Python threads a worker answers requests on (granian warns past 2 a core and one). On
 # PostgreSQL a thread waits for the server at each statement, and another answers meanwhile.
 # On SQLite there is no such wait, but sqlite3 lets go of the interpreter lock at every step
-# of every statement (each row): with two threads or more the lock changed hands at each,
-# and `/rapport show` from one worker cost 1.05-1.18 ms of CPU against 0.60 ms with one
-REQUEST_THREADS = {"sqlite": 1}
-DEFAULT_REQUEST_THREADS = 4
+# of every statement (each row): a lone worker's threads handed it to each other at each,
+# and its `/rapport show` cost 1.05-1.18 ms of CPU with 2 or 4 threads, 0.60 ms with one.
+# With a worker a core, four measured better again (`help` 0.27-0.30 ms against 0.34-0.35).
+REQUEST_THREADS = 4
+LONE_SQLITE_WORKER_THREADS = 1
 LISTEN_BACKLOG = 1024
 # granian's own lines go through Rapport's logging (its format, request ids), warnings up
 _GRANIAN_LOGGING = {"handlers": {}, "loggers": {"_granian": {"propagate": True}}}
@@ -99,7 +100,7 @@ class WebServer:
             "workers of %d request threads (server pid %d)",
             settings.port,
             workers,
-            request_threads(settings.database_url),
+            request_threads(settings.database_url, workers),
             self.pid,
         )
 
@@ -133,10 +134,11 @@ class WebServer:
         return os.waitstatus_to_exitcode(status) if pid else None
 
 
-def request_threads(database_url: str) -> int:
-    """How many Python threads a worker answers requests on, for its database."""
-    backend = make_url(database_url).get_backend_name()
-    return REQUEST_THREADS.get(backend, DEFAULT_REQUEST_THREADS)
+def request_threads(database_url: str, workers: int) -> int:
+    """How many Python threads each of ``workers`` answers requests on."""
+    if workers == 1 and make_url(database_url).get_backend_name() == "sqlite":
+        return LONE_SQLITE_WORKER_THREADS
+    return REQUEST_THREADS
 
 
 def _serve(settings: Settings, workers: int) -> int:
@@ -149,7 +151,7 @@ def _serve(settings: Settings, workers: int) -> int:
         port=settings.port,
         interface=Interfaces.WSGI,
         workers=workers,
-        blocking_threads=request_threads(settings.database_url),
+        blocking_threads=request_threads(settings.database_url, workers),
         backlog=LISTEN_BACKLOG,
         websockets=False,
         log_level=LogLevels.warning,

@@ -187,7 +187,7 @@ def test_workers_serve_signed_requests_and_all_stop_on_sigterm(tmp_path, fake_sl
     env = {**slack_env(fake_slack, url), "SLACK_SIGNING_SECRET": SIGNING_SECRET}
     rapport = Process(role, tmp_path, "--workers", "2", PORT=str(port), **env)
     try:
-        rapport.wait_for("serving with 2 web workers")
+        rapport.wait_for("serving with 2 web workers of 4 request threads")
         (server,) = children_of(rapport.popen.pid)  # (the parent serves nothing itself)
         assert wait_for_health(f"http://127.0.0.1:{port}/healthz", rapport.popen)
         workers = children_of(server)
@@ -213,10 +213,11 @@ def test_workers_serve_signed_requests_and_all_stop_on_sigterm(tmp_path, fake_sl
     rapport.wait_for("Rapport stopped")
 
 
-def test_a_worker_answers_on_one_thread_on_sqlite_and_four_on_postgresql(tmp_path, fake_slack):
-    # on SQLite, threads only hand the interpreter lock to each other (serving.REQUEST_THREADS)
-    assert serving.request_threads("sqlite:///rapport.db") == 1
-    assert serving.request_threads("postgresql+psycopg://rapport@db/rapport") == 4
+def test_a_lone_worker_on_sqlite_answers_on_one_thread(tmp_path, fake_slack):
+    # its threads would only hand the interpreter lock to each other (serving.REQUEST_THREADS)
+    assert serving.request_threads("sqlite:///rapport.db", workers=1) == 1
+    assert serving.request_threads("sqlite:///rapport.db", workers=2) == 4
+    assert serving.request_threads("postgresql+psycopg://rapport@db/rapport", workers=1) == 4
     port = free_port()
     env = {
         **slack_env(fake_slack, migrated_sqlite(tmp_path)),
