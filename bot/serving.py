@@ -3,13 +3,13 @@ server written in Rust, with a WSGI interface).
 
 The parent forks one server process, granian's own supervisor, which listens on ``PORT`` and
 forks the web workers (``--workers N``, default 1): each opens its own database engine, Slack
-clients and Bolt app, and answers requests on ``REQUEST_THREADS`` Python threads (one for a
-lone worker on SQLite) while
-granian's Rust threads read and write the sockets. The parent serves nothing (for ``run`` it
-runs the scheduler, started only after the fork). SIGTERM or Ctrl-C to the parent stops the
-server, whose workers first answer what they were answering; a worker that dies stops the
-server, and the server's end stops Rapport, so whatever supervises it sees the failure and
-restarts it. Why not waitress, a server in Python: ``docs/architecture.md``.
+clients and Bolt app, and answers requests on ``REQUEST_THREADS`` Python threads (a lone
+worker on SQLite on one) while granian's Rust threads read and write the sockets. The parent
+serves nothing (for ``run`` it runs the scheduler, started only after the fork). SIGTERM or
+Ctrl-C to the parent stops the server, whose workers first answer what they were answering;
+a worker that dies stops the server, and the server's end stops Rapport, so whatever
+supervises it sees the failure and restarts it. Why not waitress, a server in Python:
+``docs/architecture.md``.
 """
 
 from __future__ import annotations
@@ -95,12 +95,15 @@ class WebServer:
                 code = _serve(settings, workers)
             finally:
                 os._exit(code)
+        threads = request_threads(settings.database_url, workers)
         logger.info(
             "Rapport is listening on port %d (POST /slack/events), serving with %d web "
-            "workers of %d request threads (server pid %d)",
+            "worker%s of %d request thread%s (server pid %d)",
             settings.port,
             workers,
-            request_threads(settings.database_url, workers),
+            "" if workers == 1 else "s",
+            threads,
+            "" if threads == 1 else "s",
             self.pid,
         )
 

@@ -225,7 +225,7 @@ def test_a_lone_worker_on_sqlite_answers_on_one_thread(tmp_path, fake_slack):
     }
     rapport = Process("web", tmp_path, PORT=str(port), **env)
     try:
-        rapport.wait_for("serving with 1 web workers of 1 request threads")
+        rapport.wait_for("serving with 1 web worker of 1 request thread ")
         assert wait_for_health(f"http://127.0.0.1:{port}/healthz", rapport.popen)
         slack = SlackRequests(f"http://127.0.0.1:{port}", fake_slack)
         with ThreadPoolExecutor(8) as senders:  # at once: they wait their turn, none is refused
