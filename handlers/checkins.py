@@ -41,6 +41,7 @@ from handlers.routing import (
     Submission,
     button,
     number,
+    open_modal,
     submission,
 )
 
@@ -230,7 +231,7 @@ def _open_form(
     """Open the check-in modal with ``form``, in the person's own time zone."""
     tz = _their_timezone(services, team_id, user_id, client)
     modal = checkin_modal.checkin_modal(dataclasses.replace(form, tz=tz))
-    client.views_open(trigger_id=trigger_id, view=modal)
+    open_modal(client, respond, trigger_id, modal)
 
 
 def _add_in_their_zone(

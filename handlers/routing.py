@@ -256,7 +256,7 @@ def button(
     return _Button(run, parse, stale, reads_only, apologise_after_ack).click
 
 
-def _open_modal(client: WebClient, respond: Respond, trigger_id: str, view: dict) -> None:
+def open_modal(client: WebClient, respond: Respond, trigger_id: str, view: dict) -> None:
     """Open ``view``. When Slack refuses because its trigger expired (it lasts 3 s, and the
     form waited longer than that to be opened), the person would see nothing happen: tell
     them, under the message or command (a Home tab click has no response URL)."""
@@ -387,7 +387,7 @@ def _after_ack(
     apologise_after_ack: bool,
 ) -> None:
     if reply.modal is not None:
-        services.defer(_open_modal, client, respond, trigger_id, reply.modal)
+        services.defer(open_modal, client, respond, trigger_id, reply.modal)
     if reply.follow_up is not None:
         apologise = respond if apologise_after_ack else None
         services.defer(reply.follow_up, client, respond, apologise=apologise)

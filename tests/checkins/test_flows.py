@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.checkins.models import Occurrence
+from bot.slack.blocks import FORM_TOO_LATE
 from bot.slack.models import SendStatus, SentMessage
 from scheduler.checkin_jobs import run_checkin_tick
 from tests.support.helpers import make_relationship, run_as_scheduler
@@ -244,6 +245,14 @@ def test_checkin_remove_and_skip_permissions(rapport):
     assert not dms(rapport, "Reminder")  # a skipped occurrence gets no reminders
     assert "Removed" in checkin(rapport, "remove ops catch-up", user="UPAT").text
     assert "There's no check-in number 1" in checkin(rapport, "remove 1", user="UPAT").text
+
+
+def test_a_checkin_form_slack_refuses_as_opened_too_late_is_explained(rapport):
+    setup(rapport)
+    rapport.fake.fail("views.open", "expired_trigger_id")  # the time zone lookup took too long
+    checkin(rapport, "new")  # its form opens after the person's time zone is known
+    (told,) = rapport.fake.wait_for("response_url", lambda c: c.args.get("text") == FORM_TOO_LATE)
+    assert told.args["replace_original"] is False
 
 
 def test_checkin_edit_modal_and_stretched_cadence_alerts_once(rapport):
