@@ -32,6 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InvalidatePoolError, SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached, sessionmaker
+from sqlalchemy.orm.attributes import instance_dict
 
 from bot.core.direct_reads import CompiledReads, DirectReads
 
@@ -153,10 +154,14 @@ def entity_rows(
     if read is None:
         read = _entity_reads[statement] = _EntityRead(statement)
     rows = []
+    width = len(read.keys)
     for row in columns(session, read.as_columns, values):
-        entity = read.mapper.class_(**dict(zip(read.keys, row[: len(read.keys)], strict=True)))
+        # as the ORM loads an entity: its attributes set straight, without the events and
+        # checks of its constructor (which cost three times the rest)
+        entity = read.mapper.class_manager.new_instance()
+        instance_dict(entity).update(zip(read.keys, row[:width], strict=True))
         make_transient_to_detached(entity)
-        rows.append((entity, *row[len(read.keys) :]))
+        rows.append((entity, *row[width:]))
     return rows
 
 

@@ -34,10 +34,13 @@ class CompiledRead:
         self._compiled = compiled
         self._sql = str(compiled)
         # an IN of a list takes one placeholder per item, and a value rendered as a literal
-        # is written into the SQL: such SQL is finished at each call, as Core finishes it
-        self._expanding = any(
-            bind.expanding or bind.literal_execute for bind in compiled.binds.values()
+        # is written into the SQL: such SQL is finished at each call, as Core finishes it,
+        # unless every such value is the statement's own (an IN of a constant tuple), when
+        # it is finished once
+        self._finished_later = frozenset(
+            name for name, bind in compiled.binds.items() if bind.expanding or bind.literal_execute
         )
+        self._finished: tuple[str, dict[str, Any], Any, dict[str, Processor]] | None = None
         self._binds: dict[str, Processor] = {}
         for name, bind in compiled.binds.items():
             process = bind.type.dialect_impl(dialect).bind_processor(dialect)
@@ -50,7 +53,10 @@ class CompiledRead:
 
     def sql_and_parameters(self, values: Mapping[str, Any]) -> tuple[str, Any]:
         """The SQL to send and its parameters, each made what the driver takes."""
-        if self._expanding:
+        if self._finished_later and self._finished_later.isdisjoint(values):
+            sql, own, positions, processors = self._finished_once(values)
+            named = {**self._compiled.construct_params(dict(values)), **own}
+        elif self._finished_later:
             state = self._compiled.construct_expanded_state(dict(values))
             sql, named, positions = state.statement, state.parameters, state.positiontup
             processors = {**self._binds, **state.processors}
@@ -61,6 +67,21 @@ class CompiledRead:
             if name in named:
                 named[name] = process(named[name])
         return sql, named if positions is None else [named[name] for name in positions]
+
+    def _finished_once(
+        self, values: Mapping[str, Any]
+    ) -> tuple[str, dict[str, Any], Any, dict[str, Processor]]:
+        """The SQL finished with the statement's own values, and those values' parameters."""
+        if self._finished is None:
+            state = self._compiled.construct_expanded_state(dict(values))
+            own = {
+                name: value
+                for name, value in state.parameters.items()
+                if name not in self._compiled.binds or name in self._finished_later
+            }
+            processors = {**self._binds, **state.processors}
+            self._finished = (state.statement, own, state.positiontup, processors)
+        return self._finished
 
     def result(self, cursor: DBAPICursor) -> Result[Any]:
         """The rows ``cursor`` holds, as Core would return them. A type's processor may

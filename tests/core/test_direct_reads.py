@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import DetachedInstanceError
 
 from bot.core.db import Database, columns, create_db_engine, entity_rows
 from bot.drift.config import _CONFIG
+from bot.drift.models import DriftAlert
 from bot.pulse.results import _ROUNDS_SHOWN
 from bot.relationships import domain as rel
 from bot.relationships.models import Member, Relationship, Role, Side
@@ -46,6 +47,7 @@ def _statements(relationship_id: int, now: Any) -> list[tuple[Any, dict[str, Any
         (_MEMBERS_IN, {"people": ["UCARL"], "now": now}),  # the IN written anew for one
         (_PARTS, {"relationship_id": relationship_id}),
         (_CONFIG, {"relationship_id": relationship_id}),
+        (_CONFIG, {"relationship_id": relationship_id}),  # its SQL as finished the first time
         (_ROUNDS_SHOWN, {"relationship_id": relationship_id, "now": now, "limit": 6}),
     ]
 
@@ -56,8 +58,29 @@ def _engine_statements(db: Database) -> list[str]:
     return sent
 
 
+def _alerts_marked_not_drift(db: Database, relationship_id: int, clock: Any) -> None:
+    """One of each kind, all marked "Not drift": the drift configuration counts two of them
+    (an IN of a constant tuple, written into its SQL once)."""
+    with db.transaction() as session:
+        for kind in ("formal_tone", "unanswered", "one_way"):
+            session.add(
+                DriftAlert(
+                    team_id=TEAM_ID,
+                    relationship_id=relationship_id,
+                    channel_id="CSHARED",
+                    kind=kind,
+                    figure=1,
+                    day="2026-12-01",
+                    cue_kinds="",
+                    sent_at=clock.now(),
+                    not_drift_by="UALICE",
+                )
+            )
+
+
 def test_column_reads_return_what_core_returns_without_going_through_the_engine(db, clock):
     relationship_id = make_relationship(db, clock, channels=("CSHARED",))
+    _alerts_marked_not_drift(db, relationship_id, clock)
     now = clock.now() + timedelta(minutes=1)
     expected = []
     with db.transaction() as session:  # Core, as a writer's session reads
@@ -72,6 +95,7 @@ def test_column_reads_return_what_core_returns_without_going_through_the_engine(
             got.append((list(result.keys()), [tuple(row) for row in result]))
     assert sent == []  # straight to the driver
     assert got == expected
+    assert {row[0] for row in got[3][1]} == {2}  # the feedback: the IN kept one_way out
     assert [[type(value) for value in row] for row in got[0][1]] == [
         [type(value) for value in row] for row in expected[0][1]
     ]
