@@ -9,12 +9,15 @@ why ``bench/command_throughput.py`` sees more CPU per request than this. Work le
 after the ack runs in the request's thread and counts; the fake Slack answers at once, in
 this process, so a command that calls Slack also counts the fake's side of the call.
 
-    python bench/command_cpu.py [--requests 3000] [--threads 8] [--database-url …] [command …]
+    python bench/command_cpu.py [--requests 3000] [--threads 8] [--database-url …]
+        [--typed-in dm] [command …]
 
 SQLite by default; ``--database-url`` names an empty database instead (PostgreSQL, as in
 production, where each statement is also a round trip to the server, whose own CPU is not
 counted here). Each command's line also gives the SQL statements one request sends (a
 transaction's BEGIN and ROLLBACK, which go straight to the driver, and pings aren't counted).
+Commands are typed in the shared channel the relationship watches; ``--typed-in dm``, in a
+direct message with the bot.
 
 Instructions are counted the same on a busy machine as on an idle one: under valgrind,
 ``--callgrind`` sends each command's requests from one thread, between two dumps
@@ -40,7 +43,7 @@ from urllib.parse import urlencode
 
 from ack_latency import prepare_database
 from calibration import calibration_rate
-from command_throughput import COMMANDS
+from command_throughput import COMMANDS, TYPED_IN
 from harness import ResponseUrls, signed_headers
 
 from bot.app import create_app
@@ -53,14 +56,16 @@ from tests.support.queries import queries_during
 from tests.support.slack_requests import SIGNING_SECRET
 
 
-def request_of(wsgi: RapportWsgi, command_line: str, urls: ResponseUrls) -> Callable[[], None]:
+def request_of(
+    wsgi: RapportWsgi, command_line: str, urls: ResponseUrls, typed_in: str = "channel"
+) -> Callable[[], None]:
     """One signed ``command_line`` through the WSGI app, as the HTTP server would hand it over."""
     command, _, text = command_line.partition(" ")
     body = urlencode(
         {
             "team_id": TEAM_ID,
             "user_id": "UALICE",
-            "channel_id": "CSHARED",
+            "channel_id": TYPED_IN[typed_in],
             "command": command,
             "text": text,
             "response_url": urls.response_url("cpu"),
@@ -114,6 +119,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--database-url", help="an empty database (default: a new SQLite file)")
     parser.add_argument("--callgrind", action="store_true", help="dump around each command")
+    parser.add_argument("--typed-in", choices=sorted(TYPED_IN), default="channel")
     parser.add_argument("commands", nargs="*", default=COMMANDS)
     args = parser.parse_args()
 
@@ -139,7 +145,7 @@ def main() -> None:
     print(f"calibration: {calibration:,.0f} loops per CPU second")
     try:
         for command in args.commands:
-            send = request_of(wsgi, command, urls)
+            send = request_of(wsgi, command, urls, args.typed_in)
             for _ in range(100):  # the first ones load what every later one finds ready
                 send()
             if args.callgrind:

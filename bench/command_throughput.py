@@ -15,10 +15,12 @@ server's CPU has settled after the run, so work still queued then counts too. Wi
 ``--workers N``, ``rapport run --workers N`` serves, and its workers' CPU is added up. SQLite
 by default; ``--database-url`` names an empty database instead (PostgreSQL, as in production).
 ``--cpus 0`` runs the server on those cores only (``taskset -c``), as an operator may pin it.
+Commands are typed in the shared channel the relationship watches; ``--typed-in dm``, in a
+direct message with the bot, where the relationship is found as the person's only one.
 Targets: ≥ 1,000 req/s for every command on a 2-core machine.
 
     python bench/command_throughput.py [--seconds 10] [--clients 50] [--workers 1]
-        [--database-url postgresql+psycopg://…] [--cpus 0] [command …]
+        [--database-url postgresql+psycopg://…] [--cpus 0] [--typed-in dm] [command …]
     e.g. python bench/command_throughput.py "/rapport help" "/checkin list"
 """
 
@@ -55,16 +57,19 @@ COMMANDS = (
     "/checkin help",
 )
 TARGET_PER_SECOND = 1000
+# where the commands are typed: the shared channel the benchmark's relationship watches, or
+# a direct message with the bot (Slack gives its D… id), where it is the person's only one
+TYPED_IN = {"channel": "CSHARED", "dm": "DALICE"}
 IDLE_CPU_PER_SECOND = 0.02  # the server counts as settled below this
 
 
-def body_of(command_line: str, urls: ResponseUrls) -> str:
+def body_of(command_line: str, urls: ResponseUrls, typed_in: str = "channel") -> str:
     command, _, text = command_line.partition(" ")
     return urlencode(
         {
             "team_id": TEAM_ID,
             "user_id": "UALICE",  # an owner of the benchmark's relationship
-            "channel_id": "CSHARED",
+            "channel_id": TYPED_IN[typed_in],
             "command": command,
             "text": text,
             "response_url": urls.response_url("bench"),
@@ -140,6 +145,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="rapport run --workers N")
     parser.add_argument("--database-url", help="an empty database (default: a new SQLite file)")
     parser.add_argument("--cpus", help="run the server on these cores only (taskset -c)")
+    parser.add_argument("--typed-in", choices=sorted(TYPED_IN), default="channel")
     parser.add_argument("commands", nargs="*", default=COMMANDS)
     args = parser.parse_args()
     ab = shutil.which("ab")
@@ -168,11 +174,11 @@ def main() -> None:
             f"rapport run --workers {args.workers} on {make_url(database_url).get_backend_name()}"
             f"{f', cores {args.cpus} only' if args.cpus else ''}; "
             f"{args.clients} keep-alive connections, "
-            f"closed loop, {args.seconds:.0f} s each"
+            f"closed loop, {args.seconds:.0f} s each, typed in the {args.typed_in}"
         )
         for command in args.commands:
             body_file = workdir / "body"
-            body_file.write_text(body_of(command, urls))
+            body_file.write_text(body_of(command, urls, args.typed_in))
             cpu = settled_cpu_seconds(server.popen.pid)
             replied = len(fake.calls_to("response_url"))
             result = run_ab(ab, server.url, body_file, args.clients, args.seconds)

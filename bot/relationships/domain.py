@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, String, bindparam, or_, select, type_coerce
+from sqlalchemy import ColumnElement, String, bindparam, exists, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from bot.core.db import columns, entity_rows
@@ -128,17 +128,27 @@ _THEIRS_NAMED = _THEIRS.where(Relationship.name_key == bindparam("key"))
 _THEIRS_LIKE = _THEIRS.where(
     Relationship.name_key.like(bindparam("pattern"), escape="\\")
 ).order_by(Relationship.name_key)
-# theirs, watched in the channel or alerting there: what a command typed in a channel means
-_THEIRS_IN_CHANNEL = (
-    _THEIRS.outerjoin(WatchedChannel, WatchedChannel.relationship_id == Relationship.id)
-    .where(
-        or_(
+# Theirs, every one, each with whether it is watched in (or alerts to) the channel the
+# command was typed in, whether it is the one they chose with ``/rapport use``, and whether
+# this workspace is one of its homes: every way ``resolve`` finds a relationship but by
+# name, in one round trip, wherever the command was typed (a direct message too).
+_THEIRS_HERE = _THEIRS.add_columns(
+    or_(
+        Relationship.alerts_channel_id == bindparam("channel_id"),
+        exists().where(
+            WatchedChannel.relationship_id == Relationship.id,
             WatchedChannel.channel_id == bindparam("channel_id"),
-            Relationship.alerts_channel_id == bindparam("channel_id"),
-        )
+        ),
+    ).label("here"),
+    exists()
+    .where(
+        CurrentRelationship.team_id == bindparam("team_id"),
+        CurrentRelationship.user_id == bindparam("user_id"),
+        CurrentRelationship.relationship_id == Relationship.id,
     )
-    .distinct()
-)
+    .label("chosen"),
+    homed_in(bindparam("team_id")).label("homed"),
+).order_by(Relationship.name_key)
 
 
 def _find_by_name(
@@ -172,31 +182,29 @@ def resolve(
     name nobody uses."""
     if name:
         return _find_by_name(session, team_id, user_id, name)
-    if channel_id:
-        by_channel = entity_rows(
-            session,
-            _THEIRS_IN_CHANNEL,
-            {"team_id": team_id, "user_id": user_id, "channel_id": channel_id},
-        )
-        if len(by_channel) == 1:
-            return by_channel[0][0], by_channel[0][1]
-    mine = memberships(session, team_id, user_id)
-    if len(mine) == 1:
-        return get_relationship(session, team_id, mine[0].relationship_id), mine[0].role
-    if not mine:
+    theirs = entity_rows(
+        session,
+        _THEIRS_HERE,
+        {"team_id": team_id, "user_id": user_id, "channel_id": channel_id},
+    )
+    here = [(relationship, role) for relationship, role, in_channel, *_ in theirs if in_channel]
+    if len(here) == 1:
+        return here[0]
+    if not theirs:
         raise RapportError(
             "You're not part of a relationship yet. `/rapport setup` creates one, "
             "or ask an owner to add you."
         )
-    chosen = session.get(CurrentRelationship, (team_id, user_id))
-    if chosen is not None:
-        for membership in mine:
-            if membership.relationship_id == chosen.relationship_id:
-                return get_relationship(session, team_id, chosen.relationship_id), membership.role
+    meant = theirs if len(theirs) == 1 else [row for row in theirs if row[3]]
+    if meant:
+        relationship, role, _, _, homed = meant[0]
+        if not homed:  # as ``get_relationship`` tells a relationship of another workspace
+            raise RapportError(NOT_YOURS)
+        return relationship, role
     raise ChoiceNeeded(
         "You're in several relationships. Which one do you mean? "
         "Pick one, or add its name to the command.",
-        [(m.relationship_id, m.name) for m in mine],
+        [(relationship.id, relationship.name) for relationship, *_ in theirs],
     )
 
 

@@ -27,12 +27,15 @@ from tests.support.queries import queries_during
         ("/checkin", "list", 3),  # the relationship, their time zone, its check-ins
     ],
 )
-def test_a_command_acknowledges_with_few_statements(rapport, command, text, selects):
+# typed in the shared channel the relationship watches, or in a direct message to the bot,
+# where the relationship is the person's only one: found in one statement either way
+@pytest.mark.parametrize("channel", ["CSHARED", "DALICE"])
+def test_a_command_acknowledges_with_few_statements(rapport, command, text, selects, channel):
     make_relationship(rapport.db, rapport.clock, channels=("CSHARED",))
     rapport.fake.add_user("UALICE")  # Slack knows their time zone
 
     def acknowledge() -> None:
-        response = rapport.slack.command(text, command=command, channel="CSHARED")
+        response = rapport.slack.command(text, command=command, channel=channel)
         assert response.status == 200 and "Sorry" not in response.text
 
     acknowledge()  # the first one also loads what every later one finds ready

@@ -280,3 +280,27 @@ def test_a_click_whose_work_fails_after_the_ack_is_told_privately(rapport, monke
     (answer,) = rapport.fake.wait_for("response_url")
     assert answer.args["text"] == DATABASE_DOWN
     assert answer.args["replace_original"] is False
+
+
+def test_a_membership_recorded_under_a_workspace_the_relationship_has_left_reaches_nothing(
+    rapport,
+):
+    """A member's workspace is always one of their relationship's homes (leaving a joint
+    relationship takes the partner's people along); a row that said otherwise is refused as
+    any relationship of another workspace is, not shown."""
+    relationship_id = make_relationship(rapport.db, rapport.clock, "Acme ⇄ Stellar")
+    with rapport.db.transaction() as session:
+        session.add(
+            Member(
+                team_id="TGONE",
+                relationship_id=relationship_id,
+                user_id="UZED",
+                side=Side.PROVIDER,
+                role=Role.FRONTLINE,
+                added_at=rapport.clock.now(),
+            )
+        )
+    reply = rapport.slack.command("show", user="UZED", team="TGONE")
+    assert reply.status == 200
+    assert "no longer exists, or you're not part of it" in reply.text
+    assert "Acme" not in reply.text
