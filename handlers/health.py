@@ -14,20 +14,21 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from datetime import time
+from datetime import datetime, time
 
 from slack_bolt import Respond
 from slack_sdk import WebClient
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from bot.core.single_flight import SingleFlight
 from bot.health import blocks as health_blocks
 from bot.health import digest, digest_blocks, snapshots
 from bot.health.chart_uploads import ChartBlock, chart_block, respond_with_chart
 from bot.health.figures import HealthIndex
-from bot.health.report import HealthReport, health_report
+from bot.health.report import HealthFigures, HealthReport, health_figures, report_of
 from bot.relationships import domain as rel
-from bot.relationships.models import Role
+from bot.relationships.models import Relationship, Role
 from bot.relationships.parser import RapportCommand
 from bot.services import Services
 from handlers.routing import Call, Reply, Router
@@ -43,6 +44,7 @@ _REPORTING = threading.BoundedSemaphore(1)
 # after their ack (a modal's trigger_id lasts 3 s): a flood of /rapport health mustn't take
 # them all.
 _WAITING = threading.BoundedSemaphore(16)
+_FIGURES: SingleFlight[int, HealthFigures] = SingleFlight()  # by relationship
 
 
 def register(rapport: Router[RapportCommand]) -> None:
@@ -106,17 +108,23 @@ def answer_health(
 ) -> None:
     """The reply, with the index chart, then this week's snapshot. A database failure
     while computing is apologised for by the router (``Services.defer``). Only computing
-    waits its turn: the Slack calls after it don't keep the next report waiting."""
+    waits its turn: the Slack calls after it don't keep the next report waiting. People who
+    ask for the same relationship's health while its figures are being worked out share
+    them (``_FIGURES``), each seeing them as their role allows."""
     services = call.services
     try:
-        with _REPORTING, services.db.read() as session:
+        with services.db.read() as session:
             relationship = rel.get_relationship(session, call.team_id, relationship_id)
-            report = health_report(session, relationship, call.user_id, call.now)
+            role = rel.require_member(session, relationship, call.user_id).role
+        figures, worked_out = _FIGURES.run(
+            relationship_id, functools.partial(_figures, services, relationship, call.now)
+        )
     except rel.RapportError as error:  # removed from it since the ack
         respond(text=str(error))
         return
     finally:
         _WAITING.release()
+    report = report_of(relationship, role is Role.OWNER, figures)
     title = health_blocks.health_title(report.name)
     answer = respond_with_chart(
         services.db,
@@ -126,7 +134,13 @@ def answer_health(
     )
     if answer.status_code != 200:
         logger.warning("health reply refused: %s %s", answer.status_code, answer.body[:100])
-    store_snapshot(services, report.index)
+    if worked_out:  # the one who shared them has nothing new to store
+        store_snapshot(services, report.index)
+
+
+def _figures(services: Services, relationship: Relationship, now: datetime) -> HealthFigures:
+    with _REPORTING, services.db.read() as session:
+        return health_figures(session, relationship, now)
 
 
 def index_chart(

@@ -34,25 +34,52 @@ class HealthReport:
     charts: RelationshipCharts  # the last weeks, ending with this one
 
 
-def health_report(
-    session: Session, relationship: Relationship, user_id: str, now: datetime
-) -> HealthReport:
-    """The index now, its trend and changes, and the next step, as ``user_id`` may see
-    them: owners see every component, members the pillars."""
-    is_owner = rel.require_member(session, relationship, user_id).role is Role.OWNER
+@dataclass(frozen=True)
+class HealthFigures:
+    """What every member of a relationship is shown alike: the costly part of a report."""
+
+    index: HealthIndex
+    earlier: list[snapshots.StoredWeek]  # the last weeks' snapshots, oldest first
+    min_group: int  # the anonymity threshold the charts and changes keep to
+    pulse_open: bool
+    charts: RelationshipCharts
+
+
+def health_figures(session: Session, relationship: Relationship, now: datetime) -> HealthFigures:
     index = compute_health(session, relationship, now)
     earlier = snapshots.recent_weeks(session, relationship.id, now)
-    before = earlier[-1].index
     min_group = round_threshold(2, settings_for(session, relationship).min_group)
+    return HealthFigures(
+        index,
+        earlier,
+        min_group,
+        current_round(session, relationship.id, now) is not None,
+        charts_of(earlier, index, min_group),
+    )
+
+
+def report_of(relationship: Relationship, is_owner: bool, figures: HealthFigures) -> HealthReport:
+    """The report as an owner (every component) or a member (the pillars) may see it."""
+    index, earlier = figures.index, figures.earlier
+    before = earlier[-1].index
     return HealthReport(
         relationship.id,
         relationship.name,
         is_owner,
         index,
         [*(week.value for week in earlier), index.value],
-        changes(index, before, is_owner, min_group),
+        changes(index, before, is_owner, figures.min_group),
         before is not None,
         next_step(index),
-        current_round(session, relationship.id, now) is not None,
-        charts_of(earlier, index, min_group),
+        figures.pulse_open,
+        figures.charts,
     )
+
+
+def health_report(
+    session: Session, relationship: Relationship, user_id: str, now: datetime
+) -> HealthReport:
+    """The index now, its trend and changes, and the next step, as ``user_id`` may see
+    them: owners see every component, members the pillars."""
+    is_owner = rel.require_member(session, relationship, user_id).role is Role.OWNER
+    return report_of(relationship, is_owner, health_figures(session, relationship, now))

@@ -94,6 +94,6 @@ def test_a_database_failure_after_the_ack_is_apologised_for(rapport, monkeypatch
     def database_gone(*args):
         raise OperationalError("SELECT", {}, ConnectionRefusedError("database restarting"))
 
-    monkeypatch.setattr("handlers.health.health_report", database_gone)
+    monkeypatch.setattr("handlers.health.health_figures", database_gone)
     assert health(rapport).json()["text"] == DATABASE_DOWN
     assert len(rapport.fake.calls_to("response_url")) == 1

@@ -3,11 +3,17 @@ figures made the way people make them (pulse answers clicked, messages posted)."
 
 from __future__ import annotations
 
+import json
 import re
 import threading
+from concurrent.futures import Future
 from urllib.parse import urlsplit
 
+from sqlalchemy import select
+
 import handlers.health as health_handlers
+from bot.core import single_flight
+from bot.health.models import HealthSnapshot
 from tests.support.health_helpers import (
     buttons,
     chatter,
@@ -17,6 +23,7 @@ from tests.support.health_helpers import (
     shown,
 )
 from tests.support.helpers import make_relationship
+from tests.support.slack_requests import Response
 
 EVERYONE_ANSWERS = {"UALICE": 4, "UC1": 3, "UC2": 4, "UC3": 3, "UPAT": 5, "UP1": 4, "UP2": 4}
 
@@ -149,6 +156,50 @@ def test_a_flood_of_health_reports_is_asked_to_wait_and_none_is_lost(rapport, mo
     (reply,) = rapport.fake.wait_for("response_url", lambda c: c.path == urlsplit(first_url).path)
     assert reply.args["text"] == "Health of Acme ⇄ Stellar"
     assert health(rapport).json()["text"] == "Health of Acme ⇄ Stellar"  # room again
+
+
+def test_people_asking_at_once_share_one_working_out_each_as_their_role_allows(
+    rapport, monkeypatch
+):
+    health_relationship(rapport)
+    pulse_round(rapport, EVERYONE_ANSWERS)
+    computing = threading.BoundedSemaphore(1)
+    monkeypatch.setattr(health_handlers, "_REPORTING", computing)
+    worked_out = []
+    figures = health_handlers.health_figures
+    monkeypatch.setattr(
+        health_handlers, "health_figures", lambda *args: worked_out.append(1) or figures(*args)
+    )
+    sharing = threading.Semaphore(0)
+
+    class Shared(Future):  # a caller waiting for another's working out
+        def result(self, timeout=None):
+            sharing.release()
+            return super().result(timeout)
+
+    monkeypatch.setattr(single_flight, "Future", Shared)
+    urls = {user: rapport.fake.response_url(user) for user in ("UALICE", "UP1", "UPAT")}
+    computing.acquire()  # Alice's figures can't be worked out yet
+    try:
+        for user, url in urls.items():
+            acked = rapport.slack.command("health", user=user, response_url=url)
+            assert acked.status == 200 and not acked.body
+        for _ in range(2):  # the member's and Pat's wait for Alice's
+            assert sharing.acquire(timeout=10)
+    finally:
+        computing.release()
+    replies = {}
+    for user, url in urls.items():
+        path = urlsplit(url).path
+        (reply,) = rapport.fake.wait_for("response_url", lambda call, path=path: call.path == path)
+        replies[user] = shown(Response(200, json.dumps(reply.args)))
+    assert worked_out == [1]
+    for owner in ("UALICE", "UPAT"):
+        assert "Client pulse: 3.5 of 5 → 63 × 34% = *21.3* points" in replies[owner]
+    assert "*Pulse*: *76*/100 · client pulse 3.5 of 5" in replies["UP1"]
+    assert "points" not in replies["UP1"]
+    with rapport.db.read() as session:  # stored once, by the one who worked it out
+        assert len(session.scalars(select(HealthSnapshot)).all()) == 1
 
 
 def test_next_step_buttons_send_a_pulse_or_open_the_forms(rapport):
