@@ -1,4 +1,5 @@
-"""What one Slack Web API call over HTTPS costs the calling thread's CPU.
+"""What one Slack Web API call, or one reply through a response URL, over HTTPS costs the
+calling thread's CPU.
 
 slack-sdk's ``WebClient`` opens a new connection for every call (``urllib``): a TCP
 connection and a TLS handshake each time; Rapport's client keeps its connections alive
@@ -7,7 +8,9 @@ trusted as Slack's would be, TLS 1.3, answering ``{"ok": true}``), this prints t
 thread's CPU per ``chat.postMessage`` through slack-sdk's client, through the same over
 plain HTTP (a new TCP connection, no TLS: what the handshake costs is the difference), and
 through Rapport's (``bot.slack.client.create_web_client``), each beside the calibration loop
-run in this process.
+run in this process; then a reply through a response URL (as a command's answer after its
+ack goes), through Bolt's ``respond`` (slack-sdk's ``WebhookClient``: a new connection each
+time) and through Rapport's (``bot.slack.connections.respond_keeping_alive``).
 
 The fake Slack of the other benchmarks speaks plain HTTP, so their figures leave the
 handshake out.
@@ -38,11 +41,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from slack_bolt import Respond
 from slack_sdk import WebClient
 
 from bench.calibration import calibration_rate
 from bot.core.settings import Settings
 from bot.slack.client import create_web_client
+from bot.slack.connections import respond_keeping_alive
 
 ANSWER = b'{"ok": true, "channel": "C1", "ts": "1.2"}'
 
@@ -105,7 +110,7 @@ def serve(cert_path: Path | None = None, key_path: Path | None = None):
     return server
 
 
-def thread_cpu_ms(call: Callable[[], None], calls: int) -> float:
+def thread_cpu_ms(call: Callable[[], object], calls: int) -> float:
     """CPU of this thread per call, in ms, after a warm-up."""
     for _ in range(calls // 10):
         call()
@@ -127,27 +132,36 @@ def main() -> None:
     server, plain_server = serve(cert_path, key_path), serve()
     https_url = f"https://127.0.0.1:{server.server_address[1]}/api/"
     http_url = f"http://127.0.0.1:{plain_server.server_address[1]}/api/"
-    clients = {
-        "slack-sdk's WebClient over HTTPS (a new connection each call)": WebClient(
-            token="xoxb-bench", base_url=https_url
-        ),
-        "the same over plain HTTP (a new TCP connection, no TLS)": WebClient(
-            token="xoxb-bench", base_url=http_url
-        ),
-        "Rapport's client over HTTPS (connections kept alive)": rapports_client(https_url),
+    sdk, plain, rapports = (
+        WebClient(token="xoxb-bench", base_url=https_url),
+        WebClient(token="xoxb-bench", base_url=http_url),
+        rapports_client(https_url),
+    )
+    reply_url = f"https://127.0.0.1:{server.server_address[1]}/commands/T1/1/bench"
+    calls: dict[str, Callable[[], object]] = {
+        "slack-sdk's WebClient over HTTPS (a new connection each call)": lambda: post(sdk),
+        "the same over plain HTTP (a new TCP connection, no TLS)": lambda: post(plain),
+        "Rapport's client over HTTPS (connections kept alive)": lambda: post(rapports),
+        "a reply through a response URL, Bolt's respond (a new connection each)": lambda: Respond(
+            response_url=reply_url
+        )(text="hi"),
+        "the same, Rapport's respond (connections kept alive)": lambda: respond_keeping_alive(
+            Respond(response_url=reply_url)
+        )(text="hi"),
     }
     rate = calibration_rate()
     print(f"calibration: {rate:,.0f} loops per CPU second")
     for round_ in range(1, args.rounds + 1):
-        print(f"round {round_}, CPU of the calling thread per chat.postMessage:")
-        for name, client in clients.items():
-            cpu = thread_cpu_ms(
-                lambda client=client: client.chat_postMessage(channel="C1", text="hi"),
-                args.calls,
-            )
+        print(f"round {round_}, CPU of the calling thread per chat.postMessage or reply:")
+        for name, call in calls.items():
+            cpu = thread_cpu_ms(call, args.calls)
             print(f"- {name}: {cpu:.2f} ms ({cpu / 1000 * rate:.0f} calibration loops)")
     server.shutdown()
     plain_server.shutdown()
+
+
+def post(client: WebClient) -> None:
+    client.chat_postMessage(channel="C1", text="hi")
 
 
 def rapports_client(api_url: str) -> WebClient:

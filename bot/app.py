@@ -23,7 +23,7 @@ import handlers.relationships
 from bot.core.settings import Settings
 from bot.services import Services, apology
 from bot.slack.client import create_web_client
-from bot.slack.connections import keep_alive
+from bot.slack.connections import keep_alive, respond_keeping_alive
 from bot.slack.installations import oauth_settings, request_authorize
 
 logger = logging.getLogger(__name__)
@@ -84,8 +84,9 @@ def create_app(settings: Settings, services: Services) -> App:
 
 
 class ProvideServices(Middleware):
-    """Listeners name ``services`` as an argument, as they name Bolt's ``client``, which
-    Bolt makes anew for each request: this one keeps the process's connections alive.
+    """Listeners name ``services`` as an argument, as they name Bolt's ``client`` and
+    ``respond``, which Bolt makes anew for each request: these keep the process's
+    connections alive.
 
     A middleware of Bolt's own class, which Bolt calls as it is: a middleware function costs
     every request a build of every argument Bolt could hand it (``build_required_kwargs``)."""
@@ -102,6 +103,8 @@ class ProvideServices(Middleware):
     ) -> BoltResponse | None:
         req.context["services"] = self._services
         req.context["client"] = keep_alive(req.context.client)
+        if req.context.response_url:
+            req.context["respond"] = respond_keeping_alive(req.context.respond)
         return next()
 
 

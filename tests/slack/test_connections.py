@@ -16,6 +16,7 @@ from bot.core.settings import Settings
 from bot.slack.client import create_web_client, posting_once
 from bot.slack.connections import keep_alive
 from tests.support.fake_slack import FakeSlack
+from tests.support.helpers import make_relationship
 from tests.support.slack_requests import SIGNING_SECRET
 
 
@@ -116,3 +117,14 @@ def test_an_http_error_status_reads_as_slack_sdk_reads_it(fake_slack: FakeSlack)
         client.chat_postMessage(channel="C1", text="hi")
     assert limited.value.response.status_code == 429
     assert limited.value.response.headers["Retry-After"] == "30"
+
+
+def test_replies_through_response_urls_go_over_the_same_connections(rapport):
+    make_relationship(rapport.db, rapport.clock)
+    for n in range(1, 4):  # one after the other, each report answered through its URL
+        assert rapport.slack.command("health").status == 200
+        rapport.fake.wait_for("response_url", count=n)
+    assert [call.method for call in rapport.fake.calls] == ["auth.test"] + ["response_url"] * 3
+    # slack-sdk's WebhookClient, as Bolt's respond uses it, opens one for each reply: at
+    # least the first went over the one auth.test left open as the app started
+    assert rapport.fake.connections < 4
