@@ -230,7 +230,10 @@ _MEMBER = select(Member).where(
 
 
 def find_member(session: Session, relationship: Relationship, user_id: str) -> Member | None:
-    return session.scalar(_MEMBER, {"relationship_id": relationship.id, "user_id": user_id})
+    """Their membership: in a read session read straight and detached (``entity_rows``),
+    as every button's and answer's membership check is."""
+    rows = entity_rows(session, _MEMBER, {"relationship_id": relationship.id, "user_id": user_id})
+    return rows[0][0] if rows else None
 
 
 def is_owner(session: Session, relationship: Relationship, user_id: str) -> bool:
