@@ -39,11 +39,10 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
-from urllib.parse import urlencode
 
 from ack_latency import prepare_database
 from calibration import calibration_rate
-from command_throughput import COMMANDS, TYPED_IN
+from command_throughput import COMMANDS, TYPED_IN, body_of
 from harness import ResponseUrls, signed_headers
 
 from bot.app import create_app
@@ -51,7 +50,7 @@ from bot.core.db import Database, create_db_engine
 from bot.core.settings import Settings
 from bot.services import create_services
 from bot.web import SLACK_PATH, RapportWsgi
-from tests.support.fake_slack import TEAM_ID, FakeSlack
+from tests.support.fake_slack import FakeSlack
 from tests.support.queries import queries_during
 from tests.support.slack_requests import SIGNING_SECRET
 
@@ -60,18 +59,7 @@ def request_of(
     wsgi: RapportWsgi, command_line: str, urls: ResponseUrls, typed_in: str = "channel"
 ) -> Callable[[], None]:
     """One signed ``command_line`` through the WSGI app, as the HTTP server would hand it over."""
-    command, _, text = command_line.partition(" ")
-    body = urlencode(
-        {
-            "team_id": TEAM_ID,
-            "user_id": "UALICE",
-            "channel_id": TYPED_IN[typed_in],
-            "command": command,
-            "text": text,
-            "response_url": urls.response_url("cpu"),
-            "trigger_id": "1.2.cpu",
-        }
-    ).encode()
+    body = body_of(command_line, urls, typed_in).encode()
     headers = signed_headers(body.decode(), "application/x-www-form-urlencoded")
 
     def send() -> None:

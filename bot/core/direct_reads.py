@@ -23,6 +23,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import PoolProxiedConnection
 
 Processor = Callable[[Any], Any]
+# SQL finished with a statement's own values: the SQL, those values' parameters, the order
+# of the positional parameters (None: named), and every parameter's processor
+Finished = tuple[str, dict[str, Any], Any, dict[str, Processor]]
 
 
 class CompiledRead:
@@ -40,7 +43,7 @@ class CompiledRead:
         self._finished_later = frozenset(
             name for name, bind in compiled.binds.items() if bind.expanding or bind.literal_execute
         )
-        self._finished: tuple[str, dict[str, Any], Any, dict[str, Processor]] | None = None
+        self._finished: Finished | None = None
         self._binds: dict[str, Processor] = {}
         for name, bind in compiled.binds.items():
             process = bind.type.dialect_impl(dialect).bind_processor(dialect)
@@ -68,9 +71,7 @@ class CompiledRead:
                 named[name] = process(named[name])
         return sql, named if positions is None else [named[name] for name in positions]
 
-    def _finished_once(
-        self, values: Mapping[str, Any]
-    ) -> tuple[str, dict[str, Any], Any, dict[str, Processor]]:
+    def _finished_once(self, values: Mapping[str, Any]) -> Finished:
         """The SQL finished with the statement's own values, and those values' parameters."""
         if self._finished is None:
             state = self._compiled.construct_expanded_state(dict(values))

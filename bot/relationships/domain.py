@@ -9,6 +9,7 @@ feature raises) whose message is safe mrkdwn.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, String, bindparam, exists, or_, select, type_coerce
 from sqlalchemy.orm import Session
@@ -151,6 +152,16 @@ _THEIRS_HERE = _THEIRS.add_columns(
 ).order_by(Relationship.name_key)
 
 
+class _Theirs(NamedTuple):
+    """A row of ``_THEIRS_HERE``."""
+
+    relationship: Relationship
+    role: Role
+    here: bool | None  # None: no channel to be in (a NULL compared)
+    chosen: bool
+    homed: bool
+
+
 def _find_by_name(
     session: Session, team_id: str, user_id: str, name: str
 ) -> tuple[Relationship, Role]:
@@ -182,29 +193,31 @@ def resolve(
     name nobody uses."""
     if name:
         return _find_by_name(session, team_id, user_id, name)
-    theirs = entity_rows(
-        session,
-        _THEIRS_HERE,
-        {"team_id": team_id, "user_id": user_id, "channel_id": channel_id},
-    )
-    here = [(relationship, role) for relationship, role, in_channel, *_ in theirs if in_channel]
+    theirs = [
+        _Theirs(*row)
+        for row in entity_rows(
+            session,
+            _THEIRS_HERE,
+            {"team_id": team_id, "user_id": user_id, "channel_id": channel_id},
+        )
+    ]
+    here = [row for row in theirs if row.here]
     if len(here) == 1:
-        return here[0]
+        return here[0].relationship, here[0].role
     if not theirs:
         raise RapportError(
             "You're not part of a relationship yet. `/rapport setup` creates one, "
             "or ask an owner to add you."
         )
-    meant = theirs if len(theirs) == 1 else [row for row in theirs if row[3]]
+    meant = theirs if len(theirs) == 1 else [row for row in theirs if row.chosen]
     if meant:
-        relationship, role, _, _, homed = meant[0]
-        if not homed:  # as ``get_relationship`` tells a relationship of another workspace
+        if not meant[0].homed:  # as ``get_relationship`` tells one of another workspace
             raise RapportError(NOT_YOURS)
-        return relationship, role
+        return meant[0].relationship, meant[0].role
     raise ChoiceNeeded(
         "You're in several relationships. Which one do you mean? "
         "Pick one, or add its name to the command.",
-        [(relationship.id, relationship.name) for relationship, *_ in theirs],
+        [(row.relationship.id, row.relationship.name) for row in theirs],
     )
 
 

@@ -60,7 +60,7 @@ class KeepAliveWebClient(WebClient):
     given its own SSL context or a proxy calls as slack-sdk does."""
 
     def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict[str, Any]:
-        if self.ssl is not None or self.proxy is not None or not url.startswith("http"):
+        if not _pooled(self, url):
             return super()._perform_urllib_http_request_internal(url, req)
         response, headers = _post(url, req, self.timeout)
         if headers.get_content_type() == "application/gzip":
@@ -74,7 +74,7 @@ class KeepAliveWebhookClient(WebhookClient):
     kept connections, as ``KeepAliveWebClient`` calls."""
 
     def _perform_http_request_internal(self, url: str, req: Request) -> WebhookResponse:
-        if self.ssl is not None or self.proxy is not None or not url.startswith("http"):
+        if not _pooled(self, url):
             return super()._perform_http_request_internal(url, req)
         response, headers = _post(url, req, self.timeout)
         body = response.data.decode(headers.get_content_charset() or "utf-8")
@@ -89,6 +89,12 @@ class KeepAliveRespond(Respond):
             return super().__call__(text, **message)  # Bolt's refusal, or a whole message
         client = KeepAliveWebhookClient(url=self.response_url, proxy=self.proxy, ssl=self.ssl)
         return client.send_dict(_build_message(text=text, **message))
+
+
+def _pooled(client: WebClient | WebhookClient, url: str) -> bool:
+    """Whether ``client``'s call to ``url`` goes through the kept connections: not for a
+    client given its own SSL context or a proxy, which calls as slack-sdk does."""
+    return client.ssl is None and client.proxy is None and url.startswith("http")
 
 
 def _post(
