@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from concurrent.futures import Future
 from urllib.parse import urlsplit
 
@@ -198,8 +199,16 @@ def test_people_asking_at_once_share_one_working_out_each_as_their_role_allows(
         assert "Client pulse: 3.5 of 5 → 63 × 34% = *21.3* points" in replies[owner]
     assert "*Pulse*: *76*/100 · client pulse 3.5 of 5" in replies["UP1"]
     assert "points" not in replies["UP1"]
-    with rapport.db.read() as session:  # stored once, by the one who worked it out
-        assert len(session.scalars(select(HealthSnapshot)).all()) == 1
+    # stored once, by the one who worked it out, just after its answer
+    deadline = time.monotonic() + 10
+    while not (stored := _snapshots(rapport)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert stored == 1
+
+
+def _snapshots(rapport) -> int:
+    with rapport.db.read() as session:
+        return len(session.scalars(select(HealthSnapshot)).all())
 
 
 def test_next_step_buttons_send_a_pulse_or_open_the_forms(rapport):
