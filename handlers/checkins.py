@@ -154,8 +154,7 @@ def new(session: Session, call: CheckIn) -> Reply:
 
 def new_from_button(session: Session, click: Click[int]) -> Reply:
     """*Add a check-in*, a button valued with a relationship id: ``/checkin new``'s form."""
-    relationship = rel.get_relationship(session, click.team_id, click.value)
-    rel.require_member(session, relationship, click.user_id)
+    relationship, _ = rel.member_of(session, click.team_id, click.value, click.user_id)
     return _new_form(click.services, click.team_id, click.user_id, click.trigger_id, relationship)
 
 
@@ -260,8 +259,8 @@ def _list_in_their_zone(
     tz = _their_timezone(call.services, call.team_id, call.user_id, client)
     try:
         with call.services.db.read() as session:
-            relationship = rel.get_relationship(session, call.team_id, relationship_id)
-            rel.require_member(session, relationship, call.user_id)  # still, after the ack
+            # still theirs, after the ack
+            relationship, _ = rel.member_of(session, call.team_id, relationship_id, call.user_id)
             listing = _listing(session, relationship, call.services.clock.now(), tz)
     except (rel.RapportError, CadenceError) as error:
         respond(text=str(error))

@@ -87,8 +87,7 @@ def change_mine(session: Session, call: Call[RapportCommand]) -> Reply:
 
 
 def _choose(session: Session, click: Click[int], choice: Choice) -> Reply:
-    relationship = rel.get_relationship(session, click.team_id, click.value)
-    rel.require_member(session, relationship, click.user_id)
+    relationship, _ = rel.member_of(session, click.team_id, click.value, click.user_id)
     preferences.set_choice(session, relationship, click.user_id, choice)
     text = intro_blocks.COUNTED_IN if choice is Choice.IN else intro_blocks.COUNTED_OUT
     return Reply(text=text)

@@ -128,8 +128,7 @@ def submit_comment(session: Session, form: Submission) -> Reply:
 
 def edit_schedule(session: Session, click: Click[int]) -> Reply:
     """Open the schedule modal, for owners only (the button can be replayed)."""
-    relationship = rel.get_relationship(session, click.team_id, click.value)
-    rel.require_owner(session, relationship, click.user_id)
+    relationship = rel.owner_of(session, click.team_id, click.value, click.user_id)
     return Reply(
         modal=pulse_schedule_modal.schedule_modal(
             relationship.id, relationship.name, pulse_schedule.schedule(session, relationship)

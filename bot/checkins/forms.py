@@ -56,9 +56,8 @@ def catch_up_form(
     session: Session, team_id: str, relationship_id: int, user_id: str, tz: str
 ) -> EditForm:
     """The modal prefilled for an informal catch-up between both sides' owners."""
-    relationship = get_relationship(session, team_id, relationship_id)
-    member = rel.require_member(session, relationship, user_id)
-    if member.role is not Role.OWNER:
+    relationship, role = rel.member_of(session, team_id, relationship_id, user_id)
+    if role is not Role.OWNER:
         raise NotAllowed(
             f"Only owners of *{mrkdwn.escape(relationship.name)}* can schedule catch-ups for it."
         )

@@ -154,8 +154,7 @@ def _owned_alert(session: Session, team_id: str, alert_id: int, user_id: str) ->
     )
     if alert is None:
         raise rel.RapportError("That alert no longer exists.")
-    relationship = rel.get_relationship(session, team_id, alert.relationship_id)
-    rel.require_owner(session, relationship, user_id)
+    rel.owner_of(session, team_id, alert.relationship_id, user_id)
     return alert
 
 

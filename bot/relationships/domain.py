@@ -115,6 +115,44 @@ _HOMED = select(Relationship).where(
 )
 
 
+def member_of(
+    session: Session, team_id: str, relationship_id: int, user_id: str
+) -> tuple[Relationship, Role]:
+    """``get_relationship`` then ``require_member`` in one statement: the relationship by id
+    within this workspace, and the person's role in it. Every button valued with a
+    relationship id checks this, and every answer that comes after its ack checks it again;
+    one that isn't there, isn't this workspace's or isn't theirs is refused alike."""
+    rows = entity_rows(
+        session,
+        _HOMED_MEMBER,
+        {"relationship_id": relationship_id, "team_id": team_id, "user_id": user_id},
+    )
+    if not rows:
+        raise NotAllowed(NOT_YOURS)
+    return rows[0][0], rows[0][1]
+
+
+def owner_of(session: Session, team_id: str, relationship_id: int, user_id: str) -> Relationship:
+    """``member_of``, for owners only (``require_owner``'s refusal otherwise)."""
+    relationship, role = member_of(session, team_id, relationship_id, user_id)
+    if role is not Role.OWNER:
+        raise _not_owner(relationship)
+    return relationship
+
+
+# as require_member checks it: a member whatever their workspace (a joint relationship's
+# partner side is homed in the other)
+_HOMED_MEMBER = (
+    select(Relationship, Member.role)
+    .join(Member, Member.relationship_id == Relationship.id)
+    .where(
+        Relationship.id == bindparam("relationship_id"),
+        homed_in(bindparam("team_id")),
+        Member.user_id == bindparam("user_id"),
+    )
+)
+
+
 # The relationships a person (``user_id`` of workspace ``team_id``) is a member of: the only
 # ones a command may name or reach, so that for anyone else a relationship is
 # indistinguishable from none. (A member's workspace is their home: the partner's, for the
@@ -225,8 +263,7 @@ def use_relationship(
     session: Session, team_id: str, user_id: str, relationship_id: int
 ) -> Relationship:
     """Remember the relationship a person's commands act on when they're in several."""
-    relationship = get_relationship(session, team_id, relationship_id)
-    require_member(session, relationship, user_id)
+    relationship, _ = member_of(session, team_id, relationship_id, user_id)
     current = session.get(CurrentRelationship, (team_id, user_id))
     if current is None:
         session.add(
@@ -243,8 +280,8 @@ _MEMBER = select(Member).where(
 
 
 def find_member(session: Session, relationship: Relationship, user_id: str) -> Member | None:
-    """Their membership: in a read session read straight and detached (``entity_rows``),
-    as every button's and answer's membership check is."""
+    """Their membership: in a read session read straight and detached (``entity_rows``).
+    Given only a relationship's id, ``member_of`` reads both in one statement."""
     rows = entity_rows(session, _MEMBER, {"relationship_id": relationship.id, "user_id": user_id})
     return rows[0][0] if rows else None
 
@@ -264,11 +301,15 @@ def require_member(session: Session, relationship: Relationship, user_id: str) -
 def require_owner(session: Session, relationship: Relationship, user_id: str) -> Member:
     member = require_member(session, relationship, user_id)
     if member.role is not Role.OWNER:
-        raise NotAllowed(
-            f"Only owners of *{mrkdwn.escape(relationship.name)}* can change it. "
-            "`/rapport show` lists them if you'd like to ask one."
-        )
+        raise _not_owner(relationship)
     return member
+
+
+def _not_owner(relationship: Relationship) -> NotAllowed:
+    return NotAllowed(
+        f"Only owners of *{mrkdwn.escape(relationship.name)}* can change it. "
+        "`/rapport show` lists them if you'd like to ask one."
+    )
 
 
 def people(session: Session, relationship: Relationship) -> list[tuple[str, Side, Role]]:

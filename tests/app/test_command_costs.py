@@ -77,3 +77,26 @@ def test_slash_commands_are_matched_right_after_message_events(rapport):
     ]
     assert commands == [1, 2, 3]  # together, with only the message listener before them
     assert rapport.app._listeners[0].ack_function.__name__ == "on_message"
+
+
+@pytest.mark.parametrize(
+    ("action", "selects"),
+    [
+        # the relationship with their role in it (one statement where the relationship, then
+        # the membership, took two), then its pulse settings and its last scheduled round
+        ("pulse_edit_schedule", 3),
+        ("checkin_new", 2),  # the relationship with their role, then the person's time zone
+    ],
+)
+def test_a_button_valued_with_a_relationship_finds_it_and_their_role_in_one_statement(
+    rapport, action, selects
+):
+    relationship_id = make_relationship(rapport.db, rapport.clock)
+    rapport.fake.add_user("UALICE")
+    rapport.slack.block_action(action, value=str(relationship_id))  # loads what's loaded once
+    rapport.fake.wait_for("views.open")
+    clicked = queries_during(
+        rapport.db, lambda: rapport.slack.block_action(action, value=str(relationship_id))
+    )
+    assert rapport.fake.wait_for("views.open", count=2)
+    assert clicked == selects
