@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+from dataclasses import dataclass
 from datetime import datetime, time
 
 from slack_bolt import Respond
@@ -26,7 +27,7 @@ from bot.health import blocks as health_blocks
 from bot.health import digest, digest_blocks, snapshots
 from bot.health.chart_uploads import ChartBlock, chart_block, respond_with_chart
 from bot.health.figures import HealthIndex
-from bot.health.report import HealthFigures, HealthReport, health_figures, report_of
+from bot.health.report import HealthFigures, health_figures, report_of
 from bot.relationships import domain as rel
 from bot.relationships.models import Relationship, Role
 from bot.relationships.parser import RapportCommand
@@ -44,7 +45,18 @@ _REPORTING = threading.BoundedSemaphore(1)
 # after their ack (a modal's trigger_id lasts 3 s): a flood of /rapport health mustn't take
 # them all.
 _WAITING = threading.BoundedSemaphore(16)
-_FIGURES: SingleFlight[int, HealthFigures] = SingleFlight()  # by relationship
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """What everyone asking at once for one relationship's health in one workspace is shown
+    alike: its figures, and the index chart as that workspace's installation uploaded it."""
+
+    figures: HealthFigures
+    chart: ChartBlock
+
+
+_SHOWN: SingleFlight[tuple[int, str], _Shown] = SingleFlight()  # by relationship, workspace
 
 
 def register(rapport: Router[RapportCommand]) -> None:
@@ -109,27 +121,27 @@ def answer_health(
     """The reply, with the index chart, then this week's snapshot. A database failure
     while computing is apologised for by the router (``Services.defer``). Only computing
     waits its turn: the Slack calls after it don't keep the next report waiting. People who
-    ask for the same relationship's health while its figures are being worked out share
-    them (``_FIGURES``), each seeing them as their role allows."""
+    ask for the same relationship's health while its figures and chart are being worked out
+    share them (``_SHOWN``), each seeing them as their role allows."""
     services = call.services
     try:
         with services.db.read() as session:
-            relationship = rel.get_relationship(session, call.team_id, relationship_id)
-            role = rel.require_member(session, relationship, call.user_id).role
-        figures, worked_out = _FIGURES.run(
-            relationship_id, functools.partial(_figures, services, relationship, call.now)
+            relationship, role = rel.member_of(session, call.team_id, relationship_id, call.user_id)
+        shown, worked_out = _SHOWN.run(
+            (relationship_id, call.team_id),
+            functools.partial(_work_out, services, client, call.team_id, relationship, call.now),
         )
     except rel.RapportError as error:  # removed from it since the ack
         respond(text=str(error))
         return
     finally:
         _WAITING.release()
-    report = report_of(relationship, role is Role.OWNER, figures)
+    report = report_of(relationship, role is Role.OWNER, shown.figures)
     title = health_blocks.health_title(report.name)
     answer = respond_with_chart(
         services.db,
         call.team_id,
-        index_chart(services, client, call.team_id, report),
+        shown.chart,
         lambda chart: respond(text=title, blocks=health_blocks.health_blocks(report, chart)),
     )
     if answer.status_code != 200:
@@ -138,25 +150,37 @@ def answer_health(
         store_snapshot(services, report.index)
 
 
-def _figures(services: Services, relationship: Relationship, now: datetime) -> HealthFigures:
+def _work_out(
+    services: Services,
+    client: WebClient,
+    team_id: str,
+    relationship: Relationship,
+    now: datetime,
+) -> _Shown:
+    """The figures (one working-out at a time), then their index chart."""
     with _REPORTING, services.db.read() as session:
-        return health_figures(session, relationship, now)
+        figures = health_figures(session, relationship, now)
+    return _Shown(figures, index_chart(services, client, team_id, relationship.id, figures))
 
 
 def index_chart(
-    services: Services, client: WebClient, team_id: str, report: HealthReport
+    services: Services,
+    client: WebClient,
+    team_id: str,
+    relationship_id: int,
+    figures: HealthFigures,
 ) -> ChartBlock:
     """The index chart's image block; None when there is no index or it can't be shown
     (the reply shows the figures in text all the same)."""
-    if report.index.value is None:
+    if figures.index.value is None:
         return None
     try:
         return chart_block(
             services.db,
             client,
             team_id,
-            report.relationship_id,
-            report.charts.index,
+            relationship_id,
+            figures.charts.index,
             services.clock.now(),
         )
     except SQLAlchemyError as error:

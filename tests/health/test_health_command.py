@@ -159,7 +159,7 @@ def test_a_flood_of_health_reports_is_asked_to_wait_and_none_is_lost(rapport, mo
     assert health(rapport).json()["text"] == "Health of Acme ⇄ Stellar"  # room again
 
 
-def test_people_asking_at_once_share_one_working_out_each_as_their_role_allows(
+def test_people_asking_at_once_share_one_working_out_and_chart_each_as_their_role_allows(
     rapport, monkeypatch
 ):
     health_relationship(rapport)
@@ -170,6 +170,11 @@ def test_people_asking_at_once_share_one_working_out_each_as_their_role_allows(
     figures = health_handlers.health_figures
     monkeypatch.setattr(
         health_handlers, "health_figures", lambda *args: worked_out.append(1) or figures(*args)
+    )
+    charted = []
+    chart_block = health_handlers.chart_block
+    monkeypatch.setattr(
+        health_handlers, "chart_block", lambda *args: charted.append(1) or chart_block(*args)
     )
     sharing = threading.Semaphore(0)
 
@@ -189,12 +194,14 @@ def test_people_asking_at_once_share_one_working_out_each_as_their_role_allows(
             assert sharing.acquire(timeout=10)
     finally:
         computing.release()
-    replies = {}
+    replies, pictures = {}, set()
     for user, url in urls.items():
         path = urlsplit(url).path
         (reply,) = rapport.fake.wait_for("response_url", lambda call, path=path: call.path == path)
         replies[user] = shown(Response(200, json.dumps(reply.args)))
+        pictures |= {b["slack_file"]["id"] for b in reply.args["blocks"] if b["type"] == "image"}
     assert worked_out == [1]
+    assert charted == [1] and len(pictures) == 1  # the chart looked up once, shown to all
     for owner in ("UALICE", "UPAT"):
         assert "Client pulse: 3.5 of 5 → 63 × 34% = *21.3* points" in replies[owner]
     assert "*Pulse*: *76*/100 · client pulse 3.5 of 5" in replies["UP1"]
