@@ -21,6 +21,7 @@ from bot.checkins import commands as checkins
 from bot.checkins import forms as checkin_forms
 from bot.checkins import history as checkin_history
 from bot.checkins import modal as checkin_modal
+from bot.checkins import models as checkin_models
 from bot.checkins import outcomes as checkin_outcomes
 from bot.checkins import parser as checkin_parser
 from bot.checkins.models import Outcome
@@ -30,7 +31,7 @@ from bot.relationships.models import Relationship
 from bot.services import Services
 from bot.slack import mrkdwn
 from bot.slack.channels import join_channel
-from bot.slack.timezones import fresh_timezone, user_timezone
+from bot.slack.timezones import FALLBACK, user_timezone
 from handlers.routing import (
     Call,
     Click,
@@ -169,13 +170,15 @@ def _new_form(
 
 
 def list_checkins(session: Session, call: CheckIn) -> Reply:
-    """In the ack when Slack told the person's time zone lately; else just after it, once
-    Slack has."""
+    """In the ack when Slack told the person's time zone lately, or there is nothing to show
+    in one; else just after it, once Slack has."""
     relationship = call.relationship(session)
-    tz = fresh_timezone(session, call.team_id, call.user_id, call.now)
-    if tz is None:
+    found, tz = checkins.checkins_and_zone(
+        session, relationship.id, call.team_id, call.user_id, call.now
+    )
+    if found and tz is None:
         return Reply(follow_up=functools.partial(_list_in_their_zone, call, relationship.id))
-    return _listing(session, relationship, call.now, tz.key)
+    return _listing(session, relationship, call.now, tz.key if tz else FALLBACK, found)
 
 
 def edit(session: Session, call: CheckIn) -> Reply:
@@ -268,8 +271,14 @@ def _list_in_their_zone(
     respond(text=listing.text, blocks=listing.blocks)
 
 
-def _listing(session: Session, relationship: Relationship, now: datetime, tz: str) -> Reply:
-    views = checkins.list_checkins(session, relationship, now)
+def _listing(
+    session: Session,
+    relationship: Relationship,
+    now: datetime,
+    tz: str,
+    found: list[checkin_models.CheckIn] | None = None,
+) -> Reply:
+    views = checkins.list_checkins(session, relationship, now, found)
     return Reply(
         text=checkin_blocks.list_title(relationship.name),
         blocks=checkin_blocks.list_blocks(relationship.name, views, tz),

@@ -33,6 +33,7 @@ from bot.relationships import domain as rel
 from bot.relationships.domain import RapportError, get_relationship, homed_in, name_key
 from bot.relationships.models import Relationship
 from bot.slack import mrkdwn
+from bot.slack.timezones import FRESH_ZONE, fresh_zone, fresh_zone_values
 
 STRETCH_FACTOR = 1.5  # a new typical interval this much longer is a "stretched" cadence
 
@@ -186,11 +187,17 @@ def skip_next(
     return checkin.title, upcoming.starts_at, checkin.tz
 
 
-def list_checkins(session: Session, relationship: Relationship, now: datetime) -> list[CheckInView]:
-    """Its check-ins, numbered as ``/checkin list`` shows them, read in three statements
-    however many there are; the caller checked that the person is a member (``rel.resolve``
-    does)."""
-    checkins = checkins_of(session, relationship.id)
+def list_checkins(
+    session: Session,
+    relationship: Relationship,
+    now: datetime,
+    checkins: list[CheckIn] | None = None,
+) -> list[CheckInView]:
+    """Its check-ins (``checkins``, when the caller read them already), numbered as
+    ``/checkin list`` shows them, read in three statements however many there are; the
+    caller checked that the person is a member (``rel.resolve`` does)."""
+    if checkins is None:
+        checkins = checkins_of(session, relationship.id)
     if not checkins:
         return []
     people = participants_by_checkin(session, relationship.id)
@@ -213,6 +220,20 @@ _CHECKINS_OF = (
     .where(CheckIn.relationship_id == bindparam("relationship_id"))
     .order_by(CheckIn.id)
 )
+
+
+def checkins_and_zone(
+    session: Session, relationship_id: int, team_id: str, user_id: str, now: datetime
+) -> tuple[list[CheckIn], ZoneInfo | None]:
+    """Its check-ins, and the zone Slack told for the person lately (None if not lately) to
+    show them in, in one statement. With no check-ins there is no zone either: nothing
+    needs one."""
+    values = {"relationship_id": relationship_id, **fresh_zone_values(team_id, user_id, now)}
+    rows = entity_rows(session, _CHECKINS_AND_ZONE, values)
+    return [checkin for checkin, _ in rows], fresh_zone(rows[0][1]) if rows else None
+
+
+_CHECKINS_AND_ZONE = _CHECKINS_OF.add_columns(FRESH_ZONE)
 
 
 def find_checkin(session: Session, relationship: Relationship, ref: str) -> CheckIn:

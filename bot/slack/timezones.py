@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from bot.core.db import Database, columns
+from bot.core.db import Database
 from bot.slack.models import PersonProfile
 
 REFRESH_AFTER = timedelta(days=1)
@@ -44,20 +44,28 @@ def cached_timezones(
     return {user_id: _zone(tz) for user_id, tz in rows}
 
 
-def fresh_timezone(session: Session, team_id: str, user_id: str, now: datetime) -> ZoneInfo | None:
-    """The person's zone if Slack told it less than a day ago, else None; read in the
-    caller's session, so a command can answer in its acknowledgement without asking Slack."""
-    values = {"team_id": team_id, "user_id": user_id, "since": now - REFRESH_AFTER}
-    tz = columns(session, _FRESH_ZONE, values).scalar()
-    return _zone(tz) if tz is not None else None
-
-
-# built once: /checkin list runs it in every ack (see bot.relationships.domain)
-_FRESH_ZONE = select(PersonProfile.tz).where(
-    PersonProfile.team_id == bindparam("team_id"),
-    PersonProfile.user_id == bindparam("user_id"),
-    PersonProfile.refreshed_at > bindparam("since"),
+# The person's zone if Slack told it less than a day ago, else NULL: a column for a
+# command's own read to carry (its values: ``fresh_zone_values``), so that it can answer in
+# its acknowledgement without asking Slack, and without a statement of its own.
+FRESH_ZONE = (
+    select(PersonProfile.tz)
+    .where(
+        PersonProfile.team_id == bindparam("zone_team_id"),
+        PersonProfile.user_id == bindparam("zone_user_id"),
+        PersonProfile.refreshed_at > bindparam("zone_since"),
+    )
+    .scalar_subquery()
+    .label("fresh_zone")
 )
+
+
+def fresh_zone_values(team_id: str, user_id: str, now: datetime) -> dict[str, Any]:
+    return {"zone_team_id": team_id, "zone_user_id": user_id, "zone_since": now - REFRESH_AFTER}
+
+
+def fresh_zone(tz: str | None) -> ZoneInfo | None:
+    """``FRESH_ZONE`` as read: the zone, or None when Slack hasn't told it lately."""
+    return _zone(tz) if tz is not None else None
 
 
 def known_timezone(

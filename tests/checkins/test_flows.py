@@ -226,6 +226,14 @@ def test_checkin_list_answers_in_the_ack_while_the_viewers_zone_is_fresh(rapport
     assert len(zones) == 2
 
 
+def test_an_empty_checkin_list_answers_in_the_ack_without_asking_slack_for_a_zone(rapport):
+    setup(rapport)
+    empty = checkin(rapport, "list", user="UPRIYA")  # her zone unknown, and none needed
+    assert "has no check-ins yet" in empty.json()["blocks"][0]["text"]["text"]
+    assert empty.json()["text"] == "Check-ins of Acme ⇄ Stellar"
+    assert not rapport.fake.calls_to("users.info") and not rapport.fake.calls_to("response_url")
+
+
 def test_checkin_add_defaults_to_the_creators_time_zone(rapport):
     setup(rapport)
     checkin(rapport, 'add "Coffee" weekly wed 09:00 <@UPAT>')
