@@ -45,6 +45,7 @@ class PulseTick:
     prompts: dict[str, int] = field(default_factory=dict)  # delivery status -> count
     reminders: dict[str, int] = field(default_factory=dict)
     alerts: dict[str, int] = field(default_factory=dict)
+    standby: bool = False  # a standby scheduler's tick, which only helps send
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def count(self, tally: dict[str, int], status: str) -> None:
@@ -54,7 +55,8 @@ class PulseTick:
     def log(self) -> None:
         if self.opened or self.prompts or self.reminders or self.alerts:
             logger.info(
-                "pulse tick: opened %s, prompts %s, reminders %s, alerts %s",
+                "%s: opened %s, prompts %s, reminders %s, alerts %s",
+                "standby pulse tick" if self.standby else "pulse tick",
                 self.opened,
                 self.prompts,
                 self.reminders,
@@ -78,7 +80,7 @@ def run_pulse(services: Services, pacers: WorkspacePacers | None = None) -> Puls
 def run_pulse_sends(services: Services, pacers: WorkspacePacers | None = None) -> PulseTick:
     """A standby scheduler's tick on PostgreSQL: it helps send the prompts and reminders of
     the rounds the active one opened, taking the workspaces nobody is sending to."""
-    tick = PulseTick()
+    tick = PulseTick(standby=True)
     send_to_members(services, services.clock.now(), tick, pacers)
     tick.log()
     return tick
