@@ -160,14 +160,13 @@ def _work_out(
     """The figures (one working-out at a time), then their index chart."""
     with _REPORTING, services.db.read() as session:
         figures = health_figures(session, relationship, now)
-    return _Shown(figures, index_chart(services, client, team_id, relationship.id, figures))
+    return _Shown(figures, index_chart(services, client, team_id, figures))
 
 
 def index_chart(
     services: Services,
     client: WebClient,
     team_id: str,
-    relationship_id: int,
     figures: HealthFigures,
 ) -> ChartBlock:
     """The index chart's image block; None when there is no index or it can't be shown
@@ -179,7 +178,7 @@ def index_chart(
             services.db,
             client,
             team_id,
-            relationship_id,
+            figures.index.relationship_id,
             figures.charts.index,
             services.clock.now(),
         )
