@@ -181,14 +181,18 @@ def main() -> None:
             body_file.write_text(body_of(command, urls, args.typed_in))
             cpu = settled_cpu_seconds(server.popen.pid)
             replied = len(fake.calls_to("response_url"))
+            called = len(fake.calls)
             result = run_ab(ab, server.url, body_file, args.clients, args.seconds)
+            acked = time.monotonic()
             used = settled_cpu_seconds(server.popen.pid) - cpu
             replied = len(fake.calls_to("response_url")) - replied
+            late = [call.at - acked for call in fake.calls[called:]]
             per_request = used / max(result["done"], 1) * 1000
             verdict = "met" if result["per_second"] >= TARGET_PER_SECOND else "NOT met"
             otherwise = result["other_length"]
             extra = f", answered otherwise {otherwise:.0f}" if otherwise else ""
             extra += f", {replied} replies through the response URL" if replied else ""
+            extra += f", last Slack call {max(late):.1f} s after the last ack" if late else ""
             print(
                 f"- {command}: {result['per_second']:.0f} req/s ({verdict}), "
                 f"p50 {result['p50']:.0f} ms, p99 {result['p99']:.0f} ms, "

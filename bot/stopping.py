@@ -4,8 +4,7 @@ SIGTERM stops a Rapport process by raising ``SystemExit`` in its main thread, bu
 while that thread waits to be stopped (``waiting``: serving, standing by, watching its web
 workers). Raised in the middle of other work, such as a Slack call at start-up, the
 exception could leave a library's lock held for good, and something at exit would then wait
-on it forever (urllib3 closing its kept connections does). A SIGTERM that comes then is
-kept until the main thread next waits.
+on it forever. A SIGTERM that comes then is kept until the main thread next waits.
 
 The main thread waits in naps (``NAP_SECONDS``) where it can: the kernel may hand a
 process's SIGTERM to any of its threads, and Python then only sets a flag that the main

@@ -4,14 +4,20 @@ one call to the next.
 slack-sdk's ``WebClient`` opens a new connection for every call (through urllib): a TCP
 connection and, with Slack, a TLS handshake, which costs the calling thread more CPU than
 the rest of the call (``bench/slack_https_cost.py``). ``KeepAliveWebClient`` makes its
-calls through one pool of connections per process (urllib3), and hands slack-sdk what
-urllib would have: the same answers, ``HTTPError`` for an HTTP error status, ``URLError``
-around the socket's error when no connection could be made, the socket's error itself
-when the answer failed to come. So slack-sdk's retry handlers, Rapport's and the send ledger's
+calls over connections this process keeps open (``KeptConnections``: the standard
+library's ``http.client`` connections, the ones urllib opens, kept after their answer) and
+hands slack-sdk what urllib would have, since it is urllib's own handling of the same
+connection: the same answers, ``HTTPError`` for an HTTP error status, ``URLError`` around
+the socket's error when the request couldn't be sent, the socket's error itself when the
+answer failed to come. So slack-sdk's retry handlers, Rapport's and the send ledger's
 reading of a failed post see what they always saw: a refused connection never carried the
 request; one that drops after sending it may have. Bolt's ``respond`` (slack-sdk's
 ``WebhookClient``) opened a connection for every reply too; ``KeepAliveRespond`` posts its
-replies through the same pool.
+replies over the same connections.
+
+Kept ``http.client`` connections rather than urllib3's pool, which these calls went through
+before: far less Python a call, measured where it counts (``docs/architecture.md``), and no
+errors to translate back into urllib's.
 """
 
 from __future__ import annotations
@@ -19,37 +25,85 @@ from __future__ import annotations
 import http.client
 import io
 import os
+import select
+import ssl
 import threading
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.error import HTTPError, URLError
+from urllib.parse import urlsplit
 from urllib.request import Request
 
-import urllib3
 from slack_bolt import Respond
 from slack_bolt.context.respond.internals import _build_message  # how Bolt's respond builds it
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient, WebhookResponse
 
-# Connections kept per host: more than a process has threads calling Slack (a web
+# Idle connections kept per host: more than a process has threads calling Slack (a web
 # process's background threads, a scheduler's send threads), so none is thrown away.
 CONNECTIONS_PER_HOST = 512
 
-_pool: urllib3.PoolManager | None = None
-_pool_lock = threading.Lock()
+Origin = tuple[str, str, int | None]  # scheme, host, port
 
 
-def _connections() -> urllib3.PoolManager:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = urllib3.PoolManager(maxsize=CONNECTIONS_PER_HOST, retries=False)
-        return _pool
+class Answer(NamedTuple):
+    """A successful answer, read whole."""
+
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+
+class KeptConnections:
+    """A process's open connections to Slack's hosts, each used by one call at a time:
+    a call takes an idle one (or opens one), and gives it back once it has read the whole
+    answer. One the other end has closed since (Slack closes those left idle) is noticed
+    before it is used, and left."""
+
+    def __init__(self) -> None:
+        self._idle: dict[Origin, list[http.client.HTTPConnection]] = {}
+        self._lock = threading.Lock()
+        self._tls: ssl.SSLContext | None = None
+
+    def take(self, origin: Origin, timeout: float) -> http.client.HTTPConnection:
+        # Idle ones are checked holding the lock: the threads queueing for it then wait
+        # asleep instead of for the interpreter (bench/command_throughput.py: /rapport setup
+        # 1,185-1,458 acks a second against 743-779 with the check outside it)
+        with self._lock:
+            idle = self._idle.get(origin)
+            while idle:
+                connection = idle.pop()  # the most recently used: the likeliest still open
+                if _still_open(connection):
+                    connection.sock.settimeout(timeout)
+                    return connection
+                connection.close()
+        scheme, host, port = origin
+        if scheme == "https":
+            return http.client.HTTPSConnection(host, port, timeout=timeout, context=self._context())
+        return http.client.HTTPConnection(host, port, timeout=timeout)
+
+    def give_back(self, origin: Origin, connection: http.client.HTTPConnection) -> None:
+        with self._lock:
+            idle = self._idle.setdefault(origin, [])
+            if len(idle) < CONNECTIONS_PER_HOST:
+                idle.append(connection)
+                return
+        connection.close()
+
+    def _context(self) -> ssl.SSLContext:
+        """What urllib verifies Slack's certificate with when given no context."""
+        if self._tls is None:
+            self._tls = ssl.create_default_context()
+            self._tls.set_alpn_protocols(["http/1.1"])
+        return self._tls
+
+
+_kept = KeptConnections()
 
 
 def _forget_connections() -> None:
     """In a forked child: the parent's connections are the parent's to use."""
-    global _pool, _pool_lock
-    _pool, _pool_lock = None, threading.Lock()
+    global _kept
+    _kept = KeptConnections()
 
 
 os.register_at_fork(after_in_child=_forget_connections)
@@ -62,11 +116,11 @@ class KeepAliveWebClient(WebClient):
     def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict[str, Any]:
         if not _pooled(self, url):
             return super()._perform_urllib_http_request_internal(url, req)
-        response, headers = _post(url, req, self.timeout)
+        status, headers, body = _post(url, req, self.timeout)
         if headers.get_content_type() == "application/gzip":
-            return {"status": response.status, "headers": headers, "body": response.data}
-        body = response.data.decode(headers.get_content_charset() or "utf-8")
-        return {"status": response.status, "headers": headers, "body": body}
+            return {"status": status, "headers": headers, "body": body}
+        text = body.decode(headers.get_content_charset() or "utf-8")
+        return {"status": status, "headers": headers, "body": text}
 
 
 class KeepAliveWebhookClient(WebhookClient):
@@ -76,9 +130,9 @@ class KeepAliveWebhookClient(WebhookClient):
     def _perform_http_request_internal(self, url: str, req: Request) -> WebhookResponse:
         if not _pooled(self, url):
             return super()._perform_http_request_internal(url, req)
-        response, headers = _post(url, req, self.timeout)
-        body = response.data.decode(headers.get_content_charset() or "utf-8")
-        return WebhookResponse(url=url, status_code=response.status, body=body, headers=headers)
+        status, headers, body = _post(url, req, self.timeout)
+        text = body.decode(headers.get_content_charset() or "utf-8")
+        return WebhookResponse(url=url, status_code=status, body=text, headers=headers)
 
 
 class KeepAliveRespond(Respond):
@@ -97,33 +151,30 @@ def _pooled(client: WebClient | WebhookClient, url: str) -> bool:
     return client.ssl is None and client.proxy is None and url.startswith("http")
 
 
-def _post(
-    url: str, req: Request, timeout: float
-) -> tuple[urllib3.BaseHTTPResponse, http.client.HTTPMessage]:
-    """``req`` posted over a kept connection: the answer and its headers, or the error
-    urllib would have raised."""
+def _post(url: str, req: Request, timeout: float) -> Answer:
+    """``req`` posted over a kept connection: the answer, read whole, or the error urllib
+    would have raised (its ``do_open``, and ``HTTPError`` for an error status)."""
+    parts = urlsplit(url)
+    origin = (parts.scheme, parts.hostname or "", parts.port)
+    connection = _kept.take(origin, timeout)
+    target = f"{parts.path or '/'}?{parts.query}" if parts.query else parts.path or "/"
     try:
-        response = _connections().request(
-            "POST",
-            url,
-            body=req.data,
-            headers=dict(req.header_items()),
-            timeout=urllib3.Timeout(connect=timeout, read=timeout),
-            redirect=False,
-        )
-    except (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ProtocolError) as error:
-        # the request went out and the answer didn't come: urllib raises the socket's
-        # error itself (a time-out, a reset or a connection closed unanswered)
-        raise _socket_error(error) from error
-    except urllib3.exceptions.HTTPError as error:  # no connection: the request never left
-        raise URLError(_socket_error(error)) from error
-    headers = http.client.HTTPMessage()
-    for name, value in response.headers.items():
-        headers[name] = value
+        try:
+            connection.request("POST", target, body=req.data, headers=dict(req.header_items()))
+        except OSError as error:  # as urllib says it: not sent (a refused connection, …)
+            raise URLError(error) from error
+        response = connection.getresponse()  # its errors as they are: it may have been sent
+        body = response.read()
+    except BaseException:
+        connection.close()
+        raise
+    if response.will_close:
+        connection.close()
+    else:
+        _kept.give_back(origin, connection)
     if not 200 <= response.status < 300:
-        answer = io.BytesIO(response.data)
-        raise HTTPError(url, response.status, response.reason, headers, answer)
-    return response, headers
+        raise HTTPError(url, response.status, response.reason, response.msg, io.BytesIO(body))
+    return Answer(response.status, response.msg, body)
 
 
 def respond_keeping_alive(respond: Respond) -> Respond:
@@ -142,7 +193,11 @@ def keep_alive(client: WebClient) -> WebClient:
     return client
 
 
-def _socket_error(error: urllib3.exceptions.HTTPError) -> BaseException:
-    """The socket's error under urllib3's (a refused connection, a reset, a time-out)."""
-    cause = error.__cause__ or next((a for a in error.args if isinstance(a, OSError)), None)
-    return cause if isinstance(cause, OSError) else error
+def _still_open(connection: http.client.HTTPConnection) -> bool:
+    """Whether an idle connection is still open: nothing to read on it yet (the other end
+    closing it would be)."""
+    if connection.sock is None:
+        return False
+    poller = select.poll()  # (select.select can't watch a descriptor past 1,023)
+    poller.register(connection.sock, select.POLLIN)
+    return not poller.poll(0)
