@@ -3,12 +3,15 @@ and a place to run Slack calls after the acknowledgement."""
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import gc
 import logging
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackClientError
@@ -28,6 +31,29 @@ SORRY = "Sorry, something went wrong on our side and nothing was changed. Please
 DATABASE_DOWN = "Rapport can't reach its database right now. Please try again in a moment."
 
 
+class Backlog:
+    """How long the work handed to ``Services.defer`` waits for a thread: when the oldest
+    piece not started yet was handed over. The pool starts work in the order it was handed
+    over, so each start takes the oldest time off."""
+
+    def __init__(self) -> None:
+        self._handed: deque[datetime] = deque()
+
+    def handed(self, at: datetime) -> None:
+        self._handed.append(at)
+
+    def started(self) -> None:
+        with contextlib.suppress(IndexError):
+            self._handed.popleft()
+
+    def waited(self, now: datetime) -> timedelta:
+        """How long the oldest piece has waited so far; zero when none waits."""
+        try:
+            return max(now - self._handed[0], timedelta(0))
+        except IndexError:
+            return timedelta(0)
+
+
 @dataclass(frozen=True)
 class Services:
     db: Database
@@ -37,6 +63,7 @@ class Services:
     fan_out: WorkspaceFanOut  # scheduled messages to many workspaces at once
     installations: InstallationStore | None = None  # set when installed through OAuth
     drift_configs: DriftConfigCache = field(default_factory=DriftConfigCache)
+    backlog: Backlog = field(default_factory=Backlog)  # of the work handed to defer()
 
     def defer(
         self,
@@ -54,8 +81,18 @@ class Services:
         done the work, and the way back to the person is Slack too.
         """
         context = contextvars.copy_context()  # the request's id goes along (bot.core.request_ids)
-        future = self.background.submit(context.run, work, *args, **kwargs)
+        self.backlog.handed(self.clock.now())
+        future = self.background.submit(context.run, self._start, work, *args, **kwargs)
         future.add_done_callback(lambda done: context.run(_log_failure, apologise, done))
+
+    def _start(self, work: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        self.backlog.started()
+        return work(*args, **kwargs)
+
+    def too_busy_for_a_form(self) -> bool:
+        """Whether a form opened now would likely open too late: the work queued before it
+        has waited so long that its trigger (3 s) would run out first."""
+        return self.backlog.waited(self.clock.now()) > FORM_QUEUE_LIMIT
 
     def prepare_to_serve(self) -> None:
         """Before the first request: load what it would otherwise wait for (the cue sets of
@@ -83,6 +120,10 @@ class Services:
 # queued when its trigger_id is 3 s old fails (with 128 threads, a third of them did at
 # saturation). Threads start only as work arrives: at 200 requests/s about 40 are used.
 BACKGROUND_THREADS = 256
+# Past this wait for a thread, a form isn't queued: with Slack's answer to come after it, it
+# would open after its trigger has run out (3 s), and the person would only hear so later.
+# Under a flood of forms past what the threads can open, people are told at once instead.
+FORM_QUEUE_LIMIT = timedelta(seconds=1.5)
 
 
 def create_services(settings: Settings, db: Database, clock: Clock | None = None) -> Services:

@@ -104,7 +104,8 @@ def catch_up(session: Session, click: Click[int]) -> Reply:
     return Reply(
         follow_up=functools.partial(
             _open_form, click.services, click.team_id, click.user_id, click.trigger_id, form
-        )
+        ),
+        opens_form=True,
     )
 
 
@@ -165,7 +166,8 @@ def _new_form(
     """An empty check-in form with the person in it, opened after the ack."""
     form = checkin_forms.EditForm(relationship.id, None, "", "", "", 30, (user_id,), None)
     return Reply(
-        follow_up=functools.partial(_open_form, services, team_id, user_id, trigger_id, form)
+        follow_up=functools.partial(_open_form, services, team_id, user_id, trigger_id, form),
+        opens_form=True,
     )
 
 

@@ -22,7 +22,7 @@ replies through ``respond`` go in ``Reply.follow_up`` or the deferred answer.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -36,7 +36,7 @@ from bot.relationships.blocks import choice_blocks
 from bot.relationships.models import Role
 from bot.services import Services
 from bot.slack import mrkdwn
-from bot.slack.blocks import FORM_TOO_LATE, STALE_BUTTON
+from bot.slack.blocks import FORM_BUSY, FORM_TOO_LATE, STALE_BUTTON
 
 FollowUp = Callable[[WebClient, Respond], None]
 
@@ -64,6 +64,7 @@ class Reply:
     modal: dict[str, Any] | None = None
     follow_up: FollowUp | None = None  # Slack calls to make after the ack
     replace_original: bool = False  # a click's answer replaces the message clicked in
+    opens_form: bool = False  # follow_up opens a form with the request's trigger
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,7 @@ class Router(Generic[Command]):
         except self._refusals as error:
             ack(text=str(error))
             return
+        reply = _unless_too_busy(services, reply)
         ack(text=reply.text, blocks=reply.blocks)
         _after_ack(services, client, respond, reply, call.trigger_id, self._apologise_after_ack)
 
@@ -241,6 +243,7 @@ class _Button(Generic[Value]):
         except rel.RapportError as error:
             _answer_click(services, ack, respond, Reply(text=str(error)))
             return
+        reply = _unless_too_busy(services, reply)
         _answer_click(services, ack, respond, reply)
         _after_ack(services, client, respond, reply, click.trigger_id, self._apologise_after_ack)
 
@@ -376,6 +379,17 @@ def submission(
 
 def _session(services: Services, reads_only: bool):
     return services.db.read() if reads_only else services.db.transaction()
+
+
+def _unless_too_busy(services: Services, reply: Reply) -> Reply:
+    """``reply``, or, when it opens a form that would open too late (``Services.
+    too_busy_for_a_form``), the rest of it without the form; word that Rapport is busy when
+    the form was all of it. What the request stored stays stored."""
+    if (reply.modal is None and not reply.opens_form) or not services.too_busy_for_a_form():
+        return reply
+    if not reply.text and not reply.blocks:
+        return Reply(text=FORM_BUSY)
+    return replace(reply, modal=None, follow_up=None if reply.opens_form else reply.follow_up)
 
 
 def _after_ack(

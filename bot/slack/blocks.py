@@ -11,6 +11,10 @@ Blocks = list[dict[str, Any]]
 STALE_BUTTON = "That button is out of date. Run the command again for a fresh one."
 # Slack lets a form open for 3 s after the command or click: past that it refuses
 FORM_TOO_LATE = "That form couldn't be opened in time (Slack allows 3 seconds). Please try again."
+FORM_BUSY = (
+    "Rapport is very busy right now, so that form wouldn't open in time. "
+    "Please try again in a few seconds."
+)
 
 
 def section(text: str) -> dict[str, Any]:
