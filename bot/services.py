@@ -125,10 +125,10 @@ BACKGROUND_THREADS = 256
 # Past this wait for a thread, a form isn't queued: with Slack's answer to come after it, it
 # would open after its trigger has run out (3 s), and the person would only hear so later.
 # Under a flood of forms past what the threads can open, people are told at once instead.
-# The newest form waits longer than the oldest has when the queue grows: under a closed-loop
-# flood of /rapport setup (bench/command_throughput.py) the last form went to Slack 2.4-2.7 s
-# after the last ack with this limit, 0.9 s with 1 s, but 1 s opened half as many forms.
-FORM_QUEUE_LIMIT = timedelta(seconds=1.5)
+# The newest form waits longer than the oldest has while the queue grows: under a closed-loop
+# flood of /rapport setup (bench/command_throughput.py), the last form was answered by Slack
+# 1.1-1.4 s after the last ack with this limit, and 2.0-3.2 s with 1.5 s.
+FORM_QUEUE_LIMIT = timedelta(seconds=1)
 
 
 def create_services(settings: Settings, db: Database, clock: Clock | None = None) -> Services:
