@@ -30,7 +30,6 @@ import ssl
 import threading
 from typing import Any, NamedTuple
 from urllib.error import HTTPError, URLError
-from urllib.parse import urlsplit
 from urllib.request import Request
 
 from slack_bolt import Respond
@@ -42,7 +41,7 @@ from slack_sdk.webhook import WebhookClient, WebhookResponse
 # process's background threads, a scheduler's send threads), so none is thrown away.
 CONNECTIONS_PER_HOST = 512
 
-Origin = tuple[str, str, int | None]  # scheme, host, port
+Origin = tuple[str, str]  # scheme, and host with its port if any (as urllib's Request has them)
 
 
 class Answer(NamedTuple):
@@ -76,10 +75,10 @@ class KeptConnections:
                     connection.sock.settimeout(timeout)
                     return connection
                 connection.close()
-        scheme, host, port = origin
+        scheme, host = origin
         if scheme == "https":
-            return http.client.HTTPSConnection(host, port, timeout=timeout, context=self._context())
-        return http.client.HTTPConnection(host, port, timeout=timeout)
+            return http.client.HTTPSConnection(host, timeout=timeout, context=self._context())
+        return http.client.HTTPConnection(host, timeout=timeout)
 
     def give_back(self, origin: Origin, connection: http.client.HTTPConnection) -> None:
         with self._lock:
@@ -116,7 +115,7 @@ class KeepAliveWebClient(WebClient):
     def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict[str, Any]:
         if not _pooled(self, url):
             return super()._perform_urllib_http_request_internal(url, req)
-        status, headers, body = _post(url, req, self.timeout)
+        status, headers, body = _post(req, self.timeout)
         if headers.get_content_type() == "application/gzip":
             return {"status": status, "headers": headers, "body": body}
         text = body.decode(headers.get_content_charset() or "utf-8")
@@ -130,7 +129,7 @@ class KeepAliveWebhookClient(WebhookClient):
     def _perform_http_request_internal(self, url: str, req: Request) -> WebhookResponse:
         if not _pooled(self, url):
             return super()._perform_http_request_internal(url, req)
-        status, headers, body = _post(url, req, self.timeout)
+        status, headers, body = _post(req, self.timeout)
         text = body.decode(headers.get_content_charset() or "utf-8")
         return WebhookResponse(url=url, status_code=status, body=text, headers=headers)
 
@@ -151,16 +150,16 @@ def _pooled(client: WebClient | WebhookClient, url: str) -> bool:
     return client.ssl is None and client.proxy is None and url.startswith("http")
 
 
-def _post(url: str, req: Request, timeout: float) -> Answer:
+def _post(req: Request, timeout: float) -> Answer:
     """``req`` posted over a kept connection: the answer, read whole, or the error urllib
     would have raised (its ``do_open``, and ``HTTPError`` for an error status)."""
-    parts = urlsplit(url)
-    origin = (parts.scheme, parts.hostname or "", parts.port)
+    origin = (req.type, req.host)
     connection = _kept.take(origin, timeout)
-    target = f"{parts.path or '/'}?{parts.query}" if parts.query else parts.path or "/"
     try:
         try:
-            connection.request("POST", target, body=req.data, headers=dict(req.header_items()))
+            connection.request(
+                req.get_method(), req.selector, body=req.data, headers=dict(req.header_items())
+            )
         except OSError as error:  # as urllib says it: not sent (a refused connection, …)
             raise URLError(error) from error
         response = connection.getresponse()  # its errors as they are: it may have been sent
@@ -173,7 +172,9 @@ def _post(url: str, req: Request, timeout: float) -> Answer:
     else:
         _kept.give_back(origin, connection)
     if not 200 <= response.status < 300:
-        raise HTTPError(url, response.status, response.reason, response.msg, io.BytesIO(body))
+        raise HTTPError(
+            req.full_url, response.status, response.reason, response.msg, io.BytesIO(body)
+        )
     return Answer(response.status, response.msg, body)
 
 
