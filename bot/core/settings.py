@@ -54,6 +54,7 @@ DEFAULT_SCOPES = (
     "im:write",
     "mpim:write",
     "mpim:history",
+    "files:read",
     "files:write",
 )
 # The placeholders in .env.example: a copied file left unedited is explained here, instead

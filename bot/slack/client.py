@@ -9,6 +9,7 @@ is sent there from that moment on.
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -28,6 +29,8 @@ from bot.core.settings import Settings
 from bot.slack import workspaces
 from bot.slack.connections import KeepAliveWebClient
 from bot.slack.installations import ROTATE_MINUTES_BEFORE_EXPIRY, InstallationStore
+
+logger = logging.getLogger(__name__)
 
 # Scheduled work waits out a 429 in the calling thread only when Slack asks for a short
 # pause; a longer Retry-After is answered as an error, and the fan-out holds that workspace
@@ -111,7 +114,8 @@ class _RefusedConnectionRetryHandler(ConnectionErrorRetryHandler):
 
 
 class _CallCounter(RetryHandler):
-    """Counts every answer Slack gives (``rapport_slack_calls``) and never retries.
+    """Counts every answer Slack gives (``rapport_slack_calls``), tells the operator of a
+    scope the installation lacks, and never retries.
 
     slack-sdk shows each response, success or not, to the client's retry handlers, and Bolt
     copies the app client's handlers into the client it makes for each request, so this
@@ -127,6 +131,13 @@ class _CallCounter(RetryHandler):
     ) -> bool:
         method = request.url.split("?")[0].rsplit("/", 1)[-1]
         instruments().slack_calls.labels(method=method, outcome=_outcome(response)).inc()
+        if response is not None and (response.body or {}).get("error") == "missing_scope":
+            logger.warning(
+                "Slack refused %s: the installation lacks a scope it needs (%s). Reinstall "
+                "Rapport in that workspace, or approve the app's new scopes, to grant it",
+                method,
+                response.body.get("needed") or "not named",
+            )
         return False
 
 

@@ -6,6 +6,9 @@ import json
 import re
 from pathlib import Path
 
+from bot.core.settings import DEFAULT_SCOPES
+from tests.support.fake_slack_scopes import manifest_scopes
+
 MANIFEST = json.loads((Path(__file__).resolve().parents[2] / "manifest.json").read_text())
 
 
@@ -30,22 +33,12 @@ def test_every_subscribed_event_is_handled(rapport):
     rapport.fake.wait_for("views.publish")
 
 
-def test_scopes_cover_the_web_api_methods_the_app_calls():
-    scopes = set(MANIFEST["oauth_config"]["scopes"]["bot"])
-    needed = {
-        "commands",  # slash commands
-        "chat:write",  # DMs and channel posts
-        "channels:read",  # conversations.info on public channels
-        "groups:read",  # ... and private ones
-        "channels:join",  # joining a public channel when it's watched
-        "team:read",  # organisation names in Slack Connect channels
-        "channels:history",  # message events in watched public channels
-        "groups:history",  # ... and private ones
-        "im:history",  # finding a message a crashed sender may have posted in a DM
-        "mpim:write",  # the group DM an intro is posted in
-        "mpim:history",  # ... and finding an intro a crashed sender may have posted there
-    }
-    assert needed <= scopes
+def test_the_install_flow_asks_for_the_manifests_scopes():
+    """The fake Slack grants exactly the manifest's scopes and refuses a call without the
+    one it needs (``tests/support/fake_slack_scopes``), so every test that makes a call
+    checks that the manifest covers it; installs through /slack/install must ask for the
+    same ones."""
+    assert set(DEFAULT_SCOPES) == manifest_scopes()
 
 
 def test_the_operators_guide_gives_a_reason_for_every_scope():

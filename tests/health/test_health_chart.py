@@ -5,6 +5,8 @@ refused the reply because the chart's file was deleted) it comes in text."""
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy.exc import OperationalError
 
 from bot.services import DATABASE_DOWN
@@ -78,6 +80,21 @@ def test_a_failed_upload_gives_the_reply_in_text(rapport):
     assert not images(reply.json()["blocks"])
     assert len(rapport.fake.calls_to("files.getUploadURLExternal")) == 1
     assert not rapport.fake.calls_to("files.completeUploadExternal")
+
+
+def test_an_install_without_files_read_gives_the_reply_in_text_and_names_the_scope(rapport, caplog):
+    """An install made before the manifest asked for files:read: Slack won't say whether
+    the new upload is ready to show, so the reply comes in text, and the operator's log
+    names the scope to grant."""
+    health_relationship(rapport, channels=())
+    pulse_round(rapport, EVERYONE_ANSWERS)
+    rapport.fake.withhold_scope("files:read")
+    with caplog.at_level(logging.WARNING):
+        reply = health(rapport)
+    assert "*76*/100 · *healthy*" in shown(reply)
+    assert not images(reply.json()["blocks"])
+    assert [call.fault for call in rapport.fake.calls_to("files.info")] == ["missing_scope"]
+    assert "lacks a scope it needs (files:read)" in caplog.text
 
 
 def test_no_chart_without_an_index(rapport):

@@ -31,6 +31,7 @@ from urllib.parse import parse_qsl
 from tests.support.fake_slack_connect import FakeSlackConnect
 from tests.support.fake_slack_files import FakeSlackFiles
 from tests.support.fake_slack_pages import cursor_page
+from tests.support.fake_slack_scopes import FakeSlackScopes
 
 BOT_USER_ID = "UBOTRAPPORT"
 BOT_ID = "BRAPPORT"
@@ -164,7 +165,7 @@ class _Server(ThreadingHTTPServer):
                     request.shutdown(socket.SHUT_RDWR)
 
 
-class FakeSlack(FakeSlackFiles, FakeSlackConnect):
+class FakeSlack(FakeSlackFiles, FakeSlackConnect, FakeSlackScopes):
     bot_user = BOT_USER_ID
     bot_id = BOT_ID
     default_team = TEAM_ID
@@ -199,6 +200,7 @@ class FakeSlack(FakeSlackFiles, FakeSlackConnect):
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._init_connect()
+        self._init_scopes()
 
     # -- lifecycle -----------------------------------------------------------------------
     @property
@@ -432,7 +434,7 @@ class FakeSlack(FakeSlackFiles, FakeSlackConnect):
             "ok": True,
             "app_id": "ARAPPORT",
             "authed_user": installer,
-            "scope": "commands,chat:write",
+            "scope": ",".join(self.granted_scopes(team_id)),
             "token_type": "bot",
             "access_token": token,
             "bot_user_id": self.bot_user_of(team_id),
@@ -629,9 +631,9 @@ class FakeSlack(FakeSlackFiles, FakeSlackConnect):
                     self.close_connection = True
                     return
                 fault = fake._take_fault(method, fake.team_of(token))
-                fake._record(
-                    Call(method, args, token, self.path, fault=fault.error if fault else None)
-                )
+                refusal = None if fault else fake.scope_refusal(method, args, token)
+                error = fault.error if fault else refusal and refusal["error"]
+                fake._record(Call(method, args, token, self.path, fault=error))
                 if fault is not None and fault.drop_answer:
                     fake.answer(method, args, token)
                     self.close_connection = True
@@ -649,7 +651,7 @@ class FakeSlack(FakeSlackFiles, FakeSlackConnect):
                 if not token:
                     self._send(200, {"ok": False, "error": "not_authed"})
                     return
-                self._send(200, fake.answer(method, args, token))
+                self._send(200, refusal or fake.answer(method, args, token))
 
             def _respond(self, args: dict[str, Any], token: str | None) -> None:
                 """A post to a response URL. Slack refuses one whose image blocks it can't
