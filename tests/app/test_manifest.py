@@ -37,8 +37,11 @@ def test_the_install_flow_asks_for_the_manifests_scopes():
     """The fake Slack grants exactly the manifest's scopes and refuses a call without the
     one it needs (``tests/support/fake_slack_scopes``), so every test that makes a call
     checks that the manifest covers it; installs through /slack/install must ask for the
-    same ones."""
+    same ones, and .env.example shows them."""
     assert set(DEFAULT_SCOPES) == manifest_scopes()
+    example = (Path(__file__).resolve().parents[2] / ".env.example").read_text()
+    (shown,) = re.findall(r"^# SLACK_SCOPES=(.*)$", example, re.MULTILINE)
+    assert set(shown.split(",")) == manifest_scopes()
 
 
 def test_the_operators_guide_gives_a_reason_for_every_scope():
