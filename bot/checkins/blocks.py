@@ -14,7 +14,7 @@ from bot.checkins.parser import USAGE, reminders_text
 from bot.checkins.schedule import FollowUp, Lapse, Reminder
 from bot.core.figures import percent_text
 from bot.slack import mrkdwn
-from bot.slack.blocks import button, context, section
+from bot.slack.blocks import MESSAGE_BLOCKS, button, context, section, sections
 
 Blocks = list[dict[str, Any]]
 
@@ -104,20 +104,21 @@ def list_blocks(relationship: str, views: list[CheckInView], viewer_tz: str) -> 
                 f"Add one: {USAGE['add']} or `/checkin new`."
             )
         ]
-    blocks: Blocks = [section(f"*Check-ins of {mrkdwn.escape(relationship)}*")]
+    entries = []
     for view in views:
         upcoming = when(view.next_start, viewer_tz) if view.next_start else "not planned"
         if view.next_skipped_reason:
             upcoming += f" — skipped: {mrkdwn.escape(view.next_skipped_reason)}"
         channel = f" · in {mrkdwn.channel(view.channel_id)}" if view.channel_id else ""
-        blocks.append(
-            section(
-                f"*{view.number}. {mrkdwn.escape(view.title)}* — {mrkdwn.escape(view.schedule)}"
-                f"\nNext: {upcoming}\nWith {mrkdwn.people(view.participants)}{channel}"
-            )
+        entries.append(
+            f"*{view.number}. {mrkdwn.escape(view.title)}* — {mrkdwn.escape(view.schedule)}"
+            f"\nNext: {upcoming}\nWith {mrkdwn.people(view.participants)}{channel}"
         )
-    blocks.append(context("`/checkin edit <number>` · `/checkin skip <number> <reason>`"))
-    return blocks
+    return [
+        section(f"*Check-ins of {mrkdwn.escape(relationship)}*"),
+        *sections(entries, MESSAGE_BLOCKS - 2, joiner="\n\n", what="more check-ins"),
+        context("`/checkin edit <number>` · `/checkin skip <number> <reason>`"),
+    ]
 
 
 def _percent(held: int, scheduled: int) -> str:

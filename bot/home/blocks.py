@@ -173,9 +173,7 @@ def _checkin_blocks(card: Card) -> Blocks:
 
 
 def _checkin_text(checkin: NextCheckIn) -> str:
-    people = list(checkin.participants[:SHOWN_PEOPLE])
-    others = len(checkin.participants) - len(people)
-    with_whom = mrkdwn.people(people) + (f" and {others} more" if others else "")
+    with_whom = mrkdwn.people(checkin.participants, most=SHOWN_PEOPLE)
     text = f"🗓️ *{mrkdwn.escape(checkin.title)}* · {when(checkin.starts_at)}\nWith {with_whom}"
     if checkin.skipped is not None:
         return f"{text}\nSkipped: {mrkdwn.escape(checkin.skipped)}"

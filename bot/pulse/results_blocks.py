@@ -12,7 +12,7 @@ from bot.pulse.results import PulseAlert, PulseResults, QuestionFigures, RoundRe
 from bot.relationships.blocks import side_left_text
 from bot.relationships.models import Side
 from bot.slack import mrkdwn
-from bot.slack.blocks import Blocks, button, context, section
+from bot.slack.blocks import Blocks, button, context, section, sections
 
 CATCH_UP_ACTION = "schedule_catch_up"  # handled by check-ins
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -70,6 +70,9 @@ def _size(gap: float | None) -> float | None:
 
 
 NOT_ENOUGH = "_not enough answers yet_"
+# Sections of comments at most (3,000 characters each): a round's comments beyond them are
+# counted, not shown
+COMMENT_SECTIONS = 5
 
 
 def _figure(value: float | None) -> str:
@@ -158,8 +161,9 @@ def _latest_blocks(
     if latest.questions:
         blocks.append(section(_questions_text(latest.questions)))
     if is_owner and latest.comments:
-        quoted = "\n".join(f"> {mrkdwn.escape(text)}" for _, text in latest.comments)
-        blocks.append(section(f"*Comments* (anonymous, in random order)\n{quoted}"[:2900]))
+        quoted = ["> " + mrkdwn.escape(text).replace("\n", "\n> ") for _, text in latest.comments]
+        title = "*Comments* (anonymous, in random order)"
+        blocks.extend(sections([title, *quoted], COMMENT_SECTIONS, what="more comments"))
     return blocks
 
 

@@ -11,7 +11,7 @@ from bot.relationships.members import MemberChange
 from bot.relationships.models import Role, Side
 from bot.relationships.summary import RelationshipSummary
 from bot.slack import mrkdwn
-from bot.slack.blocks import Blocks, button, section
+from bot.slack.blocks import MESSAGE_BLOCKS, Blocks, button, section, sections
 
 HELP_TEXT = """*Rapport keeps the informal relationship between a client and its provider alive.*
 It asks front-line people on both sides how things are going, keeps check-ins happening after \
@@ -116,7 +116,7 @@ def memberships_blocks(memberships: list[Membership]) -> Blocks:
         f"you're {m.side.value} {m.role.value}"
         for m in memberships
     ]
-    return [section("*Your relationships*\n" + "\n".join(lines))]
+    return sections(["*Your relationships*", *lines], MESSAGE_BLOCKS, what="more relationships")
 
 
 def _people_line(people: dict[Role, list[str]]) -> str:
@@ -159,7 +159,7 @@ def summary_blocks(summary: RelationshipSummary) -> Blocks:
     if summary.departed is not None:
         org = summary.client_org if summary.departed is Side.CLIENT else summary.provider_org
         lines.append(side_left_text(summary.departed, org))
-    return [section("\n".join(lines))]
+    return sections(lines, MESSAGE_BLOCKS)
 
 
 def side_left_notice(name: str, side: Side, org: str) -> str:

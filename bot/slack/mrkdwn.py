@@ -66,5 +66,19 @@ def channel(channel_id: str) -> str:
     return f"<#{channel_id}>"
 
 
-def people(user_ids: list[str] | tuple[str, ...]) -> str:
-    return ", ".join(user(user_id) for user_id in user_ids) if user_ids else "nobody yet"
+# Mentions named in one list at most: a relationship or check-in of hundreds of people
+# must still fit a section (Slack takes 3,000 characters), and a long list says little.
+PEOPLE_NAMED = 30
+
+
+def people(user_ids: list[str] | tuple[str, ...], most: int = PEOPLE_NAMED) -> str:
+    """The people mentioned, the first ``most`` of them, then how many more.
+
+    >>> people(["U1", "U2", "U3"], most=2), people([])
+    ('<@U1>, <@U2> and 1 more', 'nobody yet')
+    """
+    if not user_ids:
+        return "nobody yet"
+    named = ", ".join(user(user_id) for user_id in user_ids[:most])
+    others = len(user_ids) - most
+    return f"{named} and {others} more" if others > 0 else named

@@ -3,6 +3,7 @@ with the scheduler tick run directly under an injected clock."""
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import UTC, datetime
 from typing import Any
@@ -196,18 +197,38 @@ def test_checkin_list_shows_each_check_ins_own_people_and_next_start_read_togeth
     checkin(rapport, "skip Retro Team offsite", user="UALICE")
     checkin(rapport, "list", user="UPAT")  # his zone now known: the next list is in the ack
     rapport.fake.wait_for("response_url")
-    sections = [
-        block["text"]["text"]
+    entries = [  # a blank line between two check-ins
+        entry
         for block in checkin(rapport, "list", user="UPAT").json()["blocks"]
         if block.get("type") == "section"
+        for entry in block["text"]["text"].split("\n\n")
     ]
     ops, steering, retro = (
-        next(text for text in sections if title in text) for title in ("Ops", "Steering", "Retro")
+        next(text for text in entries if title in text) for title in ("Ops", "Steering", "Retro")
     )
     assert "<@UALICE>, <@UPAT>, <@UPRIYA>" in ops and "Tue 3 Mar, 10:00" in ops
     assert "<@UPAT>, <@UCARL>" in steering and "Wed 4 Mar, 14:00" in steering
     assert "<@UPRIYA>" in retro and "Team offsite" in retro and "<@UPAT>" not in retro
     assert "Team offsite" not in ops + steering
+
+
+def test_a_checkin_list_of_sixty_and_of_hundreds_of_people_fits_one_message(rapport):
+    """Slack takes 50 blocks in a message and 3,000 characters in a section (every ack is
+    checked as Slack checks it): one section a check-in, or every person named, broke both."""
+    crowd = tuple(f"UM{n:05d}" for n in range(300))
+    rapport.fake.add_user("UPAT", tz="Europe/London")
+    make_relationship(rapport.db, rapport.clock, client_members=crowd)
+    everyone = " ".join(f"<@{user}>" for user in crowd)
+    checkin(rapport, f'add "Town hall" monthly first wed 14:00 {everyone} tz Europe/London')
+    for n in range(59):
+        checkin(rapport, f'add "Catch-up {n:02d}" weekly tue 10:00 <@UPAT> tz Europe/London')
+    checkin(rapport, "list", user="UPAT")  # his zone is asked first; then it's in the ack
+    rapport.fake.wait_for("response_url")
+    blocks = checkin(rapport, "list", user="UPAT").json()["blocks"]
+    text = "\n".join(block["text"]["text"] for block in blocks if block["type"] == "section")
+    assert len(blocks) < 50 and "Town hall" in text
+    assert re.findall(r"Catch-up (\d\d)", text) == [f"{n:02d}" for n in range(59)]
+    assert "<@UM00029> and 270 more" in text and "<@UM00030>" not in text
 
 
 def test_checkin_list_answers_in_the_ack_while_the_viewers_zone_is_fresh(rapport):

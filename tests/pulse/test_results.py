@@ -4,6 +4,7 @@ owners-only figures, and alerts sent once per round and condition."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import time, timedelta
 from typing import Any
 
@@ -94,6 +95,20 @@ def test_pulse_results_hidden_below_minimum_group_size(rapport):
     assert "*Client–provider gap*: _not enough answers yet_" in shown
     assert "Daily stand-ups help" in shown and "client secret" not in shown
     assert "2 of 5 answered (40%)" in shown and "3 of 8 answered" in shown
+
+
+def test_long_comments_fill_five_sections_at_most_and_the_rest_are_counted(rapport):
+    """A section holds 3,000 characters (every ack is checked as Slack checks it): owners
+    see as many whole comments as five hold, each quoted on every line, then a count."""
+    _relationship(rapport)
+    people = CLIENT + PROVIDER
+    round_id = _round(rapport, dict.fromkeys(people, 4))
+    for n, user in enumerate(people):
+        _comment(rapport, user, round_id, f"Comment {n:02d}\n" + "word " * 378)
+    _close(rapport)
+    shown = _results(rapport, "UALICE")
+    assert len(re.findall(r"> Comment \d\d\n> word", shown)) == 5
+    assert "… and 6 more comments" in shown
 
 
 def test_pulse_min_group_is_configurable_but_never_below_two(rapport):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
@@ -86,6 +88,28 @@ def test_show_lists_people_channels_and_organisations_in_the_order_they_came(rap
     assert "*Client* (Acme): owners: <@UALICE>; frontlines: <@UZED>, <@UCARL>, <@UAMY>" in text
     assert "*Watched channels:* <#CZULU>, <#CALPHA>\n" in text
     assert "*Organisations in shared channels:* Zeta &amp; Co → provider, Alpha → client" in text
+
+
+def test_show_of_hundreds_of_people_names_thirty_a_list_and_counts_the_rest(rapport):
+    """Every ack is checked against Block Kit's limits as Slack checks it (a section holds
+    3,000 characters): hundreds of mentions would have been refused."""
+    crowd = tuple(f"UM{n:05d}" for n in range(300))
+    make_relationship(
+        rapport.db, rapport.clock, client_members=crowd[:150], provider_members=crowd[150:]
+    )
+    text = rapport.slack.command("show").json()["blocks"][0]["text"]["text"]
+    client, provider = (", ".join(f"<@{user}>" for user in crowd[n : n + 30]) for n in (0, 150))
+    assert f"*Client* (Acme): owners: <@UALICE>; frontlines: {client} and 120 more\n" in text
+    assert f"*Provider* (Stellar): owners: <@UPAT>; frontlines: {provider} and 120 more" in text
+
+
+def test_list_of_many_relationships_lists_each_within_slacks_limits(rapport):
+    for n in range(60):
+        make_relationship(rapport.db, rapport.clock, f"Relationship {n:02d} of a long-running deal")
+    blocks = rapport.slack.command("list", user="UCARL").json()["blocks"]
+    text = "\n".join(block["text"]["text"] for block in blocks)
+    assert len(blocks) > 1 and all(len(block["text"]["text"]) <= 3000 for block in blocks)
+    assert re.findall(r"Relationship (\d\d)", text) == [f"{n:02d}" for n in range(60)]
 
 
 def test_owner_adds_a_manager_on_the_provider_side(rapport):

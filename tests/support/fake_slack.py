@@ -511,7 +511,7 @@ class FakeSlack(FakeSlackFiles, FakeSlackConnect, FakeSlackScopes):
         connected = self.connect_answer(method, args, token)
         if connected is not None:
             return connected
-        refused = self.image_blocks_refused(method, args, self.team_of(token))
+        refused = self.blocks_refused(method, args, self.team_of(token))
         if refused is not None:
             return refused
         if method == "chat.postMessage":
@@ -657,7 +657,7 @@ class FakeSlack(FakeSlackFiles, FakeSlackConnect, FakeSlackScopes):
                 """A post to a response URL. Slack refuses one whose image blocks it can't
                 show as incoming webhooks do: HTTP 400, the error code as plain text."""
                 team = fake.response_team(self.path)
-                refused = fake.image_blocks_refused("response_url", args, team)
+                refused = fake.blocks_refused("response_url", args, team)
                 error = None if refused is None else refused["error"]
                 fake._record(Call("response_url", args, token, self.path, fault=error))
                 if error is None:

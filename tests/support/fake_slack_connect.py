@@ -70,7 +70,7 @@ class SharedChannel:
 class FakeSlackConnect:
     """The Slack Connect half of ``FakeSlack``, which holds the directory, the calls and the
     issued tokens, names its own workspace ``default_team`` and provides ``add_channel``,
-    ``_post``, ``_history``, ``_next_ts``, ``team_of`` and ``image_blocks_refused``."""
+    ``_post``, ``_history``, ``_next_ts``, ``team_of`` and ``blocks_refused``."""
 
     users: dict[str, dict[str, Any]]
     channels: dict[str, dict[str, Any]]
@@ -391,7 +391,7 @@ class FakeSlackConnect:
             return cursor_page(
                 self.channel_members[channel_id] + self.channel_bots(channel_id), args, "members"
             )
-        refused = self.image_blocks_refused(method, args, team)
+        refused = self.blocks_refused(method, args, team)
         if refused is not None:
             return refused
         if channel_id in self.refusals or self.channels[channel_id]["is_archived"]:

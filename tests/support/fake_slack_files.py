@@ -20,6 +20,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from tests.support.block_kit_limits import block_problems, view_problems
+
 # magic bytes -> (filetype, mimetype, pretty_type), as Slack detects them
 IMAGE_SIGNATURES = {
     b"\x89PNG\r\n\x1a\n": ("png", "image/png", "PNG"),
@@ -83,17 +85,14 @@ class FakeSlackFiles:
             return self._delete(args.get("file", ""), token)
         return {"ok": False, "error": "unknown_method"}
 
-    def image_blocks_refused(
-        self, method: str, args: dict[str, Any], team: str
-    ) -> dict[str, Any] | None:
-        """Slack's answer refusing the call's image blocks, or None when they may be shown
-        in ``team``."""
+    def blocks_refused(self, method: str, args: dict[str, Any], team: str) -> dict[str, Any] | None:
+        """Slack's answer refusing the call's blocks, or None when they may be shown in
+        ``team``: images it can't show there, or a limit of Block Kit's broken."""
         prefix = BLOCK_METHODS.get(method)
         if prefix is None:
             return None
-        blocks = (
-            args.get("view", {}).get("blocks") if prefix == "/view/blocks" else args.get("blocks")
-        )
+        view = args.get("view") or {}
+        blocks = view.get("blocks") if prefix == "/view/blocks" else args.get("blocks")
         if isinstance(blocks, str):
             blocks = json.loads(blocks)
         problems = [
@@ -101,6 +100,12 @@ class FakeSlackFiles:
             for pointer, image in _images(blocks or [], prefix)
             for message, pointer in self._image_problems(image, pointer, team)
         ]
+        limits = (
+            view_problems(view)
+            if prefix == "/view/blocks"
+            else block_problems(blocks or [], prefix)
+        )
+        problems += [f"{message} [json-pointer:{pointer}]" for message, pointer in limits]
         if not problems:
             return None
         logged = {"messages": [f"[ERROR] {problem}" for problem in problems]}

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from tests.support.block_kit_limits import block_problems, view_problems
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
@@ -33,6 +34,18 @@ class Response:
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
+
+    def within_block_kit_limits(self) -> Response:
+        """This ack, once checked as Slack checks the blocks or view an ack answers with:
+        blocks that break a limit fail the test, as Slack would refuse them."""
+        answer = self.json() if self.body.startswith("{") else None
+        if not answer:
+            return self
+        problems = block_problems(answer.get("blocks") or [], "/blocks")
+        if answer.get("response_action") in ("update", "push"):
+            problems += view_problems(answer.get("view") or {})
+        assert not problems, f"Slack would refuse this ack: {problems}"
+        return self
 
     @property
     def text(self) -> str:
@@ -113,7 +126,9 @@ class SlackRequests:
             "trigger_id": f"{next(self._ids)}.1234.abcdef",
             **overrides,
         }
-        return self.post(urlencode(fields), "application/x-www-form-urlencoded")
+        return self.post(
+            urlencode(fields), "application/x-www-form-urlencoded"
+        ).within_block_kit_limits()
 
     def interactive(self, payload: dict[str, Any], **kwargs: Any) -> Response:
         body = urlencode({"payload": json.dumps(payload)})
@@ -178,7 +193,7 @@ class SlackRequests:
                 "hash": "1700000000.abcdef",
             },
         }
-        return self.interactive(payload)
+        return self.interactive(payload).within_block_kit_limits()
 
     def event(
         self,
