@@ -80,10 +80,7 @@ def block_problems(
 
 def _block(block: dict[str, Any], at: str) -> Iterator[tuple[str, str]]:
     kind = block.get("type", "")
-    yield from _id(block, "block_id", at)
-    for field, longest in BLOCK_TEXTS.get(kind, {}).items():
-        if field in block:
-            yield from _text(block[field], f"{at}/{field}", longest)
+    yield from _id_and_texts(block, "block_id", BLOCK_TEXTS, at)
     if kind in BLOCK_LISTS:
         field, most = BLOCK_LISTS[kind]
         items = block.get(field) or []
@@ -104,10 +101,7 @@ def _block(block: dict[str, Any], at: str) -> Iterator[tuple[str, str]]:
 
 def _element(element: dict[str, Any], at: str) -> Iterator[tuple[str, str]]:
     kind = element.get("type", "")
-    yield from _id(element, "action_id", at)
-    for field, longest in ELEMENT_TEXTS.get(kind, {}).items():
-        if field in element:
-            yield from _text(element[field], f"{at}/{field}", longest)
+    yield from _id_and_texts(element, "action_id", ELEMENT_TEXTS, at)
     for field, longest in ELEMENT_STRINGS.get(kind, {}).items():
         if len(str(element.get(field, ""))) > longest:
             yield _too_long(longest, f"{at}/{field}")
@@ -139,9 +133,15 @@ def _text(text: Any, at: str, longest: int) -> Iterator[tuple[str, str]]:
         yield _too_long(longest, f"{at}/text")
 
 
-def _id(item: dict[str, Any], field: str, at: str) -> Iterator[tuple[str, str]]:
-    if len(str(item.get(field, ""))) > ID_LENGTH:
-        yield _too_long(ID_LENGTH, f"{at}/{field}")
+def _id_and_texts(
+    item: dict[str, Any], id_field: str, texts: dict[str, dict[str, int]], at: str
+) -> Iterator[tuple[str, str]]:
+    """A block's or element's id, then its text objects, each as long as its kind allows."""
+    if len(str(item.get(id_field, ""))) > ID_LENGTH:
+        yield _too_long(ID_LENGTH, f"{at}/{id_field}")
+    for field, longest in texts.get(item.get("type", ""), {}).items():
+        if field in item:
+            yield from _text(item[field], f"{at}/{field}", longest)
 
 
 def _too_long(longest: int, at: str) -> tuple[str, str]:
