@@ -65,6 +65,12 @@ def test_the_fake_refuses_what_slack_would(fake_slack):
     actions = {"type": "actions", "elements": [button]}
     answer = refused(lambda: client.chat_postMessage(channel="UALICE", text="t", blocks=[actions]))
     assert "[json-pointer:/blocks/0/elements/0/text/text]" in answer["errors"][0]
+    twins = {
+        "type": "actions",
+        "elements": [button | {"action_id": "a"}, button | {"action_id": "a"}],
+    }
+    answer = refused(lambda: client.chat_postMessage(channel="UALICE", text="t", blocks=[twins]))
+    assert any("/blocks/0/elements/1/action_id" in error for error in answer["errors"])
     fits = {"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3000}}
     assert client.chat_postMessage(channel="UALICE", text="t", blocks=[fits] * 50)["ok"]
 

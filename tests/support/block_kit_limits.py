@@ -71,10 +71,12 @@ def view_problems(view: dict[str, Any]) -> list[tuple[str, str]]:
 def block_problems(
     blocks: list[dict[str, Any]], pointer: str, most: int = BLOCKS_IN_A_MESSAGE
 ) -> list[tuple[str, str]]:
-    """(Slack's message, JSON pointer) for each limit ``blocks`` break."""
+    """(Slack's message, JSON pointer) for each limit ``blocks`` break, and each block_id
+    used twice."""
     found = [] if len(blocks) <= most else [_too_many(most, pointer)]
     for n, block in enumerate(blocks):
         found += _block(block, f"{pointer}/{n}")
+    found += _repeated([block.get("block_id") for block in blocks], "block_id", pointer)
     return found
 
 
@@ -94,6 +96,9 @@ def _block(block: dict[str, Any], at: str) -> Iterator[tuple[str, str]]:
                 yield from _text(item, where, 3000)
             else:
                 yield from _element(item, where)
+        if kind == "actions":  # its elements' action_ids, each used once
+            action_ids = [item.get("action_id") for item in items]
+            yield from _repeated(action_ids, "action_id", f"{at}/{field}")
     for field in ("accessory", "element"):
         if field in block:
             yield from _element(block[field], f"{at}/{field}")
@@ -142,6 +147,15 @@ def _id_and_texts(
     for field, longest in texts.get(item.get("type", ""), {}).items():
         if field in item:
             yield from _text(item[field], f"{at}/{field}", longest)
+
+
+def _repeated(ids: list[str | None], field: str, at: str) -> list[tuple[str, str]]:
+    """A problem for each ``field`` given that an earlier item already had."""
+    return [
+        (f"{field} must be unique", f"{at}/{n}/{field}")
+        for n, given in enumerate(ids)
+        if given is not None and given in ids[:n]
+    ]
 
 
 def _too_long(longest: int, at: str) -> tuple[str, str]:
