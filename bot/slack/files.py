@@ -15,7 +15,10 @@ or by the caller when Slack refuses a block naming it (``names_missing_file``, o
 uploaded again next time.
 
 An upload that fails comes back as ``Upload(file_id=None, error=…)``, never as an
-exception, so the caller can still send its message, with the figures in text.
+exception, so the caller can still send its message, with the figures in text. So does a new
+upload in a workspace whose installation lacks ``files:read`` (made before the manifest asked
+for it), where Slack won't say when the file is ready: it is kept, and shown from the next
+time on.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ GONE = frozenset({"file_not_found", "file_deleted"})
 READY, PROCESSING, MISSING = "ready", "processing", "missing"
 UPLOAD_FAILED = "upload_failed"  # the bytes didn't reach Slack (refused, or no network)
 UNREACHABLE = "slack_unreachable"
+MISSING_SCOPE = "missing_scope"  # an installation made before the manifest asked for files:read
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,9 @@ def _upload(
     except (SlackClientError, OSError) as error:  # the upload URL refused the bytes; no network
         return _failed(picture, UPLOAD_FAILED, type(error).__name__)
     state = _wait_until_ready(client, file_id, sleep)
+    if state == MISSING_SCOPE:  # Slack won't say when it's ready: kept, shown from next time
+        _remember(db, team_id, picture, file_id, now)
+        return Upload(None, error=state)
     if state != READY:
         return _failed(picture, "file_not_ready" if state == PROCESSING else state)
     return Upload(_remember(db, team_id, picture, file_id, now))

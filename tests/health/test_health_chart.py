@@ -82,10 +82,10 @@ def test_a_failed_upload_gives_the_reply_in_text(rapport):
     assert not rapport.fake.calls_to("files.completeUploadExternal")
 
 
-def test_an_install_without_files_read_gives_the_reply_in_text_and_names_the_scope(rapport, caplog):
+def test_an_install_without_files_read_shows_a_new_chart_from_the_next_reply_on(rapport, caplog):
     """An install made before the manifest asked for files:read: Slack won't say whether
-    the new upload is ready to show, so the reply comes in text, and the operator's log
-    names the scope to grant."""
+    a new upload is ready to show, so that reply comes in text and the operator's log names
+    the scope to grant; the upload is kept and shown from the next reply on."""
     health_relationship(rapport, channels=())
     pulse_round(rapport, EVERYONE_ANSWERS)
     rapport.fake.withhold_scope("files:read")
@@ -95,6 +95,10 @@ def test_an_install_without_files_read_gives_the_reply_in_text_and_names_the_sco
     assert not images(reply.json()["blocks"])
     assert [call.fault for call in rapport.fake.calls_to("files.info")] == ["missing_scope"]
     assert "lacks a scope it needs (files:read)" in caplog.text
+    (chart,) = images(health(rapport).json()["blocks"])  # the upload, kept: processed by now
+    rapport.clock.advance(minutes=16)  # past RECHECK_AFTER: Slack won't say, so it's shown
+    assert images(health(rapport).json()["blocks"]) == [chart]
+    assert len(rapport.fake.calls_to("files.getUploadURLExternal")) == 1  # none left unshown
 
 
 def test_no_chart_without_an_index(rapport):
