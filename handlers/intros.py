@@ -5,6 +5,7 @@ clicked: a group's buttons answer only the people in it."""
 from __future__ import annotations
 
 import functools
+import re
 from datetime import UTC, datetime
 
 from slack_bolt import App, Respond
@@ -34,7 +35,8 @@ def register(app: App, rapport: Router[RapportCommand]) -> None:
     rapport.add("intros me", change_mine)
     app.action(intro_blocks.COUNT_ME_IN)(button(count_me_in, number))
     app.action(intro_blocks.NOT_FOR_ME)(button(not_for_me, number))
-    app.action(intro_blocks.SUGGEST_TIME)(button(suggest_time, group_and_time))
+    suggest_action = re.compile(rf"^{intro_blocks.SUGGEST_TIME}(_\d+)?$")
+    app.action(suggest_action)(button(suggest_time, group_and_time))
     for action_id in intro_blocks.ANSWER_ACTIONS:
         app.action(action_id)(button(answer_met, number))
 

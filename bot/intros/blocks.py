@@ -15,6 +15,8 @@ from bot.slack import mrkdwn
 from bot.slack.blocks import Blocks, button, context, section
 
 COUNT_ME_IN, NOT_FOR_ME = "intro_count_me_in", "intro_not_for_me"
+# a time's button: "intro_suggest_time_<n>", Slack refusing an action_id used twice in a
+# block (one intro, before there were several times, had it bare)
 SUGGEST_TIME = "intro_suggest_time"
 MET_YES, MET_NOT_YET, MET_SKIP = "intro_met_yes", "intro_met_not_yet", "intro_met_skip"
 ANSWER_ACTIONS = (MET_YES, MET_NOT_YET, MET_SKIP)
@@ -194,10 +196,10 @@ def intro_message(
                 "elements": [
                     button(
                         f"Suggest {slot:%a %H:%M} UTC",
-                        SUGGEST_TIME,
+                        f"{SUGGEST_TIME}_{n}",
                         f"{group.group_id}:{int(slot.timestamp())}",
                     )
-                    for slot in slots
+                    for n, slot in enumerate(slots)
                 ],
             }
         )

@@ -42,15 +42,38 @@ def introduced(rapport, services) -> dict[str, str]:
     return channels
 
 
+def test_each_time_has_its_own_button_and_an_older_intros_single_one_still_works(rapport):
+    """Slack refuses an actions block whose buttons share an action_id (the fake too): each
+    time is ``intro_suggest_time_<n>``; an intro sent with one time had it bare."""
+    start(rapport)
+    with job_context(rapport) as services:
+        channels = introduced(rapport, services)
+    carls = next(c for c in intros(rapport.fake) if c.args["channel"] == channels["UCARL"])
+    times = [
+        element["action_id"]
+        for block in carls.args["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["action_id"].startswith("intro_suggest_time")
+    ]
+    assert times == [f"intro_suggest_time_{n}" for n in range(3)]
+    value = button_value(carls, "intro_suggest_time_2")
+    rapport.slack.block_action("intro_suggest_time", value=value, user="UCARL")
+    (suggested,) = rapport.fake.wait_for(
+        "chat.postMessage", lambda c: "suggests" in c.args.get("text", "")
+    )
+    assert suggested.args["channel"] == channels["UCARL"]
+
+
 def test_quiet_groups_are_nudged_and_everyone_is_asked_if_they_met(rapport):
     start(rapport)
     with job_context(rapport) as services:
         channels = introduced(rapport, services)
         carls = next(c for c in intros(rapport.fake) if c.args["channel"] == channels["UCARL"])
-        value = button_value(carls, "intro_suggest_time")
+        value = button_value(carls, "intro_suggest_time_0")
         container = {"type": "message", "message_ts": carls.args.get("ts", "1.1"),
                      "channel_id": channels["UCARL"]}  # fmt: skip
-        rapport.slack.block_action("intro_suggest_time", value=value, user="UCARL",
+        rapport.slack.block_action("intro_suggest_time_0", value=value, user="UCARL",
                                    container=container)  # fmt: skip
         (suggested,) = rapport.fake.wait_for(
             "chat.postMessage", lambda c: "suggests" in c.args.get("text", "")

@@ -161,7 +161,7 @@ def test_refused_group_dm_falls_back_to_one_dm_each_naming_the_others(rapport):
     assert "couldn't put you in one conversation" in str(to_alice.args["blocks"])
     assert group_rows(rapport.db)[0].route is Route.SEPARATE_DMS
     rapport.slack.block_action(
-        "intro_suggest_time", value=button_value(to_alice, "intro_suggest_time"), user="UALICE"
+        "intro_suggest_time_0", value=button_value(to_alice, "intro_suggest_time_0"), user="UALICE"
     )
     told = rapport.fake.wait_for(
         "chat.postMessage", lambda c: "suggests" in c.args.get("text", ""), count=2
