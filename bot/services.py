@@ -126,9 +126,11 @@ BACKGROUND_THREADS = 256
 # would open after its trigger has run out (3 s), and the person would only hear so later.
 # Under a flood of forms past what the threads can open, people are told at once instead.
 # The newest form waits longer than the oldest has while the queue grows: under a closed-loop
-# flood of /rapport setup (bench/command_throughput.py), the last form was answered by Slack
-# 1.1-1.4 s after the last ack with this limit, and 2.0-3.2 s with 1.5 s.
-FORM_QUEUE_LIMIT = timedelta(seconds=1)
+# flood of /rapport setup (bench/command_throughput.py) on a slow machine of the kind Rapport
+# is sized for, the last form was answered by Slack 1.2-1.6 s after the last ack with this
+# limit, 1.8-2.5 s with 1 s (which kept it to 1.1-1.4 s on a faster one), so a machine half
+# as fast still opens its forms inside the 3 s.
+FORM_QUEUE_LIMIT = timedelta(seconds=0.75)
 
 
 def create_services(settings: Settings, db: Database, clock: Clock | None = None) -> Services:

@@ -62,10 +62,10 @@ def one_thread(fake_slack, db, database_url, clock) -> Iterator[OneThread]:
 def test_setup_says_rapport_is_busy_instead_of_opening_a_form_too_late(one_thread: OneThread):
     rapport = one_thread.running
     one_thread.hold_the_thread()
-    rapport.clock.advance(seconds=1)  # queued work waited 1 s: a form still opens in time
+    rapport.clock.advance(seconds=0.7)  # queued work waited 0.7 s: a form still opens in time
     assert rapport.slack.command("setup").text == ""
 
-    rapport.clock.advance(seconds=1)  # 2 s: its trigger would run out before it opened
+    rapport.clock.advance(seconds=0.1)  # 0.8 s: its trigger might run out before it opened
     busy = rapport.slack.command("setup")
     assert busy.status == 200
     assert busy.text == FORM_BUSY
