@@ -15,9 +15,7 @@ from bot.health.report import HealthReport
 from bot.pulse.blocks import GIVE_FEEDBACK_ACTION, SEND_NOW_ACTION
 from bot.pulse.results_blocks import CATCH_UP_ACTION, sparkline
 from bot.slack import mrkdwn
-from bot.slack.blocks import Blocks, button, context, section
-
-SECTION_LIMIT = 2900  # Slack allows 3,000 characters in a section
+from bot.slack.blocks import SECTION_LIMIT, Blocks, button, context, section
 
 
 def health_title(name: str) -> str:

@@ -16,13 +16,13 @@ from bot.checkins.blocks import NEW_ACTION as NEW_CHECKIN_ACTION
 from bot.checkins.blocks import rsvp_buttons
 from bot.core.figures import decimal_text
 from bot.drift.blocks import alert_buttons
-from bot.health.blocks import SECTION_LIMIT, pillars_text
+from bot.health.blocks import pillars_text
 from bot.health.chart_uploads import ChartBlock
 from bot.home.dashboard import Card, Home, NextCheckIn, OpenAlert, PulseStatus
 from bot.pulse.blocks import GIVE_FEEDBACK_ACTION, SEND_NOW_ACTION, when
 from bot.pulse.results_blocks import sparkline
 from bot.slack import mrkdwn
-from bot.slack.blocks import Blocks, button, context, section
+from bot.slack.blocks import SECTION_LIMIT, Blocks, button, context, section
 
 HOME_BLOCKS = 100  # Slack's limit for a Home tab
 SHOWN_PEOPLE = 6  # of a check-in's participants, named

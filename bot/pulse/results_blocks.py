@@ -12,7 +12,7 @@ from bot.pulse.results import PulseAlert, PulseResults, QuestionFigures, RoundRe
 from bot.relationships.blocks import side_left_text
 from bot.relationships.models import Side
 from bot.slack import mrkdwn
-from bot.slack.blocks import Blocks, button, context, section, sections
+from bot.slack.blocks import SECTION_LIMIT, Blocks, button, context, section, sections
 
 CATCH_UP_ACTION = "schedule_catch_up"  # handled by check-ins
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -174,7 +174,7 @@ def _questions_text(questions: list[QuestionFigures]) -> str:
         lines.append(
             f"{number}. {mrkdwn.escape(question.text)}: {_figure(client)} / {_figure(provider)}"
         )
-    return "\n".join(lines)[:2900]
+    return "\n".join(lines)[:SECTION_LIMIT]
 
 
 def alert_text(name: str, alert: PulseAlert) -> str:

@@ -9,6 +9,7 @@ from bot.slack.mrkdwn import escape
 
 Blocks = list[dict[str, Any]]
 SECTION_TEXT = 3000  # Slack refuses a section whose text is longer
+SECTION_LIMIT = SECTION_TEXT - 100  # what a text cut to fit a section is cut to, with a margin
 MESSAGE_BLOCKS = 50  # ... and a message of more blocks
 
 STALE_BUTTON = "That button is out of date. Run the command again for a fresh one."
