@@ -137,6 +137,20 @@ class WebServer:
         return os.waitstatus_to_exitcode(status) if pid else None
 
 
+class _Server(Granian):
+    """Granian, whose workers stopped while they still start end at once. Granian takes
+    SIGTERM in a worker only once the worker has loaded the app; until then the worker has
+    the server's handler it was forked with, which would only mark the worker's copy of the
+    server as interrupted, and the server would kill the worker after ``STOP_SECONDS``
+    (``systemctl restart`` just after a start took 20 s). A worker that serves nothing yet
+    has nothing to finish."""
+
+    def signal_handler_interrupt(self, *args: object, **kwargs: object) -> None:
+        if os.getpid() != self.pid:  # in a worker, forked by the server
+            os._exit(0)
+        super().signal_handler_interrupt(*args, **kwargs)
+
+
 def request_threads(database_url: str, workers: int) -> int:
     """How many Python threads each of ``workers`` answers requests on."""
     if workers == 1 and make_url(database_url).get_backend_name() == "sqlite":
@@ -148,7 +162,7 @@ def _serve(settings: Settings, workers: int) -> int:
     """The server process: granian, until SIGTERM; 1 when a worker died."""
     os.setpgid(0, 0)  # Ctrl-C reaches the parent only, which stops the server in order
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # until granian takes it, just end
-    server = Granian(
+    server = _Server(
         "rapport",  # unused: the workers' app comes from _worker_app
         address="0.0.0.0",
         port=settings.port,

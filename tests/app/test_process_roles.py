@@ -308,3 +308,21 @@ def test_a_web_worker_that_dies_stops_rapport_with_a_failure_status(tmp_path, fa
     finally:
         rapport.popen.kill()
     assert not any(is_running(pid) for pid in (server, *workers))
+
+
+def test_workers_stopped_while_they_start_stop_at_once(tmp_path, fake_slack):
+    """A SIGTERM that comes while the workers still load the app (systemctl restart just
+    after a start) stops them then, rather than after the server's 20 s kill timeout."""
+    url = migrated_sqlite(tmp_path)
+    port = free_port()
+    rapport = Process(
+        "web", tmp_path, "--workers", "2", PORT=str(port), **slack_env(fake_slack, url)
+    )
+    rapport.wait_for("serving with 2 web workers")
+    (server,) = children_of(rapport.popen.pid)
+    while len(children_of(server)) < 2:  # forked, and loading the app for a second or more
+        time.sleep(0.01)
+    started = time.monotonic()
+    assert rapport.stop() == 0
+    assert time.monotonic() - started < serving.STOP_SECONDS / 2
+    rapport.wait_for("Rapport stopped")
