@@ -7,8 +7,9 @@ stays valid for five minutes, which is all ab needs. The fake Slack answers ever
 call in 300 ms (the calls some commands make after their ack: ``views.open`` for a modal,
 ``users.info`` for a time zone, replies through the response URL).
 Prints, per command, requests per second, p50/p99 ack latency, failures, acks that answered
-otherwise than the first (``/rapport health`` asking to try again when too many reports
-wait), replies through the response URL, and the server's CPU per request, beside the
+otherwise than the first (``/rapport health`` answering in the ack with figures worked out
+moments before, or asking to try again when too many reports wait), replies through the
+response URL, and the server's CPU per request, beside the
 calibration loop. That CPU includes the work each command leaves
 for after its ack (a modal to open, a reply through the response URL): it is read once the
 server's CPU has settled after the run, so work still queued then counts too. With

@@ -1,11 +1,12 @@
 """``/rapport health [relationship]``, ``/rapport health formula`` and ``/rapport digest …``.
 
-``/rapport health`` acks at once with nothing to show: the ack only checks that the
-relationship exists and the person is in it (else it answers with the refusal). Just after
-it, the index is computed in a read-only session and the reply comes once, through the
-response URL, with the index chart (uploaded, or the file uploaded before for the same
-figures) or, when the upload fails, with the figures in text alone; then this week's
-snapshot is stored, as the weekly job would store it.
+``/rapport health`` checks that the relationship exists and the person is in it (else it
+answers with the refusal). When Slack showed that relationship's figures in the last few
+seconds (``bot.health.recently_shown``), the ack answers with them. Otherwise it acks with
+nothing to show, and just after it the index is computed in a read-only session and the
+reply comes once, through the response URL, with the index chart (uploaded, or the file
+uploaded before for the same figures) or, when the upload fails, with the figures in text
+alone; then this week's snapshot is stored, as the weekly job would store it.
 The reply's buttons (catch-up, check-in, pulse) belong to the features that do the work.
 """
 
@@ -19,6 +20,7 @@ from datetime import datetime, time
 
 from slack_bolt import Respond
 from slack_sdk import WebClient
+from slack_sdk.webhook import WebhookResponse
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -27,6 +29,7 @@ from bot.health import blocks as health_blocks
 from bot.health import digest, digest_blocks, snapshots
 from bot.health.chart_uploads import ChartBlock, chart_block, respond_with_chart
 from bot.health.figures import HealthIndex
+from bot.health.recently_shown import RecentlyShown
 from bot.health.report import HealthFigures, health_figures, report_of
 from bot.relationships import domain as rel
 from bot.relationships.models import Relationship, Role
@@ -60,18 +63,26 @@ _SHOWN: SingleFlight[tuple[int, str], _Shown] = SingleFlight()  # by relationshi
 
 
 def register(rapport: Router[RapportCommand]) -> None:
-    rapport.add("health", show_health, reads_only=True)
+    recently: RecentlyShown[_Shown] = RecentlyShown()  # the app's own
+    rapport.add("health", functools.partial(show_health, recently), reads_only=True)
     rapport.add("health formula", show_formula, reads_only=True)
     rapport.add("digest settings", show_digest, reads_only=True)
     for switch in ("on", "off", "channel", "dm", "day"):
         rapport.add(f"digest {switch}", change_digest)
 
 
-def show_health(session: Session, call: Call[RapportCommand]) -> Reply:
-    relationship = call.relationship(session)
+def show_health(
+    recently: RecentlyShown[_Shown], session: Session, call: Call[RapportCommand]
+) -> Reply:
+    relationship, role = call.relationship_and_role(session)
+    shown = recently.get(relationship.id, call.team_id, call.now)
+    if shown is not None:
+        report = report_of(relationship, role is Role.OWNER, shown.figures)
+        blocks = health_blocks.health_blocks(report, shown.chart)
+        return Reply(text=health_blocks.health_title(report.name), blocks=blocks)
     if not _WAITING.acquire(blocking=False):
         return Reply(text=health_blocks.BUSY)
-    return Reply(follow_up=functools.partial(answer_health, call, relationship.id))
+    return Reply(follow_up=functools.partial(answer_health, recently, call, relationship.id))
 
 
 def show_formula(session: Session, call: Call[RapportCommand]) -> Reply:
@@ -116,13 +127,18 @@ def change_digest(session: Session, call: Call[RapportCommand]) -> Reply:
 
 
 def answer_health(
-    call: Call[RapportCommand], relationship_id: int, client: WebClient, respond: Respond
+    recently: RecentlyShown[_Shown],
+    call: Call[RapportCommand],
+    relationship_id: int,
+    client: WebClient,
+    respond: Respond,
 ) -> None:
     """The reply, with the index chart, then this week's snapshot. A database failure
     while computing is apologised for by the router (``Services.defer``). Only computing
     waits its turn: the Slack calls after it don't keep the next report waiting. People who
     ask for the same relationship's health while its figures and chart are being worked out
-    share them (``_SHOWN``), each seeing them as their role allows."""
+    share them (``_SHOWN``), each seeing them as their role allows; once Slack has shown
+    them with their chart, they are ``recently`` shown."""
     services = call.services
     try:
         with services.db.read() as session:
@@ -138,12 +154,16 @@ def answer_health(
         _WAITING.release()
     report = report_of(relationship, role is Role.OWNER, shown.figures)
     title = health_blocks.health_title(report.name)
-    answer = respond_with_chart(
-        services.db,
-        call.team_id,
-        shown.chart,
-        lambda chart: respond(text=title, blocks=health_blocks.health_blocks(report, chart)),
-    )
+
+    def reply(chart: ChartBlock) -> WebhookResponse:
+        answer = respond(text=title, blocks=health_blocks.health_blocks(report, chart))
+        whole = chart is not None or shown.figures.index.value is None  # no chart left out
+        if answer.status_code == 200 and whole:
+            computed_at = shown.figures.index.computed_at
+            recently.put(relationship_id, call.team_id, shown, computed_at)
+        return answer
+
+    answer = respond_with_chart(services.db, call.team_id, shown.chart, reply)
     if answer.status_code != 200:
         logger.warning("health reply refused: %s %s", answer.status_code, answer.body[:100])
     if worked_out:  # the one who shared them has nothing new to store

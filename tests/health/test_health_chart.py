@@ -9,8 +9,15 @@ import logging
 
 from sqlalchemy.exc import OperationalError
 
+from bot.health.recently_shown import FRESH_FOR
 from bot.services import DATABASE_DOWN
-from tests.support.health_helpers import health, health_relationship, pulse_round, shown
+from tests.support.health_helpers import (
+    health,
+    health_relationship,
+    pulse_round,
+    shown,
+    snapshots_stored,
+)
 
 EVERYONE_ANSWERS = {"UALICE": 4, "UC1": 3, "UC2": 4, "UC3": 3, "UPAT": 5, "UP1": 4, "UP2": 4}
 
@@ -28,13 +35,34 @@ def test_the_one_reply_after_the_ack_shows_the_index_chart(rapport):
     (chart,) = images(reply.args["blocks"])
     assert reply.args["blocks"][1] == chart  # under the headline
     assert "replace_original" not in reply.args and reply.args["text"] == "Health of Acme ⇄ Stellar"
-    assert "*Acme ⇄ Stellar*: *76*/100 · *healthy*" in shown(health(rapport))
+    assert "*Acme ⇄ Stellar*: *76*/100 · *healthy*" in reply.args["blocks"][0]["text"]["text"]
     assert chart["alt_text"].startswith(
         "Health index, last 12 weeks: 76 (first week with data), now Healthy. Week by week "
     )
     file = rapport.fake.files[chart["slack_file"]["id"]]
     assert file["mimetype"] == "image/png" and file["channel"] is None  # shared nowhere
-    assert len(rapport.fake.calls_to("response_url")) == 2  # one reply per command
+    assert len(rapport.fake.calls_to("response_url")) == 1
+
+
+def test_figures_shown_moments_ago_answer_in_the_ack_and_are_worked_out_again_after(rapport):
+    """What Slack showed in the last FRESH_FOR is the ack's answer: no second working-out,
+    no reply through the response URL. A change shows once the figures are that old."""
+    health_relationship(rapport, channels=())
+    pulse_round(rapport, EVERYONE_ANSWERS)
+    (chart,) = images(health(rapport).json()["blocks"])
+    assert snapshots_stored(rapport) == 1  # the figures shown are kept by then
+    rapport.clock.advance(seconds=FRESH_FOR.total_seconds() - 1)
+    ack = rapport.slack.command("health", user="UC1")  # a member: the pillars only
+    assert ack.status == 200 and images(ack.json()["blocks"]) == [chart]
+    assert "*Acme ⇄ Stellar*: *76*/100 · *healthy*" in shown(ack)
+    assert "Client pulse" not in shown(ack)  # an owner's components
+    assert "Client pulse" in shown(rapport.slack.command("health", user="UPAT"))
+    assert len(rapport.fake.calls_to("response_url")) == 1
+    assert "not part of" in rapport.slack.command("health", user="UZED").text
+    pulse_round(rapport, {user: 1 for user in EVERYONE_ANSWERS})  # three days on
+    later = health(rapport)
+    assert later.json()["blocks"] and len(rapport.fake.calls_to("response_url")) == 2
+    assert "*76*/100" not in shown(later)
 
 
 def test_the_same_figures_reuse_the_chart_and_a_deleted_one_is_uploaded_again(rapport):

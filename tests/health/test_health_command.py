@@ -6,15 +6,12 @@ from __future__ import annotations
 import json
 import re
 import threading
-import time
 from concurrent.futures import Future
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
-
 import handlers.health as health_handlers
 from bot.core import single_flight
-from bot.health.models import HealthSnapshot
+from bot.health.recently_shown import FRESH_FOR
 from tests.support.health_helpers import (
     buttons,
     chatter,
@@ -22,6 +19,7 @@ from tests.support.health_helpers import (
     health_relationship,
     pulse_round,
     shown,
+    snapshots_stored,
 )
 from tests.support.helpers import make_relationship
 from tests.support.slack_requests import Response
@@ -206,16 +204,7 @@ def test_people_asking_at_once_share_one_working_out_and_chart_each_as_their_rol
         assert "Client pulse: 3.5 of 5 → 63 × 34% = *21.3* points" in replies[owner]
     assert "*Pulse*: *76*/100 · client pulse 3.5 of 5" in replies["UP1"]
     assert "points" not in replies["UP1"]
-    # stored once, by the one who worked it out, just after its answer
-    deadline = time.monotonic() + 10
-    while not (stored := _snapshots(rapport)) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert stored == 1
-
-
-def _snapshots(rapport) -> int:
-    with rapport.db.read() as session:
-        return len(session.scalars(select(HealthSnapshot)).all())
+    assert snapshots_stored(rapport) == 1  # by the one who worked it out, after its answer
 
 
 def test_next_step_buttons_send_a_pulse_or_open_the_forms(rapport):
@@ -226,6 +215,7 @@ def test_next_step_buttons_send_a_pulse_or_open_the_forms(rapport):
     rapport.fake.wait_for("response_url", lambda c: "Only owners" in c.args.get("text", ""))
     rapport.slack.block_action(send[1], value=send[2], user="UALICE")
     rapport.fake.wait_for("response_url", lambda c: "is open" in c.args.get("text", ""))
+    rapport.clock.advance(seconds=FRESH_FOR.total_seconds())  # the figures shown are stale
     assert "A pulse round is open now" in shown(health(rapport, user="UC1"))
     (feedback,) = buttons(health(rapport, user="UC1"))
     rapport.slack.block_action(feedback[1], value=feedback[2], user="UC1")

@@ -127,3 +127,15 @@ def wait_for_snapshot(rapport, week: date, timeout: float = 5.0) -> HealthSnapsh
             return found[0]
         time.sleep(0.05)
     raise AssertionError(f"no snapshot for the week of {week}")
+
+
+def snapshots_stored(rapport) -> int:
+    """How many health snapshots are stored, once there is one (a reply's is stored after
+    it, and after its figures are kept as recently shown), or after 10 s."""
+    deadline = time.monotonic() + 10
+    while True:
+        with rapport.db.read() as session:
+            stored = len(session.scalars(select(HealthSnapshot)).all())
+        if stored or time.monotonic() > deadline:
+            return stored
+        time.sleep(0.02)
