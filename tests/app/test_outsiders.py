@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from tests.support.health_helpers import health
 from tests.support.helpers import make_relationship
 
 SECRET_QUESTION = "Is the Bob Jones severance on track?"
@@ -64,8 +65,13 @@ def acme(rapport):
 
 
 def _reply(rapport, command: str, text: str, user: str, channel: str = "CGENERAL") -> str:
-    """The whole acknowledgement (text and blocks) as text; "" for one that opens a modal."""
-    response = rapport.slack.command(text, command=command, user=user, channel=channel)
+    """The whole answer (text and blocks) as text: the acknowledgement, or the reply after
+    an ack of ``/rapport health`` that says nothing (the figures weren't shown moments
+    before); "" for one that opens a modal."""
+    if command == "/rapport" and text.split()[:1] == ["health"]:
+        response = health(rapport, text.removeprefix("health").strip(), user, channel=channel)
+    else:
+        response = rapport.slack.command(text, command=command, user=user, channel=channel)
     assert response.status == 200
     if not response.body.startswith("{"):
         return response.body
