@@ -112,7 +112,7 @@ def main() -> None:
     args = parser.parse_args()
 
     calibration = calibration_rate()
-    fake = FakeSlack().start()
+    fake = FakeSlack(replayed=True).start()  # one signed body, sent again and again
     fake.add_user("UALICE", tz="Europe/London")
     database_url = (
         args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='rapport-bench-')}/bench.db"

@@ -154,7 +154,7 @@ def main() -> None:
         sys.exit("ApacheBench is needed: apt-get install apache2-utils")
 
     calibration = calibration_rate()
-    fake = FakeSlack().start()
+    fake = FakeSlack(replayed=True).start()  # one signed body, sent again and again
     fake.delay = 0.3
     fake.add_user("UALICE", tz="Europe/London")  # Slack knows who typed the command
     workdir = Path(tempfile.mkdtemp(prefix="rapport-bench-"))

@@ -38,7 +38,8 @@ class ResponseUrls:
         self._ids = itertools.count(1)
 
     def response_url(self, name: str) -> str:
-        return f"{self._base}/response/{name}-{next(self._ids)}"
+        """A new one each time, also across load-generator processes (five replies each)."""
+        return f"{self._base}/response/{name}-{os.getpid()}-{next(self._ids)}"
 
 
 # (response urls, client number, request number) -> (body, content type); must be a

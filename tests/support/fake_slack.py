@@ -32,6 +32,7 @@ from tests.support.fake_slack_connect import FakeSlackConnect
 from tests.support.fake_slack_files import FakeSlackFiles
 from tests.support.fake_slack_pages import cursor_page
 from tests.support.fake_slack_scopes import FakeSlackScopes
+from tests.support.fake_slack_triggers import FakeSlackTriggers
 
 BOT_USER_ID = "UBOTRAPPORT"
 BOT_ID = "BRAPPORT"
@@ -165,12 +166,14 @@ class _Server(ThreadingHTTPServer):
                     request.shutdown(socket.SHUT_RDWR)
 
 
-class FakeSlack(FakeSlackFiles, FakeSlackConnect, FakeSlackScopes):
+class FakeSlack(FakeSlackFiles, FakeSlackConnect, FakeSlackScopes, FakeSlackTriggers):
     bot_user = BOT_USER_ID
     bot_id = BOT_ID
     default_team = TEAM_ID
 
-    def __init__(self) -> None:
+    def __init__(self, replayed: bool = False) -> None:
+        """``replayed``: the same request is sent again and again (a benchmark's), so its
+        trigger_id and response URL aren't held to their uses (``fake_slack_triggers``)."""
         self.calls: list[Call] = []
         self.users: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, dict[str, Any]] = {}
@@ -201,6 +204,7 @@ class FakeSlack(FakeSlackFiles, FakeSlackConnect, FakeSlackScopes):
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._init_connect()
         self._init_scopes()
+        self._init_triggers(replayed)
 
     # -- lifecycle -----------------------------------------------------------------------
     @property
@@ -631,10 +635,14 @@ class FakeSlack(FakeSlackFiles, FakeSlackConnect, FakeSlackScopes):
                     self.close_connection = True
                     return
                 fault = fake._take_fault(method, fake.team_of(token))
-                refusal = None if fault else fake.scope_refusal(method, args, token)
+                refusal = None
+                if fault is None:
+                    refusal = fake.scope_refusal(method, args, token)
+                    refusal = refusal or fake.trigger_refusal(method, args)
                 error = fault.error if fault else refusal and refusal["error"]
                 fake._record(Call(method, args, token, self.path, fault=error))
                 if fault is not None and fault.drop_answer:
+                    fake.trigger_refusal(method, args)  # done all the same: its trigger used
                     fake.answer(method, args, token)
                     self.close_connection = True
                     return
@@ -654,16 +662,19 @@ class FakeSlack(FakeSlackFiles, FakeSlackConnect, FakeSlackScopes):
                 self._send(200, refusal or fake.answer(method, args, token))
 
             def _respond(self, args: dict[str, Any], token: str | None) -> None:
-                """A post to a response URL. Slack refuses one whose image blocks it can't
-                show as incoming webhooks do: HTTP 400, the error code as plain text."""
+                """A post to a response URL. Slack refuses one past its fifth use (HTTP
+                404), and one whose image blocks it can't show as incoming webhooks do (HTTP
+                400), with the error code as plain text."""
                 team = fake.response_team(self.path)
-                refused = fake.blocks_refused("response_url", args, team)
-                error = None if refused is None else refused["error"]
+                error = fake.response_url_refusal(self.path)
+                if error is None:
+                    refused = fake.blocks_refused("response_url", args, team)
+                    error = None if refused is None else refused["error"]
                 fake._record(Call("response_url", args, token, self.path, fault=error))
                 if error is None:
                     self._send(200, {"ok": True})
                 else:
-                    self._send_text(400, error)
+                    self._send_text(404 if error == "used_url" else 400, error)
 
             def _upload(self) -> None:
                 """The URL files.getUploadURLExternal hands out: raw bytes in, "OK - n" out."""

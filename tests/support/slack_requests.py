@@ -123,7 +123,7 @@ class SlackRequests:
             "api_app_id": APP_ID,
             "is_enterprise_install": "false",
             "response_url": self.fake.response_url("cmd", team),
-            "trigger_id": f"{next(self._ids)}.1234.abcdef",
+            "trigger_id": self.fake.trigger_id(),
             **overrides,
         }
         return self.post(
@@ -161,7 +161,7 @@ class SlackRequests:
             "api_app_id": APP_ID,
             "token": "legacy-verification-token",
             "container": container or {"type": "message", "message_ts": "1700000000.000100"},
-            "trigger_id": f"{next(self._ids)}.1234.abcdef",
+            "trigger_id": self.fake.trigger_id(),
             "channel": {"id": "CGENERAL", "name": "general"},
             "response_url": self.fake.response_url("action", team),
             "actions": [action],
@@ -183,7 +183,7 @@ class SlackRequests:
             "user": {"id": user, "username": user.lower(), "team_id": team},
             "api_app_id": APP_ID,
             "token": "legacy-verification-token",
-            "trigger_id": f"{next(self._ids)}.1234.abcdef",
+            "trigger_id": self.fake.trigger_id(),
             "view": {
                 "id": "VSETUP",
                 "type": "modal",
