@@ -638,11 +638,11 @@ class FakeSlack(FakeSlackFiles, FakeSlackConnect, FakeSlackScopes, FakeSlackTrig
                 refusal = None
                 if fault is None:
                     refusal = fake.scope_refusal(method, args, token)
-                    refusal = refusal or fake.trigger_refusal(method, args)
+                    refusal = refusal or fake.use_trigger(method, args)
                 error = fault.error if fault else refusal and refusal["error"]
                 fake._record(Call(method, args, token, self.path, fault=error))
                 if fault is not None and fault.drop_answer:
-                    fake.trigger_refusal(method, args)  # done all the same: its trigger used
+                    fake.use_trigger(method, args)  # done all the same: its trigger used
                     fake.answer(method, args, token)
                     self.close_connection = True
                     return
@@ -666,7 +666,7 @@ class FakeSlack(FakeSlackFiles, FakeSlackConnect, FakeSlackScopes, FakeSlackTrig
                 404), and one whose image blocks it can't show as incoming webhooks do (HTTP
                 400), with the error code as plain text."""
                 team = fake.response_team(self.path)
-                error = fake.response_url_refusal(self.path)
+                error = fake.use_response_url(self.path)
                 if error is None:
                     refused = fake.blocks_refused("response_url", args, team)
                     error = None if refused is None else refused["error"]

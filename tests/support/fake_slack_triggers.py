@@ -40,9 +40,9 @@ class FakeSlackTriggers:
             self._triggers_handed_out[trigger] = time.monotonic()
         return trigger
 
-    def trigger_refusal(self, method: str, args: dict[str, Any]) -> dict[str, Any] | None:
-        """Slack's answer when ``method`` opens a view with a trigger it won't take (and
-        else None, the trigger taken)."""
+    def use_trigger(self, method: str, args: dict[str, Any]) -> dict[str, Any] | None:
+        """Take the trigger ``method`` opens a view with: Slack's refusal when it can't be
+        taken (used before, or run out), else None."""
         trigger = args.get("trigger_id")
         if method not in WITH_TRIGGER or not trigger or not self._checks_uses:
             return None
@@ -55,8 +55,9 @@ class FakeSlackTriggers:
             return {"ok": False, "error": "expired_trigger_id"}
         return None
 
-    def response_url_refusal(self, path: str) -> str | None:
-        """``used_url`` for a reply past the fifth through one response URL, else None."""
+    def use_response_url(self, path: str) -> str | None:
+        """Count a reply through the response URL ``path``: ``used_url`` past the fifth,
+        else None."""
         if not self._checks_uses:
             return None
         with self._lock:

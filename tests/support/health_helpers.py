@@ -129,13 +129,10 @@ def wait_for_snapshot(rapport, week: date, timeout: float = 5.0) -> HealthSnapsh
     raise AssertionError(f"no snapshot for the week of {week}")
 
 
-def snapshots_stored(rapport) -> int:
+def snapshots_stored(rapport, timeout: float = 10.0) -> int:
     """How many health snapshots are stored, once there is one (a reply's is stored after
-    it, and after its figures are kept as recently shown), or after 10 s."""
-    deadline = time.monotonic() + 10
-    while True:
-        with rapport.db.read() as session:
-            stored = len(session.scalars(select(HealthSnapshot)).all())
-        if stored or time.monotonic() > deadline:
-            return stored
+    it, and after its figures are kept as recently shown), or after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not (stored := snapshots(rapport)) and time.monotonic() < deadline:
         time.sleep(0.02)
+    return len(stored)
